@@ -1,0 +1,47 @@
+"""create_app(settings): the HTTP application."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.errors import install_error_handlers
+from gateway.middleware import RequestContextMiddleware
+from gateway.routes import health, log
+from traceability.clock import Clock, utc_now
+from traceability.config import Settings
+from traceability.db.migrate import upgrade
+from traceability.portal import Portal
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock = utc_now, migrate: bool = False
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await asyncio.to_thread(upgrade, settings.resolved_database_url)
+        state = Portal.build(settings, clock)
+        app.state.traceability = state
+        try:
+            yield
+        finally:
+            await state.database.dispose()
+
+    app = FastAPI(
+        title="Traceability portal",
+        summary="Vietnam's national product-traceability engine: EPCIS 2.0 repository, "
+        "GS1 Digital Link resolver and a transparency log.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(log.router)
+    return app

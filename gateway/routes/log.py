@@ -1,0 +1,113 @@
+"""The public transparency-log endpoints (C2SP checkpoint, RFC 9162 proofs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from gateway.deps import ReadSession, State
+from gateway.responses import JSONResponse
+from traceability.log.merkle import leaf_hash
+
+router = APIRouter(prefix="/log", tags=["transparency log"])
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+class InclusionProofOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    hashes: list[str]
+
+
+class ConsistencyProofOut(BaseModel):
+    first: int
+    second: int
+    hashes: list[str]
+
+
+class LeafOut(BaseModel):
+    index: int
+    event_hash: str
+    leaf_hash: str
+    event_id: str
+
+
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    summary="The latest signed checkpoint (C2SP signed note)",
+)
+async def checkpoint(state: State, session: ReadSession) -> PlainTextResponse:
+    stored = await state.transparency.current_checkpoint(session)
+    if stored is None:
+        async with state.database.write() as writer:
+            stored = await state.transparency.publish_checkpoint(writer)
+    return PlainTextResponse(stored.note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
+
+
+@router.get(
+    "/key",
+    response_class=PlainTextResponse,
+    summary="The log's verifier key (C2SP note verifier key: name+keyid+base64)",
+)
+async def key(state: State) -> PlainTextResponse:
+    return PlainTextResponse(
+        state.transparency.verifier_key() + "\n", media_type="text/plain; charset=utf-8"
+    )
+
+
+@router.get(
+    "/proof/inclusion", response_model=InclusionProofOut, summary="RFC 9162 inclusion proof"
+)
+async def inclusion(
+    state: State,
+    session: ReadSession,
+    index: Annotated[int, Query(ge=0, description="leaf index")],
+    size: Annotated[int, Query(ge=1, description="tree size the proof is for")],
+) -> JSONResponse:
+    proof = await state.transparency.inclusion_proof(session, index, size)
+    return JSONResponse(
+        {
+            "index": proof.index,
+            "size": proof.size,
+            "leaf_hash": proof.leaf_hash.hex(),
+            "hashes": [h.hex() for h in proof.hashes],
+        },
+        headers=IMMUTABLE,
+    )
+
+
+@router.get(
+    "/proof/consistency", response_model=ConsistencyProofOut, summary="RFC 9162 consistency proof"
+)
+async def consistency(
+    state: State,
+    session: ReadSession,
+    first: Annotated[int, Query(ge=1, description="older tree size")],
+    second: Annotated[int, Query(ge=1, description="newer tree size")],
+) -> JSONResponse:
+    hashes = await state.transparency.consistency_proof(session, first, second)
+    return JSONResponse(
+        {"first": first, "second": second, "hashes": [h.hex() for h in hashes]},
+        headers=IMMUTABLE,
+    )
+
+
+@router.get("/leaves/{index}", response_model=LeafOut, summary="One log leaf: an event hash")
+async def leaf(state: State, session: ReadSession, index: int) -> JSONResponse:
+    found = await state.transparency.leaf(session, index)
+    return JSONResponse(
+        {
+            "index": found.index,
+            "event_hash": found.event_hash.hex(),
+            "leaf_hash": leaf_hash(found.event_hash).hex(),
+            "event_id": found.event_id,
+        },
+        headers=IMMUTABLE,
+    )

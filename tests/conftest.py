@@ -1,0 +1,136 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, real PostgreSQL.
+
+TRACE_TEST_DATABASE_URL names a PostgreSQL server (any database on it); each test
+run creates its own database there, migrated with Alembic, and empties it before
+every test. TRACE_TEST_REDIS_URL names a Redis server. In CI (CI=true) both are
+required: a missing service fails the run instead of skipping tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from traceability.config import Settings
+from traceability.db.migrate import upgrade
+from traceability.db.models import Base
+from traceability.portal import Portal
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TRACE_TEST_REDIS_URL")
+TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI and not (PG_URL and REDIS_URL):
+        raise pytest.UsageError(
+            "CI requires TRACE_TEST_DATABASE_URL (PostgreSQL) and TRACE_TEST_REDIS_URL (Redis)"
+        )
+
+
+def _async_pg_url(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured: set TRACE_TEST_DATABASE_URL to run this on it")
+    admin = _async_pg_url(PG_URL)
+    name = f"trace_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(admin, f'CREATE DATABASE "{name}"'))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    asyncio.run(_pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "traceability.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+class FakeClock:
+    """A clock tests can move; starts at a fixed moment so runs are reproducible."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+        self.auto_tick = timedelta(microseconds=1)
+
+    def __call__(self) -> datetime:
+        self.now += self.auto_tick
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        master_key=TEST_MASTER_KEY,
+        base_url="https://truyxuat.example.vn",
+    )
+
+
+async def _empty(state: Portal) -> None:
+    if not state.database.is_sqlite:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        async with state.database.writer.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await connection.execute(
+                text(
+                    "INSERT INTO log_state (id, size, frontier, root) "
+                    "VALUES (1, 0, '\\x'::bytea, "
+                    "'\\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'::bytea)"
+                )
+            )
+
+
+@pytest.fixture
+async def state(settings: Settings, clock: FakeClock) -> AsyncIterator[Portal]:
+    app_state = Portal.build(settings, clock)
+    await _empty(app_state)
+    yield app_state
+    await app_state.database.dispose()

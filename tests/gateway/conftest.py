@@ -1,0 +1,20 @@
+"""An HTTP client bound to an app over the test's Portal (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from traceability.portal import Portal
+
+
+@pytest.fixture
+async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(state.settings)
+    app.state.traceability = state  # the lifespan is skipped: the test owns the Portal
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

@@ -1,0 +1,163 @@
+"""An inspector's audit finds any edit made behind the portal's back, and names the first bad event.
+
+Each test builds an honest chain of five events, tampers with the database
+directly (as an insider with SQL access would), and audits.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from tests.factories import OrgFixture, append, make_lots, make_org
+from traceability.chain.audit import Fault
+from traceability.chain.record import ChainLink, EventRecord, LotKey
+from traceability.crypto.signing import SigningKey
+from traceability.portal import Portal
+from traceability.services.audit import LotAudit
+
+
+async def audit(state: Portal, lot: LotKey) -> LotAudit:
+    async with state.database.write(snapshot=True) as session:
+        return await state.audit.audit_lot(session, lot.gtin, lot.lot)
+
+
+async def sql(state: Portal, statement: str, **params: object) -> None:
+    async with state.database.writer.begin() as connection:
+        await connection.execute(text(statement), params)
+
+
+@pytest.fixture
+async def honest(state: Portal) -> tuple[OrgFixture, LotKey, list]:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    appended = await append(state, org, [lot], count=5)
+    return org, lot, appended
+
+
+def event_pk_of_seq(seq: int) -> str:
+    return f"(SELECT event_pk FROM chain_links WHERE seq = {seq})"
+
+
+async def test_an_untouched_chain_audits_intact(state: Portal, honest) -> None:
+    _, lot, appended = honest
+    result = await audit(state, lot)
+    assert result.result.intact
+    assert result.result.checked == 5
+    assert result.checkpoint.size == 5
+    assert [e.entry.stored_hash for e in result.events] == [a.event_hash for a in appended]
+
+
+async def test_an_edited_event_is_a_hash_mismatch_at_that_event(state: Portal, honest) -> None:
+    _, lot, appended = honest
+    edited = {**appended[2].record.event, "bizStep": "destroying"}
+    await sql(
+        state,
+        f"UPDATE events SET event = :doc WHERE id = {event_pk_of_seq(3)}",
+        doc=json.dumps(edited),
+    )
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.HASH_MISMATCH, 3)
+    assert result.result.first_bad.event_id == appended[2].record.event_id
+
+
+async def test_a_deleted_event_is_a_gap_where_it_was(state: Portal, honest) -> None:
+    _, lot, _ = honest
+    await sql(state, "DELETE FROM chain_links WHERE seq = 3")
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.GAP, 4)
+
+
+async def test_a_deleted_last_event_is_a_truncated_chain(state: Portal, honest) -> None:
+    _, lot, _ = honest
+    await sql(state, "DELETE FROM chain_links WHERE seq = 5")
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert result.result.first_bad.fault == Fault.TRUNCATED
+
+
+async def test_two_swapped_events_are_caught_at_the_first_of_them(state: Portal, honest) -> None:
+    _, lot, _ = honest
+    await sql(state, "UPDATE chain_links SET seq = 99 WHERE seq = 2")
+    await sql(state, "UPDATE chain_links SET seq = 2 WHERE seq = 3")
+    await sql(state, "UPDATE chain_links SET seq = 3 WHERE seq = 99")
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.HASH_MISMATCH, 2)
+
+
+async def test_a_changed_signature_is_caught(state: Portal, honest) -> None:
+    _, lot, _ = honest
+    await sql(
+        state,
+        f"UPDATE events SET signature = :sig WHERE id = {event_pk_of_seq(4)}",
+        sig=bytes(64),
+    )
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.BAD_SIGNATURE, 4)
+
+
+async def test_a_forged_event_signed_with_another_key_is_caught(state: Portal, honest) -> None:
+    org, lot, appended = honest
+    forger = SigningKey.generate()
+    record = EventRecord(
+        {**appended[-1].record.event, "eventID": f"urn:uuid:{uuid.uuid4()}"},
+        org.id,
+        org.created.signing_key_id,  # claims the organisation's real key
+        (ChainLink(lot, 6, appended[-1].event_hash),),
+        appended[-1].record.recorded_at,
+    )
+    forged_hash = record.hash()
+    await sql(
+        state,
+        "INSERT INTO events (event_id, organization_id, key_id, event, event_type, recorded_at, "
+        "event_hash, signature, signed_by, log_index) VALUES (:eid, :org, :kid, :doc, "
+        "'ObjectEvent', :at, :h, :sig, 'portal', 1000)",
+        eid=record.event_id,
+        org=org.id,
+        kid=record.key_id,
+        doc=json.dumps(dict(record.event)),
+        at=appended[-1].record.recorded_at,
+        h=forged_hash,
+        sig=forger.sign(forged_hash),
+    )
+    await sql(
+        state,
+        "INSERT INTO chain_links (lot_id, seq, event_pk, prev_hash) SELECT lot_id, 6, "
+        "(SELECT id FROM events WHERE log_index = 1000), :prev FROM chain_links WHERE seq = 5",
+        prev=appended[-1].event_hash,
+    )
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.BAD_SIGNATURE, 6)
+
+
+async def test_a_rewritten_log_leaf_is_caught_at_its_event(state: Portal, honest) -> None:
+    _, lot, appended = honest
+    await sql(
+        state,
+        "UPDATE log_leaves SET event_hash = :h WHERE " + '"index"' + " = :i",
+        h=bytes(32),
+        i=appended[1].log_index,
+    )
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.NOT_IN_LOG, 2)
+
+
+async def test_a_rewritten_log_node_breaks_inclusion_proofs(state: Portal, honest) -> None:
+    _, lot, _ = honest
+    await sql(
+        state,
+        "UPDATE log_nodes SET hash = :h WHERE level = 0 AND " + '"index"' + " = 0",
+        h=bytes(32),
+    )
+    result = await audit(state, lot)
+    assert result.result.first_bad is not None
+    assert result.result.first_bad.fault == Fault.NOT_IN_LOG

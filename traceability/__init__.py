@@ -1,0 +1,1 @@
+"""Engine of the national product-traceability portal."""

@@ -1,0 +1,194 @@
+"""The `traceability` console script."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from traceability.config import Settings
+from traceability.db.migrate import upgrade
+from traceability.errors import TraceabilityError
+from traceability.keyring import load_keyring
+from traceability.logging import configure_logging
+from traceability.portal import Portal
+from traceability.services.registry import ROLES, NewOrganization
+
+app = typer.Typer(
+    help="Engine of Vietnam's national product-traceability portal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def _prepare(settings: Settings) -> None:
+    """Create the data dir, upgrade the schema and make sure the portal's keys exist."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    load_keyring(settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Upgrade the database and serve the HTTP API and public pages."""
+    import uvicorn
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.json_logs)
+    try:
+        _prepare(settings)
+    except TraceabilityError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Serving on [bold]http://{host}:{port}[/] (workers: {workers})")
+    uvicorn.run(
+        "gateway.asgi:create_default_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+@app.command()
+def demo() -> None:
+    """Seed realistic demo supply chains (idempotent) and print what to open."""
+    from traceability.demo import seed_demo
+
+    settings = Settings()
+    configure_logging("warning", settings.json_logs)
+
+    async def run() -> None:
+        portal = Portal.build(settings)
+        try:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("Preparing", total=None)
+                summary = await seed_demo(
+                    portal.database,
+                    portal.registry,
+                    portal.ledger,
+                    settings.base_url,
+                    on_step=lambda step: progress.update(task, description=step),
+                )
+            async with portal.database.write() as session:
+                checkpoint = await portal.transparency.publish_checkpoint(session)
+        finally:
+            await portal.database.dispose()
+
+        table = Table(title="Demo organisations")
+        for column in ("name", "role", "tax code", "API key"):
+            table.add_column(column)
+        for org in summary.organizations:
+            table.add_row(
+                org.name, org.role, org.tax_code, org.api_key or "(shown when first created)"
+            )
+        console.print(table)
+        if summary.already_seeded:
+            console.print("The demo data was already there; nothing changed.")
+        else:
+            console.print("[yellow]API keys are shown once; only their hashes are stored.[/]")
+        console.print("Open these QR links (the product pages):")
+        for label, url in summary.sample_links:
+            console.print(f"  {label}: {url}")
+        console.print(
+            f"Seeded: {len(summary.organizations)} organisations, {summary.lots} lots, "
+            f"{summary.events} events; log size {checkpoint.size}."
+        )
+
+    try:
+        _prepare(settings)
+        asyncio.run(run())
+    except TraceabilityError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Option(help="Legal name of the organisation.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    tax_code: Annotated[
+        str | None, typer.Option("--tax-code", help="Vietnamese tax code (MST), 10 or 13 digits.")
+    ] = None,
+    gs1_prefix: Annotated[
+        list[str] | None,
+        typer.Option("--gs1-prefix", help="GS1 company prefix; repeat for several."),
+    ] = None,
+    address: Annotated[str | None, typer.Option(help="Postal address.")] = None,
+    province: Annotated[str | None, typer.Option(help="Province or city.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create an organisation, its first API key (printed once) and a portal-held signing key."""
+    settings = Settings()
+    configure_logging("warning", settings.json_logs)
+
+    async def run() -> dict[str, str]:
+        portal = Portal.build(settings)
+        try:
+            async with portal.database.write() as session:
+                created = await portal.registry.create_organization(
+                    session,
+                    NewOrganization(
+                        name=name,
+                        role=role,
+                        tax_code=tax_code,
+                        gs1_prefixes=gs1_prefix or [],
+                        address=address,
+                        province=province,
+                    ),
+                )
+        finally:
+            await portal.database.dispose()
+        return {
+            "organization_id": created.organization.id,
+            "name": created.organization.name,
+            "role": created.organization.role,
+            "api_key": created.api_key,
+            "signing_key_id": created.signing_key_id,
+        }
+
+    try:
+        _prepare(settings)
+        result = asyncio.run(run())
+    except TraceabilityError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    console.print(f"Created [bold]{result['name']}[/] ({result['role']})")
+    console.print(f"  organization_id: {result['organization_id']}")
+    console.print(f"  signing key:     {result['signing_key_id']}")
+    console.print(f"  API key:         [bold]{result['api_key']}[/]  (shown once; keep it safe)")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

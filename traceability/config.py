@@ -1,0 +1,55 @@
+"""One Settings class; every value comes from the environment with the TRACE_ prefix."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACE_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    # Unset: an SQLite file in the data dir, so one command runs a trial with nothing installed.
+    database_url: str | None = None
+    redis_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    # Base64 of 32 bytes. Unset: generated into the data dir on first run (with a warning).
+    master_key: str | None = None
+    # Base64 of the raw 32-byte Ed25519 private key of the log. Unset: a file in the data dir.
+    log_signing_key: str | None = None
+    log_origin: str | None = None
+    log_key_name: str | None = None
+    # How far a record time chosen by a client that signs its own events may drift.
+    client_clock_skew_seconds: int = 300
+    log_level: str = "info"
+    json_logs: bool = False
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'traceability.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_log_origin(self) -> str:
+        """The checkpoint origin line; by default the portal's host, as CT-style logs do."""
+        if self.log_origin:
+            return self.log_origin
+        host = urlsplit(self.base_url).netloc or "traceability.local"
+        return f"{host}/log"
+
+    @property
+    def resolved_log_key_name(self) -> str:
+        return self.log_key_name or self.resolved_log_origin
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,43 @@
+"""Domain errors. They carry no HTTP status: the gateway maps them in one place."""
+
+from __future__ import annotations
+
+
+class TraceabilityError(Exception):
+    """Base of every expected failure. ``field`` names where the problem is, when known."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidInput(TraceabilityError):
+    """The caller sent something malformed; nothing was stored."""
+
+
+class NotFound(TraceabilityError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class Conflict(TraceabilityError):
+    """The request clashes with what is stored (a duplicate, a moved chain head)."""
+
+
+class Forbidden(TraceabilityError):
+    """The caller is known but may not do this."""
+
+
+class Unauthorized(TraceabilityError):
+    """No valid credentials were presented."""
+
+
+class BadSignature(TraceabilityError):
+    """A signature does not verify, or was made with a key that may not sign this."""
+
+
+class ChainBroken(TraceabilityError):
+    """A stored chain fails verification."""

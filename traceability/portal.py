@@ -1,0 +1,42 @@
+"""The assembled portal engine: settings, database, keys and the services built on them.
+
+The HTTP app and the command line both build one of these, so both run the same wiring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from traceability.clock import Clock, utc_now
+from traceability.config import Settings
+from traceability.db.session import Database
+from traceability.keyring import Keyring, load_keyring
+from traceability.services.audit import AuditService
+from traceability.services.ledger import LedgerService
+from traceability.services.registry import RegistryService
+from traceability.services.transparency import TransparencyService
+
+
+@dataclass
+class Portal:
+    settings: Settings
+    database: Database
+    keyring: Keyring
+    registry: RegistryService
+    ledger: LedgerService
+    transparency: TransparencyService
+    audit: AuditService
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:
+        keyring = load_keyring(settings)
+        transparency = TransparencyService(keyring.log_signer, keyring.log_origin, clock)
+        return cls(
+            settings=settings,
+            database=Database.connect(settings.resolved_database_url),
+            keyring=keyring,
+            registry=RegistryService(keyring.master_key, clock),
+            ledger=LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds),
+            transparency=transparency,
+            audit=AuditService(transparency),
+        )

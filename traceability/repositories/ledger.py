@@ -1,0 +1,96 @@
+"""Events and their chain links: appended, never updated or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from traceability.db.models import ChainLinkRow, Event, Lot
+from traceability.errors import Conflict
+from traceability.repositories.base import Repository
+
+
+@dataclass(frozen=True)
+class StoredLink:
+    gtin: str
+    lot_code: str
+    seq: int
+    prev_hash: bytes | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    row: Event
+    links: tuple[StoredLink, ...]
+
+
+class LedgerRepository(Repository):
+    async def existing_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        result = await self.session.execute(
+            select(Event.event_id).where(Event.event_id.in_(list(event_ids)))
+        )
+        return set(result.scalars())
+
+    async def insert_events(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert events; returns their primary keys in the order given."""
+        try:
+            result = await self.session.execute(
+                insert(Event).returning(Event.id, sort_by_parameter_order=True), list(rows)
+            )
+        except IntegrityError as exc:
+            raise Conflict("an event with this eventID or hash is already recorded") from exc
+        return [row[0] for row in result.all()]
+
+    async def insert_links(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(ChainLinkRow), list(rows))
+
+    async def move_heads(self, heads: Sequence[dict[str, Any]]) -> None:
+        """Set each lot's head (``id``, ``head_seq``, ``head_hash``) after an append."""
+        if heads:
+            await self.session.execute(update(Lot), list(heads))
+
+    async def by_event_id(self, event_id: str) -> StoredEvent | None:
+        result = await self.session.execute(select(Event).where(Event.event_id == event_id))
+        row = result.scalar_one_or_none()
+        if row is None:
+            return None
+        links = await self._links_of([row.id])
+        return StoredEvent(row, links.get(row.id, ()))
+
+    async def chain_of(self, lot_id: int) -> list[StoredEvent]:
+        """Every event on one lot's chain, in sequence order, each with all its links."""
+        result = await self.session.execute(
+            select(Event)
+            .join(ChainLinkRow, ChainLinkRow.event_pk == Event.id)
+            .where(ChainLinkRow.lot_id == lot_id)
+            .order_by(ChainLinkRow.seq)
+        )
+        rows = list(result.scalars())
+        links = await self._links_of([r.id for r in rows])
+        return [StoredEvent(r, links.get(r.id, ())) for r in rows]
+
+    async def _links_of(self, event_pks: Sequence[int]) -> dict[int, tuple[StoredLink, ...]]:
+        if not event_pks:
+            return {}
+        result = await self.session.execute(
+            select(
+                ChainLinkRow.event_pk,
+                Lot.gtin,
+                Lot.lot_code,
+                ChainLinkRow.seq,
+                ChainLinkRow.prev_hash,
+            )
+            .join(Lot, Lot.id == ChainLinkRow.lot_id)
+            .where(ChainLinkRow.event_pk.in_(list(event_pks)))
+        )
+        links: dict[int, list[StoredLink]] = {}
+        for event_pk, gtin, lot_code, seq, prev in result.all():
+            links.setdefault(event_pk, []).append(StoredLink(gtin, lot_code, seq, prev))
+        return {pk: tuple(v) for pk, v in links.items()}

@@ -1,0 +1,91 @@
+"""The Merkle log's rows: the sequencer state, leaves, complete-subtree nodes, checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from traceability.db.models import LogCheckpoint, LogLeaf, LogNode, LogState
+from traceability.log.merkle import NodeId
+from traceability.repositories.base import Repository
+
+_STATE_ID = 1
+
+
+class LogRepository(Repository):
+    async def state(self, *, lock: bool = False) -> LogState:
+        """The log's size, frontier and root; ``lock`` makes this transaction the sequencer."""
+        stmt = select(LogState).where(LogState.id == _STATE_ID)
+        if lock and self.locks_rows:
+            stmt = stmt.with_for_update()
+        result = await self.session.execute(stmt.execution_options(populate_existing=True))
+        return result.scalar_one()
+
+    async def save_state(self, size: int, frontier: bytes, root: bytes) -> None:
+        await self.session.execute(
+            update(LogState)
+            .where(LogState.id == _STATE_ID)
+            .values(size=size, frontier=frontier, root=root)
+        )
+
+    async def insert_leaves(self, leaves: Sequence[tuple[int, bytes, str]]) -> None:
+        if leaves:
+            await self.session.execute(
+                insert(LogLeaf),
+                [{"index": i, "event_hash": h, "event_id": e} for i, h, e in leaves],
+            )
+
+    async def insert_nodes(self, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
+        if nodes:
+            await self.session.execute(
+                insert(LogNode),
+                [{"level": n.level, "index": n.index, "hash": h} for n, h in nodes],
+            )
+
+    async def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """Fetch the named complete-subtree hashes in one round trip."""
+        if not ids:
+            return {}
+        wanted = sorted({(n.level, n.index) for n in ids})
+        result = await self.session.execute(
+            select(LogNode.level, LogNode.index, LogNode.hash).where(
+                tuple_(LogNode.level, LogNode.index).in_(wanted)
+            )
+        )
+        return {NodeId(level, index): h for level, index, h in result.all()}
+
+    async def leaf(self, index: int) -> LogLeaf | None:
+        return await self.session.get(LogLeaf, index)
+
+    async def leaves(self, indexes: Sequence[int]) -> dict[int, bytes]:
+        if not indexes:
+            return {}
+        result = await self.session.execute(
+            select(LogLeaf.index, LogLeaf.event_hash).where(LogLeaf.index.in_(list(indexes)))
+        )
+        return {i: h for i, h in result.all()}
+
+    async def latest_checkpoint(self) -> LogCheckpoint | None:
+        result = await self.session.execute(
+            select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def checkpoint_at(self, size: int) -> LogCheckpoint | None:
+        return await self.session.get(LogCheckpoint, size)
+
+    async def add_checkpoint(self, size: int, root: bytes, note: str, at: datetime) -> None:
+        """Store a checkpoint; a concurrent writer that stored the same size first wins."""
+        values = {"size": size, "root": root, "note": note, "created_at": at}
+        dialect_insert = (
+            pg_insert if self.dialect == "postgresql" else sqlite_insert
+        )
+        await self.session.execute(
+            dialect_insert(LogCheckpoint)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["size"])
+        )

@@ -1,0 +1,117 @@
+"""Organisations, their GS1 company prefixes, API keys and signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from traceability.db.models import ApiKey, CompanyPrefix, Organization, SigningKeyRow
+from traceability.repositories.base import Repository
+
+
+class OrganizationRepository(Repository):
+    async def add(self, organization: Organization, prefixes: Sequence[str]) -> Organization:
+        self.session.add(organization)
+        await self.session.flush()
+        self.session.add_all(
+            CompanyPrefix(prefix=p, organization_id=organization.id) for p in prefixes
+        )
+        await self.session.flush()
+        return organization
+
+    async def get(self, organization_id: str) -> Organization | None:
+        return await self.session.get(Organization, organization_id)
+
+    async def by_tax_code(self, tax_code: str) -> Organization | None:
+        result = await self.session.execute(
+            select(Organization).where(Organization.tax_code == tax_code)
+        )
+        return result.scalar_one_or_none()
+
+    async def by_name(self, name: str) -> Organization | None:
+        result = await self.session.execute(
+            select(Organization).where(Organization.name == name).limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def prefixes_of(self, organization_id: str) -> list[str]:
+        result = await self.session.execute(
+            select(CompanyPrefix.prefix)
+            .where(CompanyPrefix.organization_id == organization_id)
+            .order_by(CompanyPrefix.prefix)
+        )
+        return list(result.scalars())
+
+    async def taken_prefixes(self, prefixes: Sequence[str]) -> list[str]:
+        result = await self.session.execute(
+            select(CompanyPrefix.prefix).where(CompanyPrefix.prefix.in_(list(prefixes)))
+        )
+        return list(result.scalars())
+
+    async def count(self) -> int:
+        result = await self.session.execute(select(func.count()).select_from(Organization))
+        return int(result.scalar_one())
+
+
+class ApiKeyRepository(Repository):
+    async def add(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        await self.session.flush()
+        return key
+
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        result = await self.session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))
+        return result.scalar_one_or_none()
+
+
+class SigningKeyRepository(Repository):
+    async def add(self, key: SigningKeyRow) -> SigningKeyRow:
+        self.session.add(key)
+        await self.session.flush()
+        return key
+
+    async def get(self, key_id: str) -> SigningKeyRow | None:
+        return await self.session.get(SigningKeyRow, key_id)
+
+    async def many(self, key_ids: Sequence[str]) -> list[SigningKeyRow]:
+        if not key_ids:
+            return []
+        result = await self.session.execute(
+            select(SigningKeyRow).where(SigningKeyRow.key_id.in_(list(set(key_ids))))
+        )
+        return list(result.scalars())
+
+    async def of_organization(self, organization_id: str) -> list[SigningKeyRow]:
+        result = await self.session.execute(
+            select(SigningKeyRow)
+            .where(SigningKeyRow.organization_id == organization_id)
+            .order_by(SigningKeyRow.created_at)
+        )
+        return list(result.scalars())
+
+    async def portal_held_signing_key(
+        self, organization_id: str, at: datetime
+    ) -> SigningKeyRow | None:
+        """The newest key the portal holds for this organisation that may sign at ``at``."""
+        result = await self.session.execute(
+            select(SigningKeyRow)
+            .where(
+                SigningKeyRow.organization_id == organization_id,
+                SigningKeyRow.custody == "portal",
+                SigningKeyRow.revoked_at.is_(None),
+                SigningKeyRow.valid_from <= at,
+                (SigningKeyRow.valid_to.is_(None)) | (SigningKeyRow.valid_to > at),
+            )
+            .order_by(SigningKeyRow.created_at.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def revoke(self, key_id: str, at: datetime) -> None:
+        await self.session.execute(
+            update(SigningKeyRow)
+            .where(SigningKeyRow.key_id == key_id, SigningKeyRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )

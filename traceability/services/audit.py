@@ -1,0 +1,114 @@
+"""An inspector's audit of one lot's chain, from what is stored, against a signed checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traceability.chain.audit import (
+    AuditResult,
+    ChainEntry,
+    KeyInfo,
+    LogEvidence,
+    TrustedRoot,
+    audit_chain,
+)
+from traceability.chain.record import ChainLink, EventRecord, LotKey
+from traceability.clock import as_utc
+from traceability.db.models import LogCheckpoint, SigningKeyRow
+from traceability.errors import NotFound
+from traceability.identifiers.gs1 import normalize_gtin, validate_lot
+from traceability.log.note import NoteVerifier, open_checkpoint
+from traceability.repositories.ledger import LedgerRepository, StoredEvent
+from traceability.repositories.log import LogRepository
+from traceability.repositories.organizations import SigningKeyRepository
+from traceability.repositories.registry import LotRepository
+from traceability.services.transparency import TransparencyService
+
+
+@dataclass(frozen=True)
+class AuditedEvent:
+    entry: ChainEntry
+    signed_by: str
+    key: KeyInfo | None
+
+
+@dataclass(frozen=True)
+class LotAudit:
+    lot: LotKey
+    events: list[AuditedEvent]
+    checkpoint: LogCheckpoint
+    result: AuditResult
+
+
+def record_of(stored: StoredEvent) -> EventRecord:
+    """Rebuild the hashed record from the rows, exactly as they are now."""
+    row = stored.row
+    return EventRecord(
+        event=row.event,
+        organization_id=row.organization_id,
+        key_id=row.key_id,
+        links=tuple(
+            ChainLink(LotKey(link.gtin, link.lot_code), link.seq, link.prev_hash)
+            for link in stored.links
+        ),
+        recorded_at=as_utc(row.recorded_at),
+    )
+
+
+def key_info(row: SigningKeyRow) -> KeyInfo:
+    return KeyInfo(
+        key_id=row.key_id,
+        organization_id=row.organization_id,
+        public_key=row.public_key,
+        valid_from=as_utc(row.valid_from),
+        valid_to=as_utc(row.valid_to) if row.valid_to else None,
+        revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
+    )
+
+
+class AuditService:
+    def __init__(self, transparency: TransparencyService) -> None:
+        self.transparency = transparency
+        self.verifier = NoteVerifier.from_key(transparency.verifier_key())
+
+    async def audit_lot(self, session: AsyncSession, gtin: str, lot_code: str) -> LotAudit:
+        """Audit a lot against a checkpoint of the log as it stands in this transaction.
+
+        Run it in a snapshot write session (``database.write(snapshot=True)``): the chain,
+        the lot head and the checkpoint then describe one moment, so every event must be
+        covered by the checkpoint, and one that is not was never really logged.
+        """
+        key = LotKey(normalize_gtin(gtin), validate_lot(lot_code))
+        lot = await LotRepository(session).get(key.gtin, key.lot)
+        if lot is None:
+            raise NotFound(f"lot {key} is not registered", field="lot")
+        chain = await LedgerRepository(session).chain_of(lot.id)
+        log = LogRepository(session)
+        checkpoint = await self.transparency.publish_checkpoint(session)
+        # Trust the checkpoint's signed content, not the row's other columns.
+        opened = open_checkpoint(self.verifier, checkpoint.note)
+        root = TrustedRoot(opened.size, opened.root_hash)
+
+        indexes = [s.row.log_index for s in chain]
+        leaves = await log.leaves(indexes)
+        proofs = await self.transparency.inclusion_proofs(session, indexes, root.size)
+        keys = {
+            k.key_id: key_info(k)
+            for k in await SigningKeyRepository(session).many([s.row.key_id for s in chain])
+        }
+        events = []
+        for stored in chain:
+            index = stored.row.log_index
+            entry = ChainEntry(
+                record=record_of(stored),
+                stored_hash=stored.row.event_hash,
+                signature=stored.row.signature,
+                log=LogEvidence(index, leaves.get(index), proofs.get(index, [])),
+            )
+            events.append(AuditedEvent(entry, stored.row.signed_by, keys.get(stored.row.key_id)))
+        result = audit_chain(
+            key, [e.entry for e in events], keys, root, head=(lot.head_seq, lot.head_hash)
+        )
+        return LotAudit(key, events, checkpoint, result)
