@@ -34,8 +34,16 @@ def ensure_environment(extras: str) -> None:
     print(f"Installing the project{' with ' + extras if extras else ''} ...", flush=True)
     target = f".[{extras}]" if extras else "."
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-e", target],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            target,
+        ],
         cwd=ROOT,
         check=True,
     )
@@ -56,7 +64,10 @@ def command_run() -> int:
         return code
     host = os.environ.get("TRACE_HOST", "127.0.0.1")
     port = os.environ.get("TRACE_PORT", "8000")
-    print(f"\nOpen http://{host}:{port}/healthz and the QR links above. Ctrl-C stops.", flush=True)
+    print(
+        f"\nServing http://{host}:{port} (try /healthz, /log/checkpoint, /docs). Ctrl-C stops.",
+        flush=True,
+    )
     return run(traceability, "serve", "--host", host, "--port", port)
 
 

@@ -102,20 +102,24 @@ def demo() -> None:
             await portal.database.dispose()
 
         table = Table(title="Demo organisations")
-        for column in ("name", "role", "tax code", "API key"):
+        for column in ("name", "role", "tax code"):
             table.add_column(column)
         for org in summary.organizations:
-            table.add_row(
-                org.name, org.role, org.tax_code, org.api_key or "(shown when first created)"
-            )
+            table.add_row(org.name, org.role, org.tax_code)
         console.print(table)
         if summary.already_seeded:
             console.print("The demo data was already there; nothing changed.")
-        else:
-            console.print("[yellow]API keys are shown once; only their hashes are stored.[/]")
-        console.print("Open these QR links (the product pages):")
+        keys = [org for org in summary.organizations if org.api_key]
+        if keys:
+            # Plain lines, never a table cell: a narrow terminal must not cut a key shown once.
+            console.print("[yellow]API keys, shown once (only their hashes are stored):[/]")
+            for org in keys:
+                console.print(f"  {org.name} ({org.role}): {org.api_key}", soft_wrap=True)
+        console.print("The QR codes of these lots encode (GS1 Digital Link):")
         for label, url in summary.sample_links:
-            console.print(f"  {label}: {url}")
+            console.print(f"  {label}: {url}", soft_wrap=True)
+        base = settings.base_url.rstrip("/")
+        console.print(f"The signed log: {base}/log/checkpoint (verifier key: {base}/log/key)")
         console.print(
             f"Seeded: {len(summary.organizations)} organisations, {summary.lots} lots, "
             f"{summary.events} events; log size {checkpoint.size}."

@@ -27,10 +27,8 @@ def canonical_bytes(value: Any) -> bytes:
     except rfc8785.IntegerDomainError:
         # Rare path: retry with big integers that are exact doubles written as those doubles.
         return _dumps(_exact_doubles(value))
-    except rfc8785.FloatDomainError as exc:
-        raise InvalidInput("NaN and infinite numbers are not valid JSON") from exc
     except rfc8785.CanonicalizationError as exc:
-        raise InvalidInput(f"value cannot be canonicalised as JSON: {exc}") from exc
+        raise _refusal(exc) from exc
 
 
 def _exact_doubles(value: Any) -> Any:
@@ -51,12 +49,17 @@ def _exact_doubles(value: Any) -> Any:
 def _dumps(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
-    except rfc8785.IntegerDomainError as exc:
-        raise InvalidInput(
-            f"integer {exc.args[0] if exc.args else ''} is outside the range JSON numbers "
-            "carry exactly (±2^53-1); send it as a string",
-        ) from exc
-    except rfc8785.FloatDomainError as exc:
-        raise InvalidInput("NaN and infinite numbers are not valid JSON") from exc
     except rfc8785.CanonicalizationError as exc:
-        raise InvalidInput(f"value cannot be canonicalised as JSON: {exc}") from exc
+        raise _refusal(exc) from exc
+
+
+def _refusal(exc: rfc8785.CanonicalizationError) -> InvalidInput:
+    if isinstance(exc, rfc8785.IntegerDomainError):
+        number = str(exc).split(" ", 1)[0]
+        return InvalidInput(
+            f"the number {number} cannot be carried exactly by JSON (beyond ±2^53); "
+            "send it as a string"
+        )
+    if isinstance(exc, rfc8785.FloatDomainError):
+        return InvalidInput("NaN and infinite numbers are not valid JSON")
+    return InvalidInput(f"value cannot be canonicalised as JSON: {exc}")

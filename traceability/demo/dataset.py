@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
@@ -51,7 +51,9 @@ def gtin14(company_prefix: str, item_reference: str) -> str:
 def gln(company_prefix: str, location_reference: str) -> str:
     body = company_prefix + location_reference
     if len(body) != 12:
-        raise ValueError(f"prefix {company_prefix} + location {location_reference} must be 12 digits")
+        raise ValueError(
+            f"prefix {company_prefix} + location {location_reference} must be 12 digits"
+        )
     return body + gs1_check_digit(body)
 
 
@@ -96,11 +98,15 @@ class DemoOrg:
     province: str
 
     @property
-    def party_gln(self) -> str:
-        """The organisation's own GLN (location reference 000), as a party in events."""
+    def prefix(self) -> str:
         if self.gs1_prefix is None:
             raise ValueError(f"{self.key} has no GS1 company prefix")
-        return gln(self.gs1_prefix, "000")
+        return self.gs1_prefix
+
+    @property
+    def party_gln(self) -> str:
+        """The organisation's own GLN (location reference 000), as a party in events."""
+        return gln(self.prefix, "000")
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,6 @@ def _base(
         "eventID": event_id(name),
         "eventTime": _when(when),
         "eventTimeZoneOffset": TZ,
-    } | {
         "bizStep": biz_step,
         "disposition": disposition,
         "readPoint": {"id": location_uri(location_gln)},
@@ -485,7 +490,7 @@ ORGANIZATIONS: Final[tuple[DemoOrg, ...]] = (
 
 RICE_FIELDS = DemoLocation(
     RICE_COOP.key,
-    gln(RICE_COOP.gs1_prefix or "", "001"),
+    gln(RICE_COOP.prefix, "901"),
     "Cánh đồng lúa ST25 HTX Mỹ Xuyên (vùng trồng VietGAP)",
     "Ấp Hòa Đê, xã Hòa Tú 1, huyện Mỹ Xuyên (cũ), tỉnh Sóc Trăng (cũ), thành phố Cần Thơ",
     "Cần Thơ",
@@ -494,7 +499,7 @@ RICE_FIELDS = DemoLocation(
 )
 MILL = DemoLocation(
     RICE_MILL.key,
-    gln(RICE_MILL.gs1_prefix or "", "001"),
+    gln(RICE_MILL.prefix, "901"),
     "Nhà máy xay xát và đóng gói Kênh Xáng",
     RICE_MILL.address,
     "Cần Thơ",
@@ -503,7 +508,7 @@ MILL = DemoLocation(
 )
 DC_HCMC = DemoLocation(
     DISTRIBUTOR.key,
-    gln(DISTRIBUTOR.gs1_prefix or "", "001"),
+    gln(DISTRIBUTOR.prefix, "901"),
     "Kho phân phối Sài Gòn Xanh – Bình Chánh",
     DISTRIBUTOR.address,
     "Thành phố Hồ Chí Minh",
@@ -512,7 +517,7 @@ DC_HCMC = DemoLocation(
 )
 STORE_HCMC = DemoLocation(
     RETAILER.key,
-    gln(RETAILER.gs1_prefix or "", "001"),
+    gln(RETAILER.prefix, "901"),
     "Cửa hàng Bếp Việt Mart Nguyễn Đình Chiểu",
     "125 Nguyễn Đình Chiểu, Quận 3 (cũ), Thành phố Hồ Chí Minh",
     "Thành phố Hồ Chí Minh",
@@ -521,7 +526,7 @@ STORE_HCMC = DemoLocation(
 )
 STORE_HANOI = DemoLocation(
     RETAILER.key,
-    gln(RETAILER.gs1_prefix or "", "002"),
+    gln(RETAILER.prefix, "902"),
     "Cửa hàng Bếp Việt Mart Trần Thái Tông",
     "68 Trần Thái Tông, quận Cầu Giấy (cũ), Hà Nội",
     "Hà Nội",
@@ -530,7 +535,7 @@ STORE_HANOI = DemoLocation(
 )
 COFFEE_FARMS = DemoLocation(
     COFFEE_COOP.key,
-    gln(COFFEE_COOP.gs1_prefix or "", "001"),
+    gln(COFFEE_COOP.prefix, "901"),
     "Vùng trồng cà phê Robusta HTX Ea Tu",
     "Thôn 4 và thôn 7, xã Ea Tu, thành phố Buôn Ma Thuột (cũ), tỉnh Đắk Lắk",
     "Đắk Lắk",
@@ -539,7 +544,7 @@ COFFEE_FARMS = DemoLocation(
 )
 COFFEE_STATION = DemoLocation(
     COFFEE_COOP.key,
-    gln(COFFEE_COOP.gs1_prefix or "", "002"),
+    gln(COFFEE_COOP.prefix, "902"),
     "Trạm sơ chế và kho cà phê nhân HTX Ea Tu",
     COFFEE_COOP.address,
     "Đắk Lắk",
@@ -548,7 +553,7 @@ COFFEE_STATION = DemoLocation(
 )
 ROASTERY = DemoLocation(
     ROASTER.key,
-    gln(ROASTER.gs1_prefix or "", "001"),
+    gln(ROASTER.prefix, "901"),
     "Xưởng rang xay Cao Nguyên Đỏ",
     ROASTER.address,
     "Đắk Lắk",
@@ -557,7 +562,7 @@ ROASTERY = DemoLocation(
 )
 PONDS = DemoLocation(
     FISH_FARM.key,
-    gln(FISH_FARM.gs1_prefix or "", "001"),
+    gln(FISH_FARM.prefix, "901"),
     "Vùng nuôi cá tra Tân Quới (ao A3, B1)",
     FISH_FARM.address,
     "Đồng Tháp",
@@ -566,7 +571,7 @@ PONDS = DemoLocation(
 )
 FISH_PLANT = DemoLocation(
     FISH_PROCESSOR.key,
-    gln(FISH_PROCESSOR.gs1_prefix or "", "001"),
+    gln(FISH_PROCESSOR.prefix, "901"),
     "Nhà máy chế biến cá tra phi lê Sa Đéc",
     FISH_PROCESSOR.address,
     "Đồng Tháp",
@@ -575,7 +580,7 @@ FISH_PLANT = DemoLocation(
 )
 COLD_STORE = DemoLocation(
     FISH_PROCESSOR.key,
-    gln(FISH_PROCESSOR.gs1_prefix or "", "002"),
+    gln(FISH_PROCESSOR.prefix, "902"),
     "Kho lạnh thành phẩm Sa Đéc (−25 °C)",
     "Lô A3, KCN C Sa Đéc, thành phố Sa Đéc (cũ), tỉnh Đồng Tháp",
     "Đồng Tháp",
@@ -605,7 +610,7 @@ IMPORTER_GLN: Final = gln("871999", "000004")
 
 PADDY = DemoProduct(
     RICE_COOP.key,
-    gtin14(RICE_COOP.gs1_prefix or "", "001"),
+    gtin14(RICE_COOP.prefix, "001"),
     "Lúa tươi ST25 vụ Hè Thu",
     "Fresh ST25 paddy, summer–autumn crop",
     "HTX Mỹ Xuyên",
@@ -618,7 +623,7 @@ PADDY = DemoProduct(
 )
 MILLED_RICE = DemoProduct(
     RICE_MILL.key,
-    gtin14(RICE_MILL.gs1_prefix or "", "001"),
+    gtin14(RICE_MILL.prefix, "001"),
     "Gạo ST25 xát trắng (bao 50 kg)",
     "ST25 milled white rice (50 kg sacks)",
     "Kênh Xáng",
@@ -630,7 +635,7 @@ MILLED_RICE = DemoProduct(
 )
 RICE_5KG = DemoProduct(
     RICE_MILL.key,
-    gtin14(RICE_MILL.gs1_prefix or "", "005"),
+    gtin14(RICE_MILL.prefix, "005"),
     "Gạo ST25 Sóc Trăng túi 5 kg",
     "ST25 fragrant rice from Sóc Trăng, 5 kg bag",
     "Kênh Xáng ST25",
@@ -643,7 +648,7 @@ RICE_5KG = DemoProduct(
 )
 COFFEE_CHERRY = DemoProduct(
     COFFEE_COOP.key,
-    gtin14(COFFEE_COOP.gs1_prefix or "", "001"),
+    gtin14(COFFEE_COOP.prefix, "001"),
     "Cà phê quả tươi Robusta Buôn Ma Thuột",
     "Fresh Robusta coffee cherries, Buôn Ma Thuột",
     "HTX Ea Tu",
@@ -655,7 +660,7 @@ COFFEE_CHERRY = DemoProduct(
 )
 GREEN_COFFEE = DemoProduct(
     COFFEE_COOP.key,
-    gtin14(COFFEE_COOP.gs1_prefix or "", "002"),
+    gtin14(COFFEE_COOP.prefix, "002"),
     "Cà phê nhân Robusta sàng 16 chế biến khô",
     "Robusta green coffee, screen 16, natural process",
     "HTX Ea Tu",
@@ -667,7 +672,7 @@ GREEN_COFFEE = DemoProduct(
 )
 ROASTED_COFFEE = DemoProduct(
     ROASTER.key,
-    gtin14(ROASTER.gs1_prefix or "", "001"),
+    gtin14(ROASTER.prefix, "001"),
     "Cà phê Robusta rang mộc (hàng rời)",
     "Roasted Robusta coffee, bulk",
     "Cao Nguyên Đỏ",
@@ -679,7 +684,7 @@ ROASTED_COFFEE = DemoProduct(
 )
 GROUND_500G = DemoProduct(
     ROASTER.key,
-    gtin14(ROASTER.gs1_prefix or "", "500"),
+    gtin14(ROASTER.prefix, "500"),
     "Cà phê rang xay Buôn Ma Thuột túi 500 g",
     "Buôn Ma Thuột ground coffee, 500 g bag",
     "Cao Nguyên Đỏ",
@@ -691,7 +696,7 @@ GROUND_500G = DemoProduct(
 )
 BEANS_1KG = DemoProduct(
     ROASTER.key,
-    gtin14(ROASTER.gs1_prefix or "", "101"),
+    gtin14(ROASTER.prefix, "101"),
     "Cà phê hạt rang Buôn Ma Thuột túi 1 kg",
     "Buôn Ma Thuột roasted coffee beans, 1 kg bag",
     "Cao Nguyên Đỏ",
@@ -703,7 +708,7 @@ BEANS_1KG = DemoProduct(
 )
 LIVE_PANGASIUS = DemoProduct(
     FISH_FARM.key,
-    gtin14(FISH_FARM.gs1_prefix or "", "001"),
+    gtin14(FISH_FARM.prefix, "001"),
     "Cá tra nguyên liệu (cá sống)",
     "Live pangasius (Pangasianodon hypophthalmus), raw material",
     "HTX Tân Quới",
@@ -716,7 +721,7 @@ LIVE_PANGASIUS = DemoProduct(
 )
 FRESH_FILLET = DemoProduct(
     FISH_PROCESSOR.key,
-    gtin14(FISH_PROCESSOR.gs1_prefix or "", "001"),
+    gtin14(FISH_PROCESSOR.prefix, "001"),
     "Cá tra phi lê tươi (bán thành phẩm)",
     "Fresh pangasius fillet (work in progress)",
     "Sa Đéc Seafood",
@@ -728,7 +733,7 @@ FRESH_FILLET = DemoProduct(
 )
 FROZEN_FILLET = DemoProduct(
     FISH_PROCESSOR.key,
-    gtin14(FISH_PROCESSOR.gs1_prefix or "", "010"),
+    gtin14(FISH_PROCESSOR.prefix, "010"),
     "Cá tra phi lê đông lạnh IQF thùng 10 kg",
     "Frozen pangasius fillets IQF, 10 kg carton",
     "Sa Đéc Seafood",
@@ -757,7 +762,10 @@ PRODUCTS: Final[tuple[DemoProduct, ...]] = (
 # --- certificates (invented numbers in the issuers' formats) -----------------------------------
 
 VIETGAP_RICE = Certification(
-    "VietGAP", "VietGAP-TT-24-09-94-0157", "Công ty Chứng nhận Nông sản Phương Nam", date(2027, 6, 30)
+    "VietGAP",
+    "VietGAP-TT-24-09-94-0157",
+    "Công ty Chứng nhận Nông sản Phương Nam",
+    date(2027, 6, 30),
 )
 VIETGAP_COFFEE = Certification(
     "VietGAP", "VietGAP-TT-23-11-66-0412", "Trung tâm Chứng nhận Tây Nguyên", date(2026, 12, 31)
@@ -769,14 +777,18 @@ ASC_FISH = Certification(
     "ASC", "ASC-F-VN-0731", "Tổ chức chứng nhận quốc tế được ASC công nhận", date(2027, 9, 30)
 )
 HACCP_MILL = Certification(
-    "HACCP", "HACCP-KX-2025-061", "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 3",
+    "HACCP",
+    "HACCP-KX-2025-061",
+    "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng 3",
     date(2028, 5, 20),
 )
 HACCP_ROASTER = Certification(
     "HACCP", "HACCP-CND-2024-019", "Công ty Chứng nhận Chất lượng Tây Nguyên", date(2027, 4, 10)
 )
 HACCP_FISH = Certification(
-    "HACCP", "HACCP-SD-2025-118", "Trung tâm Chứng nhận Chất lượng Thủy sản Nam Bộ",
+    "HACCP",
+    "HACCP-SD-2025-118",
+    "Trung tâm Chứng nhận Chất lượng Thủy sản Nam Bộ",
     date(2028, 1, 31),
 )
 CERTIFICATE_URIS: Final = {
@@ -798,60 +810,158 @@ def _certificates(*certifications: Certification) -> list[str] | str:
 # --- lots -------------------------------------------------------------------------------------
 
 PADDY_T01 = DemoLot(
-    RICE_COOP.key, PADDY.gtin, "HT26-MX-T01", date(2026, 8, 3), None, 8400, "KGM",
-    RICE_FIELDS.gln, (VIETGAP_RICE,),
+    RICE_COOP.key,
+    PADDY.gtin,
+    "HT26-MX-T01",
+    date(2026, 8, 3),
+    None,
+    8400,
+    "KGM",
+    RICE_FIELDS.gln,
+    (VIETGAP_RICE,),
 )
 PADDY_T02 = DemoLot(
-    RICE_COOP.key, PADDY.gtin, "HT26-MX-T02", date(2026, 8, 4), None, 7600, "KGM",
-    RICE_FIELDS.gln, (VIETGAP_RICE,),
+    RICE_COOP.key,
+    PADDY.gtin,
+    "HT26-MX-T02",
+    date(2026, 8, 4),
+    None,
+    7600,
+    "KGM",
+    RICE_FIELDS.gln,
+    (VIETGAP_RICE,),
 )
 MILLED_LOT = DemoLot(
-    RICE_MILL.key, MILLED_RICE.gtin, "GX-260810", date(2026, 8, 10), date(2027, 8, 10), 9600,
-    "KGM", MILL.gln, (HACCP_MILL,),
+    RICE_MILL.key,
+    MILLED_RICE.gtin,
+    "GX-260810",
+    date(2026, 8, 10),
+    date(2027, 8, 10),
+    9600,
+    "KGM",
+    MILL.gln,
+    (HACCP_MILL,),
 )
 RICE_BAG_LOT = DemoLot(
-    RICE_MILL.key, RICE_5KG.gtin, "ST25-260812", date(2026, 8, 12), date(2027, 8, 12), 1900,
-    "H87", MILL.gln, (VIETGAP_RICE, HACCP_MILL),
+    RICE_MILL.key,
+    RICE_5KG.gtin,
+    "ST25-260812",
+    date(2026, 8, 12),
+    date(2027, 8, 12),
+    1900,
+    "H87",
+    MILL.gln,
+    (VIETGAP_RICE, HACCP_MILL),
 )
 CHERRY_A = DemoLot(
-    COFFEE_COOP.key, COFFEE_CHERRY.gtin, "CF25-EATU-A", date(2025, 11, 20), None, 12000, "KGM",
-    COFFEE_FARMS.gln, (VIETGAP_COFFEE,),
+    COFFEE_COOP.key,
+    COFFEE_CHERRY.gtin,
+    "CF25-EATU-A",
+    date(2025, 11, 20),
+    None,
+    12000,
+    "KGM",
+    COFFEE_FARMS.gln,
+    (VIETGAP_COFFEE,),
 )
 CHERRY_B = DemoLot(
-    COFFEE_COOP.key, COFFEE_CHERRY.gtin, "CF25-EATU-B", date(2025, 11, 27), None, 9500, "KGM",
-    COFFEE_FARMS.gln, (VIETGAP_COFFEE,),
+    COFFEE_COOP.key,
+    COFFEE_CHERRY.gtin,
+    "CF25-EATU-B",
+    date(2025, 11, 27),
+    None,
+    9500,
+    "KGM",
+    COFFEE_FARMS.gln,
+    (VIETGAP_COFFEE,),
 )
 GREEN_LOT = DemoLot(
-    COFFEE_COOP.key, GREEN_COFFEE.gtin, "NX16-251222", date(2025, 12, 22), date(2027, 12, 22),
-    4780, "KGM", COFFEE_STATION.gln, (VIETGAP_COFFEE,),
+    COFFEE_COOP.key,
+    GREEN_COFFEE.gtin,
+    "NX16-251222",
+    date(2025, 12, 22),
+    date(2027, 12, 22),
+    4780,
+    "KGM",
+    COFFEE_STATION.gln,
+    (VIETGAP_COFFEE,),
 )
 ROASTED_LOT = DemoLot(
-    ROASTER.key, ROASTED_COFFEE.gtin, "RM-260903", date(2026, 9, 3), date(2027, 9, 3), 990,
-    "KGM", ROASTERY.gln, (HACCP_ROASTER,),
+    ROASTER.key,
+    ROASTED_COFFEE.gtin,
+    "RM-260903",
+    date(2026, 9, 3),
+    date(2027, 9, 3),
+    990,
+    "KGM",
+    ROASTERY.gln,
+    (HACCP_ROASTER,),
 )
 GROUND_LOT = DemoLot(
-    ROASTER.key, GROUND_500G.gtin, "BMT500-260904", date(2026, 9, 4), date(2027, 9, 4), 1200,
-    "H87", ROASTERY.gln, (HACCP_ROASTER,),
+    ROASTER.key,
+    GROUND_500G.gtin,
+    "BMT500-260904",
+    date(2026, 9, 4),
+    date(2027, 9, 4),
+    1200,
+    "H87",
+    ROASTERY.gln,
+    (HACCP_ROASTER,),
 )
 BEANS_LOT = DemoLot(
-    ROASTER.key, BEANS_1KG.gtin, "BMT1K-260904", date(2026, 9, 4), date(2027, 9, 4), 380,
-    "H87", ROASTERY.gln, (HACCP_ROASTER,),
+    ROASTER.key,
+    BEANS_1KG.gtin,
+    "BMT1K-260904",
+    date(2026, 9, 4),
+    date(2027, 9, 4),
+    380,
+    "H87",
+    ROASTERY.gln,
+    (HACCP_ROASTER,),
 )
 POND_A3 = DemoLot(
-    FISH_FARM.key, LIVE_PANGASIUS.gtin, "AO-A3-261005", date(2026, 10, 5), None, 36000, "KGM",
-    PONDS.gln, (VIETGAP_FISH, ASC_FISH),
+    FISH_FARM.key,
+    LIVE_PANGASIUS.gtin,
+    "AO-A3-261005",
+    date(2026, 10, 5),
+    None,
+    36000,
+    "KGM",
+    PONDS.gln,
+    (VIETGAP_FISH, ASC_FISH),
 )
 POND_B1 = DemoLot(
-    FISH_FARM.key, LIVE_PANGASIUS.gtin, "AO-B1-261005", date(2026, 10, 5), None, 28500, "KGM",
-    PONDS.gln, (VIETGAP_FISH, ASC_FISH),
+    FISH_FARM.key,
+    LIVE_PANGASIUS.gtin,
+    "AO-B1-261005",
+    date(2026, 10, 5),
+    None,
+    28500,
+    "KGM",
+    PONDS.gln,
+    (VIETGAP_FISH, ASC_FISH),
 )
 FILLET_LOT = DemoLot(
-    FISH_PROCESSOR.key, FRESH_FILLET.gtin, "PL-261006", date(2026, 10, 6), None, 21900, "KGM",
-    FISH_PLANT.gln, (HACCP_FISH,),
+    FISH_PROCESSOR.key,
+    FRESH_FILLET.gtin,
+    "PL-261006",
+    date(2026, 10, 6),
+    None,
+    21900,
+    "KGM",
+    FISH_PLANT.gln,
+    (HACCP_FISH,),
 )
 CARTON_LOT = DemoLot(
-    FISH_PROCESSOR.key, FROZEN_FILLET.gtin, "IQF-261006", date(2026, 10, 6), date(2028, 10, 6),
-    2180, "H87", FISH_PLANT.gln, (HACCP_FISH, ASC_FISH),
+    FISH_PROCESSOR.key,
+    FROZEN_FILLET.gtin,
+    "IQF-261006",
+    date(2026, 10, 6),
+    date(2028, 10, 6),
+    2180,
+    "H87",
+    FISH_PLANT.gln,
+    (HACCP_FISH, ASC_FISH),
 )
 
 LOTS: Final[tuple[DemoLot, ...]] = (
@@ -880,8 +990,13 @@ def _q(lot: DemoLot, quantity: float, uom: str | None = None) -> Quantity:
 
 RICE_EVENTS: Final[tuple[DemoEvent, ...]] = (
     object_event(
-        "demo/rice/harvest/HT26-MX-T01", RICE_COOP.key, "2026-08-03 06:30",
-        action="ADD", biz_step="commissioning", disposition="active", at=RICE_FIELDS.gln,
+        "demo/rice/harvest/HT26-MX-T01",
+        RICE_COOP.key,
+        "2026-08-03 06:30",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        at=RICE_FIELDS.gln,
         quantities=[_q(PADDY_T01, 8400)],
         certificationInfo=_certificates(VIETGAP_RICE),
         ilmd={
@@ -889,12 +1004,22 @@ RICE_EVENTS: Final[tuple[DemoEvent, ...]] = (
             "cbvmda:harvestEndDate": "2026-08-03",
             "cbvmda:countryOfOrigin": "VN",
         }
-        | _tx(variety="ST25", cropSeason="Hè Thu 2026", fieldPlot="Thửa 112, tờ bản đồ số 5",
-              areaHa=1.4, moisturePercent=24.5),
+        | _tx(
+            variety="ST25",
+            cropSeason="Hè Thu 2026",
+            fieldPlot="Thửa 112, tờ bản đồ số 5",
+            areaHa=1.4,
+            moisturePercent=24.5,
+        ),
     ),
     object_event(
-        "demo/rice/harvest/HT26-MX-T02", RICE_COOP.key, "2026-08-04 06:45",
-        action="ADD", biz_step="commissioning", disposition="active", at=RICE_FIELDS.gln,
+        "demo/rice/harvest/HT26-MX-T02",
+        RICE_COOP.key,
+        "2026-08-04 06:45",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        at=RICE_FIELDS.gln,
         quantities=[_q(PADDY_T02, 7600)],
         certificationInfo=_certificates(VIETGAP_RICE),
         ilmd={
@@ -902,40 +1027,68 @@ RICE_EVENTS: Final[tuple[DemoEvent, ...]] = (
             "cbvmda:harvestEndDate": "2026-08-04",
             "cbvmda:countryOfOrigin": "VN",
         }
-        | _tx(variety="ST25", cropSeason="Hè Thu 2026", fieldPlot="Thửa 87, tờ bản đồ số 6",
-              areaHa=1.3, moisturePercent=23.9),
+        | _tx(
+            variety="ST25",
+            cropSeason="Hè Thu 2026",
+            fieldPlot="Thửa 87, tờ bản đồ số 6",
+            areaHa=1.3,
+            moisturePercent=23.9,
+        ),
     ),
     object_event(
-        "demo/rice/ship/coop-to-mill", RICE_COOP.key, "2026-08-05 08:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=RICE_FIELDS.gln,
+        "demo/rice/ship/coop-to-mill",
+        RICE_COOP.key,
+        "2026-08-05 08:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=RICE_FIELDS.gln,
         quantities=[_q(PADDY_T01, 8400), _q(PADDY_T02, 7600)],
         bizTransactionList=_transactions(RICE_COOP, desadv="PX-2026-0805-01"),
         **_moves(RICE_COOP, RICE_FIELDS.gln, RICE_MILL, MILL.gln),
     ),
     object_event(
-        "demo/rice/receive/mill", RICE_MILL.key, "2026-08-05 14:20",
-        action="OBSERVE", biz_step="receiving", disposition="in_progress", at=MILL.gln,
+        "demo/rice/receive/mill",
+        RICE_MILL.key,
+        "2026-08-05 14:20",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="in_progress",
+        at=MILL.gln,
         quantities=[_q(PADDY_T01, 8380), _q(PADDY_T02, 7590)],
         bizTransactionList=_transactions(RICE_MILL, po="PO-KX-2026-0731", recadv="NK-2026-0805-03"),
         **_moves(RICE_COOP, RICE_FIELDS.gln, RICE_MILL, MILL.gln),
     ),
     object_event(
-        "demo/rice/inspect/paddy-intake", RICE_MILL.key, "2026-08-06 09:00",
-        action="OBSERVE", biz_step="inspecting", disposition="conformant", at=MILL.gln,
+        "demo/rice/inspect/paddy-intake",
+        RICE_MILL.key,
+        "2026-08-06 09:00",
+        action="OBSERVE",
+        biz_step="inspecting",
+        disposition="conformant",
+        at=MILL.gln,
         quantities=[_q(PADDY_T01, 8380), _q(PADDY_T02, 7590)],
         **_tx(check="Kiểm tra đầu vào: độ ẩm sau sấy 14,2%, tạp chất 0,8%, hạt vàng 0,1%"),
     ),
     transformation_event(
-        "demo/rice/mill/GX-260810", RICE_MILL.key, "2026-08-10 07:30",
-        biz_step="commissioning", disposition="active", at=MILL.gln,
+        "demo/rice/mill/GX-260810",
+        RICE_MILL.key,
+        "2026-08-10 07:30",
+        biz_step="commissioning",
+        disposition="active",
+        at=MILL.gln,
         inputs=[_q(PADDY_T01, 8380), _q(PADDY_T02, 7590)],
         outputs=[_q(MILLED_LOT, 9600)],
         ilmd={"cbvmda:bestBeforeDate": "2027-08-10", "cbvmda:countryOfOrigin": "VN"}
         | _tx(millingYieldPercent=60.1, brokenPercent=4.5),
     ),
     transformation_event(
-        "demo/rice/pack/ST25-260812", RICE_MILL.key, "2026-08-12 08:00",
-        biz_step="packing", disposition="active", at=MILL.gln,
+        "demo/rice/pack/ST25-260812",
+        RICE_MILL.key,
+        "2026-08-12 08:00",
+        biz_step="packing",
+        disposition="active",
+        at=MILL.gln,
         inputs=[_q(MILLED_LOT, 9500)],
         outputs=[_q(RICE_BAG_LOT, 1900)],
         certificationInfo=_certificates(VIETGAP_RICE, HACCP_MILL),
@@ -943,66 +1096,113 @@ RICE_EVENTS: Final[tuple[DemoEvent, ...]] = (
         | _tx(netWeightPerUnitKg=5, packaging="Túi PA/PE hút chân không"),
     ),
     object_event(
-        "demo/rice/store/mill-warehouse", RICE_MILL.key, "2026-08-12 16:00",
-        action="OBSERVE", biz_step="storing", disposition="sellable_not_accessible", at=MILL.gln,
+        "demo/rice/store/mill-warehouse",
+        RICE_MILL.key,
+        "2026-08-12 16:00",
+        action="OBSERVE",
+        biz_step="storing",
+        disposition="sellable_not_accessible",
+        at=MILL.gln,
         quantities=[_q(RICE_BAG_LOT, 1900)],
     ),
     object_event(
-        "demo/rice/ship/mill-to-dc", RICE_MILL.key, "2026-08-18 07:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=MILL.gln,
+        "demo/rice/ship/mill-to-dc",
+        RICE_MILL.key,
+        "2026-08-18 07:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=MILL.gln,
         quantities=[_q(RICE_BAG_LOT, 1600)],
         bizTransactionList=_transactions(RICE_MILL, inv="HD-KX-2026-1187", desadv="PX-KX-0818-02"),
         **_moves(RICE_MILL, MILL.gln, DISTRIBUTOR, DC_HCMC.gln),
     ),
     object_event(
-        "demo/rice/receive/dc-hcmc", DISTRIBUTOR.key, "2026-08-18 19:30",
-        action="OBSERVE", biz_step="receiving", disposition="in_progress", at=DC_HCMC.gln,
+        "demo/rice/receive/dc-hcmc",
+        DISTRIBUTOR.key,
+        "2026-08-18 19:30",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="in_progress",
+        at=DC_HCMC.gln,
         quantities=[_q(RICE_BAG_LOT, 1600)],
         bizTransactionList=_transactions(DISTRIBUTOR, po="PO-SGX-2026-0412"),
         **_moves(RICE_MILL, MILL.gln, DISTRIBUTOR, DC_HCMC.gln),
     ),
     object_event(
-        "demo/rice/ship/dc-to-store-hcmc", DISTRIBUTOR.key, "2026-08-24 08:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=DC_HCMC.gln,
+        "demo/rice/ship/dc-to-store-hcmc",
+        DISTRIBUTOR.key,
+        "2026-08-24 08:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=DC_HCMC.gln,
         quantities=[_q(RICE_BAG_LOT, 600)],
         bizTransactionList=_transactions(DISTRIBUTOR, desadv="PX-SGX-0824-11"),
         **_moves(DISTRIBUTOR, DC_HCMC.gln, RETAILER, STORE_HCMC.gln),
     ),
     object_event(
-        "demo/rice/receive/store-hcmc", RETAILER.key, "2026-08-24 10:30",
-        action="OBSERVE", biz_step="receiving", disposition="sellable_accessible",
+        "demo/rice/receive/store-hcmc",
+        RETAILER.key,
+        "2026-08-24 10:30",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="sellable_accessible",
         at=STORE_HCMC.gln,
         quantities=[_q(RICE_BAG_LOT, 600)],
         **_moves(DISTRIBUTOR, DC_HCMC.gln, RETAILER, STORE_HCMC.gln),
     ),
     object_event(
-        "demo/rice/ship/dc-to-store-hanoi", DISTRIBUTOR.key, "2026-08-25 06:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=DC_HCMC.gln,
+        "demo/rice/ship/dc-to-store-hanoi",
+        DISTRIBUTOR.key,
+        "2026-08-25 06:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=DC_HCMC.gln,
         quantities=[_q(RICE_BAG_LOT, 400)],
         bizTransactionList=_transactions(DISTRIBUTOR, desadv="PX-SGX-0825-04"),
         **_moves(DISTRIBUTOR, DC_HCMC.gln, RETAILER, STORE_HANOI.gln),
     ),
     object_event(
-        "demo/rice/receive/store-hanoi", RETAILER.key, "2026-08-28 09:00",
-        action="OBSERVE", biz_step="receiving", disposition="sellable_accessible",
+        "demo/rice/receive/store-hanoi",
+        RETAILER.key,
+        "2026-08-28 09:00",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="sellable_accessible",
         at=STORE_HANOI.gln,
         quantities=[_q(RICE_BAG_LOT, 400)],
         **_moves(DISTRIBUTOR, DC_HCMC.gln, RETAILER, STORE_HANOI.gln),
     ),
     object_event(
-        "demo/rice/inspect/market-surveillance-hcmc", INSPECTOR.key, "2026-09-15 10:00",
-        action="OBSERVE", biz_step="inspecting", disposition="conformant", at=STORE_HCMC.gln,
+        "demo/rice/inspect/market-surveillance-hcmc",
+        INSPECTOR.key,
+        "2026-09-15 10:00",
+        action="OBSERVE",
+        biz_step="inspecting",
+        disposition="conformant",
+        at=STORE_HCMC.gln,
         quantities=[_q(RICE_BAG_LOT, 2)],
         **_tx(check="Kiểm tra nhãn hàng hóa và truy xuất nguồn gốc; lấy 2 túi mẫu. Phù hợp."),
     ),
     object_event(
-        "demo/rice/sell/store-hcmc-2026-09", RETAILER.key, "2026-09-30 21:00",
-        action="OBSERVE", biz_step="retail_selling", disposition="retail_sold", at=STORE_HCMC.gln,
+        "demo/rice/sell/store-hcmc-2026-09",
+        RETAILER.key,
+        "2026-09-30 21:00",
+        action="OBSERVE",
+        biz_step="retail_selling",
+        disposition="retail_sold",
+        at=STORE_HCMC.gln,
         quantities=[_q(RICE_BAG_LOT, 420)],
     ),
     object_event(
-        "demo/rice/sell/store-hanoi-2026-09", RETAILER.key, "2026-09-30 21:30",
-        action="OBSERVE", biz_step="retail_selling", disposition="retail_sold",
+        "demo/rice/sell/store-hanoi-2026-09",
+        RETAILER.key,
+        "2026-09-30 21:30",
+        action="OBSERVE",
+        biz_step="retail_selling",
+        disposition="retail_sold",
         at=STORE_HANOI.gln,
         quantities=[_q(RICE_BAG_LOT, 265)],
     ),
@@ -1012,8 +1212,13 @@ RICE_EVENTS: Final[tuple[DemoEvent, ...]] = (
 
 COFFEE_EVENTS: Final[tuple[DemoEvent, ...]] = (
     object_event(
-        "demo/coffee/harvest/CF25-EATU-A", COFFEE_COOP.key, "2025-11-20 07:00",
-        action="ADD", biz_step="commissioning", disposition="active", at=COFFEE_FARMS.gln,
+        "demo/coffee/harvest/CF25-EATU-A",
+        COFFEE_COOP.key,
+        "2025-11-20 07:00",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        at=COFFEE_FARMS.gln,
         quantities=[_q(CHERRY_A, 12000)],
         certificationInfo=_certificates(VIETGAP_COFFEE),
         ilmd={
@@ -1024,8 +1229,13 @@ COFFEE_EVENTS: Final[tuple[DemoEvent, ...]] = (
         | _tx(variety="Robusta TR4, TR9", ripePercent=92, households=14),
     ),
     object_event(
-        "demo/coffee/harvest/CF25-EATU-B", COFFEE_COOP.key, "2025-11-27 07:00",
-        action="ADD", biz_step="commissioning", disposition="active", at=COFFEE_FARMS.gln,
+        "demo/coffee/harvest/CF25-EATU-B",
+        COFFEE_COOP.key,
+        "2025-11-27 07:00",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        at=COFFEE_FARMS.gln,
         quantities=[_q(CHERRY_B, 9500)],
         certificationInfo=_certificates(VIETGAP_COFFEE),
         ilmd={
@@ -1036,84 +1246,138 @@ COFFEE_EVENTS: Final[tuple[DemoEvent, ...]] = (
         | _tx(variety="Robusta TR4", ripePercent=90, households=11),
     ),
     transformation_event(
-        "demo/coffee/process/NX16-251222", COFFEE_COOP.key, "2025-12-22 08:00",
-        biz_step="commissioning", disposition="active", at=COFFEE_STATION.gln,
+        "demo/coffee/process/NX16-251222",
+        COFFEE_COOP.key,
+        "2025-12-22 08:00",
+        biz_step="commissioning",
+        disposition="active",
+        at=COFFEE_STATION.gln,
         inputs=[_q(CHERRY_A, 12000), _q(CHERRY_B, 9500)],
         outputs=[_q(GREEN_LOT, 4780)],
         ilmd={"cbvmda:bestBeforeDate": "2027-12-22", "cbvmda:countryOfOrigin": "VN"}
         | _tx(process="Phơi khô trên giàn 21 ngày, xát khô", screen=16, moisturePercent=12.4),
     ),
     object_event(
-        "demo/coffee/inspect/grading", COFFEE_COOP.key, "2025-12-23 09:00",
-        action="OBSERVE", biz_step="inspecting", disposition="conformant", at=COFFEE_STATION.gln,
+        "demo/coffee/inspect/grading",
+        COFFEE_COOP.key,
+        "2025-12-23 09:00",
+        action="OBSERVE",
+        biz_step="inspecting",
+        disposition="conformant",
+        at=COFFEE_STATION.gln,
         quantities=[_q(GREEN_LOT, 4780)],
         **_tx(check="Phân loại theo TCVN 4193:2014: sàng 16 trên 90%, hạt đen vỡ 2,1%"),
     ),
     object_event(
-        "demo/coffee/store/coop-warehouse", COFFEE_COOP.key, "2025-12-23 15:00",
-        action="OBSERVE", biz_step="storing", disposition="sellable_not_accessible",
+        "demo/coffee/store/coop-warehouse",
+        COFFEE_COOP.key,
+        "2025-12-23 15:00",
+        action="OBSERVE",
+        biz_step="storing",
+        disposition="sellable_not_accessible",
         at=COFFEE_STATION.gln,
         quantities=[_q(GREEN_LOT, 4780)],
     ),
     object_event(
-        "demo/coffee/ship/coop-to-roaster", COFFEE_COOP.key, "2026-09-01 07:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=COFFEE_STATION.gln,
+        "demo/coffee/ship/coop-to-roaster",
+        COFFEE_COOP.key,
+        "2026-09-01 07:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=COFFEE_STATION.gln,
         quantities=[_q(GREEN_LOT, 1200)],
         bizTransactionList=_transactions(COFFEE_COOP, inv="HD-EATU-2026-0093"),
         **_moves(COFFEE_COOP, COFFEE_STATION.gln, ROASTER, ROASTERY.gln),
     ),
     object_event(
-        "demo/coffee/receive/roaster", ROASTER.key, "2026-09-01 10:00",
-        action="OBSERVE", biz_step="receiving", disposition="in_progress", at=ROASTERY.gln,
+        "demo/coffee/receive/roaster",
+        ROASTER.key,
+        "2026-09-01 10:00",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="in_progress",
+        at=ROASTERY.gln,
         quantities=[_q(GREEN_LOT, 1200)],
         bizTransactionList=_transactions(ROASTER, po="PO-CND-2026-0828"),
         **_moves(COFFEE_COOP, COFFEE_STATION.gln, ROASTER, ROASTERY.gln),
     ),
     transformation_event(
-        "demo/coffee/roast/RM-260903", ROASTER.key, "2026-09-03 08:00",
-        biz_step="commissioning", disposition="active", at=ROASTERY.gln,
+        "demo/coffee/roast/RM-260903",
+        ROASTER.key,
+        "2026-09-03 08:00",
+        biz_step="commissioning",
+        disposition="active",
+        at=ROASTERY.gln,
         inputs=[_q(GREEN_LOT, 1200)],
         outputs=[_q(ROASTED_LOT, 990)],
         ilmd={"cbvmda:bestBeforeDate": "2027-09-03"}
         | _tx(roastLevel="Medium", roastMinutes=16, weightLossPercent=17.5),
     ),
     object_event(
-        "demo/coffee/inspect/cupping", ROASTER.key, "2026-09-03 15:00",
-        action="OBSERVE", biz_step="inspecting", disposition="conformant", at=ROASTERY.gln,
+        "demo/coffee/inspect/cupping",
+        ROASTER.key,
+        "2026-09-03 15:00",
+        action="OBSERVE",
+        biz_step="inspecting",
+        disposition="conformant",
+        at=ROASTERY.gln,
         quantities=[_q(ROASTED_LOT, 990)],
         **_tx(check="Thử nếm (cupping) 3 mẫu: 80,5 điểm; độ ẩm 2,1%"),
     ),
     transformation_event(
-        "demo/coffee/pack/BMT-260904", ROASTER.key, "2026-09-04 08:00",
-        biz_step="packing", disposition="active", at=ROASTERY.gln,
+        "demo/coffee/pack/BMT-260904",
+        ROASTER.key,
+        "2026-09-04 08:00",
+        biz_step="packing",
+        disposition="active",
+        at=ROASTERY.gln,
         inputs=[_q(ROASTED_LOT, 980)],
         outputs=[_q(GROUND_LOT, 1200), _q(BEANS_LOT, 380)],
         ilmd={"cbvmda:bestBeforeDate": "2027-09-04", "cbvmda:countryOfOrigin": "VN"},
     ),
     object_event(
-        "demo/coffee/ship/roaster-to-hanoi", ROASTER.key, "2026-09-07 07:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=ROASTERY.gln,
+        "demo/coffee/ship/roaster-to-hanoi",
+        ROASTER.key,
+        "2026-09-07 07:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=ROASTERY.gln,
         quantities=[_q(GROUND_LOT, 480), _q(BEANS_LOT, 120)],
         bizTransactionList=_transactions(ROASTER, inv="HD-CND-2026-0331", desadv="PX-CND-0907"),
         **_moves(ROASTER, ROASTERY.gln, RETAILER, STORE_HANOI.gln),
     ),
     object_event(
-        "demo/coffee/receive/store-hanoi", RETAILER.key, "2026-09-10 09:00",
-        action="OBSERVE", biz_step="receiving", disposition="sellable_accessible",
+        "demo/coffee/receive/store-hanoi",
+        RETAILER.key,
+        "2026-09-10 09:00",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="sellable_accessible",
         at=STORE_HANOI.gln,
         quantities=[_q(GROUND_LOT, 480), _q(BEANS_LOT, 120)],
         bizTransactionList=_transactions(RETAILER, po="PO-BVM-2026-0902"),
         **_moves(ROASTER, ROASTERY.gln, RETAILER, STORE_HANOI.gln),
     ),
     object_event(
-        "demo/coffee/inspect/market-surveillance-hanoi", INSPECTOR.key, "2026-10-20 10:00",
-        action="OBSERVE", biz_step="inspecting", disposition="conformant", at=STORE_HANOI.gln,
+        "demo/coffee/inspect/market-surveillance-hanoi",
+        INSPECTOR.key,
+        "2026-10-20 10:00",
+        action="OBSERVE",
+        biz_step="inspecting",
+        disposition="conformant",
+        at=STORE_HANOI.gln,
         quantities=[_q(GROUND_LOT, 2)],
         **_tx(check="Kiểm tra chỉ dẫn địa lý và nhãn; lấy 2 túi mẫu. Phù hợp."),
     ),
     object_event(
-        "demo/coffee/sell/store-hanoi-2026-10", RETAILER.key, "2026-10-31 21:00",
-        action="OBSERVE", biz_step="retail_selling", disposition="retail_sold",
+        "demo/coffee/sell/store-hanoi-2026-10",
+        RETAILER.key,
+        "2026-10-31 21:00",
+        action="OBSERVE",
+        biz_step="retail_selling",
+        disposition="retail_sold",
         at=STORE_HANOI.gln,
         quantities=[_q(GROUND_LOT, 315), _q(BEANS_LOT, 64)],
     ),
@@ -1121,12 +1385,17 @@ COFFEE_EVENTS: Final[tuple[DemoEvent, ...]] = (
 
 # --- chain 3: pangasius, Đồng Tháp → export -------------------------------------------------
 
-EXPORT_SSCC: Final = sscc("0", FISH_PROCESSOR.gs1_prefix or "", "0000457")
+EXPORT_SSCC: Final = sscc("0", FISH_PROCESSOR.prefix, "0000457")
 
 FISH_EVENTS: Final[tuple[DemoEvent, ...]] = (
     object_event(
-        "demo/fish/harvest/AO-A3-261005", FISH_FARM.key, "2026-10-05 05:30",
-        action="ADD", biz_step="commissioning", disposition="active", at=PONDS.gln,
+        "demo/fish/harvest/AO-A3-261005",
+        FISH_FARM.key,
+        "2026-10-05 05:30",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        at=PONDS.gln,
         quantities=[_q(POND_A3, 36000)],
         certificationInfo=_certificates(VIETGAP_FISH, ASC_FISH),
         ilmd={
@@ -1134,12 +1403,22 @@ FISH_EVENTS: Final[tuple[DemoEvent, ...]] = (
             "cbvmda:harvestEndDate": "2026-10-05",
             "cbvmda:countryOfOrigin": "VN",
         }
-        | _tx(species="Pangasianodon hypophthalmus", pond="A3", stockedOn="2026-03-28",
-              averageWeightKg=1.05, feed="Thức ăn viên nổi 26% đạm"),
+        | _tx(
+            species="Pangasianodon hypophthalmus",
+            pond="A3",
+            stockedOn="2026-03-28",
+            averageWeightKg=1.05,
+            feed="Thức ăn viên nổi 26% đạm",
+        ),
     ),
     object_event(
-        "demo/fish/harvest/AO-B1-261005", FISH_FARM.key, "2026-10-05 13:00",
-        action="ADD", biz_step="commissioning", disposition="active", at=PONDS.gln,
+        "demo/fish/harvest/AO-B1-261005",
+        FISH_FARM.key,
+        "2026-10-05 13:00",
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        at=PONDS.gln,
         quantities=[_q(POND_B1, 28500)],
         certificationInfo=_certificates(VIETGAP_FISH, ASC_FISH),
         ilmd={
@@ -1147,41 +1426,71 @@ FISH_EVENTS: Final[tuple[DemoEvent, ...]] = (
             "cbvmda:harvestEndDate": "2026-10-05",
             "cbvmda:countryOfOrigin": "VN",
         }
-        | _tx(species="Pangasianodon hypophthalmus", pond="B1", stockedOn="2026-04-06",
-              averageWeightKg=0.98, feed="Thức ăn viên nổi 26% đạm"),
+        | _tx(
+            species="Pangasianodon hypophthalmus",
+            pond="B1",
+            stockedOn="2026-04-06",
+            averageWeightKg=0.98,
+            feed="Thức ăn viên nổi 26% đạm",
+        ),
     ),
     object_event(
-        "demo/fish/ship/farm-to-plant", FISH_FARM.key, "2026-10-05 15:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=PONDS.gln,
+        "demo/fish/ship/farm-to-plant",
+        FISH_FARM.key,
+        "2026-10-05 15:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=PONDS.gln,
         quantities=[_q(POND_A3, 36000), _q(POND_B1, 28500)],
         bizTransactionList=_transactions(FISH_FARM, desadv="GH-TQ-1005-02"),
         **_moves(FISH_FARM, PONDS.gln, FISH_PROCESSOR, FISH_PLANT.gln),
         **_tx(transport="Ghe đục chở cá sống trên sông Tiền"),
     ),
     object_event(
-        "demo/fish/receive/plant", FISH_PROCESSOR.key, "2026-10-05 20:00",
-        action="OBSERVE", biz_step="receiving", disposition="in_progress", at=FISH_PLANT.gln,
+        "demo/fish/receive/plant",
+        FISH_PROCESSOR.key,
+        "2026-10-05 20:00",
+        action="OBSERVE",
+        biz_step="receiving",
+        disposition="in_progress",
+        at=FISH_PLANT.gln,
         quantities=[_q(POND_A3, 35900), _q(POND_B1, 28400)],
         bizTransactionList=_transactions(FISH_PROCESSOR, po="PO-SD-2026-1003"),
         **_moves(FISH_FARM, PONDS.gln, FISH_PROCESSOR, FISH_PLANT.gln),
     ),
     object_event(
-        "demo/fish/inspect/raw-material", FISH_PROCESSOR.key, "2026-10-05 21:00",
-        action="OBSERVE", biz_step="inspecting", disposition="conformant", at=FISH_PLANT.gln,
+        "demo/fish/inspect/raw-material",
+        FISH_PROCESSOR.key,
+        "2026-10-05 21:00",
+        action="OBSERVE",
+        biz_step="inspecting",
+        disposition="conformant",
+        at=FISH_PLANT.gln,
         quantities=[_q(POND_A3, 35900), _q(POND_B1, 28400)],
-        **_tx(check="Kiểm tra dư lượng kháng sinh (enrofloxacin, ciprofloxacin), "
-              "malachite green, trifluralin: không phát hiện"),
+        **_tx(
+            check="Kiểm tra dư lượng kháng sinh (enrofloxacin, ciprofloxacin), "
+            "malachite green, trifluralin: không phát hiện"
+        ),
     ),
     transformation_event(
-        "demo/fish/fillet/PL-261006", FISH_PROCESSOR.key, "2026-10-06 06:00",
-        biz_step="commissioning", disposition="in_progress", at=FISH_PLANT.gln,
+        "demo/fish/fillet/PL-261006",
+        FISH_PROCESSOR.key,
+        "2026-10-06 06:00",
+        biz_step="commissioning",
+        disposition="in_progress",
+        at=FISH_PLANT.gln,
         inputs=[_q(POND_A3, 35900), _q(POND_B1, 28400)],
         outputs=[_q(FILLET_LOT, 21900)],
         **_tx(filletYieldPercent=34.1),
     ),
     transformation_event(
-        "demo/fish/freeze-pack/IQF-261006", FISH_PROCESSOR.key, "2026-10-06 18:00",
-        biz_step="packing", disposition="active", at=FISH_PLANT.gln,
+        "demo/fish/freeze-pack/IQF-261006",
+        FISH_PROCESSOR.key,
+        "2026-10-06 18:00",
+        biz_step="packing",
+        disposition="active",
+        at=FISH_PLANT.gln,
         inputs=[_q(FILLET_LOT, 21800)],
         outputs=[_q(CARTON_LOT, 2180)],
         certificationInfo=_certificates(HACCP_FISH, ASC_FISH),
@@ -1193,8 +1502,12 @@ FISH_EVENTS: Final[tuple[DemoEvent, ...]] = (
         | _tx(freezing="IQF", glazePercent=10, netWeightPerUnitKg=10),
     ),
     object_event(
-        "demo/fish/store/cold-store", FISH_PROCESSOR.key, "2026-10-07 08:00",
-        action="OBSERVE", biz_step="storing", disposition="sellable_not_accessible",
+        "demo/fish/store/cold-store",
+        FISH_PROCESSOR.key,
+        "2026-10-07 08:00",
+        action="OBSERVE",
+        biz_step="storing",
+        disposition="sellable_not_accessible",
         at=COLD_STORE.gln,
         quantities=[_q(CARTON_LOT, 2180)],
         sensorElementList=[
@@ -1217,15 +1530,24 @@ FISH_EVENTS: Final[tuple[DemoEvent, ...]] = (
         ],
     ),
     aggregation_event(
-        "demo/fish/load/container", FISH_PROCESSOR.key, "2026-10-19 14:00",
-        biz_step="loading", disposition="in_progress", at=COLD_STORE.gln,
+        "demo/fish/load/container",
+        FISH_PROCESSOR.key,
+        "2026-10-19 14:00",
+        biz_step="loading",
+        disposition="in_progress",
+        at=COLD_STORE.gln,
         parent=sscc_uri(EXPORT_SSCC),
         children=[_q(CARTON_LOT, 2180)],
         **_tx(container="Container lạnh 40' MSKU 812345-6, cài đặt −20 °C"),
     ),
     object_event(
-        "demo/fish/ship/export-rotterdam", FISH_PROCESSOR.key, "2026-10-20 09:00",
-        action="OBSERVE", biz_step="shipping", disposition="in_transit", at=COLD_STORE.gln,
+        "demo/fish/ship/export-rotterdam",
+        FISH_PROCESSOR.key,
+        "2026-10-20 09:00",
+        action="OBSERVE",
+        biz_step="shipping",
+        disposition="in_transit",
+        at=COLD_STORE.gln,
         epcs=[sscc_uri(EXPORT_SSCC)],
         quantities=[_q(CARTON_LOT, 2180)],
         bizTransactionList=_transactions(
@@ -1239,8 +1561,11 @@ FISH_EVENTS: Final[tuple[DemoEvent, ...]] = (
             {"type": "owning_party", "destination": party_uri(IMPORTER_GLN)},
             {"type": "location", "destination": location_uri(IMPORTER_GLN)},
         ],
-        **_tx(portOfLoading="Cát Lái, Thành phố Hồ Chí Minh", portOfDischarge="Rotterdam",
-              buyer=IMPORTER_NAME),
+        **_tx(
+            portOfLoading="Cát Lái, Thành phố Hồ Chí Minh",
+            portOfDischarge="Rotterdam",
+            buyer=IMPORTER_NAME,
+        ),
     ),
 )
 
@@ -1293,7 +1618,3 @@ __all__ = [
     "SampleLink",
     "lots_named",
 ]
-
-
-def _unused(_: Sequence[Any] = (), __: Any = field) -> None:  # pragma: no cover
-    pass

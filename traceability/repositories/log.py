@@ -81,9 +81,7 @@ class LogRepository(Repository):
     async def add_checkpoint(self, size: int, root: bytes, note: str, at: datetime) -> None:
         """Store a checkpoint; a concurrent writer that stored the same size first wins."""
         values = {"size": size, "root": root, "note": note, "created_at": at}
-        dialect_insert = (
-            pg_insert if self.dialect == "postgresql" else sqlite_insert
-        )
+        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         await self.session.execute(
             dialect_insert(LogCheckpoint)
             .values(**values)

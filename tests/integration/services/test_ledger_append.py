@@ -276,3 +276,41 @@ async def test_a_revoked_portal_key_leaves_the_organisation_unable_to_sign_via_t
         await state.registry.revoke_key(session, org.id, org.created.signing_key_id)
     with pytest.raises(NotFound, match="no valid signing key"):
         await append(state, org, [lot])
+
+
+async def test_event_bodies_round_trip_through_the_database_to_the_same_hash(
+    state: Portal,
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    tricky = epcis_event(
+        [lot],
+        sensorElementList=[
+            {
+                "sensorReport": [
+                    {"type": "Temperature", "value": 1.0, "minValue": -0.0, "maxValue": 1e16},
+                    {"type": "Humidity", "value": 0.1, "sDev": 1e-7, "count": 123456789},
+                ]
+            }
+        ],
+        **{"ghiChú": 'Hàng dễ vỡ — xin nhẹ tay \u2028 "quoted" \\ ', "emptyList": [], "n": None},
+    )
+    async with state.database.write() as session:
+        [appended] = await state.ledger.append(session, [Submission(tricky, [lot], org.id)])
+    from tests.integration.services.test_audit_tampering import audit
+
+    result = await audit(state, lot)
+    assert result.result.intact, result.result.first_bad
+    assert result.events[0].entry.record.hash() == appended.event_hash
+
+
+async def test_a_number_json_cannot_carry_exactly_is_refused_and_nothing_stored(
+    state: Portal,
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    event = epcis_event([lot], quantityList=[{"epcClass": "x", "quantity": 12345678901234567}])
+    with pytest.raises(InvalidInput, match="12345678901234567"):
+        async with state.database.write() as session:
+            await state.ledger.append(session, [Submission(event, [lot], org.id)])
+    assert await chain_links(state, lot) == []
