@@ -11,6 +11,7 @@ from typing import Any
 from traceability.chain.record import LotKey
 from traceability.identifiers.gs1 import gs1_check_digit
 from traceability.portal import Portal
+from traceability.services.audit import LotAudit
 from traceability.services.ledger import Appended, Submission
 from traceability.services.registry import (
     CreatedOrganization,
@@ -102,3 +103,9 @@ async def append(
         return await state.ledger.append(
             session, [Submission(epcis_event(lots), lots, org.id) for _ in range(count)]
         )
+
+
+async def audit(state: Portal, lot: LotKey) -> LotAudit:
+    """An inspector's audit of one lot, in a snapshot, as the audit endpoint runs it."""
+    async with state.database.write(snapshot=True) as session:
+        return await state.audit.audit_lot(session, lot.gtin, lot.lot)

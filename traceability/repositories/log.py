@@ -75,6 +75,16 @@ class LogRepository(Repository):
         )
         return result.scalar_one_or_none()
 
+    async def checkpoint_before(self, size: int) -> LogCheckpoint | None:
+        """The largest stored checkpoint smaller than ``size``."""
+        result = await self.session.execute(
+            select(LogCheckpoint)
+            .where(LogCheckpoint.size < size)
+            .order_by(LogCheckpoint.size.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
     async def checkpoint_at(self, size: int) -> LogCheckpoint | None:
         return await self.session.get(LogCheckpoint, size)
 

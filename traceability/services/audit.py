@@ -40,6 +40,12 @@ class LotAudit:
     events: list[AuditedEvent]
     checkpoint: LogCheckpoint
     result: AuditResult
+    # Log-wide: set when the current log does not extend the previous signed checkpoint.
+    log_problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.result.intact and self.log_problem is None
 
 
 def record_of(stored: StoredEvent) -> EventRecord:
@@ -111,4 +117,5 @@ class AuditService:
         result = audit_chain(
             key, [e.entry for e in events], keys, root, head=(lot.head_seq, lot.head_hash)
         )
-        return LotAudit(key, events, checkpoint, result)
+        log_problem = await self.transparency.history_problem(session, opened)
+        return LotAudit(key, events, checkpoint, result, log_problem)

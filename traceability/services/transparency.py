@@ -8,15 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.clock import Clock, utc_now
 from traceability.db.models import LogCheckpoint
-from traceability.errors import InvalidInput, NotFound
+from traceability.errors import InvalidInput, NotFound, TraceabilityError
 from traceability.log.merkle import (
     build_consistency_proof,
     build_inclusion_proof,
     consistency_proof_nodes,
     inclusion_proof_nodes,
     leaf_hash,
+    verify_consistency,
 )
-from traceability.log.note import Checkpoint, NoteSigner, sign_checkpoint
+from traceability.log.note import (
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    open_checkpoint,
+    sign_checkpoint,
+)
 from traceability.repositories.log import LogRepository
 
 
@@ -67,6 +74,30 @@ class TransparencyService:
         # In a snapshot a concurrent writer's identical row may be invisible; Ed25519 is
         # deterministic, so the note we made is byte for byte the one that was stored.
         return stored or LogCheckpoint(size=state.size, root=state.root, note=note, created_at=now)
+
+    async def history_problem(self, session: AsyncSession, checkpoint: Checkpoint) -> str | None:
+        """Why ``checkpoint`` does not extend the previous signed checkpoint, or None if it does.
+
+        A log that was rewritten or truncated and regrown cannot produce a valid
+        consistency proof from an older root it signed.
+        """
+        previous_row = await LogRepository(session).checkpoint_before(checkpoint.size)
+        if previous_row is None or previous_row.size == 0:
+            return None
+        verifier = NoteVerifier.from_key(self.verifier_key())
+        previous = open_checkpoint(verifier, previous_row.note)
+        try:
+            proof = await self.consistency_proof(session, previous.size, checkpoint.size)
+        except TraceabilityError as exc:
+            return f"no consistency proof from checkpoint {previous.size}: {exc}"
+        if not verify_consistency(
+            previous.size, checkpoint.size, previous.root_hash, checkpoint.root_hash, proof
+        ):
+            return (
+                f"the log at size {checkpoint.size} is not an extension of signed checkpoint "
+                f"{previous.size}: history was rewritten"
+            )
+        return None
 
     async def inclusion_proof(self, session: AsyncSession, index: int, size: int) -> InclusionProof:
         log = LogRepository(session)

@@ -12,17 +12,13 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.factories import OrgFixture, append, make_lots, make_org
+from tests.factories import OrgFixture, append, audit, make_lots, make_org
 from traceability.chain.audit import Fault
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey
+from traceability.log.merkle import Frontier
 from traceability.portal import Portal
-from traceability.services.audit import LotAudit
-
-
-async def audit(state: Portal, lot: LotKey) -> LotAudit:
-    async with state.database.write(snapshot=True) as session:
-        return await state.audit.audit_lot(session, lot.gtin, lot.lot)
+from traceability.repositories.log import LogRepository
 
 
 async def sql(state: Portal, statement: str, **params: object) -> None:
@@ -161,3 +157,34 @@ async def test_a_rewritten_log_node_breaks_inclusion_proofs(state: Portal, hones
     result = await audit(state, lot)
     assert result.result.first_bad is not None
     assert result.result.first_bad.fault == Fault.NOT_IN_LOG
+
+
+async def test_a_log_truncated_and_regrown_breaks_consistency_with_the_old_checkpoint(
+    state: Portal, honest
+) -> None:
+    org, lot, _ = honest
+    assert (await audit(state, lot)).intact  # signs checkpoint 5
+    # An insider rolls the log back to 3 leaves and lets it grow again differently.
+    await sql(state, 'DELETE FROM log_leaves WHERE "index" >= 3')
+    await sql(state, "UPDATE events SET log_index = log_index + 1000 WHERE log_index >= 3")
+    await sql(state, 'DELETE FROM log_nodes WHERE "index" * power(2, level) + power(2, level) > 3')
+    await sql(state, "DELETE FROM log_checkpoints WHERE size > 0 AND size <> 5")
+    async with state.database.read() as session:
+        kept = await LogRepository(session).leaves([0, 1, 2])
+    frontier = Frontier.empty()
+    for i in range(3):
+        frontier, _ = frontier.append(kept[i])
+    await sql(
+        state,
+        "UPDATE log_state SET size = 3, frontier = :f, root = :r",
+        f=frontier.to_bytes(),
+        r=frontier.root(),
+    )
+    [other] = await make_lots(state, org)
+    await append(state, org, [other], count=4)  # regrows to 7, past the old checkpoint
+
+    result = await audit(state, other)
+    assert result.result.intact  # the new lot's own chain looks fine...
+    assert result.log_problem is not None  # ...but the log no longer extends checkpoint 5
+    assert "checkpoint 5" in result.log_problem
+    assert not result.intact

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from tests.factories import OrgFixture, epcis_event, make_lots, make_org
-from tests.integration.services.test_audit_tampering import audit
+from tests.factories import OrgFixture, audit, epcis_event, make_lots, make_org
 from traceability.chain.record import LotKey
 from traceability.portal import Portal
 from traceability.repositories.ledger import LedgerRepository

@@ -7,14 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import append, epcis_event, make_lots, make_org
-from traceability.chain.record import ChainLink, EventRecord
-from traceability.crypto.signing import SigningKey
+from tests.factories import append, audit, epcis_event, make_lots, make_org
+from traceability.chain.record import ChainLink, EventRecord, LotKey
+from traceability.crypto.signing import SigningKey, verify_signature
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
 from traceability.log.merkle import MemoryTree, leaf_hash
 from traceability.portal import Portal
 from traceability.repositories.ledger import LedgerRepository
 from traceability.repositories.log import LogRepository
+from traceability.repositories.organizations import SigningKeyRepository
 from traceability.repositories.registry import LotRepository
 from traceability.services.ledger import ClientSignature, Submission
 
@@ -73,12 +74,8 @@ async def test_portal_signs_with_the_key_it_holds_for_the_organisation(state: Po
     [lot] = await make_lots(state, org)
     [appended] = await append(state, org, [lot])
     async with state.database.read() as session:
-        from traceability.repositories.organizations import SigningKeyRepository
-
         key = await SigningKeyRepository(session).get(appended.record.key_id)
     assert key is not None and key.custody == "portal"
-    from traceability.crypto.signing import verify_signature
-
     assert appended.signed_by == "portal"
     assert verify_signature(key.public_key, appended.signature, appended.event_hash)
 
@@ -135,8 +132,6 @@ async def test_a_batch_with_one_bad_event_stores_none_of_it(state: Portal) -> No
 async def test_an_unregistered_lot_is_refused(state: Portal) -> None:
     org = await make_org(state)
     [lot] = await make_lots(state, org)
-    from traceability.chain.record import LotKey
-
     ghost = LotKey(lot.gtin, "NOPE")
     with pytest.raises(NotFound, match="NOPE"):
         async with state.database.write() as session:
@@ -297,8 +292,6 @@ async def test_event_bodies_round_trip_through_the_database_to_the_same_hash(
     )
     async with state.database.write() as session:
         [appended] = await state.ledger.append(session, [Submission(tricky, [lot], org.id)])
-    from tests.integration.services.test_audit_tampering import audit
-
     result = await audit(state, lot)
     assert result.result.intact, result.result.first_bad
     assert result.events[0].entry.record.hash() == appended.event_hash
