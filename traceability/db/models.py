@@ -144,7 +144,22 @@ class Lot(Base):
     origin_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     certifications: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # The chain head: moved only by the append transaction, under the row lock.
+
+
+class Chain(Base):
+    """One lot's hash chain, keyed by GTIN and lot code.
+
+    Separate from the lot registry: events may name lots nobody registered here
+    (imports, other portals' GTINs), and those are chained all the same.
+    """
+
+    __tablename__ = "chains"
+    __table_args__ = (UniqueConstraint("gtin", "lot_code", name="uq_chains_gtin_lot_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot_code: Mapped[str] = mapped_column(String(20))
+    # The head: moved only by the append transaction, under this row's lock.
     head_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
@@ -167,15 +182,15 @@ class Event(Base):
 
 
 class ChainLinkRow(Base):
-    """One event's place in one lot's chain. (lot_id, seq) is the key: a fork cannot be stored."""
+    """One event's place in one lot's chain. (chain_id, seq) is the key: a fork cannot be stored."""
 
     __tablename__ = "chain_links"
     __table_args__ = (
-        UniqueConstraint("event_pk", "lot_id", name="uq_chain_links_event_lot"),
+        UniqueConstraint("event_pk", "chain_id", name="uq_chain_links_event_chain"),
         Index("ix_chain_links_event_pk", "event_pk"),
     )
 
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(ForeignKey("chains.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_pk: Mapped[int] = mapped_column(ForeignKey("events.id"))
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))

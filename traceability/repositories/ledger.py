@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from traceability.db.models import ChainLinkRow, Event, Lot
+from traceability.db.models import Chain, ChainLinkRow, Event
 from traceability.errors import Conflict
 from traceability.repositories.base import Repository
 
@@ -52,9 +52,9 @@ class LedgerRepository(Repository):
             await self.session.execute(insert(ChainLinkRow), list(rows))
 
     async def move_heads(self, heads: Sequence[dict[str, Any]]) -> None:
-        """Set each lot's head (``id``, ``head_seq``, ``head_hash``) after an append."""
+        """Set each chain's head (``id``, ``head_seq``, ``head_hash``) after an append."""
         if heads:
-            await self.session.execute(update(Lot), list(heads))
+            await self.session.execute(update(Chain), list(heads))
 
     async def by_event_id(self, event_id: str) -> StoredEvent | None:
         result = await self.session.execute(select(Event).where(Event.event_id == event_id))
@@ -64,12 +64,12 @@ class LedgerRepository(Repository):
         links = await self._links_of([row.id])
         return StoredEvent(row, links.get(row.id, ()))
 
-    async def chain_of(self, lot_id: int) -> list[StoredEvent]:
+    async def chain_of(self, chain_id: int) -> list[StoredEvent]:
         """Every event on one lot's chain, in sequence order, each with all its links."""
         result = await self.session.execute(
             select(Event)
             .join(ChainLinkRow, ChainLinkRow.event_pk == Event.id)
-            .where(ChainLinkRow.lot_id == lot_id)
+            .where(ChainLinkRow.chain_id == chain_id)
             .order_by(ChainLinkRow.seq)
         )
         rows = list(result.scalars())
@@ -82,12 +82,12 @@ class LedgerRepository(Repository):
         result = await self.session.execute(
             select(
                 ChainLinkRow.event_pk,
-                Lot.gtin,
-                Lot.lot_code,
+                Chain.gtin,
+                Chain.lot_code,
                 ChainLinkRow.seq,
                 ChainLinkRow.prev_hash,
             )
-            .join(Lot, Lot.id == ChainLinkRow.lot_id)
+            .join(Chain, Chain.id == ChainLinkRow.chain_id)
             .where(ChainLinkRow.event_pk.in_(list(event_pks)))
         )
         links: dict[int, list[StoredLink]] = {}

@@ -47,22 +47,12 @@ class LotRepository(Repository):
         )
         return result.scalar_one_or_none()
 
-    async def many(self, keys: Sequence[tuple[str, str]], *, lock: bool = False) -> list[Lot]:
-        """Lots by (gtin, lot code), in id order; ``lock`` takes their row locks in that order.
-
-        One fixed order for every writer is what keeps concurrent appends on
-        overlapping lots from deadlocking.
-        """
+    async def many(self, keys: Sequence[tuple[str, str]]) -> list[Lot]:
         if not keys:
             return []
-        stmt = (
-            select(Lot)
-            .where(tuple_(Lot.gtin, Lot.lot_code).in_(sorted(set(keys))))
-            .order_by(Lot.id)
+        result = await self.session.execute(
+            select(Lot).where(tuple_(Lot.gtin, Lot.lot_code).in_(sorted(set(keys))))
         )
-        if lock and self.locks_rows:
-            stmt = stmt.with_for_update()
-        result = await self.session.execute(stmt.execution_options(populate_existing=True))
         return list(result.scalars())
 
     async def count(self) -> int:

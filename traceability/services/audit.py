@@ -20,10 +20,10 @@ from traceability.db.models import LogCheckpoint, SigningKeyRow
 from traceability.errors import NotFound
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.log.note import NoteVerifier, open_checkpoint
+from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository, StoredEvent
 from traceability.repositories.log import LogRepository
 from traceability.repositories.organizations import SigningKeyRepository
-from traceability.repositories.registry import LotRepository
 from traceability.services.transparency import TransparencyService
 
 
@@ -87,10 +87,10 @@ class AuditService:
         covered by the checkpoint, and one that is not was never really logged.
         """
         key = LotKey(normalize_gtin(gtin), validate_lot(lot_code))
-        lot = await LotRepository(session).get(key.gtin, key.lot)
-        if lot is None:
-            raise NotFound(f"lot {key} is not registered", field="lot")
-        chain = await LedgerRepository(session).chain_of(lot.id)
+        chain_row = await ChainRepository(session).get(key.gtin, key.lot)
+        if chain_row is None:
+            raise NotFound(f"no event names lot {key}", field="lot")
+        chain = await LedgerRepository(session).chain_of(chain_row.id)
         log = LogRepository(session)
         checkpoint = await self.transparency.publish_checkpoint(session)
         # Trust the checkpoint's signed content, not the row's other columns.
@@ -115,7 +115,11 @@ class AuditService:
             )
             events.append(AuditedEvent(entry, stored.row.signed_by, keys.get(stored.row.key_id)))
         result = audit_chain(
-            key, [e.entry for e in events], keys, root, head=(lot.head_seq, lot.head_hash)
+            key,
+            [e.entry for e in events],
+            keys,
+            root,
+            head=(chain_row.head_seq, chain_row.head_hash),
         )
         log_problem = await self.transparency.history_problem(session, opened)
         return LotAudit(key, events, checkpoint, result, log_problem)

@@ -26,13 +26,13 @@ from traceability.chain.record import (
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.crypto.sealing import unseal
 from traceability.crypto.signing import SigningKey, verify_signature
-from traceability.db.models import SigningKeyRow
+from traceability.db.models import Chain, SigningKeyRow
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
 from traceability.log.merkle import Frontier, NodeId
+from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository
 from traceability.repositories.log import LogRepository
 from traceability.repositories.organizations import SigningKeyRepository
-from traceability.repositories.registry import LotRepository
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,8 @@ class LedgerService:
             return []
         event_ids = self._check_ids(submissions)
         wanted = sorted({lot for s in submissions for lot in s.lots})
-        lots = await LotRepository(session).many([(k.gtin, k.lot) for k in wanted], lock=True)
-        by_key = {LotKey(row.gtin, row.lot_code): row for row in lots}
-        missing = [k for k in wanted if k not in by_key]
-        if missing:
-            raise NotFound(f"lot {missing[0]} is not registered", field="lot")
+        chains = await ChainRepository(session).ensure_and_lock([(k.gtin, k.lot) for k in wanted])
+        by_key = {LotKey(row.gtin, row.lot_code): row for row in chains}
         heads: dict[LotKey, tuple[int, bytes | None]] = {
             k: (row.head_seq, row.head_hash) for k, row in by_key.items()
         }
@@ -144,7 +141,7 @@ class LedgerService:
         session: AsyncSession,
         event_ids: Sequence[str],
         prepared: Sequence[tuple[EventRecord, bytes, bytes, str]],
-        lots: Mapping[LotKey, Any],
+        chains: Mapping[LotKey, Chain],
         heads: Mapping[LotKey, tuple[int, bytes | None]],
     ) -> list[Appended]:
         log = LogRepository(session)
@@ -188,7 +185,7 @@ class LedgerService:
         await ledger.insert_links(
             [
                 {
-                    "lot_id": lots[link.lot].id,
+                    "chain_id": chains[link.lot].id,
                     "seq": link.seq,
                     "event_pk": pk,
                     "prev_hash": link.prev,
@@ -200,7 +197,7 @@ class LedgerService:
         touched = {link.lot for a in appended for link in a.record.links}
         await ledger.move_heads(
             [
-                {"id": lots[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
+                {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
                 for k in sorted(touched)
             ]
         )

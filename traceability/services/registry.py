@@ -331,7 +331,5 @@ class RegistryService:
                 origin_location_id=origin_id,
                 certifications=[dict(c) for c in new.certifications],
                 created_at=self.clock(),
-                head_seq=0,
-                head_hash=None,
             )
         )

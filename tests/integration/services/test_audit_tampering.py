@@ -125,7 +125,7 @@ async def test_a_forged_event_signed_with_another_key_is_caught(state: Portal, h
     )
     await sql(
         state,
-        "INSERT INTO chain_links (lot_id, seq, event_pk, prev_hash) SELECT lot_id, 6, "
+        "INSERT INTO chain_links (chain_id, seq, event_pk, prev_hash) SELECT chain_id, 6, "
         "(SELECT id FROM events WHERE log_index = 1000), :prev FROM chain_links WHERE seq = 5",
         prev=appended[-1].event_hash,
     )

@@ -8,9 +8,9 @@ import random
 from tests.factories import OrgFixture, audit, epcis_event, make_lots, make_org
 from traceability.chain.record import LotKey
 from traceability.portal import Portal
+from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository
 from traceability.repositories.log import LogRepository
-from traceability.repositories.registry import LotRepository
 from traceability.services.ledger import Submission
 
 WRITERS = 32
@@ -31,7 +31,7 @@ async def writer(state: Portal, org: OrgFixture, choose_lots, rounds: int) -> li
 
 async def assert_chain_contiguous(state: Portal, lot: LotKey) -> int:
     async with state.database.read() as session:
-        row = await LotRepository(session).get(lot.gtin, lot.lot)
+        row = await ChainRepository(session).get(lot.gtin, lot.lot)
         assert row is not None
         chain = await LedgerRepository(session).chain_of(row.id)
     seqs, prev = [], None

@@ -1,8 +1,8 @@
-"""Ledger core schema: registry, events with chain links, Merkle log.
+"""Ledger core schema: registry, chains and events with their links, the Merkle log.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 16:06:16.448151
+Create Date: 2026-11-24 16:29:32.300317
 """
 
 from __future__ import annotations
@@ -20,6 +20,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "chains",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("gtin", sa.String(length=14), nullable=False),
+        sa.Column("lot_code", sa.String(length=20), nullable=False),
+        sa.Column("head_seq", sa.BigInteger(), nullable=False),
+        sa.Column("head_hash", sa.LargeBinary(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chains")),
+        sa.UniqueConstraint("gtin", "lot_code", name="uq_chains_gtin_lot_code"),
+    )
     op.create_table(
         "log_checkpoints",
         sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -260,8 +275,6 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("head_seq", sa.BigInteger(), nullable=False),
-        sa.Column("head_hash", sa.LargeBinary(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -286,16 +299,18 @@ def upgrade() -> None:
 
     op.create_table(
         "chain_links",
-        sa.Column("lot_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("chain_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("event_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("prev_hash", sa.LargeBinary(length=32), nullable=True),
         sa.ForeignKeyConstraint(
+            ["chain_id"], ["chains.id"], name=op.f("fk_chain_links_chain_id_chains")
+        ),
+        sa.ForeignKeyConstraint(
             ["event_pk"], ["events.id"], name=op.f("fk_chain_links_event_pk_events")
         ),
-        sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_chain_links_lot_id_lots")),
-        sa.PrimaryKeyConstraint("lot_id", "seq", name=op.f("pk_chain_links")),
-        sa.UniqueConstraint("event_pk", "lot_id", name="uq_chain_links_event_lot"),
+        sa.PrimaryKeyConstraint("chain_id", "seq", name=op.f("pk_chain_links")),
+        sa.UniqueConstraint("event_pk", "chain_id", name="uq_chain_links_event_chain"),
     )
     with op.batch_alter_table("chain_links", schema=None) as batch_op:
         batch_op.create_index("ix_chain_links_event_pk", ["event_pk"], unique=False)
@@ -353,3 +368,4 @@ def downgrade() -> None:
     op.drop_table("log_nodes")
     op.drop_table("log_leaves")
     op.drop_table("log_checkpoints")
+    op.drop_table("chains")
