@@ -29,6 +29,12 @@ def gtin_for(prefix: str, item: int) -> str:
     return body + gs1_check_digit(body)
 
 
+def gln_for(prefix: str, location: int) -> str:
+    """A valid GLN under a company prefix."""
+    body = prefix + str(location).zfill(12 - len(prefix))
+    return body + gs1_check_digit(body)
+
+
 @dataclass
 class OrgFixture:
     created: CreatedOrganization

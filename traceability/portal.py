@@ -14,6 +14,7 @@ from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
 from traceability.services.ledger import LedgerService
 from traceability.services.registry import RegistryService
+from traceability.services.registry_reads import RegistryReader
 from traceability.services.transparency import TransparencyService
 
 
@@ -23,6 +24,7 @@ class Portal:
     database: Database
     keyring: Keyring
     registry: RegistryService
+    reader: RegistryReader
     ledger: LedgerService
     transparency: TransparencyService
     audit: AuditService
@@ -36,6 +38,7 @@ class Portal:
             database=Database.connect(settings.resolved_database_url),
             keyring=keyring,
             registry=RegistryService(keyring.master_key, clock),
+            reader=RegistryReader(),
             ledger=LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds),
             transparency=transparency,
             audit=AuditService(transparency),

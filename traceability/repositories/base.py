@@ -1,8 +1,14 @@
-"""What every repository shares: the session it works in and the dialect it talks to."""
+"""What every repository shares: the session it works in, the dialect, keyset paging."""
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+T = TypeVar("T")
 
 
 class Repository:
@@ -11,10 +17,26 @@ class Repository:
 
     @property
     def dialect(self) -> str:
-        bind = self.session.get_bind()
-        return bind.dialect.name
+        return self.session.get_bind().dialect.name
 
     @property
     def locks_rows(self) -> bool:
         """PostgreSQL locks rows; SQLite's writer already holds the whole database."""
         return self.dialect != "sqlite"
+
+    async def _page(
+        self,
+        stmt: Select[T],
+        key: InstrumentedAttribute[Any],
+        after: Any | None,
+        limit: int,
+    ) -> tuple[list[T], Any | None]:
+        """One page ordered by a unique ``key``; returns the rows and the key to continue after."""
+        if after is not None:
+            stmt = stmt.where(key > after)
+        result = await self.session.execute(stmt.order_by(key).limit(limit + 1))
+        rows = list(result.scalars())
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        return rows, getattr(rows[-1], key.key)

@@ -50,6 +50,14 @@ class OrganizationRepository(Repository):
         )
         return list(result.scalars())
 
+    async def page(
+        self, only: str | None, after: str | None, limit: int
+    ) -> tuple[list[Organization], str | None]:
+        stmt = select(Organization)
+        if only is not None:
+            stmt = stmt.where(Organization.id == only)
+        return await self._page(stmt, Organization.id, after, limit)
+
     async def count(self) -> int:
         result = await self.session.execute(select(func.count()).select_from(Organization))
         return int(result.scalar_one())
@@ -64,6 +72,24 @@ class ApiKeyRepository(Repository):
     async def by_hash(self, key_hash: str) -> ApiKey | None:
         result = await self.session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))
         return result.scalar_one_or_none()
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        return await self.session.get(ApiKey, key_id)
+
+    async def of_organization(self, organization_id: str) -> list[ApiKey]:
+        result = await self.session.execute(
+            select(ApiKey)
+            .where(ApiKey.organization_id == organization_id)
+            .order_by(ApiKey.created_at)
+        )
+        return list(result.scalars())
+
+    async def revoke(self, key_id: str, at: datetime) -> None:
+        await self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
 
 
 class SigningKeyRepository(Repository):

@@ -23,6 +23,14 @@ class LocationRepository(Repository):
     async def get(self, location_id: int) -> Location | None:
         return await self.session.get(Location, location_id)
 
+    async def page(
+        self, owner: str | None, after: int | None, limit: int
+    ) -> tuple[list[Location], int | None]:
+        stmt = select(Location)
+        if owner is not None:
+            stmt = stmt.where(Location.organization_id == owner)
+        return await self._page(stmt, Location.id, after, limit)
+
 
 class ProductRepository(Repository):
     async def add(self, product: Product) -> Product:
@@ -33,6 +41,14 @@ class ProductRepository(Repository):
     async def by_gtin(self, gtin: str) -> Product | None:
         result = await self.session.execute(select(Product).where(Product.gtin == gtin))
         return result.scalar_one_or_none()
+
+    async def page(
+        self, owner: str | None, after: int | None, limit: int
+    ) -> tuple[list[Product], int | None]:
+        stmt = select(Product)
+        if owner is not None:
+            stmt = stmt.where(Product.organization_id == owner)
+        return await self._page(stmt, Product.id, after, limit)
 
 
 class LotRepository(Repository):
@@ -54,6 +70,16 @@ class LotRepository(Repository):
             select(Lot).where(tuple_(Lot.gtin, Lot.lot_code).in_(sorted(set(keys))))
         )
         return list(result.scalars())
+
+    async def page(
+        self, owner: str | None, gtin: str | None, after: int | None, limit: int
+    ) -> tuple[list[Lot], int | None]:
+        stmt = select(Lot)
+        if owner is not None:
+            stmt = stmt.where(Lot.organization_id == owner)
+        if gtin is not None:
+            stmt = stmt.where(Lot.gtin == gtin)
+        return await self._page(stmt, Lot.id, after, limit)
 
     async def count(self) -> int:
         result = await self.session.execute(select(func.count()).select_from(Lot))

@@ -237,6 +237,16 @@ class RegistryService:
             )
         )
 
+    async def revoke_api_key(
+        self, session: AsyncSession, organization_id: str, key_id: str
+    ) -> None:
+        """Revoked at once: the next request with it is refused."""
+        keys = ApiKeyRepository(session)
+        key = await keys.get(key_id)
+        if key is None or key.organization_id != organization_id:
+            raise NotFound(f"no API key {key_id} in this organisation", field="key_id")
+        await keys.revoke(key_id, self.clock())
+
     async def revoke_key(self, session: AsyncSession, organization_id: str, key_id: str) -> None:
         keys = SigningKeyRepository(session)
         key = await keys.get(key_id)

@@ -1,0 +1,31 @@
+"""Bearer API keys: each bound to one organisation and one role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gateway.deps import ReadSession, State
+from traceability.errors import Unauthorized
+from traceability.services.registry import Principal
+
+bearer = HTTPBearer(auto_error=False, description="An API key issued by the portal")
+
+
+async def current_principal(
+    state: State,
+    session: ReadSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    principal = await state.registry.authenticate(session, credentials.credentials)
+    # The organisation is logged, never the key.
+    structlog.contextvars.bind_contextvars(organization_id=principal.organization_id)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,281 @@
+"""The registry API: organisations, keys, locations, products and lots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from gateway.auth import Caller
+from gateway.deps import ReadSession, State, WriteSession
+from gateway.schemas.registry import (
+    ApiKeyIn,
+    ApiKeyOut,
+    CreatedApiKeyOut,
+    CreatedOrganizationOut,
+    LocationIn,
+    LocationOut,
+    LocationsPage,
+    LotIn,
+    LotOut,
+    LotsPage,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationsPage,
+    ProductIn,
+    ProductOut,
+    ProductsPage,
+    SigningKeyIn,
+    SigningKeyOut,
+)
+from traceability.errors import InvalidInput
+from traceability.services.access import acting_organization, require_role
+from traceability.services.registry import NewLocation, NewLot, NewOrganization, NewProduct
+
+router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+PageToken = Annotated[str | None, Query(alias="nextPageToken", description="from the last page")]
+PerPage = Annotated[int | None, Query(alias="perPage", ge=1, le=1000)]
+
+
+@router.post(
+    "/organizations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedOrganizationOut,
+    summary="Create an organisation with its first API key (admins)",
+)
+async def create_organization(
+    body: OrganizationIn, caller: Caller, state: State, session: WriteSession
+) -> CreatedOrganizationOut:
+    require_role(caller, "admin")
+    created = await state.registry.create_organization(
+        session,
+        NewOrganization(
+            name=body.name,
+            role=body.role,
+            tax_code=body.tax_code,
+            gs1_prefixes=body.gs1_prefixes,
+            address=body.address,
+            province=body.province,
+        ),
+    )
+    return CreatedOrganizationOut(
+        organization=OrganizationOut.of(created.organization, sorted(set(body.gs1_prefixes))),
+        api_key=created.api_key,
+        signing_key_id=created.signing_key_id,
+    )
+
+
+@router.get("/organizations", response_model=OrganizationsPage, summary="List organisations")
+async def list_organizations(
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    token: PageToken = None,
+    per_page: PerPage = None,
+) -> OrganizationsPage:
+    page = await state.reader.organizations(session, caller, token, per_page)
+    items = [OrganizationOut.of(o, await state.reader.prefixes(session, o.id)) for o in page.items]
+    return OrganizationsPage(items=items, nextPageToken=page.next_token)
+
+
+@router.get("/organizations/{organization_id}", response_model=OrganizationOut)
+async def get_organization(
+    organization_id: str, caller: Caller, state: State, session: ReadSession
+) -> OrganizationOut:
+    row = await state.reader.organization(session, caller, organization_id)
+    return OrganizationOut.of(row, await state.reader.prefixes(session, row.id))
+
+
+@router.get("/keys", response_model=list[ApiKeyOut], summary="The caller organisation's API keys")
+async def list_api_keys(caller: Caller, state: State, session: ReadSession) -> list[ApiKeyOut]:
+    return [ApiKeyOut.of(k) for k in await state.reader.api_keys(session, caller)]
+
+
+@router.post(
+    "/keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedApiKeyOut,
+    summary="Create another API key for the caller's organisation (shown once)",
+)
+async def create_api_key(
+    body: ApiKeyIn, caller: Caller, state: State, session: WriteSession
+) -> CreatedApiKeyOut:
+    plaintext = await state.registry.create_api_key(
+        session, caller.organization_id, caller.role, body.label
+    )
+    return CreatedApiKeyOut(api_key=plaintext)
+
+
+@router.delete(
+    "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API key at once"
+)
+async def revoke_api_key(
+    key_id: str, caller: Caller, state: State, session: WriteSession
+) -> Response:
+    await state.registry.revoke_api_key(session, caller.organization_id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/signing-keys", response_model=list[SigningKeyOut])
+async def list_signing_keys(
+    caller: Caller, state: State, session: ReadSession
+) -> list[SigningKeyOut]:
+    return [SigningKeyOut.of(k) for k in await state.reader.signing_keys(session, caller)]
+
+
+@router.post(
+    "/signing-keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SigningKeyOut,
+    summary="Register a public key the organisation signs with, or ask the portal to hold one",
+)
+async def add_signing_key(
+    body: SigningKeyIn, caller: Caller, state: State, session: WriteSession
+) -> SigningKeyOut:
+    organization_id = acting_organization(caller, None)
+    if body.custody == "portal":
+        row = await state.registry.create_portal_key(session, organization_id)
+    else:
+        if not body.public_key:
+            raise InvalidInput(
+                "is required when the organisation keeps the key", field="public_key"
+            )
+        row = await state.registry.register_public_key(
+            session, organization_id, body.public_key, body.valid_from, body.valid_to
+        )
+    return SigningKeyOut.of(row)
+
+
+@router.post(
+    "/signing-keys/{key_id}/revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a signing key: events it signed before stay verifiable",
+)
+async def revoke_signing_key(
+    key_id: str, caller: Caller, state: State, session: WriteSession
+) -> Response:
+    await state.registry.revoke_key(session, acting_organization(caller, None), key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/locations", status_code=status.HTTP_201_CREATED, response_model=LocationOut)
+async def create_location(
+    body: LocationIn, caller: Caller, state: State, session: WriteSession
+) -> LocationOut:
+    organization_id = acting_organization(caller, body.organization_id)
+    row = await state.registry.create_location(
+        session,
+        organization_id,
+        NewLocation(
+            gln=body.gln,
+            name=body.name,
+            address=body.address,
+            province=body.province,
+            latitude=body.latitude,
+            longitude=body.longitude,
+        ),
+    )
+    return LocationOut.of(row)
+
+
+@router.get("/locations", response_model=LocationsPage)
+async def list_locations(
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    token: PageToken = None,
+    per_page: PerPage = None,
+) -> LocationsPage:
+    page = await state.reader.locations(session, caller, token, per_page)
+    return LocationsPage(
+        items=[LocationOut.of(r) for r in page.items], nextPageToken=page.next_token
+    )
+
+
+@router.get("/locations/{gln}", response_model=LocationOut)
+async def get_location(gln: str, caller: Caller, state: State, session: ReadSession) -> LocationOut:
+    return LocationOut.of(await state.reader.location(session, caller, gln))
+
+
+@router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
+async def create_product(
+    body: ProductIn, caller: Caller, state: State, session: WriteSession
+) -> ProductOut:
+    organization_id = acting_organization(caller, body.organization_id)
+    row = await state.registry.create_product(
+        session,
+        organization_id,
+        NewProduct(
+            gtin=body.gtin,
+            name=body.name,
+            name_en=body.name_en,
+            brand=body.brand,
+            category=body.category,
+            description=body.description,
+            image_url=body.image_url,
+            applied_standards=body.applied_standards,
+            shelf_life_days=body.shelf_life_days,
+        ),
+        any_owner=caller.role == "admin",
+    )
+    return ProductOut.of(row)
+
+
+@router.get("/products", response_model=ProductsPage)
+async def list_products(
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    token: PageToken = None,
+    per_page: PerPage = None,
+) -> ProductsPage:
+    page = await state.reader.products(session, caller, token, per_page)
+    return ProductsPage(items=[ProductOut.of(r) for r in page.items], nextPageToken=page.next_token)
+
+
+@router.get("/products/{gtin}", response_model=ProductOut)
+async def get_product(gtin: str, caller: Caller, state: State, session: ReadSession) -> ProductOut:
+    return ProductOut.of(await state.reader.product(session, caller, gtin))
+
+
+@router.post("/lots", status_code=status.HTTP_201_CREATED, response_model=LotOut)
+async def create_lot(body: LotIn, caller: Caller, state: State, session: WriteSession) -> LotOut:
+    organization_id = acting_organization(caller, body.organization_id)
+    row = await state.registry.create_lot(
+        session,
+        organization_id,
+        NewLot(
+            gtin=body.gtin,
+            lot_code=body.lot,
+            production_date=body.production_date,
+            expiry_date=body.expiry_date,
+            quantity=body.quantity,
+            unit=body.unit,
+            origin_gln=body.origin_gln,
+            certifications=[
+                c.model_dump(mode="json", exclude_none=True) for c in body.certifications
+            ],
+        ),
+    )
+    return LotOut.of(row)
+
+
+@router.get("/lots", response_model=LotsPage)
+async def list_lots(
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    gtin: Annotated[str | None, Query(description="only lots of this GTIN")] = None,
+    token: PageToken = None,
+    per_page: PerPage = None,
+) -> LotsPage:
+    page = await state.reader.lots(session, caller, gtin, token, per_page)
+    return LotsPage(items=[LotOut.of(r) for r in page.items], nextPageToken=page.next_token)
+
+
+@router.get("/lots/{gtin}/{lot:path}", response_model=LotOut)
+async def get_lot(
+    gtin: str, lot: str, caller: Caller, state: State, session: ReadSession
+) -> LotOut:
+    return LotOut.of(await state.reader.lot(session, caller, gtin, lot))

@@ -1,0 +1,254 @@
+"""Request and response bodies of the registry API."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
+
+Role = Literal["producer", "inspector", "admin"]
+Text = Field(min_length=1, max_length=300)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganizationIn(Strict):
+    name: str = Text
+    role: Role
+    tax_code: str | None = Field(None, description="Vietnamese tax code (MST), 10 or 13 digits")
+    gs1_prefixes: list[str] = Field(default_factory=list, max_length=50)
+    address: str | None = Field(None, max_length=1000)
+    province: str | None = Field(None, max_length=100)
+
+
+class OrganizationOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    tax_code: str | None
+    gs1_prefixes: list[str]
+    address: str | None
+    province: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Organization, prefixes: list[str]) -> OrganizationOut:
+        return cls(
+            id=row.id,
+            name=row.name,
+            role=row.role,
+            tax_code=row.tax_code,
+            gs1_prefixes=prefixes,
+            address=row.address,
+            province=row.province,
+            created_at=row.created_at,
+        )
+
+
+class CreatedOrganizationOut(BaseModel):
+    organization: OrganizationOut
+    api_key: str = Field(description="Shown once; only its hash is stored")
+    signing_key_id: str
+
+
+class ApiKeyIn(Strict):
+    label: str | None = Field(None, max_length=200)
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    role: str
+    hint: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKey) -> ApiKeyOut:
+        return cls(
+            id=row.id,
+            role=row.role,
+            hint=row.hint,
+            label=row.label,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+class CreatedApiKeyOut(BaseModel):
+    api_key: str = Field(description="Shown once; only its hash is stored")
+
+
+class SigningKeyIn(Strict):
+    custody: Literal["organization", "portal"] = "organization"
+    public_key: str | None = Field(
+        None, description="Base64 raw Ed25519 public key (custody 'organization')"
+    )
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+class SigningKeyOut(BaseModel):
+    key_id: str
+    organization_id: str
+    public_key: str
+    custody: str
+    valid_from: datetime
+    valid_to: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: SigningKeyRow) -> SigningKeyOut:
+        return cls(
+            key_id=row.key_id,
+            organization_id=row.organization_id,
+            public_key=base64.b64encode(row.public_key).decode(),
+            custody=row.custody,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            revoked_at=row.revoked_at,
+        )
+
+
+class LocationIn(Strict):
+    gln: str = Field(description="13-digit GLN with a valid check digit")
+    name: str = Text
+    address: str | None = Field(None, max_length=1000)
+    province: str | None = Field(None, max_length=100)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    organization_id: str | None = Field(None, description="Admins only: record for this one")
+
+
+class LocationOut(BaseModel):
+    gln: str
+    organization_id: str
+    name: str
+    address: str | None
+    province: str | None
+    latitude: float | None
+    longitude: float | None
+
+    @classmethod
+    def of(cls, row: Location) -> LocationOut:
+        return cls(
+            gln=row.gln,
+            organization_id=row.organization_id,
+            name=row.name,
+            address=row.address,
+            province=row.province,
+            latitude=row.latitude,
+            longitude=row.longitude,
+        )
+
+
+class ProductIn(Strict):
+    gtin: str = Field(description="GTIN-8/12/13/14 with a valid check digit")
+    name: str = Text
+    name_en: str | None = Field(None, max_length=300)
+    brand: str | None = Field(None, max_length=200)
+    category: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    image_url: str | None = Field(None, max_length=1000)
+    applied_standards: list[str] = Field(default_factory=list, max_length=50)
+    shelf_life_days: int | None = Field(None, ge=0, le=36500)
+    organization_id: str | None = Field(None, description="Admins only: record for this one")
+
+
+class ProductOut(BaseModel):
+    gtin: str
+    organization_id: str
+    name: str
+    name_en: str | None
+    brand: str | None
+    category: str | None
+    description: str | None
+    image_url: str | None
+    applied_standards: list[str]
+    shelf_life_days: int | None
+
+    @classmethod
+    def of(cls, row: Product) -> ProductOut:
+        return cls(
+            gtin=row.gtin,
+            organization_id=row.organization_id,
+            name=row.name,
+            name_en=row.name_en,
+            brand=row.brand,
+            category=row.category,
+            description=row.description,
+            image_url=row.image_url,
+            applied_standards=list(row.applied_standards or []),
+            shelf_life_days=row.shelf_life_days,
+        )
+
+
+class Certification(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    scheme: str = Field(min_length=1, max_length=100)
+    number: str | None = Field(None, max_length=100)
+    issuer: str | None = Field(None, max_length=300)
+    valid_until: date | None = None
+
+
+class LotIn(Strict):
+    gtin: str
+    lot: str = Field(description="AI 10: 1-20 characters of GS1 set 82")
+    production_date: date | None = None
+    expiry_date: date | None = None
+    quantity: float | None = Field(None, ge=0)
+    unit: str | None = Field(None, max_length=20)
+    origin_gln: str | None = None
+    certifications: list[Certification] = Field(default_factory=list, max_length=50)
+    organization_id: str | None = Field(None, description="Admins only: record for this one")
+
+
+class LotOut(BaseModel):
+    gtin: str
+    lot: str
+    organization_id: str
+    production_date: date | None
+    expiry_date: date | None
+    quantity: float | None
+    unit: str | None
+    certifications: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, row: Lot) -> LotOut:
+        return cls(
+            gtin=row.gtin,
+            lot=row.lot_code,
+            organization_id=row.organization_id,
+            production_date=row.production_date,
+            expiry_date=row.expiry_date,
+            quantity=row.quantity,
+            unit=row.unit,
+            certifications=list(row.certifications or []),
+        )
+
+
+class PageOut(BaseModel):
+    # camelCase: the EPCIS REST binding's name for it.
+    nextPageToken: str | None = None
+
+
+class OrganizationsPage(PageOut):
+    items: list[OrganizationOut]
+
+
+class LocationsPage(PageOut):
+    items: list[LocationOut]
+
+
+class ProductsPage(PageOut):
+    items: list[ProductOut]
+
+
+class LotsPage(PageOut):
+    items: list[LotOut]

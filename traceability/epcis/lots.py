@@ -1,0 +1,91 @@
+"""Which lots an EPCIS 2.0 event names, and in what role.
+
+A lot is named by a class-level identifier with a lot (LGTIN URN, or a Digital
+Link with /10/) in a quantity list, or by an instance identifier that carries its
+lot (a Digital Link with /10/ and /21/). An SGTIN URN does not carry its lot;
+when a commissioning event gives the lot in its ILMD (``cbvmda:lotNumber``), the
+instances it commissions belong to that lot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from traceability.chain.record import LotKey
+from traceability.errors import InvalidInput
+from traceability.identifiers.epc import gtin_from_epc, lot_key_from_epc
+from traceability.identifiers.gs1 import validate_lot
+
+LotRole = Literal["subject", "input", "output", "child"]
+
+# EPCIS 2.0 JSON fields holding identifiers, with the role their lots play.
+_EPC_LISTS: tuple[tuple[str, LotRole], ...] = (
+    ("epcList", "subject"),
+    ("childEPCs", "child"),
+    ("inputEPCList", "input"),
+    ("outputEPCList", "output"),
+)
+_QUANTITY_LISTS: tuple[tuple[str, LotRole], ...] = (
+    ("quantityList", "subject"),
+    ("childQuantityList", "child"),
+    ("inputQuantityList", "input"),
+    ("outputQuantityList", "output"),
+)
+_LOT_NUMBER_KEYS = ("cbvmda:lotNumber", "lotNumber", "urn:epcglobal:cbv:mda#lotNumber")
+
+
+@dataclass(frozen=True, order=True)
+class NamedLot:
+    lot: LotKey
+    role: LotRole
+
+
+def _ilmd_lot(event: Mapping[str, Any]) -> str | None:
+    ilmd = event.get("ilmd")
+    if not isinstance(ilmd, Mapping):
+        return None
+    for key in _LOT_NUMBER_KEYS:
+        value = ilmd.get(key)
+        if isinstance(value, str | int) and str(value):
+            try:
+                return validate_lot(str(value))
+            except InvalidInput:
+                return None
+    return None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+def named_lots(event: Mapping[str, Any]) -> list[NamedLot]:
+    """Every (lot, role) the event names, without duplicates, in a stable order."""
+    found: set[NamedLot] = set()
+    ilmd_lot = _ilmd_lot(event)
+    for field, role in _EPC_LISTS:
+        for epc in _strings(event.get(field)):
+            key = lot_key_from_epc(epc)
+            if key is not None:
+                found.add(NamedLot(LotKey(*key), role))
+            elif ilmd_lot is not None and (gtin := gtin_from_epc(epc)) is not None:
+                found.add(NamedLot(LotKey(gtin, ilmd_lot), role))
+    for field, role in _QUANTITY_LISTS:
+        items = event.get(field)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            if isinstance(item, Mapping) and isinstance(item.get("epcClass"), str):
+                key = lot_key_from_epc(item["epcClass"])
+                if key is not None:
+                    found.add(NamedLot(LotKey(*key), role))
+    return sorted(found)
+
+
+def lots_of(event: Mapping[str, Any]) -> list[LotKey]:
+    """The distinct lots an event names (each gets this event on its chain)."""
+    return sorted({named.lot for named in named_lots(event)})

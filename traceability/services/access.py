@@ -1,0 +1,41 @@
+"""Who may do what: one place for the portal's authorisation rules.
+
+Producers write only for their own organisation and read their own records;
+inspectors read everything and write nothing; admins do both and may act for
+any organisation. Refusals of reads say "not found", so a caller cannot learn
+whether another tenant's object exists.
+"""
+
+from __future__ import annotations
+
+from traceability.errors import Forbidden, NotFound
+from traceability.services.registry import Principal
+
+READERS_OF_ALL = frozenset({"inspector", "admin"})
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise Forbidden(
+            f"this needs the role {' or '.join(roles)}; the key's role is {principal.role}"
+        )
+
+
+def acting_organization(principal: Principal, requested: str | None) -> str:
+    """The organisation a write is for: the caller's own, or any one for an admin."""
+    if principal.role == "inspector":
+        raise Forbidden("inspectors read; they do not record")
+    if requested is None or requested == principal.organization_id:
+        return principal.organization_id
+    if principal.role != "admin":
+        raise Forbidden("a producer records only for its own organisation")
+    return requested
+
+
+def can_read(principal: Principal, owner_organization_id: str) -> bool:
+    return principal.role in READERS_OF_ALL or principal.organization_id == owner_organization_id
+
+
+def ensure_readable(principal: Principal, owner_organization_id: str | None, what: str) -> None:
+    if owner_organization_id is None or not can_read(principal, owner_organization_id):
+        raise NotFound(f"{what} not found")
