@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -166,19 +167,57 @@ class Chain(Base):
 
 class Event(Base):
     __tablename__ = "events"
+    # An error declaration (EPCIS 7.4.1.5) repeats the eventID of the event it corrects.
+    __table_args__ = (
+        UniqueConstraint("event_id", "declares_error", name="uq_events_event_id_declaration"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(512), unique=True)
+    event_id: Mapped[str] = mapped_column(String(512))
+    declares_error: Mapped[bool] = mapped_column(Boolean, default=False)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
     event: Mapped[dict[str, Any]] = mapped_column(JsonValue)
-    event_type: Mapped[str] = mapped_column(String(40))
-    event_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    event_type: Mapped[str] = mapped_column(String(40), index=True)
+    event_time: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # Copies of fields of the event, for queries (the event JSON stays the record).
+    action: Mapped[str | None] = mapped_column(String(10))
+    biz_step: Mapped[str | None] = mapped_column(String(200), index=True)
+    disposition: Mapped[str | None] = mapped_column(String(200))
+    read_point: Mapped[str | None] = mapped_column(String(500), index=True)
+    biz_location: Mapped[str | None] = mapped_column(String(500), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     event_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     signed_by: Mapped[str] = mapped_column(String(20))
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class EventIdentifier(Base):
+    """An identifier an event names, in canonical form, with the field it came from."""
+
+    __tablename__ = "event_identifiers"
+    __table_args__ = (Index("ix_event_identifiers_value_role", "value", "role"),)
+
+    event_pk: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
+
+
+class CaptureJob(Base):
+    """One EPCIS capture request (REST binding): what was asked and how it ended."""
+
+    __tablename__ = "capture_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_behaviour: Mapped[str] = mapped_column(String(20))
+    event_count: Mapped[int] = mapped_column(Integer)
+    captured_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ChainLinkRow(Base):

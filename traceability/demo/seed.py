@@ -210,9 +210,12 @@ async def _append_chain(
     session: AsyncSession, ledger: LedgerService, chain: DemoChain, ids: dict[str, str]
 ) -> int:
     """Append the chain's events not yet recorded, in the order they happened."""
-    recorded = await LedgerRepository(session).existing_event_ids(
-        [e.event_id for e in chain.events]
-    )
+    recorded = {
+        event_id
+        for event_id, _ in await LedgerRepository(session).existing(
+            [(e.event_id, False) for e in chain.events]
+        )
+    }
     pending: Sequence[Submission] = [
         Submission(event=e.to_epcis(), lots=e.lots, organization_id=ids[e.org])
         for e in chain.events

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from traceability.db.models import Chain, ChainLinkRow, Event
+from traceability.db.models import Chain, ChainLinkRow, Event, EventIdentifier
 from traceability.errors import Conflict
 from traceability.repositories.base import Repository
 
@@ -29,13 +29,16 @@ class StoredEvent:
 
 
 class LedgerRepository(Repository):
-    async def existing_event_ids(self, event_ids: Sequence[str]) -> set[str]:
-        if not event_ids:
+    async def existing(self, keys: Sequence[tuple[str, bool]]) -> set[tuple[str, bool]]:
+        """Which (eventID, is an error declaration) pairs are already recorded."""
+        if not keys:
             return set()
         result = await self.session.execute(
-            select(Event.event_id).where(Event.event_id.in_(list(event_ids)))
+            select(Event.event_id, Event.declares_error).where(
+                Event.event_id.in_(sorted({k for k, _ in keys}))
+            )
         )
-        return set(result.scalars())
+        return {(event_id, declares) for event_id, declares in result.all()} & set(keys)
 
     async def insert_events(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Insert events; returns their primary keys in the order given."""
@@ -47,6 +50,10 @@ class LedgerRepository(Repository):
             raise Conflict("an event with this eventID or hash is already recorded") from exc
         return [row[0] for row in result.all()]
 
+    async def insert_identifiers(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(EventIdentifier), list(rows))
+
     async def insert_links(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(ChainLinkRow), list(rows))
@@ -56,13 +63,14 @@ class LedgerRepository(Repository):
         if heads:
             await self.session.execute(update(Chain), list(heads))
 
-    async def by_event_id(self, event_id: str) -> StoredEvent | None:
-        result = await self.session.execute(select(Event).where(Event.event_id == event_id))
-        row = result.scalar_one_or_none()
-        if row is None:
-            return None
-        links = await self._links_of([row.id])
-        return StoredEvent(row, links.get(row.id, ()))
+    async def by_event_id(self, event_id: str) -> list[StoredEvent]:
+        """The event with this id and, when one was recorded, its error declaration."""
+        result = await self.session.execute(
+            select(Event).where(Event.event_id == event_id).order_by(Event.id)
+        )
+        rows = list(result.scalars())
+        links = await self._links_of([r.id for r in rows])
+        return [StoredEvent(r, links.get(r.id, ())) for r in rows]
 
     async def chain_of(self, chain_id: int) -> list[StoredEvent]:
         """Every event on one lot's chain, in sequence order, each with all its links."""

@@ -27,6 +27,7 @@ from traceability.clock import Clock, as_utc, utc_now
 from traceability.crypto.sealing import unseal
 from traceability.crypto.signing import SigningKey, verify_signature
 from traceability.db.models import Chain, SigningKeyRow
+from traceability.epcis.index import identifiers, query_columns
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
 from traceability.log.merkle import Frontier, NodeId
 from traceability.repositories.chains import ChainRepository
@@ -92,7 +93,7 @@ class LedgerService:
     ) -> list[Appended]:
         if not submissions:
             return []
-        event_ids = self._check_ids(submissions)
+        identities = self._check_ids(submissions)
         wanted = sorted({lot for s in submissions for lot in s.lots})
         chains = await ChainRepository(session).ensure_and_lock([(k.gtin, k.lot) for k in wanted])
         by_key = {LotKey(row.gtin, row.lot_code): row for row in chains}
@@ -134,12 +135,12 @@ class LedgerService:
                 heads[link.lot] = (link.seq, event_hash)
             prepared.append((record, event_hash, signature, signed_by))
 
-        return await self._store(session, event_ids, prepared, by_key, heads)
+        return await self._store(session, identities, prepared, by_key, heads)
 
     async def _store(
         self,
         session: AsyncSession,
-        event_ids: Sequence[str],
+        identities: Sequence[tuple[str, bool]],
         prepared: Sequence[tuple[EventRecord, bytes, bytes, str]],
         chains: Mapping[LotKey, Chain],
         heads: Mapping[LotKey, tuple[int, bytes | None]],
@@ -150,9 +151,11 @@ class LedgerService:
         ledger = LedgerRepository(session)
         # Checked under the sequencer lock, so a racing twin of this event is already
         # committed and visible here: exactly one copy is ever stored.
-        duplicates = await ledger.existing_event_ids(event_ids)
+        duplicates = await ledger.existing(identities)
         if duplicates:
-            raise Conflict(f"event {sorted(duplicates)[0]} is already recorded", field="eventID")
+            event_id, declares = sorted(duplicates)[0]
+            what = "an error declaration for event" if declares else "event"
+            raise Conflict(f"{what} {event_id} is already recorded", field="eventID")
         frontier = Frontier.from_bytes(state.size, state.frontier)
         leaves: list[tuple[int, bytes, str]] = []
         nodes: list[tuple[NodeId, bytes]] = []
@@ -173,6 +176,7 @@ class LedgerService:
                     "event": dict(a.record.event),
                     "event_type": str(a.record.event.get("type", "Event"))[:40],
                     "event_time": parse_event_time(a.record.event, i),
+                    **query_columns(a.record.event),
                     "recorded_at": a.record.recorded_at,
                     "event_hash": a.event_hash,
                     "signature": a.signature,
@@ -180,6 +184,13 @@ class LedgerService:
                     "log_index": a.log_index,
                 }
                 for i, a in enumerate(appended)
+            ]
+        )
+        await ledger.insert_identifiers(
+            [
+                {"event_pk": pk, "role": role, "value": value}
+                for pk, a in zip(event_pks, appended, strict=True)
+                for role, value in sorted(identifiers(a.record.event))
             ]
         )
         await ledger.insert_links(
@@ -206,18 +217,20 @@ class LedgerService:
         await log.save_state(frontier.size, frontier.to_bytes(), frontier.root())
         return appended
 
-    def _check_ids(self, submissions: Sequence[Submission]) -> list[str]:
-        seen: set[str] = set()
+    def _check_ids(self, submissions: Sequence[Submission]) -> list[tuple[str, bool]]:
+        """Each event's identity: its eventID, and whether it declares an error in that event."""
+        seen: set[tuple[str, bool]] = set()
         for index, submission in enumerate(submissions):
             event_id = submission.event.get("eventID")
             if not isinstance(event_id, str) or not event_id:
                 raise InvalidInput(f"event {index}: eventID is missing", field="eventID")
-            if event_id in seen:
+            identity = (event_id, query_columns(submission.event)["declares_error"])
+            if identity in seen:
                 raise Conflict(
                     f"event {index}: eventID {event_id} appears twice in this request",
                     field="eventID",
                 )
-            seen.add(event_id)
+            seen.add(identity)
         return sorted(seen)
 
     async def _portal_signers(

@@ -112,9 +112,9 @@ async def test_a_forged_event_signed_with_another_key_is_caught(state: Portal, h
     forged_hash = record.hash()
     await sql(
         state,
-        "INSERT INTO events (event_id, organization_id, key_id, event, event_type, recorded_at, "
-        "event_hash, signature, signed_by, log_index) VALUES (:eid, :org, :kid, :doc, "
-        "'ObjectEvent', :at, :h, :sig, 'portal', 1000)",
+        "INSERT INTO events (event_id, declares_error, organization_id, key_id, event, event_type, "
+        "recorded_at, event_hash, signature, signed_by, log_index) VALUES (:eid, false, :org, "
+        ":kid, :doc, 'ObjectEvent', :at, :h, :sig, 'portal', 1000)",
         eid=record.event_id,
         org=org.id,
         kid=record.key_id,

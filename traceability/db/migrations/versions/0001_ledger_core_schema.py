@@ -1,8 +1,8 @@
-"""Ledger core schema: registry, chains and events with their links, the Merkle log.
+"""Ledger core schema: registry, chains, events and their links, the Merkle log, capture jobs.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 16:29:32.300317
+Create Date: 2026-11-24 16:35:21.182744
 """
 
 from __future__ import annotations
@@ -98,6 +98,33 @@ def upgrade() -> None:
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_api_keys_organization_id"), ["organization_id"], unique=False
+        )
+
+    op.create_table(
+        "capture_jobs",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("organization_id", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("error_behaviour", sa.String(length=20), nullable=False),
+        sa.Column("event_count", sa.Integer(), nullable=False),
+        sa.Column("captured_count", sa.Integer(), nullable=False),
+        sa.Column(
+            "errors",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_capture_jobs_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capture_jobs")),
+    )
+    with op.batch_alter_table("capture_jobs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_capture_jobs_organization_id"), ["organization_id"], unique=False
         )
 
     op.create_table(
@@ -213,6 +240,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("event_id", sa.String(length=512), nullable=False),
+        sa.Column("declares_error", sa.Boolean(), nullable=False),
         sa.Column("organization_id", sa.String(length=36), nullable=False),
         sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column(
@@ -222,6 +250,11 @@ def upgrade() -> None:
         ),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("event_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("action", sa.String(length=10), nullable=True),
+        sa.Column("biz_step", sa.String(length=200), nullable=True),
+        sa.Column("disposition", sa.String(length=200), nullable=True),
+        sa.Column("read_point", sa.String(length=500), nullable=True),
+        sa.Column("biz_location", sa.String(length=500), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("signature", sa.LargeBinary(length=64), nullable=False),
@@ -237,13 +270,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("event_hash", name=op.f("uq_events_event_hash")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_events_event_id")),
+        sa.UniqueConstraint("event_id", "declares_error", name="uq_events_event_id_declaration"),
         sa.UniqueConstraint("log_index", name=op.f("uq_events_log_index")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_events_biz_location"), ["biz_location"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_biz_step"), ["biz_step"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_event_time"), ["event_time"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_event_type"), ["event_type"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_events_organization_id"), ["organization_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_events_read_point"), ["read_point"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_recorded_at"), ["recorded_at"], unique=False)
 
     op.create_table(
@@ -315,6 +353,19 @@ def upgrade() -> None:
     with op.batch_alter_table("chain_links", schema=None) as batch_op:
         batch_op.create_index("ix_chain_links_event_pk", ["event_pk"], unique=False)
 
+    op.create_table(
+        "event_identifiers",
+        sa.Column("event_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_pk"], ["events.id"], name=op.f("fk_event_identifiers_event_pk_events")
+        ),
+        sa.PrimaryKeyConstraint("event_pk", "role", "value", name=op.f("pk_event_identifiers")),
+    )
+    with op.batch_alter_table("event_identifiers", schema=None) as batch_op:
+        batch_op.create_index("ix_event_identifiers_value_role", ["value", "role"], unique=False)
+
     # The log starts empty: size 0, no frontier, root = SHA-256 of nothing (RFC 9162).
     log_state = sa.table(
         "log_state",
@@ -329,6 +380,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("event_identifiers", schema=None) as batch_op:
+        batch_op.drop_index("ix_event_identifiers_value_role")
+
+    op.drop_table("event_identifiers")
     with op.batch_alter_table("chain_links", schema=None) as batch_op:
         batch_op.drop_index("ix_chain_links_event_pk")
 
@@ -340,7 +395,12 @@ def downgrade() -> None:
     op.drop_table("lots")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_recorded_at"))
+        batch_op.drop_index(batch_op.f("ix_events_read_point"))
         batch_op.drop_index(batch_op.f("ix_events_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_events_event_type"))
+        batch_op.drop_index(batch_op.f("ix_events_event_time"))
+        batch_op.drop_index(batch_op.f("ix_events_biz_step"))
+        batch_op.drop_index(batch_op.f("ix_events_biz_location"))
 
     op.drop_table("events")
     with op.batch_alter_table("signing_keys", schema=None) as batch_op:
@@ -359,6 +419,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_company_prefixes_organization_id"))
 
     op.drop_table("company_prefixes")
+    with op.batch_alter_table("capture_jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_capture_jobs_organization_id"))
+
+    op.drop_table("capture_jobs")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_organization_id"))
 

@@ -1,0 +1,163 @@
+"""Checks an EPCIS 2.0 capture document before anything is stored.
+
+Every refusal names the event (its index in eventList) and the field, so an ERP
+developer can find the problem without reading our code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from traceability.errors import InvalidInput
+from traceability.identifiers.digital_link import parse_digital_link
+from traceability.identifiers.epc import parse_lgtin, parse_sgtin, sgln_to_gln, sscc_urn_to_sscc
+
+EVENT_TYPES = frozenset(
+    {
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransformationEvent",
+        "TransactionEvent",
+        "AssociationEvent",
+    }
+)
+NEEDS_ACTION = EVENT_TYPES - {"TransformationEvent"}
+ACTIONS = frozenset({"ADD", "OBSERVE", "DELETE"})
+EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_OFFSET = re.compile(r"^[+-]([01]\d|2[0-3]):[0-5]\d$")
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+# Clocks drift and time zones confuse; a day ahead is an error, not a slow clock.
+_FUTURE_TOLERANCE = timedelta(days=1)
+_STRICT_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("urn:epc:id:sgtin:", parse_sgtin),
+    ("urn:epc:class:lgtin:", parse_lgtin),
+    ("urn:epc:id:sgln:", sgln_to_gln),
+    ("urn:epc:id:sscc:", sscc_urn_to_sscc),
+)
+
+
+def _fail(index: int, field: str, problem: str) -> InvalidInput:
+    return InvalidInput(f"event {index}: {field}: {problem}", field=f"eventList[{index}].{field}")
+
+
+def parse_timestamp(value: Any, index: int, field: str, now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise _fail(index, field, "must be an ISO 8601 date-time string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _fail(index, field, f"{value!r} is not an ISO 8601 date-time") from exc
+    if moment.tzinfo is None:
+        raise _fail(index, field, "must carry a time zone (Z or ±HH:MM)")
+    if not _EARLIEST <= moment <= now + _FUTURE_TOLERANCE:
+        raise _fail(index, field, f"{value} is implausibly far in the past or in the future")
+    return moment
+
+
+def check_identifier(value: Any, index: int, field: str) -> None:
+    if not isinstance(value, str) or not value or len(value) > 500 or ":" not in value:
+        raise _fail(index, field, f"{value!r} is not an identifier URI")
+    try:
+        for prefix, parse in _STRICT_PARSERS:
+            if value.startswith(prefix):
+                parse(value)
+                return
+        if value.startswith(("http://", "https://")) and "/01/" in value:
+            parse_digital_link(value)
+    except InvalidInput as exc:
+        raise _fail(index, field, f"{value!r}: {exc.message}") from exc
+
+
+def _check_place(event: Mapping[str, Any], index: int, field: str) -> None:
+    place = event.get(field)
+    if place is None:
+        return
+    if not isinstance(place, Mapping) or "id" not in place:
+        raise _fail(index, field, 'must be an object with an "id"')
+    check_identifier(place["id"], index, f"{field}.id")
+
+
+def validate_event(event: Any, index: int, now: datetime) -> None:
+    if not isinstance(event, Mapping):
+        raise _fail(index, "(event)", "must be a JSON object")
+    kind = event.get("type")
+    if kind not in EVENT_TYPES:
+        raise _fail(index, "type", f"{kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
+    parse_timestamp(event.get("eventTime"), index, "eventTime", now)
+    offset = event.get("eventTimeZoneOffset")
+    if not isinstance(offset, str) or not _OFFSET.match(offset):
+        raise _fail(index, "eventTimeZoneOffset", "is required, as ±HH:MM")
+    if kind in NEEDS_ACTION and event.get("action") not in ACTIONS:
+        raise _fail(index, "action", f"a {kind} needs action ADD, OBSERVE or DELETE")
+    event_id = event.get("eventID")
+    if event_id is not None and (
+        not isinstance(event_id, str) or ":" not in event_id or len(event_id) > 512
+    ):
+        raise _fail(index, "eventID", "must be a URI of at most 512 characters")
+    for field in EPC_LISTS:
+        values = event.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            raise _fail(index, field, "must be a list of identifiers")
+        for position, value in enumerate(values):
+            check_identifier(value, index, f"{field}[{position}]")
+    parent = event.get("parentID")
+    if parent is not None:
+        check_identifier(parent, index, "parentID")
+    for field in QUANTITY_LISTS:
+        _check_quantities(event.get(field), index, field)
+    for field in ("bizStep", "disposition"):
+        if field in event and not isinstance(event[field], str):
+            raise _fail(index, field, "must be a CBV word or URI")
+    _check_place(event, index, "readPoint")
+    _check_place(event, index, "bizLocation")
+    declaration = event.get("errorDeclaration")
+    if declaration is not None:
+        if not isinstance(declaration, Mapping):
+            raise _fail(index, "errorDeclaration", "must be an object")
+        parse_timestamp(
+            declaration.get("declarationTime"), index, "errorDeclaration.declarationTime", now
+        )
+
+
+def _check_quantities(items: Any, index: int, field: str) -> None:
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise _fail(index, field, "must be a list")
+    for position, item in enumerate(items):
+        where = f"{field}[{position}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("epcClass"), str):
+            raise _fail(index, where, 'must be an object with an "epcClass"')
+        if not item["epcClass"].startswith("urn:epc:idpat:"):
+            check_identifier(item["epcClass"], index, f"{where}.epcClass")
+        quantity = item.get("quantity")
+        if quantity is not None and (
+            isinstance(quantity, bool) or not isinstance(quantity, int | float) or quantity < 0
+        ):
+            raise _fail(index, f"{where}.quantity", "must be a non-negative number")
+
+
+def document_events(document: Any) -> tuple[list[Any], Any]:
+    """The events of an EPCISDocument and its @context; refuses anything else."""
+    if not isinstance(document, Mapping):
+        raise InvalidInput("the body must be a JSON object (an EPCISDocument)")
+    if document.get("type") != "EPCISDocument":
+        raise InvalidInput(
+            f"type must be EPCISDocument, got {document.get('type')!r}", field="type"
+        )
+    body = document.get("epcisBody")
+    events = body.get("eventList") if isinstance(body, Mapping) else None
+    if not isinstance(events, list):
+        raise InvalidInput("epcisBody.eventList must be a list of events", field="epcisBody")
+    return events, document.get("@context")
+
+
+def validate_events(events: Sequence[Any], now: datetime) -> None:
+    for index, event in enumerate(events):
+        validate_event(event, index, now)
