@@ -17,6 +17,7 @@ from traceability.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooLarge,
     TraceabilityError,
     Unauthorized,
 )
@@ -30,6 +31,7 @@ STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     Forbidden: (403, "forbidden"),
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
+    TooLarge: (413, "too-large"),
     BadSignature: (422, "bad-signature"),
     ChainBroken: (409, "chain-broken"),
 }

@@ -23,6 +23,10 @@ class NotFound(TraceabilityError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
 
+class TooLarge(TraceabilityError):
+    """The request is over an advertised limit (size, number of events)."""
+
+
 class Conflict(TraceabilityError):
     """The request clashes with what is stored (a duplicate, a moved chain head)."""
 

@@ -12,6 +12,8 @@ from traceability.config import Settings
 from traceability.db.session import Database
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
+from traceability.services.capture import CaptureService
+from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
@@ -28,18 +30,23 @@ class Portal:
     ledger: LedgerService
     transparency: TransparencyService
     audit: AuditService
+    capture: CaptureService
+    events: EventService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:
         keyring = load_keyring(settings)
         transparency = TransparencyService(keyring.log_signer, keyring.log_origin, clock)
+        ledger = LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds)
         return cls(
             settings=settings,
             database=Database.connect(settings.resolved_database_url),
             keyring=keyring,
             registry=RegistryService(keyring.master_key, clock),
             reader=RegistryReader(),
-            ledger=LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds),
+            ledger=ledger,
             transparency=transparency,
             audit=AuditService(transparency),
+            capture=CaptureService(ledger, clock),
+            events=EventService(clock),
         )

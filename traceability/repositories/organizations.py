@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from traceability.db.models import ApiKey, CompanyPrefix, Organization, SigningKeyRow
+from traceability.db.models import ApiKey, CompanyPrefix, Organization, Product, SigningKeyRow
 from traceability.repositories.base import Repository
 
 
@@ -141,3 +141,32 @@ class SigningKeyRepository(Repository):
             .where(SigningKeyRow.key_id == key_id, SigningKeyRow.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+
+
+class OwnershipRepository(Repository):
+    async def owners_of_gtins(self, gtins: Sequence[str]) -> dict[str, str]:
+        """Which organisation owns each GTIN: the registered product's, else the prefix holder's."""
+        if not gtins:
+            return {}
+        wanted = sorted(set(gtins))
+        result = await self.session.execute(
+            select(Product.gtin, Product.organization_id).where(Product.gtin.in_(wanted))
+        )
+        owners = {gtin: org for gtin, org in result.all()}
+        rest = [g for g in wanted if g not in owners]
+        # A GS1 company prefix is 6 to 12 leading digits of the GTIN-13 inside the GTIN-14.
+        candidates = {g: [g[1 : 1 + n] for n in range(6, 13)] for g in rest}
+        all_candidates = sorted({c for cs in candidates.values() for c in cs})
+        if all_candidates:
+            result = await self.session.execute(
+                select(CompanyPrefix.prefix, CompanyPrefix.organization_id).where(
+                    CompanyPrefix.prefix.in_(all_candidates)
+                )
+            )
+            holders = {prefix: org for prefix, org in result.all()}
+            for gtin, prefixes in candidates.items():
+                for prefix in reversed(prefixes):  # the longest matching prefix wins
+                    if prefix in holders:
+                        owners[gtin] = holders[prefix]
+                        break
+        return owners

@@ -1,0 +1,174 @@
+"""The EPCIS 2.0 REST binding under /api/v1/epcis: capture and query."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import Response as PlainResponse
+
+from gateway.auth import Caller
+from gateway.deps import ReadSession, State
+from gateway.responses import JSONResponse
+from traceability.epcis.validation import document_events
+from traceability.errors import InvalidInput, TooLarge, TraceabilityError
+from traceability.services.access import acting_organization
+from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
+
+router = APIRouter(prefix="/api/v1/epcis", tags=["EPCIS 2.0"])
+
+LIMIT_HEADERS = {
+    "GS1-EPCIS-Capture-Limit": str(CAPTURE_LIMIT),
+    "GS1-EPCIS-Capture-File-Size-Limit": str(CAPTURE_FILE_SIZE_LIMIT),
+    "GS1-EPCIS-Version": "2.0.0",
+    "GS1-CBV-Version": "2.0.0",
+}
+EPCIS_JSON = "application/ld+json"
+ForOrganization = Annotated[
+    str | None, Query(alias="organizationId", description="Admins only: record for this one")
+]
+
+
+async def _read_json(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > CAPTURE_FILE_SIZE_LIMIT:
+        raise TooLarge(f"the body is over {CAPTURE_FILE_SIZE_LIMIT} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > CAPTURE_FILE_SIZE_LIMIT:
+            raise TooLarge(f"the body is over {CAPTURE_FILE_SIZE_LIMIT} bytes")
+    try:
+        return orjson.loads(bytes(body))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+
+
+@router.options("/capture", summary="Capture limits of this repository")
+async def capture_options() -> Response:
+    return Response(status_code=204, headers={**LIMIT_HEADERS, "Allow": "OPTIONS, POST"})
+
+
+@router.post(
+    "/capture",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Capture an EPCISDocument; 202 with the capture job's Location",
+    responses={413: {"description": "Over the capture limits"}},
+)
+async def capture(
+    request: Request,
+    caller: Caller,
+    state: State,
+    organization_id: ForOrganization = None,
+    error_behaviour: Annotated[
+        str, Header(alias="GS1-Capture-Error-Behaviour", description="rollback or proceed")
+    ] = "rollback",
+) -> Response:
+    behaviour = error_behaviour.lower()
+    if behaviour not in ("rollback", "proceed"):
+        raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
+    acting = acting_organization(caller, organization_id)
+    events, context = document_events(await _read_json(request))
+    if len(events) > CAPTURE_LIMIT:
+        raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
+    async with state.database.write() as session:
+        job = await state.events.start_job(session, acting, behaviour, len(events))
+
+    captured, errors = 0, []
+    if behaviour == "rollback":
+        try:
+            async with state.database.write() as session:
+                captured = len(
+                    await state.capture.capture(session, caller, acting, events, context)
+                )
+        except TraceabilityError as exc:
+            errors.append(_error(exc))
+    else:
+        for index, event in enumerate(events):
+            try:
+                async with state.database.write() as session:
+                    submissions = await state.capture.prepare(
+                        session, caller, acting, [event], context, first_index=index
+                    )
+                    await state.ledger.append(session, submissions)
+                captured += 1
+            except TraceabilityError as exc:
+                errors.append(_error(exc))
+    async with state.database.write() as session:
+        await state.events.finish_job(session, job.id, captured, errors)
+    return Response(
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/api/v1/epcis/capture/{job.id}", **LIMIT_HEADERS},
+    )
+
+
+def _error(exc: TraceabilityError) -> dict[str, Any]:
+    return {"type": type(exc).__name__, "detail": str(exc), "field": exc.field}
+
+
+@router.get("/capture/{capture_id}", summary="A capture job: running, success, or its errors")
+async def capture_job(
+    capture_id: str, caller: Caller, state: State, session: ReadSession
+) -> JSONResponse:
+    job = await state.events.job(session, caller, capture_id)
+    return JSONResponse(
+        {
+            "captureID": job.id,
+            "running": job.status == "running",
+            "success": job.status == "success",
+            "status": job.status,
+            "captureErrorBehaviour": job.error_behaviour,
+            "eventCount": job.event_count,
+            "capturedCount": job.captured_count,
+            "errors": job.errors,
+            "createdAt": job.created_at.isoformat(),
+            "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
+        }
+    )
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_201_CREATED,
+    summary="Capture one event synchronously; 201 with its Location and eventID",
+)
+async def capture_event(
+    request: Request, caller: Caller, state: State, organization_id: ForOrganization = None
+) -> JSONResponse:
+    acting = acting_organization(caller, organization_id)
+    event = await _read_json(request)
+    async with state.database.write() as session:
+        [appended] = await state.capture.capture(session, caller, acting, [event])
+    event_id = appended.record.event_id
+    return JSONResponse(
+        {
+            "eventID": event_id,
+            "eventHash": appended.event_hash.hex(),
+            "logIndex": appended.log_index,
+        },
+        status_code=201,
+        headers={"Location": f"/api/v1/epcis/events/{quote(event_id, safe='')}"},
+    )
+
+
+@router.get("/events", summary="Query events (EPCIS SimpleEventQuery parameters)")
+async def query_events(
+    request: Request, caller: Caller, state: State, session: ReadSession
+) -> PlainResponse:
+    document, token = await state.events.query(session, caller, dict(request.query_params))
+    headers = {}
+    if token:
+        params = dict(request.query_params) | {"nextPageToken": token}
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        headers["GS1-Next-Page-Token"] = token
+    return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON, headers=headers)
+
+
+@router.get("/events/{event_id:path}", summary="One event (and its error declaration, if any)")
+async def get_event(
+    event_id: str, caller: Caller, state: State, session: ReadSession
+) -> PlainResponse:
+    document = await state.events.get(session, caller, event_id)
+    return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON)

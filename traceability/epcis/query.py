@@ -1,0 +1,141 @@
+"""The EPCIS 2.0 SimpleEventQuery over REST: parameters in, EPCISQueryDocument out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from traceability.epcis.index import canonical_identifier, cbv_word
+from traceability.errors import InvalidInput
+
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+# MATCH_* parameter -> the identifier roles it searches (EPCIS 2.0 section 8.2.7.1).
+MATCH_ROLES: dict[str, tuple[str, ...]] = {
+    "MATCH_epc": ("epc",),
+    "MATCH_parentID": ("parent",),
+    "MATCH_inputEPC": ("input",),
+    "MATCH_outputEPC": ("output",),
+    "MATCH_anyEPC": ("epc", "parent", "input", "output"),
+    "MATCH_epcClass": ("epc_class",),
+    "MATCH_inputEPCClass": ("input_class",),
+    "MATCH_outputEPCClass": ("output_class",),
+    "MATCH_anyEPCClass": ("epc_class", "input_class", "output_class"),
+}
+LIST_PARAMETERS = {
+    "eventType": "event_types",
+    "EQ_action": "actions",
+    "EQ_bizStep": "biz_steps",
+    "EQ_disposition": "dispositions",
+    "EQ_readPoint": "read_points",
+    "EQ_bizLocation": "biz_locations",
+    "EQ_eventID": "event_ids",
+}
+TIME_PARAMETERS = {
+    "GE_eventTime": "ge_event_time",
+    "LT_eventTime": "lt_event_time",
+    "GE_recordTime": "ge_record_time",
+    "LT_recordTime": "lt_record_time",
+}
+PAGING_PARAMETERS = {"perPage", "nextPageToken", "orderBy", "orderDirection"}
+KNOWN_PARAMETERS = (
+    set(MATCH_ROLES)
+    | set(LIST_PARAMETERS)
+    | set(TIME_PARAMETERS)
+    | PAGING_PARAMETERS
+    | {"EXISTS_errorDeclaration"}
+)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Conditions ANDed together; each tuple of values is ORed (EPCIS '|' lists)."""
+
+    event_types: tuple[str, ...] = ()
+    ge_event_time: datetime | None = None
+    lt_event_time: datetime | None = None
+    ge_record_time: datetime | None = None
+    lt_record_time: datetime | None = None
+    actions: tuple[str, ...] = ()
+    biz_steps: tuple[str, ...] = ()
+    dispositions: tuple[str, ...] = ()
+    read_points: tuple[str, ...] = ()
+    biz_locations: tuple[str, ...] = ()
+    event_ids: tuple[str, ...] = ()
+    declares_error: bool | None = None
+    organization_id: str | None = None
+    # (roles, canonical identifiers) for each MATCH_* parameter given.
+    identifiers: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    filter: EventFilter
+    order_by: str = "eventTime"
+    descending: bool = False
+
+
+def _values(raw: str) -> tuple[str, ...]:
+    return tuple(v for v in (part.strip() for part in raw.split("|")) if v)
+
+
+def _time(name: str, raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{raw!r} is not an ISO 8601 date-time", field=name) from exc
+    if moment.tzinfo is None:
+        raise InvalidInput("must carry a time zone (Z or ±HH:MM)", field=name)
+    return moment
+
+
+def parse_event_query(params: Mapping[str, str]) -> EventQuery:
+    unknown = sorted(set(params) - KNOWN_PARAMETERS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown query parameter {unknown[0]!r}; see /openapi.json for the supported ones",
+            field=unknown[0],
+        )
+    values: dict[str, Any] = {}
+    for name, attribute in LIST_PARAMETERS.items():
+        if name in params:
+            items = _values(params[name])
+            if name in ("EQ_bizStep", "EQ_disposition"):
+                items = tuple(cbv_word(v) for v in items)
+            elif name in ("EQ_readPoint", "EQ_bizLocation"):
+                items = tuple(canonical_identifier(v) for v in items)
+            values[attribute] = items
+    for name, attribute in TIME_PARAMETERS.items():
+        if name in params:
+            values[attribute] = _time(name, params[name])
+    if "EXISTS_errorDeclaration" in params:
+        values["declares_error"] = params["EXISTS_errorDeclaration"].lower() not in ("false", "0")
+    values["identifiers"] = tuple(
+        (roles, tuple(canonical_identifier(v) for v in _values(params[name])))
+        for name, roles in MATCH_ROLES.items()
+        if name in params
+    )
+    order_by = params.get("orderBy", "eventTime")
+    if order_by not in ("eventTime", "recordTime"):
+        raise InvalidInput("must be eventTime or recordTime", field="orderBy")
+    direction = params.get("orderDirection", "ASC").upper()
+    if direction not in ("ASC", "DESC"):
+        raise InvalidInput("must be ASC or DESC", field="orderDirection")
+    return EventQuery(EventFilter(**values), order_by, direction == "DESC")
+
+
+def query_document(events: Sequence[Mapping[str, Any]], created: datetime) -> dict[str, Any]:
+    return {
+        "@context": [EPCIS_CONTEXT],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": created.isoformat().replace("+00:00", "Z"),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": "SimpleEventQuery",
+                "resultsBody": {"eventList": list(events)},
+            }
+        },
+    }

@@ -1,0 +1,30 @@
+"""Capture jobs of the EPCIS REST binding."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from traceability.db.models import CaptureJob
+from traceability.repositories.base import Repository
+
+
+class CaptureJobRepository(Repository):
+    async def add(self, job: CaptureJob) -> CaptureJob:
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def get(self, job_id: str) -> CaptureJob | None:
+        return await self.session.get(CaptureJob, job_id)
+
+    async def finish(
+        self, job_id: str, status: str, captured: int, errors: list[dict[str, Any]], at: datetime
+    ) -> None:
+        await self.session.execute(
+            update(CaptureJob)
+            .where(CaptureJob.id == job_id)
+            .values(status=status, captured_count=captured, errors=errors, finished_at=at)
+        )

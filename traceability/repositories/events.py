@@ -1,0 +1,74 @@
+"""EPCIS event queries (the SimpleEventQuery of the REST binding)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+
+from traceability.db.models import Event, EventIdentifier
+from traceability.epcis.query import EventFilter
+from traceability.repositories.base import Repository
+
+
+class EventQueryRepository(Repository):
+    def _where(self, stmt: Select[Any], f: EventFilter) -> Select[Any]:
+        conditions = []
+        pairs: list[tuple[Any, tuple[str, ...]]] = [
+            (Event.event_type, f.event_types),
+            (Event.action, f.actions),
+            (Event.biz_step, f.biz_steps),
+            (Event.disposition, f.dispositions),
+            (Event.read_point, f.read_points),
+            (Event.biz_location, f.biz_locations),
+            (Event.event_id, f.event_ids),
+        ]
+        conditions += [column.in_(values) for column, values in pairs if values]
+        if f.ge_event_time is not None:
+            conditions.append(Event.event_time >= f.ge_event_time)
+        if f.lt_event_time is not None:
+            conditions.append(Event.event_time < f.lt_event_time)
+        if f.ge_record_time is not None:
+            conditions.append(Event.recorded_at >= f.ge_record_time)
+        if f.lt_record_time is not None:
+            conditions.append(Event.recorded_at < f.lt_record_time)
+        if f.declares_error is not None:
+            conditions.append(Event.declares_error.is_(f.declares_error))
+        if f.organization_id is not None:
+            conditions.append(Event.organization_id == f.organization_id)
+        for roles, values in f.identifiers:
+            conditions.append(
+                exists().where(
+                    EventIdentifier.event_pk == Event.id,
+                    EventIdentifier.role.in_(roles),
+                    EventIdentifier.value.in_(values),
+                )
+            )
+        return stmt.where(and_(*conditions)) if conditions else stmt
+
+    async def page(
+        self,
+        f: EventFilter,
+        order_by: str,
+        descending: bool,
+        after: tuple[datetime | None, int] | None,
+        limit: int,
+    ) -> tuple[list[Event], tuple[datetime | None, int] | None]:
+        """A page in (order column, id) order; the position to continue from, if any is left."""
+        column = Event.recorded_at if order_by == "recordTime" else Event.event_time
+        stmt = self._where(select(Event), f)
+        if after is not None:
+            value, last_id = after
+            if descending:
+                stmt = stmt.where(or_(column < value, and_(column == value, Event.id < last_id)))
+            else:
+                stmt = stmt.where(or_(column > value, and_(column == value, Event.id > last_id)))
+        order = (column.desc(), Event.id.desc()) if descending else (column.asc(), Event.id.asc())
+        result = await self.session.execute(stmt.order_by(*order).limit(limit + 1))
+        rows = list(result.scalars())
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        last = rows[-1]
+        return rows, (last.recorded_at if order_by == "recordTime" else last.event_time, last.id)

@@ -1,0 +1,117 @@
+"""Capturing EPCIS 2.0 events: validate, identify, find their lots, check who may record them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traceability.clock import Clock, utc_now
+from traceability.epcis.event_hash import event_hash_id
+from traceability.epcis.index import cbv_word
+from traceability.epcis.lots import named_lots
+from traceability.epcis.validation import validate_event
+from traceability.errors import Forbidden
+from traceability.repositories.organizations import OwnershipRepository
+from traceability.services.ledger import Appended, LedgerService, Submission
+from traceability.services.registry import Principal
+
+# The steps at which goods pass between organisations (CBV 2.0 business steps): a business
+# may record them for lots another organisation owns, e.g. receiving a supplier's lot.
+CROSS_ORGANIZATION_STEPS = frozenset(
+    {
+        "shipping",
+        "departing",
+        "transporting",
+        "loading",
+        "unloading",
+        "arriving",
+        "receiving",
+        "accepting",
+        "staging_outbound",
+        "storing",
+        "holding",
+    }
+)
+
+CAPTURE_LIMIT = 10_000
+CAPTURE_FILE_SIZE_LIMIT = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    index: int
+    submission: Submission
+
+
+class CaptureService:
+    def __init__(self, ledger: LedgerService, clock: Clock = utc_now) -> None:
+        self.ledger = ledger
+        self.clock = clock
+
+    async def prepare(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        events: Sequence[Any],
+        context: Any = None,
+        first_index: int = 0,
+    ) -> list[Submission]:
+        """Validated submissions, each with its eventID set, or the first refusal."""
+        now = self.clock()
+        submissions = []
+        for offset, raw in enumerate(events):
+            index = first_index + offset
+            validate_event(raw, index, now)
+            event: dict[str, Any] = dict(raw)
+            if "eventID" not in event:
+                # CBV 2.0 Event Hash ID: one event, one id, so a retried capture is a 409.
+                event["eventID"] = event_hash_id(event, context)
+            submissions.append(
+                Submission(event, [n.lot for n in named_lots(event)], organization_id)
+            )
+        await self._check_ownership(session, principal, organization_id, submissions, first_index)
+        return submissions
+
+    async def capture(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        events: Sequence[Any],
+        context: Any = None,
+    ) -> list[Appended]:
+        submissions = await self.prepare(session, principal, organization_id, events, context)
+        return await self.ledger.append(session, submissions)
+
+    async def _check_ownership(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        submissions: Sequence[Submission],
+        first_index: int,
+    ) -> None:
+        if principal.role == "admin":
+            return
+        gtins = sorted({lot.gtin for s in submissions for lot in s.lots})
+        owners = await OwnershipRepository(session).owners_of_gtins(gtins)
+        for offset, submission in enumerate(submissions):
+            event: Mapping[str, Any] = submission.event
+            biz_step = event.get("bizStep")
+            crossing = isinstance(biz_step, str) and cbv_word(biz_step) in CROSS_ORGANIZATION_STEPS
+            for named in named_lots(event):
+                owner = owners.get(named.lot.gtin)
+                if owner is None or owner == organization_id or crossing:
+                    continue
+                if event.get("type") == "TransformationEvent" and named.role == "input":
+                    continue  # turning a supplier's lot into one's own product
+                raise Forbidden(
+                    f"event {first_index + offset}: lot {named.lot} belongs to another "
+                    "organisation; record it only at steps where goods change hands "
+                    "(shipping, receiving, ...) or as a transformation input",
+                    field=f"eventList[{first_index + offset}]",
+                )
