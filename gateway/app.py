@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
-from gateway.routes import epcis, health, log, registry
+from gateway.routes import audit, epcis, health, log, registry
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
@@ -46,4 +46,5 @@ def create_app(
     app.include_router(log.router)
     app.include_router(registry.router)
     app.include_router(epcis.router)
+    app.include_router(audit.router)
     return app

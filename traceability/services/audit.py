@@ -23,7 +23,9 @@ from traceability.log.note import NoteVerifier, open_checkpoint
 from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository, StoredEvent
 from traceability.repositories.log import LogRepository
-from traceability.repositories.organizations import SigningKeyRepository
+from traceability.repositories.organizations import OwnershipRepository, SigningKeyRepository
+from traceability.services.access import READERS_OF_ALL
+from traceability.services.registry import Principal
 from traceability.services.transparency import TransparencyService
 
 
@@ -78,6 +80,17 @@ class AuditService:
     def __init__(self, transparency: TransparencyService) -> None:
         self.transparency = transparency
         self.verifier = NoteVerifier.from_key(transparency.verifier_key())
+
+    async def ensure_auditable(
+        self, session: AsyncSession, principal: Principal, gtin: str, lot_code: str
+    ) -> None:
+        """Inspectors and admins audit any lot; a business audits lots of its own GTINs."""
+        if principal.role in READERS_OF_ALL:
+            return
+        gtin14 = normalize_gtin(gtin)
+        owners = await OwnershipRepository(session).owners_of_gtins([gtin14])
+        if owners.get(gtin14) != principal.organization_id:
+            raise NotFound(f"lot {lot_code} of {gtin14} not found", field="lot")
 
     async def audit_lot(self, session: AsyncSession, gtin: str, lot_code: str) -> LotAudit:
         """Audit a lot against a checkpoint of the log as it stands in this transaction.

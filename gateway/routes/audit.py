@@ -1,0 +1,63 @@
+"""Inspector endpoints: a lot's audited chain."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from fastapi import APIRouter
+
+from gateway.auth import Caller
+from gateway.deps import State
+from gateway.responses import JSONResponse
+from traceability.services.audit import LotAudit
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+def audit_json(audit: LotAudit) -> dict[str, Any]:
+    bad = audit.result.first_bad
+    return {
+        "lot": {"gtin": audit.lot.gtin, "lot": audit.lot.lot},
+        "intact": audit.intact,
+        "checked": audit.result.checked,
+        "first_bad": (
+            {
+                "fault": bad.fault.value,
+                "seq": bad.seq,
+                "event_id": bad.event_id,
+                "message": bad.message,
+            }
+            if bad
+            else None
+        ),
+        "log_problem": audit.log_problem,
+        "checkpoint": {"size": audit.checkpoint.size, "note": audit.checkpoint.note},
+        "events": [
+            {
+                "event_id": e.entry.record.event_id,
+                "event_hash": e.entry.stored_hash.hex(),
+                "links": [link.to_json() for link in e.entry.record.links],
+                "recorded_at": e.entry.record.hashed_document()["recorded_at"],
+                "organization_id": e.entry.record.organization_id,
+                "key_id": e.entry.record.key_id,
+                "signed_by": e.signed_by,
+                "signature": base64.b64encode(e.entry.signature).decode(),
+                "log_index": e.entry.log.index if e.entry.log else None,
+                "event": dict(e.entry.record.event),
+            }
+            for e in audit.events
+        ],
+    }
+
+
+@router.get(
+    "/lots/{gtin}/{lot:path}",
+    summary="A lot's chain: every event with its hash, links, signature, key and log index, "
+    "and the verdict naming the first bad event",
+)
+async def audit_lot(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
+    async with state.database.write(snapshot=True) as session:
+        await state.audit.ensure_auditable(session, caller, gtin, lot)
+        audit = await state.audit.audit_lot(session, gtin, lot)
+    return JSONResponse(audit_json(audit))
