@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from traceability.client import PortalClient, load_signing_key, save_signing_key
 from traceability.config import Settings
+from traceability.crypto.signing import SigningKey
 from traceability.db.migrate import upgrade
 from traceability.errors import TraceabilityError
 from traceability.keyring import load_keyring
@@ -27,6 +31,11 @@ app = typer.Typer(
 )
 org_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
+keys_app = typer.Typer(
+    help="A business's own Ed25519 signing key: generate it, register its public half.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
 console = Console()
 errors = Console(stderr=True)
 
@@ -188,6 +197,70 @@ def org_create(
     console.print(f"  organization_id: {result['organization_id']}")
     console.print(f"  signing key:     {result['signing_key_id']}")
     console.print(f"  API key:         [bold]{result['api_key']}[/]  (shown once; keep it safe)")
+
+
+def _portal_client(settings: Settings) -> PortalClient:
+    if not settings.api_key:
+        raise _fail("set TRACE_API_KEY to your organisation's API key")
+    return PortalClient(settings.api_url or settings.base_url, settings.api_key)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    out: Annotated[Path, typer.Option(help="Where to write the private key (created 0600).")],
+) -> None:
+    """Make a new Ed25519 key on this machine; the private half never leaves it."""
+    key = SigningKey.generate()
+    try:
+        save_signing_key(key, out)
+    except FileExistsError as exc:
+        raise _fail(f"{out} exists; refusing to overwrite a key") from exc
+    console.print(f"key id:     {key.key_id}")
+    console.print(f"public key: {key.public_b64}")
+    console.print(
+        f"Private key written to {out}. Register it: traceability keys register --key {out}"
+    )
+
+
+@keys_app.command("register")
+def keys_register(
+    key: Annotated[Path, typer.Option(help="The private key file made by 'keys generate'.")],
+) -> None:
+    """Register the key's public half with the portal (TRACE_API_URL, TRACE_API_KEY)."""
+    settings = Settings()
+
+    async def run() -> dict[str, object]:
+        async with _portal_client(settings) as portal:
+            return await portal.register_key(load_signing_key(key))
+
+    try:
+        registered = asyncio.run(run())
+    except (TraceabilityError, httpx.HTTPError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Registered {registered['key_id']} (valid from {registered['valid_from']}).")
+
+
+@app.command()
+def submit(
+    event_file: Annotated[Path, typer.Argument(help="A JSON file with one EPCIS 2.0 event.")],
+    key: Annotated[Path, typer.Option(help="Your private key file.")],
+) -> None:
+    """Sign an event with your own key, on this machine, and record it on the portal."""
+    settings = Settings()
+    try:
+        event = json.loads(event_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read an event from {event_file}: {exc}") from exc
+
+    async def run() -> dict[str, object]:
+        async with _portal_client(settings) as portal:
+            return await portal.submit_signed(event, load_signing_key(key))
+
+    try:
+        result = asyncio.run(run())
+    except (TraceabilityError, httpx.HTTPError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Recorded {result['eventID']} (log index {result['logIndex']}).")
 
 
 def main() -> None:

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     log_key_name: str | None = None
     # How far a record time chosen by a client that signs its own events may drift.
     client_clock_skew_seconds: int = 300
+    # For the client commands (keys register, submit): which portal, and whose API key.
+    api_url: str | None = None
+    api_key: str | None = None
     log_level: str = "info"
     json_logs: bool = False
 

@@ -8,14 +8,19 @@ from urllib.parse import quote, urlencode
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import Response as PlainResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.responses import JSONResponse
+from traceability.chain.record import ChainLink, LotKey, parse_record_time
+from traceability.crypto.signing import b64decode
 from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput, TooLarge, TraceabilityError
+from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.services.access import acting_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
+from traceability.services.ledger import Appended, ClientSignature
 
 router = APIRouter(prefix="/api/v1/epcis", tags=["EPCIS 2.0"])
 
@@ -104,6 +109,19 @@ async def capture(
     )
 
 
+def _created(appended: Appended) -> JSONResponse:
+    event_id = appended.record.event_id
+    return JSONResponse(
+        {
+            "eventID": event_id,
+            "eventHash": appended.event_hash.hex(),
+            "logIndex": appended.log_index,
+        },
+        status_code=201,
+        headers={"Location": f"/api/v1/epcis/events/{quote(event_id, safe='')}"},
+    )
+
+
 def _error(exc: TraceabilityError) -> dict[str, Any]:
     return {"type": type(exc).__name__, "detail": str(exc), "field": exc.field}
 
@@ -141,16 +159,7 @@ async def capture_event(
     event = await _read_json(request)
     async with state.database.write() as session:
         [appended] = await state.capture.capture(session, caller, acting, [event])
-    event_id = appended.record.event_id
-    return JSONResponse(
-        {
-            "eventID": event_id,
-            "eventHash": appended.event_hash.hex(),
-            "logIndex": appended.log_index,
-        },
-        status_code=201,
-        headers={"Location": f"/api/v1/epcis/events/{quote(event_id, safe='')}"},
-    )
+    return _created(appended)
 
 
 @router.get("/events", summary="Query events (EPCIS SimpleEventQuery parameters)")
@@ -172,3 +181,71 @@ async def get_event(
 ) -> PlainResponse:
     document = await state.events.get(session, caller, event_id)
     return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON)
+
+
+class SignedEventIn(BaseModel):
+    """An event record built and signed by the business with its own registered key."""
+
+    model_config = ConfigDict(extra="forbid")
+    event: dict[str, Any] = Field(description="The EPCIS event, with its eventID")
+    key_id: str
+    recorded_at: str = Field(description="UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ, near the portal clock")
+    links: list[dict[str, Any]] = Field(
+        description="For each lot the event names: gtin, lot, seq, prev (hex or null)"
+    )
+    signature: str = Field(description="Base64 Ed25519 signature of the record's hash")
+
+
+@router.get(
+    "/heads",
+    summary="Where the chains of some lots stand (what a self-signed record links to)",
+)
+async def chain_heads(
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    lot: Annotated[
+        list[str], Query(description="01/{gtin}/10/{lot}, repeat for several", max_length=200)
+    ],
+) -> JSONResponse:
+    keys = [_lot_key(value) for value in lot]
+    heads = await state.capture.heads(session, keys)
+    return JSONResponse(
+        [
+            {"gtin": k.gtin, "lot": k.lot, "seq": seq, "hash": h.hex() if h else None}
+            for k, seq, h in heads
+        ]
+    )
+
+
+def _lot_key(value: str) -> LotKey:
+    parts = value.strip("/").split("/", 3)
+    if len(parts) != 4 or parts[0] != "01" or parts[2] != "10":
+        raise InvalidInput("must look like 01/{gtin}/10/{lot}", field="lot")
+    return LotKey(normalize_gtin(parts[1]), validate_lot(parts[3]))
+
+
+@router.post(
+    "/signed-events",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an event signed by the business's own key (the portal never sees it)",
+)
+async def capture_signed_event(
+    body: SignedEventIn, caller: Caller, state: State, organization_id: ForOrganization = None
+) -> JSONResponse:
+    acting = acting_organization(caller, organization_id)
+    try:
+        links = tuple(ChainLink.from_json(link) for link in body.links)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput("each link needs gtin, lot, seq and prev", field="links") from exc
+    signature = ClientSignature(
+        key_id=body.key_id,
+        recorded_at=parse_record_time(body.recorded_at),
+        links=links,
+        signature=b64decode(body.signature, field="signature"),
+    )
+    async with state.database.write() as session:
+        appended = await state.capture.capture_signed(
+            session, caller, acting, body.event, signature
+        )
+    return _created(appended)

@@ -87,6 +87,11 @@ async def get_organization(
     return OrganizationOut.of(row, await state.reader.prefixes(session, row.id))
 
 
+@router.get("/me", summary="Who the API key belongs to")
+async def me(caller: Caller) -> dict[str, str]:
+    return {"organization_id": caller.organization_id, "role": caller.role}
+
+
 @router.get("/keys", response_model=list[ApiKeyOut], summary="The caller organisation's API keys")
 async def list_api_keys(caller: Caller, state: State, session: ReadSession) -> list[ApiKeyOut]:
     return [ApiKeyOut.of(k) for k in await state.reader.api_keys(session, caller)]

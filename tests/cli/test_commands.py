@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.factories import gtin_for
 from traceability.cli import app
 from traceability.log.note import NoteVerifier, open_checkpoint
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {
-        "TRACE_DATA_DIR": str(tmp_path / "var"),
-        "TRACE_BASE_URL": "https://truyxuat.example.vn",
-    }
-    for name in ("TRACE_DATABASE_URL", "TRACE_MASTER_KEY", "TRACE_LOG_SIGNING_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
 @pytest.mark.parametrize(
-    "args", [[], ["serve"], ["demo"], ["org"], ["org", "create"]], ids=" ".join
+    "args",
+    [
+        [],
+        ["serve"],
+        ["demo"],
+        ["org"],
+        ["org", "create"],
+        ["keys"],
+        ["keys", "generate"],
+        ["keys", "register"],
+        ["submit"],
+    ],
+    ids=" ".join,
 )
 def test_every_command_has_help(args: list[str]) -> None:
     result = runner.invoke(app, [*args, "--help"])
@@ -87,37 +81,60 @@ def test_a_duplicate_tax_code_is_refused(env: dict[str, str]) -> None:
     assert "already" in again.output or "exists" in again.output
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def test_serve_upgrades_the_database_and_serves_the_log(server: str) -> None:
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
+    key = httpx.get(f"{server}/log/key").text.strip()
+    note = httpx.get(f"{server}/log/checkpoint").text
+    assert open_checkpoint(NoteVerifier.from_key(key), note).size == 0
+    assert httpx.get(f"{server}/openapi.json").json()["paths"]
 
 
-def test_serve_upgrades_the_database_and_serves_the_log(env: dict[str, str]) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "traceability.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+def test_a_business_signs_with_its_own_key_from_the_command_line(
+    server: str, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = json.loads(
+        runner.invoke(
+            app,
+            [
+                "org",
+                "create",
+                "--name",
+                "HTX",
+                "--role",
+                "producer",
+                "--gs1-prefix",
+                "8936012",
+                "--json",
+            ],
+        ).stdout
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start within 30 s"
-                time.sleep(0.2)
-        assert health.json() == {"status": "ok"}
-        key = httpx.get(f"http://127.0.0.1:{port}/log/key").text.strip()
-        note = httpx.get(f"http://127.0.0.1:{port}/log/checkpoint").text
-        assert open_checkpoint(NoteVerifier.from_key(key), note).size == 0
-        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["paths"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
-        if process.stdout:
-            process.stdout.close()
+    headers = {"Authorization": f"Bearer {created['api_key']}"}
+    gtin = gtin_for("8936012", 5)
+    httpx.post(f"{server}/api/v1/products", json={"gtin": gtin, "name": "Gạo"}, headers=headers)
+    monkeypatch.setenv("TRACE_API_URL", server)
+    monkeypatch.setenv("TRACE_API_KEY", created["api_key"])
+    key = tmp_path / "own.key"
+    assert runner.invoke(app, ["keys", "generate", "--out", str(key)]).exit_code == 0
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    registered = runner.invoke(app, ["keys", "register", "--key", str(key)])
+    assert registered.exit_code == 0, registered.output
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "type": "ObjectEvent",
+                "action": "ADD",
+                "bizStep": "commissioning",
+                "eventTime": "2026-10-30T07:15:00+07:00",
+                "eventTimeZoneOffset": "+07:00",
+                "quantityList": [
+                    {"epcClass": f"https://id.gs1.org/01/{gtin}/10/L1", "quantity": 5}
+                ],
+            }
+        )
+    )
+    submitted = runner.invoke(app, ["submit", str(event), "--key", str(key)])
+    assert submitted.exit_code == 0, submitted.output
+    assert "log index 0" in submitted.output
+    audit = httpx.get(f"{server}/api/v1/audit/lots/{gtin}/L1", headers=headers).json()
+    assert audit["intact"] and audit["events"][0]["signed_by"] == "organization"

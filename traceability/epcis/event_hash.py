@@ -446,11 +446,11 @@ def _collect_value(
             iri = ctx.expand_iri(value)
         if iri is not None and iri.startswith(_VOCAB_IRI_PREFIXES):
             out.add(iri)
-    elif isinstance(value, Mapping):
-        _collect_object(value, term.scope or scope, ctx, out)
     elif isinstance(value, (list, tuple)):
         for item in value:
             _collect_value(item, term, scope, ctx, out)
+    elif isinstance(value, (dict, Mapping)):
+        _collect_object(value, term.scope or scope, ctx, out)
 
 
 _LITERAL_TERM: Final = _Term(_LITERAL)
@@ -482,14 +482,6 @@ class _TreeBuilder:
         self.value_prefixes = ctx.value_prefixes
         self.replacements = replacements
 
-    def name(self, key: str) -> str:
-        prefix, colon, local = key.partition(":")
-        if colon:
-            namespace = self.key_prefixes.get(prefix)
-            if namespace is not None:
-                return namespace + local
-        return key
-
     def scalar(self, value: Any) -> str:
         if not isinstance(value, str):
             return str(value)
@@ -502,7 +494,9 @@ class _TreeBuilder:
         return text
 
     def node(self, value: Any) -> _Node:
-        if isinstance(value, Mapping):
+        if isinstance(value, str):
+            return ("", self.scalar(value), [])
+        if isinstance(value, (dict, Mapping)):
             return self.object_node(value)
         if isinstance(value, (list, tuple)):
             children = [self.node(item) for item in value]
@@ -518,18 +512,26 @@ class _TreeBuilder:
     def object_node(self, obj: Mapping[str, Any]) -> _Node:
         children: list[_Node] = []
         append = children.append
+        key_prefixes = self.key_prefixes
         for key, value in obj.items():
             if key in _SKIPPED_MEMBERS or key.startswith("@xmlns"):
                 continue
-            name = self.name(key)
-            if isinstance(value, (list, tuple)):
+            name = key
+            if ":" in key:
+                prefix, _, local = key.partition(":")
+                namespace = key_prefixes.get(prefix)
+                if namespace is not None:
+                    name = namespace + local
+            if isinstance(value, str):
+                append((name, self.scalar(value), []))
+            elif isinstance(value, (list, tuple)):
                 for item in self.node(value)[2]:
                     append((name, item[1], item[2]))
-            elif isinstance(value, Mapping):
+            elif isinstance(value, (dict, Mapping)):
                 nested = self.object_node(value)
                 append((name, nested[1], nested[2]))
             else:
-                append((name, self.scalar(value), []))
+                append((name, str(value), []))
         if not any(member in obj for member in _ORDERED_MEMBERS):
             children.sort()
         kind = obj.get("type", "")
@@ -537,6 +539,15 @@ class _TreeBuilder:
         text = obj.get("#text", "")
         text = self.replacements.get(text, text) if isinstance(text, str) else str(text)
         return (kind, text, children)
+
+
+_LEAF_RENAMES: Final = {
+    "inputEPC": "epc",
+    "outputEPC": "epc",
+    "inputQuantity": "quantityElement",
+    "outputQuantity": "quantityElement",
+    "childQuantity": "quantityElement",
+}
 
 
 def _regroup(node: _Node) -> _Node:
@@ -551,8 +562,11 @@ def _regroup(node: _Node) -> _Node:
             groups.setdefault(child_name, []).append((child_name[:-4], child[1], child[2]))
         elif child_name == "childEPCs":
             child_epcs.append(("epc", child[1], []))
-        else:
+        elif child[2]:
             kept.append(_regroup(child))
+        else:
+            renamed = _LEAF_RENAMES.get(child_name)
+            kept.append(child if renamed is None else (renamed, child[1], child[2]))
     for list_name, elements in groups.items():
         if list_name in _TYPED_LISTS:
             units: list[_Node] = [("", "", element[2][:2]) for element in elements]
@@ -561,11 +575,9 @@ def _regroup(node: _Node) -> _Node:
             kept.append(_regroup((list_name, "", elements)))
     if child_epcs:
         kept.append(_regroup(("childEPCs", "", child_epcs)))
-    if name in ("inputEPC", "outputEPC"):
-        name = "epc"
-    elif name in ("inputQuantity", "outputQuantity", "childQuantity") or (
-        name == "quantity" and kept
-    ):
+    if name in _LEAF_RENAMES:
+        name = _LEAF_RENAMES[name]
+    elif name == "quantity" and kept:
         name = "quantityElement"
     return (name, text, kept)
 

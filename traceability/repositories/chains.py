@@ -36,6 +36,14 @@ class ChainRepository(Repository):
         result = await self.session.execute(stmt.execution_options(populate_existing=True))
         return list(result.scalars())
 
+    async def many(self, keys: Sequence[tuple[str, str]]) -> list[Chain]:
+        if not keys:
+            return []
+        result = await self.session.execute(
+            select(Chain).where(tuple_(Chain.gtin, Chain.lot_code).in_(sorted(set(keys))))
+        )
+        return list(result.scalars())
+
     async def get(self, gtin: str, lot_code: str) -> Chain | None:
         result = await self.session.execute(
             select(Chain).where(Chain.gtin == gtin, Chain.lot_code == lot_code)

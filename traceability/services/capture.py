@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.chain.record import LotKey
 from traceability.clock import Clock, utc_now
 from traceability.epcis.event_hash import event_hash_id
 from traceability.epcis.index import cbv_word
 from traceability.epcis.lots import named_lots
 from traceability.epcis.validation import validate_event
-from traceability.errors import Forbidden
+from traceability.errors import Forbidden, InvalidInput
+from traceability.repositories.chains import ChainRepository
 from traceability.repositories.organizations import OwnershipRepository
-from traceability.services.ledger import Appended, LedgerService, Submission
+from traceability.services.ledger import Appended, ClientSignature, LedgerService, Submission
 from traceability.services.registry import Principal
 
 # The steps at which goods pass between organisations (CBV 2.0 business steps): a business
@@ -38,12 +40,6 @@ CROSS_ORGANIZATION_STEPS = frozenset(
 
 CAPTURE_LIMIT = 10_000
 CAPTURE_FILE_SIZE_LIMIT = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class PreparedEvent:
-    index: int
-    submission: Submission
 
 
 class CaptureService:
@@ -86,6 +82,38 @@ class CaptureService:
     ) -> list[Appended]:
         submissions = await self.prepare(session, principal, organization_id, events, context)
         return await self.ledger.append(session, submissions)
+
+    async def capture_signed(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        event: Any,
+        signature: ClientSignature,
+    ) -> Appended:
+        """An event the business built and signed itself (the portal never sees its key)."""
+        if not isinstance(event, Mapping) or "eventID" not in event:
+            raise InvalidInput(
+                "a signed event must carry its eventID: the signature covers it", field="eventID"
+            )
+        [submission] = await self.prepare(session, principal, organization_id, [event])
+        [appended] = await self.ledger.append(
+            session, [replace(submission, client_signature=signature)]
+        )
+        return appended
+
+    async def heads(
+        self, session: AsyncSession, lots: Sequence[LotKey]
+    ) -> list[tuple[LotKey, int, bytes | None]]:
+        """Where each lot's chain stands now: what a client links a record it signs to."""
+        found = {
+            LotKey(row.gtin, row.lot_code): row
+            for row in await ChainRepository(session).many([(k.gtin, k.lot) for k in lots])
+        }
+        return [
+            (k, found[k].head_seq, found[k].head_hash) if k in found else (k, 0, None)
+            for k in sorted(set(lots))
+        ]
 
     async def _check_ownership(
         self,
