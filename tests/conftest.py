@@ -26,6 +26,8 @@ from traceability.db.migrate import upgrade
 from traceability.db.models import Base
 from traceability.portal import Portal
 
+pytest_plugins = ["tests.servers"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRACE_TEST_REDIS_URL")

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 
 from gateway.auth import Caller
 from gateway.deps import State
+from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from traceability.services.audit import LotAudit
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
 
 
 def audit_json(audit: LotAudit) -> dict[str, Any]:

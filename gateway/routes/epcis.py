@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
+from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
+from traceability.epcis.event_hash import document_event_hash_ids
 from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput, TooLarge, TraceabilityError
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
@@ -22,7 +24,7 @@ from traceability.services.access import acting_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
 from traceability.services.ledger import Appended, ClientSignature
 
-router = APIRouter(prefix="/api/v1/epcis", tags=["EPCIS 2.0"])
+router = APIRouter(prefix="/api/v1/epcis", tags=["EPCIS 2.0"], responses=API_ERRORS)
 
 LIMIT_HEADERS = {
     "GS1-EPCIS-Capture-Limit": str(CAPTURE_LIMIT),
@@ -31,6 +33,12 @@ LIMIT_HEADERS = {
     "GS1-CBV-Version": "2.0.0",
 }
 EPCIS_JSON = "application/ld+json"
+QUERY_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An EPCISQueryDocument",
+        "content": {EPCIS_JSON: {"schema": {"type": "object"}}},
+    }
+}
 ForOrganization = Annotated[
     str | None, Query(alias="organizationId", description="Admins only: record for this one")
 ]
@@ -51,7 +59,12 @@ async def _read_json(request: Request) -> Any:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
 
 
-@router.options("/capture", summary="Capture limits of this repository")
+@router.options(
+    "/capture",
+    status_code=204,
+    summary="Capture limits of this repository",
+    responses={204: {"description": "Limits in the GS1-EPCIS-Capture-* headers"}},
+)
 async def capture_options() -> Response:
     return Response(status_code=204, headers={**LIMIT_HEADERS, "Allow": "OPTIONS, POST"})
 
@@ -75,9 +88,11 @@ async def capture(
     if behaviour not in ("rollback", "proceed"):
         raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
     acting = acting_organization(caller, organization_id)
-    events, context = document_events(await _read_json(request))
+    document = await _read_json(request)
+    events, context = document_events(document)
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
+    hash_ids = _hash_ids(document, events)
     async with state.database.write() as session:
         job = await state.events.start_job(session, acting, behaviour, len(events))
 
@@ -86,7 +101,9 @@ async def capture(
         try:
             async with state.database.write() as session:
                 captured = len(
-                    await state.capture.capture(session, caller, acting, events, context)
+                    await state.capture.capture(
+                        session, caller, acting, events, context, hash_ids=hash_ids
+                    )
                 )
         except TraceabilityError as exc:
             errors.append(_error(exc))
@@ -95,7 +112,13 @@ async def capture(
             try:
                 async with state.database.write() as session:
                     submissions = await state.capture.prepare(
-                        session, caller, acting, [event], context, first_index=index
+                        session,
+                        caller,
+                        acting,
+                        [event],
+                        context,
+                        first_index=index,
+                        hash_ids=hash_ids[index : index + 1] if hash_ids else None,
                     )
                     await state.ledger.append(session, submissions)
                 captured += 1
@@ -107,6 +130,16 @@ async def capture(
         status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/api/v1/epcis/capture/{job.id}", **LIMIT_HEADERS},
     )
+
+
+def _hash_ids(document: Any, events: list[Any]) -> list[str] | None:
+    """CBV hash IDs over the whole document, when an event needs one and the events allow it."""
+    if all(isinstance(e, dict) and "eventID" in e for e in events):
+        return None
+    try:
+        return document_event_hash_ids(document)
+    except (TraceabilityError, ValueError, TypeError, KeyError):
+        return None  # validation will name what is wrong with the event
 
 
 def _created(appended: Appended) -> JSONResponse:
@@ -162,7 +195,12 @@ async def capture_event(
     return _created(appended)
 
 
-@router.get("/events", summary="Query events (EPCIS SimpleEventQuery parameters)")
+@router.get(
+    "/events",
+    summary="Query events (EPCIS SimpleEventQuery parameters)",
+    responses=QUERY_DOCUMENT,
+    response_class=PlainResponse,
+)
 async def query_events(
     request: Request, caller: Caller, state: State, session: ReadSession
 ) -> PlainResponse:
@@ -175,7 +213,12 @@ async def query_events(
     return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON, headers=headers)
 
 
-@router.get("/events/{event_id:path}", summary="One event (and its error declaration, if any)")
+@router.get(
+    "/events/{event_id:path}",
+    summary="One event (and its error declaration, if any)",
+    responses=QUERY_DOCUMENT,
+    response_class=PlainResponse,
+)
 async def get_event(
     event_id: str, caller: Caller, state: State, session: ReadSession
 ) -> PlainResponse:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from gateway.deps import ReadSession, State
+from gateway.errors import PUBLIC_ERRORS
 from gateway.responses import JSONResponse
 from traceability.log.merkle import leaf_hash
 
-router = APIRouter(prefix="/log", tags=["transparency log"])
+router = APIRouter(prefix="/log", tags=["transparency log"], responses=PUBLIC_ERRORS)
 
+# Leaf indexes and sizes are 64-bit in storage; larger ones cannot exist.
+MAX_INDEX = 2**63 - 1
 NO_CACHE = {"Cache-Control": "no-cache"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
@@ -68,8 +71,8 @@ async def key(state: State) -> PlainTextResponse:
 async def inclusion(
     state: State,
     session: ReadSession,
-    index: Annotated[int, Query(ge=0, description="leaf index")],
-    size: Annotated[int, Query(ge=1, description="tree size the proof is for")],
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX, description="leaf index")],
+    size: Annotated[int, Query(ge=1, le=MAX_INDEX, description="tree size the proof is for")],
 ) -> JSONResponse:
     proof = await state.transparency.inclusion_proof(session, index, size)
     return JSONResponse(
@@ -89,8 +92,8 @@ async def inclusion(
 async def consistency(
     state: State,
     session: ReadSession,
-    first: Annotated[int, Query(ge=1, description="older tree size")],
-    second: Annotated[int, Query(ge=1, description="newer tree size")],
+    first: Annotated[int, Query(ge=1, le=MAX_INDEX, description="older tree size")],
+    second: Annotated[int, Query(ge=1, le=MAX_INDEX, description="newer tree size")],
 ) -> JSONResponse:
     hashes = await state.transparency.consistency_proof(session, first, second)
     return JSONResponse(
@@ -100,7 +103,11 @@ async def consistency(
 
 
 @router.get("/leaves/{index}", response_model=LeafOut, summary="One log leaf: an event hash")
-async def leaf(state: State, session: ReadSession, index: int) -> JSONResponse:
+async def leaf(
+    state: State,
+    session: ReadSession,
+    index: Annotated[int, Path(ge=0, le=MAX_INDEX, description="leaf index")],
+) -> JSONResponse:
     found = await state.transparency.leaf(session, index)
     return JSONResponse(
         {

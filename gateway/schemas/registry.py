@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from traceability.clock import as_utc
 from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
 
 Role = Literal["producer", "inspector", "admin"]
+# SQLite hands back naive datetimes; they were stored as UTC and must say so.
+Utc = Annotated[datetime, AfterValidator(as_utc)]
 Text = Field(min_length=1, max_length=300)
 
 
@@ -35,7 +38,7 @@ class OrganizationOut(BaseModel):
     gs1_prefixes: list[str]
     address: str | None
     province: str | None
-    created_at: datetime
+    created_at: Utc
 
     @classmethod
     def of(cls, row: Organization, prefixes: list[str]) -> OrganizationOut:
@@ -66,8 +69,8 @@ class ApiKeyOut(BaseModel):
     role: str
     hint: str
     label: str | None
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Utc
+    revoked_at: Utc | None
 
     @classmethod
     def of(cls, row: ApiKey) -> ApiKeyOut:
@@ -99,9 +102,9 @@ class SigningKeyOut(BaseModel):
     organization_id: str
     public_key: str
     custody: str
-    valid_from: datetime
-    valid_to: datetime | None
-    revoked_at: datetime | None
+    valid_from: Utc
+    valid_to: Utc | None
+    revoked_at: Utc | None
 
     @classmethod
     def of(cls, row: SigningKeyRow) -> SigningKeyOut:

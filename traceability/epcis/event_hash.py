@@ -71,13 +71,6 @@ _CBV: Final = "https://ref.gs1.org/cbv/"
 _VOC: Final = "https://gs1.org/voc/"
 _VOCAB_IRI_PREFIXES: Final = ("https://ref.gs1.org/cbv", "https://gs1.org/voc")
 
-EPCIS_CONTEXT_URLS: Final = frozenset(
-    {
-        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-        "https://gs1.github.io/EPCIS/epcis-context.jsonld",
-    }
-)
-
 # Members never part of the tree (at any depth).
 _SKIPPED_MEMBERS: Final = frozenset({"#text", "rdfs:comment", "comment", "@context"})
 # Members left out of the event's generic tail.
@@ -650,8 +643,8 @@ def _render_generic(children: list[_Node]) -> str:
 
 _TIMESTAMP: Final = re.compile(
     r"([0-9]{4})-?([0-9]{2})-?([0-9]{2})"
-    r"(?:[Tt ]([0-9]{2}):?([0-9]{2})(?::?([0-9]{2})(?:[.,]([0-9]+))?)?)?"
-    r"\s*(?:([Zz]|UTC|GMT)|([+-])([0-9]{2})(?::?([0-9]{2}))?)?"
+    r"(?:[Tt ]([0-9]{2}|[0-9](?=:)):?([0-9]{2})(?::?([0-9]{2})(?:[.,]([0-9]+)|[.,](?![Zz]))?)?)?"
+    r"\s*(?:([Zz]|UTC|GMT)|([+-])([0-9]{2}|[0-9](?=:))(?::?([0-9]{2}))?)?"
 )
 
 

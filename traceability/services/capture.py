@@ -55,6 +55,7 @@ class CaptureService:
         events: Sequence[Any],
         context: Any = None,
         first_index: int = 0,
+        hash_ids: Sequence[str] | None = None,
     ) -> list[Submission]:
         """Validated submissions, each with its eventID set, or the first refusal."""
         now = self.clock()
@@ -65,7 +66,8 @@ class CaptureService:
             event: dict[str, Any] = dict(raw)
             if "eventID" not in event:
                 # CBV 2.0 Event Hash ID: one event, one id, so a retried capture is a 409.
-                event["eventID"] = event_hash_id(event, context)
+                # Taken over the whole document when given: CBV words resolve document-wide.
+                event["eventID"] = hash_ids[offset] if hash_ids else event_hash_id(event, context)
             submissions.append(
                 Submission(event, [n.lot for n in named_lots(event)], organization_id)
             )
@@ -79,8 +81,11 @@ class CaptureService:
         organization_id: str,
         events: Sequence[Any],
         context: Any = None,
+        hash_ids: Sequence[str] | None = None,
     ) -> list[Appended]:
-        submissions = await self.prepare(session, principal, organization_id, events, context)
+        submissions = await self.prepare(
+            session, principal, organization_id, events, context, hash_ids=hash_ids
+        )
         return await self.ledger.append(session, submissions)
 
     async def capture_signed(

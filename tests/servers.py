@@ -1,4 +1,7 @@
-"""A real `traceability serve` process on a free loopback port, stopped by PID afterwards."""
+"""Fixtures for tests that run the real `traceability serve` process on a free loopback port.
+
+The process is stopped by its PID afterwards; it listens on 127.0.0.1 only.
+"""
 
 from __future__ import annotations
 
