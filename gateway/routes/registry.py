@@ -181,6 +181,7 @@ async def create_location(
             latitude=body.latitude,
             longitude=body.longitude,
         ),
+        any_owner=caller.role == "admin",
     )
     return LocationOut.of(row)
 

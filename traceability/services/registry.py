@@ -25,7 +25,6 @@ from traceability.crypto.signing import (
 from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
 from traceability.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from traceability.identifiers.gs1 import (
-    gtin_company_prefix_matches,
     normalize_gtin,
     validate_gln,
     validate_lot,
@@ -255,9 +254,16 @@ class RegistryService:
         await keys.revoke(key_id, self.clock())
 
     async def create_location(
-        self, session: AsyncSession, organization_id: str, new: NewLocation
+        self,
+        session: AsyncSession,
+        organization_id: str,
+        new: NewLocation,
+        *,
+        any_owner: bool = False,
     ) -> Location:
         gln = validate_gln(new.gln)
+        if not any_owner:
+            await self._check_prefix(session, organization_id, gln, "GLN", "gln")
         locations = LocationRepository(session)
         if await locations.by_gln(gln):
             raise Conflict(f"location {gln} is already registered", field="gln")
@@ -284,12 +290,8 @@ class RegistryService:
     ) -> Product:
         gtin = normalize_gtin(new.gtin)
         if not any_owner:
-            prefixes = await OrganizationRepository(session).prefixes_of(organization_id)
-            if not any(gtin_company_prefix_matches(gtin, p) for p in prefixes):
-                raise Forbidden(
-                    f"GTIN {gtin} is not under any GS1 company prefix of this organisation",
-                    field="gtin",
-                )
+            # A GTIN-14's company prefix starts after its indicator digit.
+            await self._check_prefix(session, organization_id, gtin[1:], "GTIN", "gtin")
         products = ProductRepository(session)
         if await products.by_gtin(gtin):
             raise Conflict(f"product {gtin} is already registered", field="gtin")
@@ -308,6 +310,16 @@ class RegistryService:
                 created_at=self.clock(),
             )
         )
+
+    async def _check_prefix(
+        self, session: AsyncSession, organization_id: str, key: str, kind: str, field: str
+    ) -> None:
+        prefixes = await OrganizationRepository(session).prefixes_of(organization_id)
+        if not any(key.startswith(p) for p in prefixes):
+            raise Forbidden(
+                f"{kind} {key} is not under any GS1 company prefix of this organisation",
+                field=field,
+            )
 
     async def create_lot(self, session: AsyncSession, organization_id: str, new: NewLot) -> Lot:
         gtin = normalize_gtin(new.gtin)

@@ -1,0 +1,289 @@
+"""Who may call what: every role against every endpoint, on its own and another tenant's data.
+
+Callers: nobody (no key), the owner (a producer), another producer, an inspector,
+an admin. The table is the specification; a test checks it covers every
+operation the OpenAPI document lists, so no new endpoint escapes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from tests.factories import gln_for, gtin_for
+from tests.gateway.test_epcis_api import document, harvest
+from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from traceability.config import Settings
+from traceability.portal import Portal
+
+CALLERS = ("nobody", "owner", "other", "inspector", "admin")
+_unique = itertools.count(100)
+
+
+@dataclass
+class World:
+    tenants: dict[str, Tenant]
+    owner: Tenant
+    gtin: str
+    gln: str
+    event_id: str
+    job: str
+    extra_key_id: str
+    signing_key_id: str
+
+    def headers(self, caller: str) -> dict[str, str]:
+        return {} if caller == "nobody" else self.tenants[caller].headers
+
+
+Body = Callable[[World, str], Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # as in /openapi.json
+    url: Callable[[World], str]
+    expect: dict[str, int]
+    body: Body | None = None
+
+
+def everyone(status: int, nobody: int = 401) -> dict[str, int]:
+    return {"nobody": nobody} | {c: status for c in CALLERS[1:]}
+
+
+def reads_private(ok: int = 200) -> dict[str, int]:
+    return {"nobody": 401, "owner": ok, "other": 404, "inspector": ok, "admin": ok}
+
+
+def for_owner(world: World, caller: str) -> dict[str, Any]:
+    """Admins name the organisation they record for; others record for their own."""
+    return {"organization_id": world.owner.id} if caller == "admin" else {}
+
+
+def new_event(world: World, caller: str) -> dict[str, Any]:
+    return harvest(world.gtin, "L1", eventTime=f"2026-10-{1 + next(_unique) % 28:02d}T07:00:00Z")
+
+
+ROWS = [
+    Row("GET", "/healthz", lambda w: "/healthz", everyone(200, nobody=200)),
+    Row("GET", "/log/checkpoint", lambda w: "/log/checkpoint", everyone(200, nobody=200)),
+    Row("GET", "/log/key", lambda w: "/log/key", everyone(200, nobody=200)),
+    Row(
+        "GET",
+        "/log/proof/inclusion",
+        lambda w: "/log/proof/inclusion?index=0&size=1",
+        everyone(200, nobody=200),
+    ),
+    Row(
+        "GET",
+        "/log/proof/consistency",
+        lambda w: "/log/proof/consistency?first=1&second=1",
+        everyone(200, nobody=200),
+    ),
+    Row("GET", "/log/leaves/{index}", lambda w: "/log/leaves/0", everyone(200, nobody=200)),
+    Row(
+        "POST",
+        "/api/v1/organizations",
+        lambda w: "/api/v1/organizations",
+        {"nobody": 401, "owner": 403, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: {"name": f"Org {next(_unique)}", "role": "producer"},
+    ),
+    Row("GET", "/api/v1/organizations", lambda w: "/api/v1/organizations", everyone(200)),
+    Row(
+        "GET",
+        "/api/v1/organizations/{organization_id}",
+        lambda w: f"/api/v1/organizations/{w.owner.id}",
+        reads_private(),
+    ),
+    Row("GET", "/api/v1/me", lambda w: "/api/v1/me", everyone(200)),
+    Row("GET", "/api/v1/keys", lambda w: "/api/v1/keys", everyone(200)),
+    Row("POST", "/api/v1/keys", lambda w: "/api/v1/keys", everyone(201), lambda w, c: {}),
+    Row(
+        "DELETE",
+        "/api/v1/keys/{key_id}",
+        lambda w: f"/api/v1/keys/{w.extra_key_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    Row("GET", "/api/v1/signing-keys", lambda w: "/api/v1/signing-keys", everyone(200)),
+    Row(
+        "POST",
+        "/api/v1/signing-keys",
+        lambda w: "/api/v1/signing-keys",
+        {"nobody": 401, "owner": 201, "other": 201, "inspector": 403, "admin": 201},
+        lambda w, c: {"custody": "portal"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/signing-keys/{key_id}/revoke",
+        lambda w: f"/api/v1/signing-keys/{w.signing_key_id}/revoke",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 403, "admin": 404},
+    ),
+    Row(
+        "POST",
+        "/api/v1/locations",
+        lambda w: "/api/v1/locations",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: (
+            {"gln": gln_for(w.owner.prefix, next(_unique)), "name": "Kho"} | for_owner(w, c)
+        ),
+    ),
+    Row("GET", "/api/v1/locations", lambda w: "/api/v1/locations", everyone(200)),
+    Row("GET", "/api/v1/locations/{gln}", lambda w: f"/api/v1/locations/{w.gln}", reads_private()),
+    Row(
+        "POST",
+        "/api/v1/products",
+        lambda w: "/api/v1/products",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: (
+            {"gtin": gtin_for(w.owner.prefix, next(_unique)), "name": "Gạo"} | for_owner(w, c)
+        ),
+    ),
+    Row("GET", "/api/v1/products", lambda w: "/api/v1/products", everyone(200)),
+    Row("GET", "/api/v1/products/{gtin}", lambda w: f"/api/v1/products/{w.gtin}", reads_private()),
+    Row(
+        "POST",
+        "/api/v1/lots",
+        lambda w: "/api/v1/lots",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: {"gtin": w.gtin, "lot": f"M{next(_unique)}"} | for_owner(w, c),
+    ),
+    Row("GET", "/api/v1/lots", lambda w: "/api/v1/lots", everyone(200)),
+    Row("GET", "/api/v1/lots/{gtin}/{lot}", lambda w: f"/api/v1/lots/{w.gtin}/L1", reads_private()),
+    Row(
+        "OPTIONS",
+        "/api/v1/epcis/capture",
+        lambda w: "/api/v1/epcis/capture",
+        everyone(204, nobody=204),
+    ),
+    Row(
+        "POST",
+        "/api/v1/epcis/capture",
+        lambda w: "/api/v1/epcis/capture",
+        {"nobody": 401, "owner": 202, "other": 202, "inspector": 403, "admin": 202},
+        lambda w, c: document(new_event(w, c)),
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/capture/{capture_id}",
+        lambda w: f"/api/v1/epcis/capture/{w.job}",
+        reads_private(),
+    ),
+    Row(
+        "POST",
+        "/api/v1/epcis/events",
+        lambda w: "/api/v1/epcis/events",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        new_event,
+    ),
+    Row("GET", "/api/v1/epcis/events", lambda w: "/api/v1/epcis/events", everyone(200)),
+    Row(
+        "GET",
+        "/api/v1/epcis/events/{event_id}",
+        lambda w: f"/api/v1/epcis/events/{quote(w.event_id, safe='')}",
+        reads_private(),
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/heads",
+        lambda w: f"/api/v1/epcis/heads?lot=01/{w.gtin}/10/L1",
+        everyone(200),
+    ),
+    Row(
+        "POST",
+        "/api/v1/epcis/signed-events",
+        lambda w: "/api/v1/epcis/signed-events",
+        # A forged signature: refused for what it is (422) once the caller may record at all.
+        {"nobody": 401, "owner": 422, "other": 403, "inspector": 403, "admin": 422},
+        lambda w, c: {
+            "event": new_event(w, c) | {"eventID": f"urn:uuid:{next(_unique)}"},
+            "key_id": "ed25519:00",
+            "recorded_at": "2026-11-01T08:00:00.000000Z",
+            "links": [],
+            "signature": "AAAA",
+        },
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1",
+        reads_private(),
+    ),
+]
+
+
+async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
+    roles = {"owner": "producer", "other": "producer", "inspector": "inspector", "admin": "admin"}
+    tenants = {caller: await tenant(state, role) for caller, role in roles.items()}
+    owner = tenants["owner"]
+    gtin = await register_lot(client, owner)
+    gln = gln_for(owner.prefix, 1)
+    await client.post("/api/v1/locations", json={"gln": gln, "name": "Kho"}, headers=owner.headers)
+    created = await client.post(
+        "/api/v1/epcis/events", json=harvest(gtin, "L1"), headers=owner.headers
+    )
+    job = await client.post(
+        "/api/v1/epcis/capture",
+        json=document(harvest(gtin, "L1", eventTime="2026-10-29T07:00:00Z")),
+        headers=owner.headers,
+    )
+    extra = await client.post("/api/v1/keys", json={"label": "spare"}, headers=owner.headers)
+    spare = {"Authorization": f"Bearer {extra.json()['api_key']}"}
+    keys = (await client.get("/api/v1/keys", headers=spare)).json()
+    signing = await client.post(
+        "/api/v1/signing-keys", json={"custody": "portal"}, headers=owner.headers
+    )
+    return World(
+        tenants=tenants,
+        owner=owner,
+        gtin=gtin,
+        gln=gln,
+        event_id=created.json()["eventID"],
+        job=job.headers["location"].rsplit("/", 1)[1],
+        extra_key_id=next(k["id"] for k in keys if k["label"] == "spare"),
+        signing_key_id=signing.json()["key_id"],
+    )
+
+
+def test_the_matrix_covers_every_operation_in_the_openapi_document(tmp_path: Any) -> None:
+    app = create_app(Settings(data_dir=tmp_path))
+    documented = {
+        (method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops
+    }
+    assert documented == {(row.method, row.path) for row in ROWS}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.method} {r.path}")
+async def test_each_caller_gets_exactly_the_access_its_role_allows(
+    client: httpx.AsyncClient, state: Portal, row: Row
+) -> None:
+    world = await build_world(client, state)
+    outcomes = {}
+    for caller in CALLERS:
+        body = row.body(world, caller) if row.body else None
+        response = await client.request(
+            row.method, row.url(world), json=body, headers=world.headers(caller)
+        )
+        outcomes[caller] = response.status_code
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json"
+    assert outcomes == row.expect
+
+
+async def test_a_capture_by_another_producer_of_the_owners_lot_fails_its_job(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    world = await build_world(client, state)
+    other = world.tenants["other"]
+    response = await client.post(
+        "/api/v1/epcis/capture", json=document(new_event(world, "other")), headers=other.headers
+    )
+    job = (await client.get(response.headers["location"], headers=other.headers)).json()
+    assert job["status"] == "failed"
+    assert "belongs to another organisation" in job["errors"][0]["detail"]
