@@ -95,7 +95,7 @@ async def me(caller: Caller) -> dict[str, str]:
 
 @router.get("/keys", response_model=list[ApiKeyOut], summary="The caller organisation's API keys")
 async def list_api_keys(caller: Caller, state: State, session: ReadSession) -> list[ApiKeyOut]:
-    return [ApiKeyOut.of(k) for k in await state.reader.api_keys(session, caller)]
+    return [ApiKeyOut.model_validate(k) for k in await state.reader.api_keys(session, caller)]
 
 
 @router.post(
@@ -173,17 +173,10 @@ async def create_location(
     row = await state.registry.create_location(
         session,
         organization_id,
-        NewLocation(
-            gln=body.gln,
-            name=body.name,
-            address=body.address,
-            province=body.province,
-            latitude=body.latitude,
-            longitude=body.longitude,
-        ),
+        NewLocation(**body.model_dump(exclude={"organization_id"})),
         any_owner=caller.role == "admin",
     )
-    return LocationOut.of(row)
+    return LocationOut.model_validate(row)
 
 
 @router.get("/locations", response_model=LocationsPage)
@@ -196,13 +189,13 @@ async def list_locations(
 ) -> LocationsPage:
     page = await state.reader.locations(session, caller, token, per_page)
     return LocationsPage(
-        items=[LocationOut.of(r) for r in page.items], nextPageToken=page.next_token
+        items=[LocationOut.model_validate(r) for r in page.items], nextPageToken=page.next_token
     )
 
 
 @router.get("/locations/{gln}", response_model=LocationOut)
 async def get_location(gln: str, caller: Caller, state: State, session: ReadSession) -> LocationOut:
-    return LocationOut.of(await state.reader.location(session, caller, gln))
+    return LocationOut.model_validate(await state.reader.location(session, caller, gln))
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
@@ -213,20 +206,10 @@ async def create_product(
     row = await state.registry.create_product(
         session,
         organization_id,
-        NewProduct(
-            gtin=body.gtin,
-            name=body.name,
-            name_en=body.name_en,
-            brand=body.brand,
-            category=body.category,
-            description=body.description,
-            image_url=body.image_url,
-            applied_standards=body.applied_standards,
-            shelf_life_days=body.shelf_life_days,
-        ),
+        NewProduct(**body.model_dump(exclude={"organization_id"})),
         any_owner=caller.role == "admin",
     )
-    return ProductOut.of(row)
+    return ProductOut.model_validate(row)
 
 
 @router.get("/products", response_model=ProductsPage)
@@ -238,12 +221,14 @@ async def list_products(
     per_page: PerPage = None,
 ) -> ProductsPage:
     page = await state.reader.products(session, caller, token, per_page)
-    return ProductsPage(items=[ProductOut.of(r) for r in page.items], nextPageToken=page.next_token)
+    return ProductsPage(
+        items=[ProductOut.model_validate(r) for r in page.items], nextPageToken=page.next_token
+    )
 
 
 @router.get("/products/{gtin}", response_model=ProductOut)
 async def get_product(gtin: str, caller: Caller, state: State, session: ReadSession) -> ProductOut:
-    return ProductOut.of(await state.reader.product(session, caller, gtin))
+    return ProductOut.model_validate(await state.reader.product(session, caller, gtin))
 
 
 @router.post("/lots", status_code=status.HTTP_201_CREATED, response_model=LotOut)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from traceability.clock import as_utc
-from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
+from traceability.db.models import Lot, Organization, SigningKeyRow
 
 Role = Literal["producer", "inspector", "admin"]
 # SQLite hands back naive datetimes; they were stored as UTC and must say so.
@@ -19,6 +19,12 @@ Text = Field(min_length=1, max_length=300)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class FromRow(BaseModel):
+    """Read straight from the ORM row's attributes of the same names."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class OrganizationIn(Strict):
@@ -64,24 +70,13 @@ class ApiKeyIn(Strict):
     label: str | None = Field(None, max_length=200)
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(FromRow):
     id: str
     role: str
     hint: str
     label: str | None
     created_at: Utc
     revoked_at: Utc | None
-
-    @classmethod
-    def of(cls, row: ApiKey) -> ApiKeyOut:
-        return cls(
-            id=row.id,
-            role=row.role,
-            hint=row.hint,
-            label=row.label,
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
-        )
 
 
 class CreatedApiKeyOut(BaseModel):
@@ -129,7 +124,7 @@ class LocationIn(Strict):
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 
 
-class LocationOut(BaseModel):
+class LocationOut(FromRow):
     gln: str
     organization_id: str
     name: str
@@ -137,18 +132,6 @@ class LocationOut(BaseModel):
     province: str | None
     latitude: float | None
     longitude: float | None
-
-    @classmethod
-    def of(cls, row: Location) -> LocationOut:
-        return cls(
-            gln=row.gln,
-            organization_id=row.organization_id,
-            name=row.name,
-            address=row.address,
-            province=row.province,
-            latitude=row.latitude,
-            longitude=row.longitude,
-        )
 
 
 class ProductIn(Strict):
@@ -164,7 +147,7 @@ class ProductIn(Strict):
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 
 
-class ProductOut(BaseModel):
+class ProductOut(FromRow):
     gtin: str
     organization_id: str
     name: str
@@ -175,21 +158,6 @@ class ProductOut(BaseModel):
     image_url: str | None
     applied_standards: list[str]
     shelf_life_days: int | None
-
-    @classmethod
-    def of(cls, row: Product) -> ProductOut:
-        return cls(
-            gtin=row.gtin,
-            organization_id=row.organization_id,
-            name=row.name,
-            name_en=row.name_en,
-            brand=row.brand,
-            category=row.category,
-            description=row.description,
-            image_url=row.image_url,
-            applied_standards=list(row.applied_standards or []),
-            shelf_life_days=row.shelf_life_days,
-        )
 
 
 class Certification(BaseModel):
