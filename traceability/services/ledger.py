@@ -63,6 +63,28 @@ class Appended:
     log_index: int
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    record: EventRecord
+    event_hash: bytes
+    signature: bytes
+    signed_by: str
+    row: dict[str, Any]
+    identifiers: list[tuple[str, str]]
+
+
+def _describe(index: int, event: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The event's row fields and query identifiers: all that depends on the event alone."""
+    row = {
+        "event_id": event["eventID"],
+        "event": dict(event),
+        "event_type": str(event.get("type", "Event"))[:40],
+        "event_time": parse_event_time(event, index),
+        **query_columns(event),
+    }
+    return row, sorted(identifiers(event))
+
+
 def parse_event_time(event: Mapping[str, Any], index: int) -> datetime | None:
     value = event.get("eventTime")
     if value is None:
@@ -94,6 +116,8 @@ class LedgerService:
         if not submissions:
             return []
         identities = self._check_ids(submissions)
+        # Everything that does not depend on the chains is worked out before any lock.
+        described = [_describe(index, s.event) for index, s in enumerate(submissions)]
         wanted = sorted({lot for s in submissions for lot in s.lots})
         chains = await ChainRepository(session).ensure_and_lock([(k.gtin, k.lot) for k in wanted])
         by_key = {LotKey(row.gtin, row.lot_code): row for row in chains}
@@ -110,7 +134,7 @@ class LedgerService:
             )
         }
 
-        prepared: list[tuple[EventRecord, bytes, bytes, str]] = []
+        prepared: list[_Prepared] = []
         for index, submission in enumerate(submissions):
             links = link_event(heads, submission.lots)
             if submission.client_signature is None:
@@ -133,7 +157,7 @@ class LedgerService:
                     )
             for link in links:
                 heads[link.lot] = (link.seq, event_hash)
-            prepared.append((record, event_hash, signature, signed_by))
+            prepared.append(_Prepared(record, event_hash, signature, signed_by, *described[index]))
 
         return await self._store(session, identities, prepared, by_key, heads)
 
@@ -141,7 +165,7 @@ class LedgerService:
         self,
         session: AsyncSession,
         identities: Sequence[tuple[str, bool]],
-        prepared: Sequence[tuple[EventRecord, bytes, bytes, str]],
+        prepared: Sequence[_Prepared],
         chains: Mapping[LotKey, Chain],
         heads: Mapping[LotKey, tuple[int, bytes | None]],
     ) -> list[Appended]:
@@ -157,40 +181,36 @@ class LedgerService:
             what = "an error declaration for event" if declares else "event"
             raise Conflict(f"{what} {event_id} is already recorded", field="eventID")
         frontier = Frontier.from_bytes(state.size, state.frontier)
-        leaves: list[tuple[int, bytes, str]] = []
         nodes: list[tuple[NodeId, bytes]] = []
         appended: list[Appended] = []
-        for record, event_hash, signature, signed_by in prepared:
+        for item in prepared:
             index = frontier.size
-            frontier, new_nodes = frontier.append(event_hash)
+            frontier, new_nodes = frontier.append(item.event_hash)
             nodes.extend(new_nodes)
-            leaves.append((index, event_hash, record.event_id))
-            appended.append(Appended(record, event_hash, signature, signed_by, index))
+            appended.append(
+                Appended(item.record, item.event_hash, item.signature, item.signed_by, index)
+            )
 
         event_pks = await ledger.insert_events(
             [
-                {
-                    "event_id": a.record.event_id,
+                item.row
+                | {
                     "organization_id": a.record.organization_id,
                     "key_id": a.record.key_id,
-                    "event": dict(a.record.event),
-                    "event_type": str(a.record.event.get("type", "Event"))[:40],
-                    "event_time": parse_event_time(a.record.event, i),
-                    **query_columns(a.record.event),
                     "recorded_at": a.record.recorded_at,
                     "event_hash": a.event_hash,
                     "signature": a.signature,
                     "signed_by": a.signed_by,
                     "log_index": a.log_index,
                 }
-                for i, a in enumerate(appended)
+                for item, a in zip(prepared, appended, strict=True)
             ]
         )
         await ledger.insert_identifiers(
             [
                 {"event_pk": pk, "role": role, "value": value}
-                for pk, a in zip(event_pks, appended, strict=True)
-                for role, value in sorted(identifiers(a.record.event))
+                for pk, item in zip(event_pks, prepared, strict=True)
+                for role, value in item.identifiers
             ]
         )
         await ledger.insert_links(
@@ -212,7 +232,7 @@ class LedgerService:
                 for k in sorted(touched)
             ]
         )
-        await log.insert_leaves(leaves)
+        await log.insert_leaves([(a.log_index, a.event_hash, a.record.event_id) for a in appended])
         await log.insert_nodes(nodes)
         await log.save_state(frontier.size, frontier.to_bytes(), frontier.root())
         return appended
@@ -224,7 +244,7 @@ class LedgerService:
             event_id = submission.event.get("eventID")
             if not isinstance(event_id, str) or not event_id:
                 raise InvalidInput(f"event {index}: eventID is missing", field="eventID")
-            identity = (event_id, query_columns(submission.event)["declares_error"])
+            identity = (event_id, isinstance(submission.event.get("errorDeclaration"), Mapping))
             if identity in seen:
                 raise Conflict(
                     f"event {index}: eventID {event_id} appears twice in this request",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traceability.crypto.canonical import canonical_bytes
+from traceability.crypto.canonical import canonical_bytes, reference_canonical_bytes
 from traceability.errors import InvalidInput
 
 
@@ -65,3 +65,55 @@ json_values = st.recursive(
 def test_canonical_bytes_survive_a_json_round_trip(value: object) -> None:
     once = canonical_bytes(value)
     assert canonical_bytes(json.loads(once)) == once
+
+
+edge_floats = st.sampled_from(
+    [
+        1.0,
+        -0.0,
+        0.1,
+        1e-4,
+        9.99e-5,
+        1e-5,
+        1e-6,
+        1e-7,
+        5e-324,
+        2.0**53,
+        2.0**53 - 1,
+        1e16,
+        1e20,
+        9.999e20,
+        1e21,
+        1.5e300,
+        1.7976931348623157e308,
+        123.456,
+        4019.0,
+        1e15 + 0.5,
+    ]
+)
+awkward_text = st.text(
+    alphabet=st.characters(codec="utf-8", categories=None, exclude_categories=("Cs",)), max_size=6
+) | st.sampled_from(["\ue000", "\uffff", "\U0001f600", "a\U0001f600", "\x7f\u2028", ""])
+wide_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | edge_floats
+    | awkward_text,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(awkward_text, children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(wide_json)
+def test_the_fast_path_writes_exactly_the_reference_bytes(value: object) -> None:
+    try:
+        expected = reference_canonical_bytes(value)
+    except InvalidInput:
+        with pytest.raises(InvalidInput):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected

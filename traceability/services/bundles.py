@@ -1,0 +1,48 @@
+"""A lot's evidence bundle, for an inspector to verify offline (see docs/BUNDLE.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traceability.chain.bundle import build_bundle
+from traceability.clock import Clock
+from traceability.log.note import open_checkpoint
+from traceability.repositories.chains import ChainRepository
+from traceability.services.audit import AuditService
+
+
+class BundleService:
+    def __init__(self, audit: AuditService, clock: Clock | None = None) -> None:
+        self.audit = audit
+        self.clock = clock or audit.transparency.clock
+
+    async def bundle(self, session: AsyncSession, gtin: str, lot_code: str) -> dict[str, Any]:
+        """The lot's bundle as JSON, from the same snapshot its audit reads.
+
+        Run it in a snapshot write session (``database.write(snapshot=True)``), as audits
+        are: the chain, its head, the proofs and the checkpoint then describe one moment.
+        The bundle is built even when the audit finds damage: it is the evidence, and the
+        offline verifier names the same first bad event. Raises NotFound for a lot no
+        event names.
+        """
+        audited = await self.audit.audit_lot(session, gtin, lot_code)
+        # The audit checked the head but does not return it; read it in the same snapshot.
+        chain = await ChainRepository(session).get(audited.lot.gtin, audited.lot.lot)
+        head = (chain.head_seq, chain.head_hash) if chain is not None else None
+        note = audited.checkpoint.note
+        # The origin as signed, not as configured now: an older checkpoint keeps its own.
+        origin = open_checkpoint(self.audit.verifier, note).origin
+        keys = [event.key for event in audited.events if event.key is not None]
+        bundle = build_bundle(
+            audited.lot,
+            [(event.entry, event.signed_by) for event in audited.events],
+            keys,
+            origin=origin,
+            verifier_key=self.audit.transparency.verifier_key(),
+            checkpoint=note,
+            generated_at=self.clock(),
+            head=head,
+        )
+        return bundle.to_json()

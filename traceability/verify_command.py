@@ -1,0 +1,149 @@
+"""`traceability verify BUNDLE`: an inspector's offline check of a lot's evidence bundle.
+
+Registered on the console script with ``app.command()(verify)``. Exit status: 0 when
+everything checks, 1 when the bundle fails verification (including a file that is
+not JSON), 2 for a usage error (no such file, unreadable file, unusable --log-key).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from traceability.chain.bundle import FAIL_MARK, OK_MARK, BundleReport, verify_bundle
+from traceability.errors import TraceabilityError
+from traceability.log.note import NoteVerifier
+
+# Bundles with more events than this show a progress bar while verifying.
+PROGRESS_THRESHOLD = 200
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _usage_error(message: str) -> typer.Exit:
+    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _read_bundle(path: Path) -> tuple[Any, str | None]:
+    """The parsed JSON, or None and why it is not JSON. Raises typer.Exit(2) if unreadable."""
+    if not path.exists():
+        raise _usage_error(f"bundle file {path} does not exist; pass the path of a bundle JSON")
+    if path.is_dir():
+        raise _usage_error(f"{path} is a directory; pass the path of a bundle JSON file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _usage_error(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(raw), None
+    except UnicodeDecodeError as exc:
+        return None, f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}"
+    except json.JSONDecodeError as exc:
+        return None, f"{path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except (ValueError, RecursionError) as exc:
+        return None, f"{path} is not usable JSON: {exc}"
+
+
+def _resolve_log_key(value: str) -> str:
+    """The verifier key itself, or read from the file ``value`` names. Raises typer.Exit(2)."""
+    candidate = value.strip()
+    try:
+        is_file = Path(candidate).is_file()
+    except (OSError, ValueError):
+        is_file = False
+    if is_file:
+        try:
+            candidate = Path(candidate).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _usage_error(f"cannot read the log key file {value}: {exc}") from exc
+    try:
+        NoteVerifier.from_key(candidate)
+    except TraceabilityError as exc:
+        where = f"the file {value} does not hold" if is_file else "--log-key is neither a file nor"
+        raise _usage_error(
+            f"{where} a log verifier key (name+keyid+base64, as served at /log/key): {exc}"
+        ) from exc
+    return candidate
+
+
+def _verify_with_progress(bundle: Any, log_key: str | None) -> BundleReport:
+    events = bundle.get("events") if isinstance(bundle, dict) else None
+    total = len(events) if isinstance(events, list) else 0
+    if total <= PROGRESS_THRESHOLD:
+        return verify_bundle(bundle, log_key)
+    with Progress(
+        TextColumn("Verifying events"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("verify", total=total)
+        return verify_bundle(
+            bundle,
+            log_key,
+            progress=lambda done, _total: progress.update(task, completed=done),
+        )
+
+
+def verify(
+    bundle: Annotated[
+        Path, typer.Argument(help="The lot's bundle JSON file, as downloaded.", show_default=False)
+    ],
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help=(
+                "The portal's log verifier key (name+keyid+base64, as published at /log/key), "
+                "or a file holding it. Get it independently of the bundle: without it the "
+                "bundle's own key is used, which proves nothing about the portal."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Verify a lot's evidence bundle offline, trusting only the portal's log key.
+
+    Checks the signed checkpoint, then every event: its hash (SHA-256 of the RFC 8785
+    bytes of its record), its chain link and sequence number, its Ed25519 signature by a
+    key of its organisation valid when it was recorded, and its inclusion in the log.
+    Stops at the first bad event and names it. Exit status 0 when everything checks,
+    1 when something fails, 2 for a usage error.
+    """
+    trusted = _resolve_log_key(log_key) if log_key is not None else None
+    parsed, not_json = _read_bundle(bundle)
+    if not_json is not None:
+        console.print(f"{FAIL_MARK} malformed: {not_json}", markup=False, soft_wrap=True)
+        console.print(
+            Text.assemble(("FAILED", "bold red"), f": malformed: {not_json}"), soft_wrap=True
+        )
+        raise typer.Exit(code=1)
+    report = _verify_with_progress(parsed, trusted)
+    for line in report.lines:
+        if line.startswith(OK_MARK):
+            style = "green"
+        elif line.startswith(FAIL_MARK):
+            style = "red"
+        else:
+            style = "yellow"
+        console.print(Text(line, style=style), soft_wrap=True)
+    summary = report.summary()
+    word = "OK" if report.ok else "FAILED"
+    if not report.ok:
+        colour = "bold red"
+    elif report.log_key_supplied:
+        colour = "bold green"
+    else:
+        colour = "bold yellow"
+    console.print(Text.assemble((word, colour), summary[len(word) :]), soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(code=1)
