@@ -22,6 +22,7 @@ from traceability.keyring import load_keyring
 from traceability.logging import configure_logging
 from traceability.portal import Portal
 from traceability.services.registry import ROLES, NewOrganization
+from traceability.verify_command import verify
 
 app = typer.Typer(
     help="Engine of Vietnam's national product-traceability portal.",
@@ -261,6 +262,9 @@ def submit(
     except (TraceabilityError, httpx.HTTPError) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"Recorded {result['eventID']} (log index {result['logIndex']}).")
+
+
+app.command()(verify)
 
 
 def main() -> None:

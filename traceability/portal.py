@@ -12,6 +12,7 @@ from traceability.config import Settings
 from traceability.db.session import Database
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
+from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
@@ -30,6 +31,7 @@ class Portal:
     ledger: LedgerService
     transparency: TransparencyService
     audit: AuditService
+    bundles: BundleService
     capture: CaptureService
     events: EventService
 
@@ -37,6 +39,7 @@ class Portal:
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:
         keyring = load_keyring(settings)
         transparency = TransparencyService(keyring.log_signer, keyring.log_origin, clock)
+        audit = AuditService(transparency)
         ledger = LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds)
         return cls(
             settings=settings,
@@ -46,7 +49,8 @@ class Portal:
             reader=RegistryReader(),
             ledger=ledger,
             transparency=transparency,
-            audit=AuditService(transparency),
+            audit=audit,
+            bundles=BundleService(audit, clock),
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
         )

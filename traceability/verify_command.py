@@ -97,7 +97,10 @@ def _verify_with_progress(bundle: Any, log_key: str | None) -> BundleReport:
 
 def verify(
     bundle: Annotated[
-        Path, typer.Argument(help="The lot's bundle JSON file, as downloaded.", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="BUNDLE", help="The lot's bundle JSON file, as downloaded.", show_default=False
+        ),
     ],
     log_key: Annotated[
         str | None,
@@ -113,11 +116,11 @@ def verify(
 ) -> None:
     """Verify a lot's evidence bundle offline, trusting only the portal's log key.
 
-    Checks the signed checkpoint, then every event: its hash (SHA-256 of the RFC 8785
-    bytes of its record), its chain link and sequence number, its Ed25519 signature by a
-    key of its organisation valid when it was recorded, and its inclusion in the log.
-    Stops at the first bad event and names it. Exit status 0 when everything checks,
-    1 when something fails, 2 for a usage error.
+    Checks the signed checkpoint, then each event: hash, chain link, signature, key, log inclusion.
+
+    Stops at the first bad event and names it. The format is described in docs/BUNDLE.md.
+
+    Exit status: 0 when everything checks, 1 when something fails, 2 for a usage error.
     """
     trusted = _resolve_log_key(log_key) if log_key is not None else None
     parsed, not_json = _read_bundle(bundle)

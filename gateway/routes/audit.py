@@ -53,6 +53,20 @@ def audit_json(audit: LotAudit) -> dict[str, Any]:
 
 
 @router.get(
+    "/lots/{gtin}/{lot:path}/bundle",
+    summary="A self-contained bundle to verify a lot offline (see docs/BUNDLE.md)",
+)
+async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
+    async with state.database.write(snapshot=True) as session:
+        await state.audit.ensure_auditable(session, caller, gtin, lot)
+        bundle = await state.bundles.bundle(session, gtin, lot)
+    filename = f"bundle-{gtin}-{lot}.json".replace("/", "_").replace('"', "_")
+    return JSONResponse(
+        bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get(
     "/lots/{gtin}/{lot:path}",
     summary="A lot's chain: every event with its hash, links, signature, key and log index, "
     "and the verdict naming the first bad event",

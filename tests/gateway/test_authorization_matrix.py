@@ -72,6 +72,12 @@ def new_event(world: World, caller: str) -> dict[str, Any]:
 
 
 ROWS = [
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/bundle",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/bundle",
+        reads_private(),
+    ),
     Row("GET", "/healthz", lambda w: "/healthz", everyone(200, nobody=200)),
     Row("GET", "/log/checkpoint", lambda w: "/log/checkpoint", everyone(200, nobody=200)),
     Row("GET", "/log/key", lambda w: "/log/key", everyone(200, nobody=200)),

@@ -134,12 +134,12 @@ def audit_chain(
                 f"content hashes to {computed.hex()}, but {entry.stored_hash.hex()} was recorded",
             )
         if link.seq != expected_seq:
-            kind = "missing" if link.seq > expected_seq else "repeated or out of order"
             return bad(
                 Fault.GAP,
                 link.seq,
                 event_id,
-                f"expected sequence number {expected_seq}, found {link.seq} (events {kind})",
+                f"expected sequence number {expected_seq}, found {link.seq} "
+                "(events missing, repeated or out of order)",
             )
         if link.prev != prev:
             return bad(
