@@ -111,16 +111,15 @@ async def capture(
         for index, event in enumerate(events):
             try:
                 async with state.database.write() as session:
-                    submissions = await state.capture.prepare(
+                    await state.capture.capture(
                         session,
                         caller,
                         acting,
                         [event],
                         context,
-                        first_index=index,
                         hash_ids=hash_ids[index : index + 1] if hash_ids else None,
+                        first_index=index,
                     )
-                    await state.ledger.append(session, submissions)
                 captured += 1
             except TraceabilityError as exc:
                 errors.append(_error(exc))

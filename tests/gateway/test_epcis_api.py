@@ -397,3 +397,56 @@ async def test_a_correction_leaves_the_original_and_both_are_shown(
         "/api/v1/epcis/events", params={"EXISTS_errorDeclaration": "true"}, headers=owner.headers
     )
     assert ids_of(flagged) == [original["eventID"]]
+
+
+async def test_items_named_by_sgtin_join_the_lot_their_commissioning_stated(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    prefix = owner.prefix
+    sgtin = f"urn:epc:id:sgtin:{prefix}.0{gtin[1 + len(prefix) : 13]}.%s"
+    commissioning = harvest(
+        gtin, "L1", epcList=[sgtin % 1, sgtin % 2], ilmd={"cbvmda:lotNumber": "L1"}
+    )
+    del commissioning["quantityList"]
+    # Shipped later, by serial only: no lot in the identifiers, none in the event.
+    shipping = harvest(
+        gtin,
+        "L1",
+        action="OBSERVE",
+        bizStep="shipping",
+        epcList=[sgtin % 2],
+        eventTime="2026-10-31T07:00:00+07:00",
+    )
+    del shipping["quantityList"]
+    await captured(client, owner, [commissioning])
+    await captured(client, owner, [shipping])
+    heads = (
+        await client.get(f"/api/v1/epcis/heads?lot=01/{gtin}/10/L1", headers=owner.headers)
+    ).json()
+    assert heads[0]["seq"] == 2
+
+
+async def test_items_commissioned_earlier_in_the_same_document_are_known_to_later_events(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    dl = f"https://id.gs1.org/01/{gtin}/21/%s"
+    commissioning = harvest(gtin, "L1", epcList=[dl % "A7"], ilmd={"cbvmda:lotNumber": "L1"})
+    shipping = harvest(
+        gtin,
+        "L1",
+        action="OBSERVE",
+        bizStep="shipping",
+        epcList=[dl % "A7"],
+        eventTime="2026-10-31T07:00:00+07:00",
+    )
+    for event in (commissioning, shipping):
+        del event["quantityList"]
+    await captured(client, owner, [commissioning, shipping])
+    heads = (
+        await client.get(f"/api/v1/epcis/heads?lot=01/{gtin}/10/L1", headers=owner.headers)
+    ).json()
+    assert heads[0]["seq"] == 2

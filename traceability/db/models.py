@@ -220,6 +220,19 @@ class CaptureJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class InstanceLot(Base):
+    """Which lot a serialised item (GTIN + serial) belongs to, as its commissioning said.
+
+    An SGTIN does not carry its lot; later events naming the item find its lot here.
+    """
+
+    __tablename__ = "instance_lots"
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(20), primary_key=True)
+    lot_code: Mapped[str] = mapped_column(String(20))
+
+
 class ChainLinkRow(Base):
     """One event's place in one lot's chain. (chain_id, seq) is the key: a fork cannot be stored."""
 

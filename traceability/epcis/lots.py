@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from traceability.chain.record import LotKey
 from traceability.errors import InvalidInput
-from traceability.identifiers.epc import gtin_from_epc, lot_key_from_epc
+from traceability.identifiers.digital_link import parse_digital_link
+from traceability.identifiers.epc import gtin_from_epc, lot_key_from_epc, parse_sgtin
 from traceability.identifiers.gs1 import validate_lot
 
 LotRole = Literal["subject", "input", "output", "child"]
@@ -89,3 +90,55 @@ def named_lots(event: Mapping[str, Any]) -> list[NamedLot]:
 def lots_of(event: Mapping[str, Any]) -> list[LotKey]:
     """The distinct lots an event names (each gets this event on its chain)."""
     return sorted({named.lot for named in named_lots(event)})
+
+
+@dataclass(frozen=True, order=True)
+class NamedInstance:
+    """A serialised item (GTIN + serial) an event names without saying its lot."""
+
+    gtin: str
+    serial: str
+    role: LotRole
+
+
+def _instance(epc: str) -> tuple[str, str, str | None] | None:
+    """(gtin, serial, lot or None) for an SGTIN URN or an instance-level Digital Link."""
+    try:
+        if epc.startswith("urn:epc:id:sgtin:"):
+            gtin, serial = parse_sgtin(epc)
+            return gtin, serial, None
+        if epc.startswith(("http://", "https://")) and "/21/" in epc:
+            link = parse_digital_link(epc).link
+            if link.serial is not None:
+                return link.gtin, link.serial, link.lot
+    except InvalidInput:
+        return None
+    return None
+
+
+def unresolved_instances(event: Mapping[str, Any]) -> list[NamedInstance]:
+    """Items named with no lot in their identifier and none given by the event's ILMD."""
+    if _ilmd_lot(event) is not None:
+        return []
+    found = set()
+    for field, role in _EPC_LISTS:
+        for epc in _strings(event.get(field)):
+            item = _instance(epc)
+            if item is not None and item[2] is None:
+                found.add(NamedInstance(item[0], item[1], role))
+    return sorted(found)
+
+
+def commissioned_instances(event: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(gtin, serial, lot) of every item whose lot this event states."""
+    ilmd_lot = _ilmd_lot(event)
+    found = set()
+    for field, _role in _EPC_LISTS:
+        for epc in _strings(event.get(field)):
+            item = _instance(epc)
+            if item is None:
+                continue
+            lot = item[2] or ilmd_lot
+            if lot is not None:
+                found.add((item[0], item[1], lot))
+    return sorted(found)

@@ -486,25 +486,23 @@ class TraceService:
         )
 
         rows: list[_Row] = []
-        for pk, (stage, lot_stages) in stages_of.items():
+        for pk, (stage, row_lots) in stages_of.items():
             item = recorded[pk]
             place = places.get(stage.location_gln) if stage.location_gln else None
             organization = organizations.get(item.organization_id)
             row = {
                 "traceability_lot_code": "; ".join(
-                    f"(01){s.node.gtin}(10){s.node.lot}"
-                    for s in lot_stages
-                    if isinstance(s.node, LotKey)
+                    f"(01){lot.gtin}(10){lot.lot}" for lot, _ in row_lots
                 ),
                 "product_description": "; ".join(
                     dict.fromkeys(
                         name
-                        for s in lot_stages
-                        if (name := described[s.node].product_name) is not None
+                        for lot, _ in row_lots
+                        if (name := described[lot].product_name) is not None
                     )
                 ),
-                "quantity": "; ".join(_number(s.quantity) for s in lot_stages),
-                "unit_of_measure": "; ".join(_uom(s) for s in lot_stages),
+                "quantity": _joined(_number(s.quantity if s else None) for _, s in row_lots),
+                "unit_of_measure": _joined(_uom(s) for _, s in row_lots),
                 "location_description": _describe_place(place),
                 "location_gln": stage.location_gln or "",
                 "event_date": stage.event_time.isoformat() if stage.event_time else "",
@@ -746,9 +744,10 @@ def _event_stage(
     trace_lots: set[LotKey],
     into_units: Mapping[LogisticUnit, list[LotKey]],
     harvested: set[LotKey],
-) -> tuple[Stage, list[Stage]] | None:
-    """The event as one CSV row: its stage (of the first thing it names) and the stages of the
-    traced lots the row is about (what a transformation made, what an event observed...)."""
+) -> tuple[Stage, list[tuple[LotKey, Stage | None]]] | None:
+    """The event as one CSV row: its stage (of the first thing it names) and the traced lots
+    the row is about (what a transformation made, what an event observed, what a pallet held),
+    each with its own stage when the event names it."""
     named = nodes_named(document)
     if not named:
         return None
@@ -775,12 +774,17 @@ def _event_stage(
         )
     inputs = [n.node for n in named if n.role == "input" and isinstance(n.node, LotKey)]
     inputs_harvested = bool(inputs) and all(i in harvested for i in inputs)
-    subject = lots[0] if lots else named[0].node
-    stage = stage_of(document, subject, inputs_harvested=inputs_harvested)
+    stage = stage_of(document, named[0].node, inputs_harvested=inputs_harvested)
     if stage is None:
         return None
-    lot_stages = [s for lot in lots if (s := stage_of(document, lot)) is not None]
-    return stage, lot_stages
+    # A lot inside a named unit has no stage of its own here (nor a quantity).
+    return stage, [(lot, stage_of(document, lot)) for lot in lots]
+
+
+def _joined(values: Iterable[str]) -> str:
+    """Values of the row's lots, in the order of their lot codes; empty when none is known."""
+    listed = list(values)
+    return "; ".join(listed) if any(listed) else ""
 
 
 def _time_key(moment: datetime | None) -> tuple[bool, float]:
@@ -800,8 +804,8 @@ def _number(value: float | None) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _uom(stage: Stage) -> str:
-    if stage.quantity is None:
+def _uom(stage: Stage | None) -> str:
+    if stage is None or stage.quantity is None:
         return ""
     return stage.uom or _COUNT_UOM
 
