@@ -18,6 +18,7 @@ from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
+from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService
 
 
@@ -32,6 +33,7 @@ class Portal:
     transparency: TransparencyService
     audit: AuditService
     bundles: BundleService
+    trace: TraceService
     capture: CaptureService
     events: EventService
 
@@ -51,6 +53,7 @@ class Portal:
             transparency=transparency,
             audit=audit,
             bundles=BundleService(audit, clock),
+            trace=TraceService(),
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
         )

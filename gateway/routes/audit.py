@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
 
 from gateway.auth import Caller
-from gateway.deps import State
+from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from traceability.services.audit import LotAudit
@@ -50,6 +51,74 @@ def audit_json(audit: LotAudit) -> dict[str, Any]:
             for e in audit.events
         ],
     }
+
+
+Direction = Annotated[Literal["back", "forward", "both"], Query(description="which way to walk")]
+
+
+@router.get(
+    "/lots/{gtin}/{lot:path}/one-step",
+    summary="One step back and one step forward (Circular 02/2024/TT-BKHCN)",
+)
+async def one_step(
+    gtin: str, lot: str, caller: Caller, state: State, session: ReadSession
+) -> JSONResponse:
+    await state.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(await state.trace.one_step(session, gtin, lot))
+
+
+@router.get(
+    "/lots/{gtin}/{lot:path}/trace",
+    summary="Full genealogy: back to the origin lots, forward to every downstream lot",
+)
+async def trace(
+    gtin: str,
+    lot: str,
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    direction: Direction = "both",
+    max_depth: Annotated[int, Query(alias="maxDepth", ge=1, le=200)] = 50,
+) -> JSONResponse:
+    await state.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(await state.trace.genealogy(session, gtin, lot, direction, max_depth))
+
+
+@router.get(
+    "/lots/{gtin}/{lot:path}/recall",
+    summary="Recall scope: every affected downstream lot and who and where holds it",
+)
+async def recall(
+    gtin: str, lot: str, caller: Caller, state: State, session: ReadSession
+) -> JSONResponse:
+    await state.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(await state.trace.recall_scope(session, gtin, lot))
+
+
+@router.get(
+    "/lots/{gtin}/{lot:path}/export.csv",
+    summary="The lot's trace as CSV, one row per event, FSMA 204 key data elements as columns",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_csv(
+    gtin: str,
+    lot: str,
+    caller: Caller,
+    state: State,
+    session: ReadSession,
+    sort_by: Annotated[str, Query(alias="sortBy")] = "event_time",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+) -> Response:
+    await state.audit.ensure_auditable(session, caller, gtin, lot)
+    text = await state.trace.export_csv(session, gtin, lot, sort_by, order == "desc")
+    filename = f"trace-{gtin}-{lot}.csv".replace("/", "_").replace('"', "_")
+    # A byte-order mark so spreadsheet programs read the Vietnamese text as UTF-8.
+    return Response(
+        ("\ufeff" + text).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(

@@ -74,6 +74,30 @@ def new_event(world: World, caller: str) -> dict[str, Any]:
 ROWS = [
     Row(
         "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/one-step",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/one-step",
+        reads_private(),
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/trace",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/trace",
+        reads_private(),
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/recall",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/recall",
+        reads_private(),
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/export.csv",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/export.csv",
+        reads_private(),
+    ),
+    Row(
+        "GET",
         "/api/v1/audit/lots/{gtin}/{lot}/bundle",
         lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/bundle",
         reads_private(),

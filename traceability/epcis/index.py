@@ -7,6 +7,7 @@ the stored copies and the query values pass through the same canonical forms.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from traceability.identifiers.epc import (
     sgln_to_gln,
     sscc_urn_to_sscc,
 )
+from traceability.identifiers.gs1 import validate_gln, validate_sscc
 
 _CBV_PREFIXES = (
     "https://ref.gs1.org/cbv/BizStep-",
@@ -41,6 +43,11 @@ CLASS_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Digital Links of logistic units and locations (primary keys AI 00 and AI 414).
+_DL_SSCC = re.compile(r"^https?://[^/?#]+(?:/[^?#]*)?/00/(\d{18})/?$")
+_DL_GLN = re.compile(r"^https?://[^/?#]+(?:/[^?#]*)?/414/(\d{13})(?:/254/([^/?#]{1,20}))?/?$")
+
+
 def cbv_word(value: str) -> str:
     """'shipping' for 'shipping', 'urn:epcglobal:cbv:bizstep:shipping' or its GS1 web URI."""
     for prefix in _CBV_PREFIXES:
@@ -62,6 +69,12 @@ def canonical_identifier(value: str) -> str:
             return f"/414/{gln}" + (f"/254/{extension}" if extension else "")
         if kind == "digital_link":
             return digital_link_path(parse_digital_link(value).link)
+        if value.startswith(("http://", "https://")):
+            if match := _DL_SSCC.search(value):
+                return f"/00/{validate_sscc(match[1])}"
+            if match := _DL_GLN.search(value):
+                gln, extension = validate_gln(match[1]), match[2]
+                return f"/414/{gln}" + (f"/254/{extension}" if extension else "")
     except InvalidInput:
         pass
     return value

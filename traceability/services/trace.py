@@ -309,7 +309,12 @@ class TraceService:
 
     async def one_step(self, session: AsyncSession, gtin: str, lot: str) -> OneStepTrace:
         """One step back (inputs, and who and where it came from) and one step forward (what it
-        went into, and who and where it went to)."""
+        went into, and who and where it went to).
+
+        Sources and destinations are every sourceList and destinationList entry of the lot's
+        events (and of the pallets it was packed into), once each, earliest first: a lot keeps
+        its code from holder to holder, so each hop's supplier and recipient is listed.
+        """
         repo = TraceRepository(session)
         origin = await self._origin(repo, gtin, lot)
         events = _Events(repo)

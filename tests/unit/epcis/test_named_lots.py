@@ -52,3 +52,14 @@ def test_a_lot_named_twice_is_one_lot() -> None:
 
 def test_malformed_entries_are_ignored_here_and_left_to_validation() -> None:
     assert lots_of({"quantityList": ["x", {"epcClass": 5}], "epcList": [3, None]}) == []
+
+
+def test_every_spelling_of_a_gs1_key_has_one_canonical_form() -> None:
+    from traceability.epcis.index import canonical_identifier
+
+    sscc = {"urn:epc:id:sscc:0614141.1234567890", "https://id.gs1.org/00/106141412345678908"}
+    gln = {"urn:epc:id:sgln:0614141.00777.0", "https://id.gs1.org/414/0614141007776"}
+    sgtin = {"urn:epc:id:sgtin:0614141.112345.400", "https://id.gs1.org/01/10614141123459/21/400"}
+    for spellings in (sscc, gln, sgtin):
+        assert len({canonical_identifier(s) for s in spellings}) == 1
+    assert canonical_identifier("https://example.com/00/123") == "https://example.com/00/123"
