@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from traceability.capture_jobs import resume_unfinished_jobs
 from traceability.client import PortalClient, load_signing_key, save_signing_key
 from traceability.config import Settings
 from traceability.crypto.signing import SigningKey
@@ -68,6 +69,9 @@ def serve(
         _prepare(settings)
     except TraceabilityError as exc:
         raise _fail(str(exc)) from exc
+    resumed = asyncio.run(_resume_capture_jobs(settings))
+    if resumed:
+        console.print(f"Finished {resumed} capture job(s) a previous run left unfinished.")
     console.print(f"Serving on [bold]http://{host}:{port}[/] (workers: {workers})")
     uvicorn.run(
         "gateway.asgi:create_default_app",
@@ -78,6 +82,14 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
     )
+
+
+async def _resume_capture_jobs(settings: Settings) -> int:
+    portal = Portal.build(settings)
+    try:
+        return await resume_unfinished_jobs(portal)
+    finally:
+        await portal.database.dispose()
 
 
 @app.command()

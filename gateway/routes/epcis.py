@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response, status
 from fastapi.responses import Response as PlainResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,11 +14,11 @@ from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
+from traceability.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
-from traceability.epcis.event_hash import document_event_hash_ids
 from traceability.epcis.validation import document_events
-from traceability.errors import InvalidInput, TooLarge, TraceabilityError
+from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.services.access import acting_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
@@ -79,6 +79,7 @@ async def capture(
     request: Request,
     caller: Caller,
     state: State,
+    background: BackgroundTasks,
     organization_id: ForOrganization = None,
     error_behaviour: Annotated[
         str, Header(alias="GS1-Capture-Error-Behaviour", description="rollback or proceed")
@@ -89,56 +90,19 @@ async def capture(
         raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
     acting = acting_organization(caller, organization_id)
     document = await _read_json(request)
-    events, context = document_events(document)
+    events, _context = document_events(document)  # the shape is checked before the 202
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
-    hash_ids = _hash_ids(document, events)
     async with state.database.write() as session:
-        job = await state.events.start_job(session, acting, behaviour, len(events))
-
-    captured, errors = 0, []
-    if behaviour == "rollback":
-        try:
-            async with state.database.write() as session:
-                captured = len(
-                    await state.capture.capture(
-                        session, caller, acting, events, context, hash_ids=hash_ids
-                    )
-                )
-        except TraceabilityError as exc:
-            errors.append(_error(exc))
-    else:
-        for index, event in enumerate(events):
-            try:
-                async with state.database.write() as session:
-                    await state.capture.capture(
-                        session,
-                        caller,
-                        acting,
-                        [event],
-                        context,
-                        hash_ids=hash_ids[index : index + 1] if hash_ids else None,
-                        first_index=index,
-                    )
-                captured += 1
-            except TraceabilityError as exc:
-                errors.append(_error(exc))
-    async with state.database.write() as session:
-        await state.events.finish_job(session, job.id, captured, errors)
+        job = await state.events.start_job(
+            session, caller, acting, behaviour, document, len(events)
+        )
+    # Runs after the 202 is sent; a crash before it ends is resumed by the next `serve`.
+    background.add_task(run_capture_job, state, job.id)
     return Response(
         status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/api/v1/epcis/capture/{job.id}", **LIMIT_HEADERS},
     )
-
-
-def _hash_ids(document: Any, events: list[Any]) -> list[str] | None:
-    """CBV hash IDs over the whole document, when an event needs one and the events allow it."""
-    if all(isinstance(e, dict) and "eventID" in e for e in events):
-        return None
-    try:
-        return document_event_hash_ids(document)
-    except (TraceabilityError, ValueError, TypeError, KeyError):
-        return None  # validation will name what is wrong with the event
 
 
 def _created(appended: Appended) -> JSONResponse:
@@ -152,10 +116,6 @@ def _created(appended: Appended) -> JSONResponse:
         status_code=201,
         headers={"Location": f"/api/v1/epcis/events/{quote(event_id, safe='')}"},
     )
-
-
-def _error(exc: TraceabilityError) -> dict[str, Any]:
-    return {"type": type(exc).__name__, "detail": str(exc), "field": exc.field}
 
 
 @router.get("/capture/{capture_id}", summary="A capture job: running, success, or its errors")

@@ -218,6 +218,9 @@ class CaptureJob(Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What was received, kept so a job interrupted by a crash can be run again.
+    document: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
+    principal_role: Mapped[str | None] = mapped_column(String(20))
 
 
 class InstanceLot(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from traceability.db.models import CaptureJob
 from traceability.repositories.base import Repository
@@ -23,8 +23,17 @@ class CaptureJobRepository(Repository):
     async def finish(
         self, job_id: str, status: str, captured: int, errors: list[dict[str, Any]], at: datetime
     ) -> None:
+        """Record the outcome, only while the job is still running: the first to finish decides."""
         await self.session.execute(
             update(CaptureJob)
-            .where(CaptureJob.id == job_id)
+            .where(CaptureJob.id == job_id, CaptureJob.status == "running")
             .values(status=status, captured_count=captured, errors=errors, finished_at=at)
         )
+
+    async def running_ids(self) -> list[str]:
+        result = await self.session.execute(
+            select(CaptureJob.id)
+            .where(CaptureJob.status == "running")
+            .order_by(CaptureJob.created_at)
+        )
+        return list(result.scalars())

@@ -80,20 +80,35 @@ class EventService:
         return query_document([event_as_recorded(r) for r in visible], self.clock())
 
     async def start_job(
-        self, session: AsyncSession, organization_id: str, behaviour: str, count: int
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        behaviour: str,
+        document: dict[str, Any],
+        count: int,
     ) -> CaptureJob:
+        """A job holding the received document, to be run after the request answers 202."""
         return await CaptureJobRepository(session).add(
             CaptureJob(
                 id=str(uuid.uuid4()),
                 organization_id=organization_id,
+                principal_role=principal.role,
                 status="running",
                 error_behaviour=behaviour,
                 event_count=count,
                 captured_count=0,
                 errors=[],
+                document=document,
                 created_at=self.clock(),
             )
         )
+
+    async def job_row(self, session: AsyncSession, job_id: str) -> CaptureJob | None:
+        return await CaptureJobRepository(session).get(job_id)
+
+    async def running_job_ids(self, session: AsyncSession) -> list[str]:
+        return await CaptureJobRepository(session).running_ids()
 
     async def finish_job(
         self, session: AsyncSession, job_id: str, captured: int, errors: list[dict[str, Any]]
