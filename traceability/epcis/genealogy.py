@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from traceability.chain.record import LotKey
 from traceability.epcis.index import canonical_identifier, cbv_word
-from traceability.epcis.lots import named_lots
+from traceability.epcis.lots import ilmd_lot_number, named_lots
 from traceability.errors import InvalidInput
 from traceability.identifiers.epc import (
     gtin_from_epc,
@@ -35,7 +35,7 @@ from traceability.identifiers.epc import (
     sgln_to_gln,
     sscc_urn_to_sscc,
 )
-from traceability.identifiers.gs1 import gs1_check_digit, validate_gln, validate_lot, validate_sscc
+from traceability.identifiers.gs1 import gs1_check_digit, validate_gln, validate_sscc
 
 
 @dataclass(frozen=True, order=True)
@@ -145,7 +145,6 @@ _HARVEST_ILMD: Final = (
     "urn:epcglobal:cbv:mda#harvestStartDate",
     "urn:epcglobal:cbv:mda#harvestEndDate",
 )
-_LOT_NUMBER_KEYS: Final = ("cbvmda:lotNumber", "lotNumber", "urn:epcglobal:cbv:mda#lotNumber")
 
 # FSMA 204 Critical Tracking Events (21 CFR 1.1325-1.1350).
 CTE_HARVESTING: Final = "harvesting"
@@ -298,20 +297,6 @@ def node_id(node: Node) -> str:
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, list):
         yield from (v for v in value if isinstance(v, str))
-
-
-def _ilmd_lot(event: Mapping[str, Any]) -> str | None:
-    ilmd = event.get("ilmd")
-    if not isinstance(ilmd, Mapping):
-        return None
-    for key in _LOT_NUMBER_KEYS:
-        value = ilmd.get(key)
-        if isinstance(value, str | int) and str(value):
-            try:
-                return validate_lot(str(value))
-            except InvalidInput:
-                return None
-    return None
 
 
 def _lot_of_epc(epc: str, ilmd_lot: str | None) -> LotKey | None:
@@ -616,7 +601,7 @@ def quantity_of(
                 total += amount
     if total is not None:
         return total, uom
-    ilmd_lot = _ilmd_lot(event)
+    ilmd_lot = ilmd_lot_number(event)
     count = sum(
         1
         for role in roles

@@ -43,7 +43,8 @@ class NamedLot:
     role: LotRole
 
 
-def _ilmd_lot(event: Mapping[str, Any]) -> str | None:
+def ilmd_lot_number(event: Mapping[str, Any]) -> str | None:
+    """The lot number an event's ILMD gives its items, if a valid one."""
     ilmd = event.get("ilmd")
     if not isinstance(ilmd, Mapping):
         return None
@@ -67,7 +68,7 @@ def _strings(value: Any) -> Iterator[str]:
 def named_lots(event: Mapping[str, Any]) -> list[NamedLot]:
     """Every (lot, role) the event names, without duplicates, in a stable order."""
     found: set[NamedLot] = set()
-    ilmd_lot = _ilmd_lot(event)
+    ilmd_lot = ilmd_lot_number(event)
     for field, role in _EPC_LISTS:
         for epc in _strings(event.get(field)):
             key = lot_key_from_epc(epc)
@@ -118,7 +119,7 @@ def _instance(epc: str) -> tuple[str, str, str | None] | None:
 
 def unresolved_instances(event: Mapping[str, Any]) -> list[NamedInstance]:
     """Items named with no lot in their identifier and none given by the event's ILMD."""
-    if _ilmd_lot(event) is not None:
+    if ilmd_lot_number(event) is not None:
         return []
     found = set()
     for field, role in _EPC_LISTS:
@@ -131,7 +132,7 @@ def unresolved_instances(event: Mapping[str, Any]) -> list[NamedInstance]:
 
 def commissioned_instances(event: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(gtin, serial, lot) of every item whose lot this event states."""
-    ilmd_lot = _ilmd_lot(event)
+    ilmd_lot = ilmd_lot_number(event)
     found = set()
     for field, _role in _EPC_LISTS:
         for epc in _strings(event.get(field)):
