@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any, Final
 
 from traceability.chain.record import LotKey
-from traceability.identifiers.digital_link import parse_digital_link
+from traceability.epcis.lots import lots_of
 from traceability.identifiers.gs1 import gs1_check_digit
 
 DEMO_NAMESPACE: Final = uuid.UUID("5b0c7a3e-8f1d-5e2a-9c4b-2d6f0e8a1b37")
@@ -206,23 +206,9 @@ class SampleLink:
     lot: str
 
 
-_QUANTITY_LISTS: Final = (
-    "quantityList",
-    "inputQuantityList",
-    "outputQuantityList",
-    "childQuantityList",
-)
-
-
 def lots_named(event: Mapping[str, Any]) -> tuple[LotKey, ...]:
-    """Every lot an event names through a quantity list (epcClass with GTIN and lot), sorted."""
-    keys: set[LotKey] = set()
-    for name in _QUANTITY_LISTS:
-        for element in event.get(name, ()):
-            link = parse_digital_link(str(element["epcClass"])).link
-            if link.lot is not None:
-                keys.add(LotKey(link.gtin, link.lot))
-    return tuple(sorted(keys))
+    """Every lot an event names, as the portal itself reads them (sorted)."""
+    return tuple(lots_of(event))
 
 
 # --- event builders ---------------------------------------------------------------------------
