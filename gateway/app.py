@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
-from gateway.routes import audit, epcis, health, log, registry
+from gateway.public.gate import PublicGate
+from gateway.routes import audit, epcis, health, log, registry, resolver
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
@@ -31,6 +32,7 @@ def create_app(
         try:
             yield
         finally:
+            await state.cache.close()
             await state.database.dispose()
 
     app = FastAPI(
@@ -42,9 +44,12 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: a cached public answer leaves before anything else runs.
+    app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)
     app.include_router(health.router)
     app.include_router(log.router)
     app.include_router(registry.router)
     app.include_router(epcis.router)
     app.include_router(audit.router)
+    app.include_router(resolver.router)
     return app

@@ -26,7 +26,7 @@ async def read_session(state: State) -> AsyncIterator[AsyncSession]:
 
 async def write_session(state: State) -> AsyncIterator[AsyncSession]:
     """Commits when the route returns, rolls back when it raises."""
-    async with state.database.write() as session:
+    async with state.write() as session:
         yield session
 
 

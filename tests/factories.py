@@ -48,7 +48,7 @@ class OrgFixture:
 async def make_org(state: Portal, name: str | None = None, role: str = "producer") -> OrgFixture:
     n = next(_counter)
     prefix = f"893{n:05d}"
-    async with state.database.write() as session:
+    async with state.write() as session:
         created = await state.registry.create_organization(
             session,
             NewOrganization(
@@ -65,7 +65,7 @@ async def make_org(state: Portal, name: str | None = None, role: str = "producer
 async def make_lots(state: Portal, org: OrgFixture, count: int = 1) -> list[LotKey]:
     """``count`` lots of one new product of ``org``."""
     gtin = gtin_for(org.prefix, next(_counter))
-    async with state.database.write() as session:
+    async with state.write() as session:
         await state.registry.create_product(
             session, org.id, NewProduct(gtin=gtin, name="Gạo ST25", brand="ST25")
         )
@@ -105,7 +105,7 @@ def epcis_event(
 async def append(
     state: Portal, org: OrgFixture, lots: Sequence[LotKey], count: int = 1
 ) -> list[Appended]:
-    async with state.database.write() as session:
+    async with state.write() as session:
         return await state.ledger.append(
             session, [Submission(epcis_event(lots), lots, org.id) for _ in range(count)]
         )

@@ -12,9 +12,11 @@ returns.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
@@ -44,7 +46,36 @@ class Cache(Protocol):
 
     async def bump(self, scope: str) -> int: ...
 
+    async def generations(self, scopes: Sequence[str]) -> list[int]: ...
+
+    async def bump_many(self, scopes: Sequence[str]) -> None: ...
+
+    async def admit(
+        self, client: str, limit: int, scopes: Sequence[str]
+    ) -> tuple[Admission, list[int]]:
+        """Count one public request of ``client`` and read ``scopes``' generations, at once."""
+        ...
+
+    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
+        """Count one scan of a serialised item: (scans so far, epoch seconds of the first)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A rate-limit decision: whether to serve, and if not, how many seconds to wait."""
+
+    allowed: bool
+    retry_after: int = 0
+
+
+UNLIMITED = Admission(True)
+# Rate limits count requests in fixed windows of this many seconds.
+RATE_WINDOW_SECONDS = 60
+# Per-item scan records outlive any label: kept a long time, refreshed on every scan.
+SCAN_TTL_SECONDS = 3 * 365 * 86400
 
 
 class MemoryCache:
@@ -56,6 +87,9 @@ class MemoryCache:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._generations: dict[str, int] = {}
         self._max = max_entries
+        self._window = 0
+        self._requests: dict[str, int] = {}
+        self._scans: OrderedDict[str, tuple[int, float]] = OrderedDict()
 
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
@@ -83,8 +117,86 @@ class MemoryCache:
         self._generations[scope] = self._generations.get(scope, 0) + 1
         return self._generations[scope]
 
+    async def generations(self, scopes: Sequence[str]) -> list[int]:
+        return [self._generations.get(scope, 0) for scope in scopes]
+
+    async def bump_many(self, scopes: Sequence[str]) -> None:
+        for scope in scopes:
+            await self.bump(scope)
+
+    async def admit(
+        self, client: str, limit: int, scopes: Sequence[str]
+    ) -> tuple[Admission, list[int]]:
+        return self._count(client, limit), await self.generations(scopes)
+
+    def _count(self, client: str, limit: int) -> Admission:
+        if limit <= 0:
+            return UNLIMITED
+        now = time.time()
+        window = int(now) // RATE_WINDOW_SECONDS
+        if window != self._window:
+            self._window, self._requests = window, {}
+        count = self._requests[client] = self._requests.get(client, 0) + 1
+        if count <= limit:
+            return UNLIMITED
+        return Admission(False, (window + 1) * RATE_WINDOW_SECONDS - int(now))
+
+    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
+        count, first = self._scans.get(item, (0, now))
+        self._scans[item] = (count + 1, first)
+        self._scans.move_to_end(item)
+        while len(self._scans) > self._max:
+            self._scans.popitem(last=False)
+        return count + 1, first
+
     async def close(self) -> None:
         self._entries.clear()
+
+
+def _gen_key(scope: str) -> str:
+    return f"gen:{scope}"
+
+
+def _fresh_generation() -> int:
+    """Where a generation starts when Redis has none (first use, flush, eviction).
+
+    Random, not 0: a page stored under an old generation that outlived its counter must not
+    become valid again when the counter restarts.
+    """
+    return secrets.randbelow(2**40) + 1
+
+
+# KEYS: generation keys; ARGV: rate key ("" for none), limit, window seconds.
+# Returns {seconds to wait or -1 when allowed, generation...}; a missing generation is created.
+_ADMIT = """
+local wait = -1
+if ARGV[1] ~= '' then
+  local n = redis.call('INCR', ARGV[1])
+  if n == 1 then redis.call('EXPIRE', ARGV[1], ARGV[3]) end
+  if n > tonumber(ARGV[2]) then wait = redis.call('TTL', ARGV[1]) end
+end
+local out = {wait}
+for i, key in ipairs(KEYS) do
+  local g = redis.call('GET', key)
+  if not g then
+    g = redis.call('INCRBY', key, math.floor(redis.call('TIME')[2] * 1048576 + 1))
+  end
+  out[i + 1] = tonumber(g)
+end
+return out
+"""
+_BUMP = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[1])
+return tonumber(ARGV[1])
+"""
+# KEYS: the item's scan hash; ARGV: now (epoch seconds), ttl.
+_SCAN = """
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSETNX', KEYS[1], 'first', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {n, redis.call('HGET', KEYS[1], 'first')}
+"""
 
 
 class RedisCache:
@@ -102,6 +214,12 @@ class RedisCache:
             socket_connect_timeout=timeout,
         )
         self._redis = Redis(connection_pool=self._pool)
+        self._admit_script = self._redis.register_script(_ADMIT)
+        self._bump_script = self._redis.register_script(_BUMP)
+        self._scan_script = self._redis.register_script(_SCAN)
+        # Scopes whose bump failed after their write committed: bumped before this process
+        # reads any generation again, so it never serves what that write made stale.
+        self._unbumped: set[str] = set()
 
     async def get(self, key: str) -> bytes | None:
         try:
@@ -127,20 +245,73 @@ class RedisCache:
             self._failed("delete", exc)
 
     async def generation(self, scope: str) -> int:
-        try:
-            value = await self._redis.get(f"gen:{scope}")
-        except (RedisError, OSError) as exc:
-            self._failed("generation", exc)
-            return -1  # matches no cached entry: read from the database
-        return int(value) if value is not None else 0
+        return (await self.generations([scope]))[0]
 
     async def bump(self, scope: str) -> int:
         try:
-            return int(await self._redis.incr(f"gen:{scope}"))
+            generation = int(
+                await self._bump_script(keys=[_gen_key(scope)], args=[_fresh_generation()])
+            )
         except (RedisError, OSError) as exc:
-            # The write already committed; entries of the old generation expire by TTL.
             self._failed("bump", exc)
+            self._unbumped.add(scope)
             return -1
+        self._unbumped.discard(scope)
+        return generation
+
+    async def _retry_bumps(self) -> bool:
+        """Bump what a failed bump left behind; False while Redis still refuses."""
+        for scope in sorted(self._unbumped):
+            if await self.bump(scope) < 0:
+                return False
+        return True
+
+    async def generations(self, scopes: Sequence[str]) -> list[int]:
+        if not scopes:
+            return []
+        if self._unbumped and not await self._retry_bumps():
+            return [-1] * len(scopes)
+        try:
+            found = await self._admit_script(
+                keys=[_gen_key(s) for s in scopes], args=["", 0, RATE_WINDOW_SECONDS]
+            )
+        except (RedisError, OSError) as exc:
+            self._failed("generation", exc)
+            return [-1] * len(scopes)  # matches no cached entry: read from the database
+        return [int(g) for g in found[1:]]
+
+    async def bump_many(self, scopes: Sequence[str]) -> None:
+        for scope in scopes:
+            await self.bump(scope)
+
+    async def admit(
+        self, client: str, limit: int, scopes: Sequence[str]
+    ) -> tuple[Admission, list[int]]:
+        """One round trip: the rate-limit count and the generations (see _ADMIT)."""
+        if self._unbumped and not await self._retry_bumps():
+            return UNLIMITED, [-1] * len(scopes)
+        try:
+            found = await self._admit_script(
+                keys=[_gen_key(s) for s in scopes],
+                args=[f"rate:{client}" if limit > 0 else "", limit, RATE_WINDOW_SECONDS],
+            )
+        except (RedisError, OSError) as exc:
+            # Redis down: serve (from the database) rather than refuse everyone.
+            self._failed("admit", exc)
+            return UNLIMITED, [-1] * len(scopes)
+        wait = int(found[0])
+        admission = Admission(False, max(wait, 1)) if wait >= 0 and limit > 0 else UNLIMITED
+        return admission, [int(g) for g in found[1:]]
+
+    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
+        try:
+            count, first = await self._scan_script(
+                keys=[f"scan:{item}"], args=[repr(now), SCAN_TTL_SECONDS]
+            )
+        except (RedisError, OSError) as exc:
+            self._failed("record_scan", exc)
+            return 0, now
+        return int(count), float(first)
 
     async def close(self) -> None:
         await self._redis.aclose()

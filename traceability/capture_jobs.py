@@ -51,7 +51,7 @@ async def run_capture_job(portal: Portal, job_id: str) -> None:
             await _each_on_its_own(portal, principal, job_id, events, context, hash_ids)
     except Exception:
         log.exception("capture_job_failed", job_id=job_id)
-        async with portal.database.write() as session:
+        async with portal.write() as session:
             await portal.events.finish_job(
                 session,
                 job_id,
@@ -69,13 +69,13 @@ async def _all_or_nothing(
     hash_ids: list[str] | None,
 ) -> None:
     try:
-        async with portal.database.write() as session:
+        async with portal.write() as session:
             appended = await portal.capture.capture(
                 session, principal, principal.organization_id, events, context, hash_ids=hash_ids
             )
             await portal.events.finish_job(session, job_id, len(appended), [])
     except TraceabilityError as exc:
-        async with portal.database.write() as session:
+        async with portal.write() as session:
             await portal.events.finish_job(session, job_id, 0, [error_entry(exc)])
 
 
@@ -90,7 +90,7 @@ async def _each_on_its_own(
     captured, errors = 0, []
     for index, event in enumerate(events):
         try:
-            async with portal.database.write() as session:
+            async with portal.write() as session:
                 await portal.capture.capture(
                     session,
                     principal,
@@ -103,7 +103,7 @@ async def _each_on_its_own(
             captured += 1
         except TraceabilityError as exc:
             errors.append(error_entry(exc))
-    async with portal.database.write() as session:
+    async with portal.write() as session:
         await portal.events.finish_job(session, job_id, captured, errors)
 
 

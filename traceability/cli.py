@@ -65,6 +65,13 @@ def serve(
 
     settings = Settings()
     configure_logging(settings.log_level, settings.json_logs)
+    if workers > 1 and not settings.redis_url:
+        # Each process would keep its own cache and rate counts: a write in one would leave
+        # the others serving stale pages.
+        raise _fail(
+            "several workers share their cache through Redis: set TRACE_REDIS_URL, "
+            "or run with --workers 1"
+        )
     try:
         _prepare(settings)
     except TraceabilityError as exc:
@@ -112,13 +119,13 @@ def demo() -> None:
             ) as progress:
                 task = progress.add_task("Preparing", total=None)
                 summary = await seed_demo(
-                    portal.database,
+                    portal,
                     portal.registry,
                     portal.ledger,
                     settings.base_url,
                     on_step=lambda step: progress.update(task, description=step),
                 )
-            async with portal.database.write() as session:
+            async with portal.write() as session:
                 checkpoint = await portal.transparency.publish_checkpoint(session)
         finally:
             await portal.database.dispose()
@@ -176,7 +183,7 @@ def org_create(
     async def run() -> dict[str, str]:
         portal = Portal.build(settings)
         try:
-            async with portal.database.write() as session:
+            async with portal.write() as session:
                 created = await portal.registry.create_organization(
                     session,
                     NewOrganization(

@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     # For the client commands (keys register, submit): which portal, and whose API key.
     api_url: str | None = None
     api_key: str | None = None
+    # Public pages, JSON and QR images are cached (Redis when redis_url is set, else in-process).
+    # Off only to measure what a page costs when built per request.
+    public_cache: bool = True
+    # Per-client budget on the public endpoints, requests per minute (0: no limit).
+    public_rate_limit: int = 1200
+    # A serialised item's page warns of a copied label past this many scans, or when its
+    # first scan is older than this many days.
+    scan_warn_count: int = 20
+    scan_warn_days: int = 365
     log_level: str = "info"
     json_logs: bool = False
 

@@ -5,17 +5,24 @@ The HTTP app and the command line both build one of these, so both run the same 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traceability.cache import Cache, make_cache
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.session import Database
+from traceability.invalidation import touched
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
+from traceability.services.provenance import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.trace import TraceService
@@ -36,6 +43,17 @@ class Portal:
     trace: TraceService
     capture: CaptureService
     events: EventService
+    cache: Cache
+    provenance: ProvenanceService
+
+    @asynccontextmanager
+    async def write(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+        """A unit of work; once it has committed, what it touched is dropped from the cache."""
+        async with self.database.write(snapshot=snapshot) as session:
+            yield session
+        scopes = touched(session)
+        if scopes:
+            await self.cache.bump_many(scopes)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:
@@ -43,6 +61,7 @@ class Portal:
         transparency = TransparencyService(keyring.log_signer, keyring.log_origin, clock)
         audit = AuditService(transparency)
         ledger = LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds)
+        trace = TraceService()
         return cls(
             settings=settings,
             database=Database.connect(settings.resolved_database_url),
@@ -53,7 +72,9 @@ class Portal:
             transparency=transparency,
             audit=audit,
             bundles=BundleService(audit, clock),
-            trace=TraceService(),
+            trace=trace,
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
+            cache=make_cache(settings.redis_url),
+            provenance=ProvenanceService(audit, trace),
         )

@@ -126,7 +126,7 @@ async def export_csv(
     summary="A self-contained bundle to verify a lot offline (see docs/BUNDLE.md)",
 )
 async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
-    async with state.database.write(snapshot=True) as session:
+    async with state.write(snapshot=True) as session:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
         bundle = await state.bundles.bundle(session, gtin, lot)
     filename = f"bundle-{gtin}-{lot}.json".replace("/", "_").replace('"', "_")
@@ -141,7 +141,7 @@ async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> JSONR
     "and the verdict naming the first bad event",
 )
 async def audit_lot(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
-    async with state.database.write(snapshot=True) as session:
+    async with state.write(snapshot=True) as session:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
         audit = await state.audit.audit_lot(session, gtin, lot)
     return JSONResponse(audit_json(audit))

@@ -93,7 +93,7 @@ async def capture(
     events, _context = document_events(document)  # the shape is checked before the 202
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
-    async with state.database.write() as session:
+    async with state.write() as session:
         job = await state.events.start_job(
             session, caller, acting, behaviour, document, len(events)
         )
@@ -149,7 +149,7 @@ async def capture_event(
 ) -> JSONResponse:
     acting = acting_organization(caller, organization_id)
     event = await _read_json(request)
-    async with state.database.write() as session:
+    async with state.write() as session:
         [appended] = await state.capture.capture(session, caller, acting, [event])
     return _created(appended)
 
@@ -246,7 +246,7 @@ async def capture_signed_event(
         links=links,
         signature=b64decode(body.signature, field="signature"),
     )
-    async with state.database.write() as session:
+    async with state.write() as session:
         appended = await state.capture.capture_signed(
             session, caller, acting, body.event, signature
         )

@@ -49,7 +49,7 @@ class LeafOut(BaseModel):
 async def checkpoint(state: State, session: ReadSession) -> PlainTextResponse:
     stored = await state.transparency.current_checkpoint(session)
     if stored is None:
-        async with state.database.write() as writer:
+        async with state.write() as writer:
             stored = await state.transparency.publish_checkpoint(writer)
     return PlainTextResponse(stored.note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
 

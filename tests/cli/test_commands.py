@@ -138,3 +138,12 @@ def test_a_business_signs_with_its_own_key_from_the_command_line(
     assert "log index 0" in submitted.output
     audit = httpx.get(f"{server}/api/v1/audit/lots/{gtin}/L1", headers=headers).json()
     assert audit["intact"] and audit["events"][0]["signed_by"] == "organization"
+
+
+def test_several_workers_without_redis_are_refused(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRACE_REDIS_URL", raising=False)
+    result = runner.invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "TRACE_REDIS_URL" in result.output

@@ -118,6 +118,15 @@ ROWS = [
         everyone(200, nobody=200),
     ),
     Row("GET", "/log/leaves/{index}", lambda w: "/log/leaves/0", everyone(200, nobody=200)),
+    # The resolver is public: a key changes nothing about what a scan shows.
+    Row("GET", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
+    Row("HEAD", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
+    Row(
+        "GET",
+        "/.well-known/gs1resolver",
+        lambda w: "/.well-known/gs1resolver",
+        everyone(200, nobody=200),
+    ),
     Row(
         "POST",
         "/api/v1/organizations",

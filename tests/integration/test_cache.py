@@ -102,3 +102,73 @@ async def test_the_memory_cache_stays_within_its_bound() -> None:
     for n in range(5):
         await small.set(f"k{n}", b"v", ttl_seconds=60)
     assert [await small.get(f"k{n}") for n in range(5)] == [None, None, b"v", b"v", b"v"]
+
+
+async def test_a_generation_read_for_the_first_time_is_random_not_zero() -> None:
+    """A page cached under an old generation must not come back after Redis loses the counter."""
+    if not REDIS_URL:
+        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+    redis = RedisCache(REDIS_URL)
+    first, second = await redis.generations([key(), key()])
+    assert first > 1 and second > 1 and first != second
+    await redis.close()
+
+
+async def test_generations_of_several_scopes_are_read_together(cache: Cache) -> None:
+    a, b = key(), key()
+    before = await cache.generations([a, b])
+    await cache.bump_many([b])
+    after = await cache.generations([a, b])
+    assert after == [before[0], before[1] + 1]
+
+
+async def test_the_rate_limit_admits_up_to_the_limit_then_says_when_to_retry(cache: Cache) -> None:
+    client = key()
+    decisions = [(await cache.admit(client, 3, []))[0] for _ in range(5)]
+    assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert all(0 < d.retry_after <= 60 for d in decisions[3:])
+    # Another client has its own budget.
+    assert (await cache.admit(key(), 3, []))[0].allowed
+
+
+async def test_a_limit_of_zero_never_refuses(cache: Cache) -> None:
+    client = key()
+    assert all([(await cache.admit(client, 0, []))[0].allowed for _ in range(10)])
+
+
+async def test_scans_are_counted_and_the_first_scan_time_is_kept(cache: Cache) -> None:
+    item = key()
+    assert await cache.record_scan(item, 1000.5) == (1, 1000.5)
+    assert await cache.record_scan(item, 2000.0) == (2, 1000.5)
+
+
+async def test_with_redis_down_everyone_is_admitted_and_generations_miss() -> None:
+    unreachable = RedisCache("redis://127.0.0.1:1/0", timeout=0.2)
+    admission, generations = await unreachable.admit("client", 1, ["lot"])
+    assert admission.allowed and generations == [-1]
+    assert await unreachable.record_scan("item", 5.0) == (0, 5.0)
+    await unreachable.close()
+
+
+async def test_a_bump_that_failed_is_made_before_any_generation_is_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write committed while Redis was unreachable must not leave its old pages valid."""
+    if not REDIS_URL:
+        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+    redis = RedisCache(REDIS_URL)
+    scope = key()
+    [before] = await redis.generations([scope])
+    real = redis._bump_script
+
+    async def unreachable(**_: object) -> object:
+        raise ConnectionError("Redis unreachable")
+
+    monkeypatch.setattr(redis, "_bump_script", unreachable)
+    assert await redis.bump(scope) == -1
+    # Still unreachable: no generation is trusted, so nothing cached is served.
+    assert await redis.generations([scope]) == [-1]
+    monkeypatch.setattr(redis, "_bump_script", real)
+    [after] = await redis.generations([scope])
+    assert after == before + 1
+    await redis.close()

@@ -11,11 +11,12 @@ the next one instead of failing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.db.session import Database
 from traceability.demo import dataset
 from traceability.demo.dataset import DemoChain, DemoOrg
 from traceability.errors import Conflict
@@ -56,8 +57,14 @@ def _noop(_: str) -> None:
     return None
 
 
+class UnitsOfWork(Protocol):
+    """A Database, or a Portal (whose units of work also refresh the public cache)."""
+
+    def write(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+
 async def seed_demo(
-    database: Database,
+    database: UnitsOfWork,
     registry: RegistryService,
     ledger: LedgerService,
     base_url: str,

@@ -63,6 +63,12 @@ class LotRepository(Repository):
         )
         return result.scalar_one_or_none()
 
+    async def newest_of_product(self, product_id: int, limit: int) -> list[Lot]:
+        result = await self.session.execute(
+            select(Lot).where(Lot.product_id == product_id).order_by(Lot.id.desc()).limit(limit)
+        )
+        return list(result.scalars())
+
     async def many(self, keys: Sequence[tuple[str, str]]) -> list[Lot]:
         if not keys:
             return []

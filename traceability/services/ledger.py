@@ -29,6 +29,7 @@ from traceability.crypto.signing import SigningKey, verify_signature
 from traceability.db.models import Chain, SigningKeyRow
 from traceability.epcis.index import identifiers, query_columns
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
+from traceability.invalidation import touch_lots
 from traceability.log.merkle import Frontier, NodeId
 from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository
@@ -226,6 +227,7 @@ class LedgerService:
             ]
         )
         touched = {link.lot for a in appended for link in a.record.links}
+        touch_lots(session, ((k.gtin, k.lot) for k in touched))
         await ledger.move_heads(
             [
                 {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}

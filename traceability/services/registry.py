@@ -29,6 +29,7 @@ from traceability.identifiers.gs1 import (
     validate_gln,
     validate_lot,
 )
+from traceability.invalidation import product_scope, touch, touch_lots
 from traceability.repositories.organizations import (
     ApiKeyRepository,
     OrganizationRepository,
@@ -295,6 +296,8 @@ class RegistryService:
         products = ProductRepository(session)
         if await products.by_gtin(gtin):
             raise Conflict(f"product {gtin} is already registered", field="gtin")
+        # Unknown-product answers may have been cached; they stop being true now.
+        touch(session, [product_scope(gtin)])
         return await products.add(
             Product(
                 gtin=gtin,
@@ -340,6 +343,7 @@ class RegistryService:
         lots = LotRepository(session)
         if await lots.get(gtin, lot_code):
             raise Conflict(f"lot {lot_code} of {gtin} is already registered", field="lot_code")
+        touch_lots(session, [(gtin, lot_code)])
         return await lots.add(
             Lot(
                 product_id=product.id,

@@ -300,6 +300,27 @@ class _Place:
     organization_name: str | None
 
 
+@dataclass(frozen=True)
+class JourneyStage:
+    stage: Stage
+    organization_id: str
+    # The upstream lot this stage belongs to; None for the lot itself (or a unit carrying it).
+    upstream: LotKey | None = None
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A lot's history for the public, from origin to shelf: its events, those of the units
+    that carried it and those of the lots it was made from (time order, retracted events
+    left out), with every input and output lot on the way."""
+
+    lot: LotKey
+    stages: tuple[JourneyStage, ...]
+    inputs: tuple[TraceEdge, ...]
+    outputs: tuple[TraceEdge, ...]
+    nodes: Mapping[str, TraceNode]
+
+
 # --- the service ------------------------------------------------------------------------------
 
 
@@ -336,6 +357,41 @@ class TraceService:
             outputs=tuple(described[n] for n in _sorted_nodes(forward.reach) if n != origin),
             destinations=_parties(destinations, places),
             edges=_trace_edges([*back.edges.values(), *forward.edges.values()]),
+        )
+
+    async def journey(
+        self, session: AsyncSession, gtin: str, lot: str, upstream_depth: int = 10
+    ) -> Journey:
+        repo = TraceRepository(session)
+        origin = await self._origin(repo, gtin, lot)
+        events = _Events(repo)
+        back = await self._walk(events, origin, "back", upstream_depth)
+        forward = await self._walk(events, origin, "forward", 1)
+        described = await self._describe(repo, _merge(origin, back, forward).reach)
+        carriers = [
+            n for n, (d, _) in forward.reach.items() if d == 1 and isinstance(n, LogisticUnit)
+        ]
+        upstream = [n for n in _sorted_nodes(back.reach) if isinstance(n, LotKey) and n != origin]
+        found: dict[str, JourneyStage] = {}
+        nodes: list[tuple[Node, LotKey | None]] = [
+            (origin, None),
+            *((c, None) for c in carriers),
+            *((u, u) for u in upstream),
+        ]
+        for node, about in nodes:
+            for recorded in events.of(node):
+                stage = stage_of(recorded.document, node)
+                if stage is not None and stage.event_id not in found:
+                    found[stage.event_id] = JourneyStage(stage, recorded.organization_id, about)
+        ordered = sorted(
+            found.values(), key=lambda j: (_time_key(j.stage.event_time), j.stage.event_id)
+        )
+        return Journey(
+            lot=origin,
+            stages=tuple(ordered),
+            inputs=_trace_edges(back.edges.values()),
+            outputs=_trace_edges(forward.edges.values()),
+            nodes={node_id(n): t for n, t in described.items()},
         )
 
     async def genealogy(

@@ -1,0 +1,149 @@
+"""The public gate: per-client rate limit on public endpoints, and cached resolver answers
+served before the framework is reached.
+
+Pure ASGI in front of everything: a cache hit costs one shared-cache round trip (the rate
+count and the generations, in one script) and a dictionary lookup, no routing, no
+dependency injection and no validation. A miss, a redirect or anything unusual goes on
+to the resolver route, which answers it in full and fills the cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Final
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
+from gateway.public.negotiation import language, representation
+from gateway.public.page_cache import page_key, public_answers
+from gateway.public.rendering import renderer
+from traceability.errors import InvalidInput
+from traceability.identifiers.digital_link import parse_digital_link
+from traceability.invalidation import lot_scope, product_scope
+
+PUBLIC_PREFIXES: Final = (b"/01/", b"/qr/", b"/log/", b"/.well-known/")
+_PARSED_PATHS: Final = 8192
+# What the gate learnt of a raw path: its scopes and canonical path, or None when the route
+# must answer it (invalid, non-canonical, an item page that counts scans).
+_Parsed = tuple[list[str], str] | None
+
+
+def _parse(raw_path: bytes) -> _Parsed:
+    try:
+        parsed = parse_digital_link(raw_path.decode("latin-1"))
+    except InvalidInput:
+        return None
+    link = parsed.link
+    if not parsed.is_canonical or link.serial is not None:
+        return None
+    scopes = [product_scope(link.gtin)]
+    if link.lot is not None:
+        scopes.append(lot_scope(link.gtin, link.lot))
+    return scopes, parsed.canonical_path
+
+
+class PublicGate:
+    """Reads its cache from the app's portal, which the lifespan builds."""
+
+    def __init__(self, app: ASGIApp, rate_limit: int) -> None:
+        self.app = app
+        self.limit = rate_limit
+        self._paths: OrderedDict[bytes, _Parsed] = OrderedDict()
+
+    def _parsed(self, raw_path: bytes) -> _Parsed:
+        if raw_path in self._paths:
+            return self._paths[raw_path]
+        parsed = self._paths[raw_path] = _parse(raw_path)
+        if len(self._paths) > _PARSED_PATHS:
+            self._paths.popitem(last=False)
+        return parsed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        if not raw_path.startswith(PUBLIC_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        answers = public_answers(state)
+        is_resolver = raw_path.startswith(b"/01/")
+        parsed = self._parsed(raw_path) if is_resolver else None
+        query = scope["query_string"]
+        params = dict(parse_qsl(query.decode("latin-1"))) if query else {}
+        link_type = params.get("linkType")
+        headers = dict(scope["headers"])
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        kind = representation(accept, link_type)
+        # Only plain page, JSON and linkset requests are answered here.
+        cacheable = parsed is not None and (link_type is None or kind == "linkset")
+        scopes = parsed[0] if parsed is not None and cacheable else []
+
+        client = scope.get("client")
+        client_id = client[0] if client else "unknown"
+        admission, gens = await answers.cache.admit(client_id, self.limit, scopes)
+        if not admission.allowed:
+            lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
+            await _too_many(send, admission.retry_after, kind == "html", lang)
+            return
+        if parsed is None or not cacheable or not answers.enabled:
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})["public_generations"] = gens
+        lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
+        variant = f"{kind}:{lang}" if kind == "html" else kind
+        key = page_key(gens, variant, parsed[1])
+        found = await answers.lookup(key) if key is not None else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        answer, raw_headers = found
+        if headers.get(b"if-none-match", b"").decode("latin-1") == answer.etag:
+            await send({"type": "http.response.start", "status": 304, "headers": raw_headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = answer.body if scope["method"] == "GET" else b""
+        length = (b"content-length", str(len(answer.body)).encode())
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [*raw_headers, length],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _too_many(send: Send, retry_after: int, html: bool, lang: str) -> None:
+    detail = f"too many requests from this client; retry in {retry_after} s"
+    if html:
+        body = renderer.render_error(429, "", detail, "en" if lang == "en" else "vi").encode()
+        media_type = HTML_MEDIA_TYPE
+        extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+    else:
+        body = orjson.dumps(
+            {
+                "type": "https://traceability.gov.vn/problems/rate-limited",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": detail,
+            }
+        )
+        media_type, extra = "application/problem+json", []
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", media_type.encode()),
+                (b"retry-after", str(retry_after).encode()),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

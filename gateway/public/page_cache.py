@@ -1,0 +1,133 @@
+"""Cached public answers: keyed by the generations of what they show, loaded once per key.
+
+A key carries the current generation of every scope the answer depends on (the product,
+and the lot), so a write that bumps one makes every process miss at once. A small
+in-process layer in front of the shared cache keeps hot pages off the network; it is
+safe because its keys carry the generations too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import orjson
+from starlette.datastructures import State
+
+from traceability.cache import Cache, SingleFlight
+
+# Shared-cache lifetime of an answer; generations, not this, make writes visible at once.
+PAGE_TTL_SECONDS = 3600
+LOCAL_ENTRIES = 4096
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    status: int
+    media_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    etag: str = ""
+
+    @classmethod
+    def of(
+        cls, status: int, media_type: str, body: bytes, headers: Sequence[tuple[str, str]] = ()
+    ) -> CachedAnswer:
+        return cls(status, media_type, body, tuple(headers), etag_of(body))
+
+    def to_bytes(self) -> bytes:
+        head = orjson.dumps([self.status, self.media_type, self.etag, self.headers])
+        return len(head).to_bytes(4, "big") + head + self.body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CachedAnswer:
+        size = int.from_bytes(data[:4], "big")
+        status, media_type, etag, headers = orjson.loads(data[4 : 4 + size])
+        return cls(status, media_type, data[4 + size :], tuple(map(tuple, headers)), etag)
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """ASGI headers, built once per answer and reused by every hit."""
+        out = [
+            (b"content-type", self.media_type.encode()),
+            (b"etag", self.etag.encode()),
+        ]
+        out.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers)
+        return out
+
+
+def page_key(generations: Sequence[int], variant: str, path: str) -> str | None:
+    """None when a generation is unknown (shared cache down): nothing may be cached then."""
+    if any(g < 0 for g in generations):
+        return None
+    return f"pub:{'.'.join(map(str, generations))}:{variant}:{path}"
+
+
+class PublicAnswers:
+    def __init__(self, cache: Cache, *, enabled: bool = True, local_entries: int = LOCAL_ENTRIES):
+        self.cache = cache
+        self.enabled = enabled
+        self._local: OrderedDict[str, tuple[CachedAnswer, list[tuple[bytes, bytes]]]] = (
+            OrderedDict()
+        )
+        self._local_max = local_entries
+        self._flight = SingleFlight()
+
+    def local(self, key: str) -> tuple[CachedAnswer, list[tuple[bytes, bytes]]] | None:
+        found = self._local.get(key)
+        if found is not None:
+            self._local.move_to_end(key)
+        return found
+
+    def _remember(
+        self, key: str, answer: CachedAnswer
+    ) -> tuple[CachedAnswer, list[tuple[bytes, bytes]]]:
+        entry = (answer, answer.raw_headers())
+        self._local[key] = entry
+        while len(self._local) > self._local_max:
+            self._local.popitem(last=False)
+        return entry
+
+    async def lookup(self, key: str) -> tuple[CachedAnswer, list[tuple[bytes, bytes]]] | None:
+        found = self.local(key)
+        if found is not None:
+            return found
+        stored = await self.cache.get(key)
+        if stored is None:
+            return None
+        return self._remember(key, CachedAnswer.from_bytes(stored))
+
+    async def load(
+        self, key: str | None, build: Callable[[], Awaitable[CachedAnswer]]
+    ) -> CachedAnswer:
+        """The cached answer, or ``build()`` run once for all concurrent askers and stored."""
+        if not self.enabled or key is None:
+            return await build()
+        found = await self.lookup(key)
+        if found is not None:
+            return found[0]
+
+        async def build_and_store() -> bytes:
+            answer = await build()
+            data = answer.to_bytes()
+            if answer.status == 200:
+                await self.cache.set(key, data, PAGE_TTL_SECONDS)
+                self._remember(key, answer)
+            return data
+
+        return CachedAnswer.from_bytes(await self._flight.load(key, build_and_store))
+
+
+def public_answers(app_state: State) -> PublicAnswers:
+    """The app's public answers, over the cache of the app's portal (made on first use)."""
+    answers: PublicAnswers | None = getattr(app_state, "public_answers", None)
+    portal = app_state.traceability
+    if answers is None or answers.cache is not portal.cache:
+        answers = PublicAnswers(portal.cache, enabled=portal.settings.public_cache)
+        app_state.public_answers = answers
+    return answers

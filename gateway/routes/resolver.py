@@ -1,0 +1,258 @@
+"""The GS1 Digital Link resolver (GS1 Resolver standard 1.2): what a scanned code opens.
+
+``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]``: a non-canonical form is redirected (301)
+to the canonical one; the page is HTML by default, JSON or an RFC 9264 linkset when asked,
+and ``?linkType=gs1:xxx`` redirects (307) to that link. Answers are cached by the
+generations of the product and lot they show (gateway.public.page_cache).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Final
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter
+
+from gateway.deps import State
+from gateway.errors import PUBLIC_ERRORS
+from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
+from gateway.public.linkset import (
+    LINK_TYPES,
+    link_header,
+    link_target,
+    link_type_name,
+    linkset,
+    resolver_description,
+)
+from gateway.public.negotiation import LINKSET_MEDIA_TYPE, Language, language, representation
+from gateway.public.page_cache import CachedAnswer, PublicAnswers, page_key, public_answers
+from gateway.public.rendering import renderer
+from gateway.responses import JSONResponse
+from traceability.errors import InvalidInput, NotFound
+from traceability.identifiers.digital_link import DigitalLink, parse_digital_link
+from traceability.invalidation import lot_scope, product_scope
+from traceability.portal import Portal
+from traceability.provenance.model import Provenance
+from traceability.provenance.scans import judge_scans
+
+router = APIRouter(tags=["resolver"])
+_VIEW: Final = TypeAdapter(Provenance)
+_MODEL_MEDIA_TYPE: Final = "application/vnd.traceability.provenance+json"
+# Shared caches and browsers may keep a page but must ask again (ETag) before showing it:
+# a recall has to reach the next scan.
+PUBLIC_CACHE_CONTROL: Final = "public, no-cache"
+# Item pages count scans: each scan must reach the portal.
+ITEM_CACHE_CONTROL: Final = "private, no-store"
+VARY: Final = "Accept, Accept-Language"
+
+
+def scopes_of(link: DigitalLink) -> list[str] | None:
+    """What an answer about ``link`` depends on; None when that is not known before reading
+    the database (an item named without its lot), which is then never cached."""
+    if link.lot is not None:
+        return [product_scope(link.gtin), lot_scope(link.gtin, link.lot)]
+    if link.serial is not None:
+        return None
+    return [product_scope(link.gtin)]
+
+
+async def generations(request: Request, state: Portal, scopes: list[str] | None) -> list[int]:
+    """The generations the public gate read on the way in, or read now."""
+    if scopes is None:
+        return [-1]
+    known: list[int] | None = request.scope.get("state", {}).get("public_generations")
+    if known is not None and len(known) == len(scopes):
+        return known
+    return await state.cache.generations(scopes)
+
+
+async def build_view(state: Portal, link: DigitalLink) -> Provenance:
+    if link.lot is None and link.serial is None:
+        async with state.database.read() as session:
+            return await state.provenance.product(session, link)
+    # The lot's audit signs a checkpoint of the log as it stands: a snapshot unit of work.
+    async with state.write(snapshot=True) as session:
+        lot = await state.provenance.item_lot(session, link)
+        if lot is None:
+            product = await state.provenance.product(session, link)
+            return dataclasses.replace(product, level="serial", serial=link.serial)
+        return await state.provenance.lot(session, link, lot)
+
+
+async def cached_view(
+    state: Portal, answers: PublicAnswers, link: DigitalLink, path: str, gens: list[int]
+) -> Provenance:
+    async def build() -> CachedAnswer:
+        view = await build_view(state, link)
+        return CachedAnswer.of(200, _MODEL_MEDIA_TYPE, _VIEW.dump_json(view))
+
+    model = await answers.load(page_key(gens, "model", path), build)
+    return _VIEW.validate_json(model.body)
+
+
+def _headers(
+    state: Portal, path: str, lang: Language | None, cache_control: str
+) -> list[tuple[str, str]]:
+    headers = [
+        ("link", link_header(state.settings.base_url, path)),
+        ("cache-control", cache_control),
+        ("vary", VARY),
+    ]
+    if lang is not None:
+        headers.append(("content-language", lang))
+    return headers
+
+
+def render(state: Portal, view: Provenance, kind: str, lang: Language) -> CachedAnswer:
+    base = state.settings.base_url
+    item = view.level == "serial"
+    cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
+    path = view.canonical_path
+    if kind == "html":
+        body = renderer.render_provenance(view, lang, base_url=base).encode()
+        headers = _headers(state, path, lang, cache_control) + list(SECURITY_HEADERS.items())
+        return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
+    if kind == "json":
+        document = view.to_json() | {"linkset": linkset(base, path, view.level, view.product.name)}
+        return CachedAnswer.of(
+            200,
+            "application/json",
+            orjson.dumps(document),
+            _headers(state, path, None, cache_control),
+        )
+    body = orjson.dumps(linkset(base, path, view.level, view.product.name))
+    return CachedAnswer.of(
+        200, LINKSET_MEDIA_TYPE, body, _headers(state, path, None, cache_control)
+    )
+
+
+def respond(request: Request, answer: CachedAnswer) -> Response:
+    headers = dict(answer.headers) | {"etag": answer.etag}
+    if request.headers.get("if-none-match") == answer.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, answer.status, headers=headers, media_type=answer.media_type)
+
+
+def error_page(status: int, detail: str, lang: Language) -> Response:
+    body = renderer.render_error(status, "", detail, lang)
+    return Response(
+        body, status, media_type=HTML_MEDIA_TYPE, headers=SECURITY_HEADERS | {"vary": VARY}
+    )
+
+
+@router.api_route(
+    "/01/{identifier:path}",
+    methods=["GET", "HEAD"],
+    summary="Resolve a GS1 Digital Link: provenance page, JSON, linkset or a typed link",
+    description=(
+        "`/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]`. HTML by default (Vietnamese; "
+        "English by `Accept-Language` or `?lang=en`); `Accept: application/json` gives the "
+        "provenance as JSON; `Accept: application/linkset+json` or `?linkType=linkset` an RFC "
+        "9264 linkset; `?linkType=gs1:pip` (or another GS1 link type) redirects there (307). "
+        "Non-canonical forms redirect (301) to the canonical URI."
+    ),
+    responses={
+        200: {
+            "description": "The provenance",
+            "content": {
+                "text/html": {},
+                "application/json": {},
+                LINKSET_MEDIA_TYPE: {},
+            },
+        },
+        301: {"description": "Redirect to the canonical Digital Link URI"},
+        304: {"description": "Not modified (If-None-Match)"},
+        307: {"description": "Redirect to the requested link type"},
+        **PUBLIC_ERRORS,
+    },
+    response_class=Response,
+)
+async def resolve(
+    request: Request,
+    state: State,
+    identifier: str,
+    link_type: Annotated[
+        str | None, Query(alias="linkType", max_length=200, description="gs1:pip, linkset...")
+    ] = None,
+    lang: Annotated[str | None, Query(max_length=20, description="vi or en")] = None,
+) -> Response:
+    kind = representation(request.headers.get("accept"), link_type)
+    lg = language(lang, request.headers.get("accept-language"))
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    try:
+        parsed = parse_digital_link(raw_path.decode("latin-1"))
+    except InvalidInput as exc:
+        if kind == "html":
+            return error_page(400, str(exc), lg)
+        raise
+    path = parsed.canonical_path
+    if not parsed.is_canonical:
+        query = request.url.query
+        return Response(
+            status_code=301,
+            headers={
+                "location": path + (f"?{query}" if query else ""),
+                "link": link_header(state.settings.base_url, path),
+            },
+        )
+    link = parsed.link
+    answers = public_answers(request.app.state)
+    gens = await generations(request, state, scopes_of(link))
+    try:
+        view = await cached_view(state, answers, link, path, gens)
+    except NotFound as exc:
+        if kind == "html":
+            return error_page(404, str(exc), lg)
+        raise
+
+    if link_type is not None and kind != "linkset":
+        name = link_type_name(link_type)
+        if name is None or view.level not in LINK_TYPES[name][2]:
+            name = "pip"  # GS1 resolver: an unavailable link type falls back to the default
+        return Response(
+            status_code=307,
+            headers={
+                "location": link_target(state.settings.base_url, path, name),
+                "link": link_header(state.settings.base_url, path),
+            },
+        )
+    if view.level == "serial":
+        serial = view.serial or ""
+        count, first = await state.cache.record_scan(f"{link.gtin}:{serial}", time.time())
+        settings = state.settings
+        scans = judge_scans(
+            count,
+            first if count else None,
+            time.time(),
+            often=settings.scan_warn_count,
+            old_days=settings.scan_warn_days,
+        )
+        return respond(request, render(state, dataclasses.replace(view, scans=scans), kind, lg))
+    variant = f"{kind}:{lg}" if kind == "html" else kind
+    answer = await answers.load(
+        page_key(gens, variant, path), _async(lambda: render(state, view, kind, lg))
+    )
+    return respond(request, answer)
+
+
+def _async(make: Callable[[], CachedAnswer]) -> Callable[[], Awaitable[CachedAnswer]]:
+    async def run() -> CachedAnswer:
+        return make()
+
+    return run
+
+
+@router.get(
+    "/.well-known/gs1resolver",
+    summary="The GS1 resolver description file",
+    response_class=JSONResponse,
+)
+async def resolver_description_file(state: State) -> JSONResponse:
+    return JSONResponse(
+        resolver_description(state.settings.base_url),
+        headers={"cache-control": "public, max-age=86400"},
+    )

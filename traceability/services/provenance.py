@@ -1,0 +1,258 @@
+"""What a consumer sees when scanning a code: the provenance of a product, lot or item.
+
+Everything comes from the registry and the ledger as they are now; the lot's chain is
+audited on the way, so the verification panel states what was actually checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traceability.chain.audit import Fault
+from traceability.chain.record import LotKey
+from traceability.db.models import Location, Lot, Organization, Product
+from traceability.epcis.genealogy import node_id
+from traceability.errors import NotFound
+from traceability.identifiers.digital_link import DigitalLink, digital_link_path
+from traceability.provenance.model import (
+    Certification,
+    LotInfo,
+    LotRef,
+    Party,
+    Place,
+    ProductInfo,
+    Provenance,
+    Recall,
+    Stage,
+    Verification,
+)
+from traceability.repositories.instances import InstanceRepository
+from traceability.repositories.organizations import OrganizationRepository
+from traceability.repositories.registry import LocationRepository, LotRepository, ProductRepository
+from traceability.repositories.trace import TraceRepository
+from traceability.services.audit import AuditService, LotAudit
+from traceability.services.trace import Journey, TraceService
+
+# A product page lists its newest lots; older ones are reached by their own codes.
+PRODUCT_PAGE_LOTS: Final = 50
+_SIGNATURE_FAULTS: Final = frozenset({Fault.BAD_SIGNATURE, Fault.UNKNOWN_KEY, Fault.KEY_NOT_VALID})
+
+
+def _party(org: Organization) -> Party:
+    return Party(name=org.name, address=org.address, province=org.province, tax_code=org.tax_code)
+
+
+def _place(location: Location) -> Place:
+    return Place(
+        gln=location.gln,
+        name=location.name,
+        address=location.address,
+        province=location.province,
+        latitude=location.latitude,
+        longitude=location.longitude,
+    )
+
+
+def _product(row: Product) -> ProductInfo:
+    return ProductInfo(
+        gtin=row.gtin,
+        name=row.name,
+        name_en=row.name_en,
+        brand=row.brand,
+        category=row.category,
+        description=row.description,
+        image_url=row.image_url,
+        applied_standards=tuple(row.applied_standards or ()),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _certification(raw: Mapping[str, Any]) -> Certification:
+    until = _text(raw.get("valid_until"))
+    try:
+        valid_until = date.fromisoformat(until) if until else None
+    except ValueError:
+        valid_until = None
+    return Certification(
+        scheme=_text(raw.get("scheme")) or _text(raw.get("name")) or "?",
+        number=_text(raw.get("number")),
+        issuer=_text(raw.get("issuer")),
+        valid_until=valid_until,
+        url=_text(raw.get("url")),
+    )
+
+
+def lot_path(gtin: str, lot: str) -> str:
+    return digital_link_path(DigitalLink(gtin=gtin, lot=lot))
+
+
+def _lot_refs(edges: Sequence[Any], side: str, journey: Journey) -> dict[str, tuple[LotRef, ...]]:
+    """Per event id, the lots on ``side`` ("parent" inputs or "child" outputs) of its edges."""
+    found: dict[str, list[LotRef]] = {}
+    for edge in edges:
+        node = journey.nodes.get(getattr(edge, side))
+        if node is None or node.kind != "lot" or node.gtin is None or node.lot is None:
+            continue
+        ref = LotRef(node.gtin, node.lot, lot_path(node.gtin, node.lot), node.product_name)
+        found.setdefault(edge.event_id, []).append(ref)
+    return {event_id: tuple(refs) for event_id, refs in found.items()}
+
+
+def verification_of(audit: LotAudit) -> Verification:
+    bad = audit.result.first_bad
+    indexes = tuple(e.entry.log.index for e in audit.events if e.entry.log is not None)
+    size = audit.checkpoint.size
+    latest = max(indexes) if indexes else 0
+    return Verification(
+        intact=audit.intact,
+        signatures_valid=bad is None or bad.fault not in _SIGNATURE_FAULTS,
+        checked=audit.result.checked,
+        problem=bad.message if bad else audit.log_problem,
+        checkpoint_size=size,
+        log_indexes=indexes,
+        proof_path=f"/log/proof/inclusion?index={latest}&size={max(size, 1)}",
+    )
+
+
+class ProvenanceService:
+    def __init__(self, audit: AuditService, trace: TraceService) -> None:
+        self.audit = audit
+        self.trace = trace
+
+    async def product(self, session: AsyncSession, link: DigitalLink) -> Provenance:
+        product, producer = await self._product(session, link.gtin)
+        lots = await LotRepository(session).newest_of_product(product.id, PRODUCT_PAGE_LOTS)
+        return Provenance(
+            level="product",
+            canonical_path=digital_link_path(link),
+            product=_product(product),
+            producer=_party(producer),
+            cpv=link.cpv,
+            lots=tuple(
+                LotRef(row.gtin, row.lot_code, lot_path(row.gtin, row.lot_code), product.name)
+                for row in lots
+            ),
+        )
+
+    async def item_lot(self, session: AsyncSession, link: DigitalLink) -> str | None:
+        """The lot a serialised item belongs to, as its commissioning recorded it."""
+        if link.serial is None:
+            return link.lot
+        known = await InstanceRepository(session).lots_of([(link.gtin, link.serial)])
+        recorded = known.get((link.gtin, link.serial))
+        if link.lot is not None and recorded is not None and recorded != link.lot:
+            raise NotFound(
+                f"item {link.serial} was recorded in lot {recorded}, not in lot {link.lot}",
+                field="serial",
+            )
+        return recorded or link.lot
+
+    async def lot(self, session: AsyncSession, link: DigitalLink, lot_code: str) -> Provenance:
+        """A lot's (or an item's) provenance. Run it in a snapshot write session: the audit
+        signs a checkpoint of the log as it stands (see AuditService.audit_lot)."""
+        product, producer = await self._product(session, link.gtin)
+        lot_row = await LotRepository(session).get(product.gtin, lot_code)
+        chain_exists = await TraceRepository(session).chains_exist([(product.gtin, lot_code)])
+        if lot_row is None and not chain_exists:
+            raise NotFound(f"no lot {lot_code} of product {product.gtin} is known", field="lot")
+        journey = await self.trace.journey(session, product.gtin, lot_code)
+        audit = (
+            await self.audit.audit_lot(session, product.gtin, lot_code) if chain_exists else None
+        )
+        stages = await self._stages(session, journey)
+        return Provenance(
+            level="serial" if link.serial is not None else "lot",
+            canonical_path=digital_link_path(link),
+            product=_product(product),
+            producer=_party(producer),
+            lot=await self._lot_info(session, lot_row, lot_code),
+            serial=link.serial,
+            cpv=link.cpv,
+            stages=stages,
+            verification=verification_of(audit) if audit else None,
+            recall=_recall(stages),
+        )
+
+    async def _product(self, session: AsyncSession, gtin: str) -> tuple[Product, Organization]:
+        product = await ProductRepository(session).by_gtin(gtin)
+        if product is None:
+            raise NotFound(f"no product with GTIN {gtin} is registered", field="gtin")
+        producer = await OrganizationRepository(session).get(product.organization_id)
+        assert producer is not None  # a foreign key
+        return product, producer
+
+    async def _lot_info(self, session: AsyncSession, row: Lot | None, code: str) -> LotInfo:
+        if row is None:
+            return LotInfo(lot=code)
+        origin = (
+            await LocationRepository(session).get(row.origin_location_id)
+            if row.origin_location_id
+            else None
+        )
+        return LotInfo(
+            lot=row.lot_code,
+            production_date=row.production_date,
+            expiry_date=row.expiry_date,
+            quantity=row.quantity,
+            unit=row.unit,
+            origin=_place(origin) if origin else None,
+            certifications=tuple(_certification(c) for c in row.certifications or ()),
+        )
+
+    async def _stages(self, session: AsyncSession, journey: Journey) -> tuple[Stage, ...]:
+        repo = TraceRepository(session)
+        glns = sorted({j.stage.location_gln for j in journey.stages if j.stage.location_gln})
+        locations = await repo.locations_by_gln(glns)
+        organizations = await repo.organizations_by_id(
+            sorted({j.organization_id for j in journey.stages})
+        )
+        inputs = _lot_refs(journey.inputs, "parent", journey)
+        outputs = _lot_refs(journey.outputs, "child", journey)
+        stages = []
+        for item in journey.stages:
+            stage = item.stage
+            gln = stage.location_gln
+            location = locations.get(gln) if gln else None
+            organization = organizations.get(item.organization_id)
+            stages.append(
+                Stage(
+                    event_id=stage.event_id,
+                    event_type=stage.event_type,
+                    biz_step=stage.biz_step,
+                    action=stage.action,
+                    disposition=stage.disposition,
+                    time=stage.event_time,
+                    time_zone=stage.event_time_zone_offset,
+                    place=_place(location) if location else Place(gln) if gln else None,
+                    party=_party(organization) if organization else Party(name="?"),
+                    inputs=inputs.get(stage.event_id, ()),
+                    outputs=outputs.get(stage.event_id, ()),
+                    upstream=_ref_of(journey, item.upstream),
+                )
+            )
+        return tuple(stages)
+
+
+def _ref_of(journey: Journey, key: LotKey | None) -> LotRef | None:
+    if key is None:
+        return None
+    node = journey.nodes.get(node_id(key))
+    return LotRef(
+        key.gtin, key.lot, lot_path(key.gtin, key.lot), node.product_name if node else None
+    )
+
+
+def _recall(stages: Sequence[Stage]) -> Recall:
+    """Recalled when a standing event gave the lot the CBV disposition ``recalled``; only a
+    declared error (a new event) takes a recall back."""
+    for stage in stages:
+        if stage.disposition == "recalled":
+            return Recall(True, since=stage.time, event_id=stage.event_id)
+    return Recall(False)
