@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
-from gateway.routes import audit, epcis, health, log, registry, resolver
+from gateway.routes import audit, epcis, health, labels, log, qr, registry, resolver
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
@@ -48,8 +48,11 @@ def create_app(
     app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)
     app.include_router(health.router)
     app.include_router(log.router)
+    # Before the registry, whose /lots/{gtin}/{lot:path} would take "…/labels.pdf" as a lot.
+    app.include_router(labels.router)
     app.include_router(registry.router)
     app.include_router(epcis.router)
     app.include_router(audit.router)
     app.include_router(resolver.router)
+    app.include_router(qr.router)
     return app

@@ -12,7 +12,6 @@ returns.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,8 +20,6 @@ from typing import Protocol
 
 import structlog
 from prometheus_client import Counter
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
 
@@ -153,175 +150,6 @@ class MemoryCache:
         self._entries.clear()
 
 
-def _gen_key(scope: str) -> str:
-    return f"gen:{scope}"
-
-
-def _fresh_generation() -> int:
-    """Where a generation starts when Redis has none (first use, flush, eviction).
-
-    Random, not 0: a page stored under an old generation that outlived its counter must not
-    become valid again when the counter restarts.
-    """
-    return secrets.randbelow(2**40) + 1
-
-
-# KEYS: generation keys; ARGV: rate key ("" for none), limit, window seconds.
-# Returns {seconds to wait or -1 when allowed, generation...}; a missing generation is created.
-_ADMIT = """
-local wait = -1
-if ARGV[1] ~= '' then
-  local n = redis.call('INCR', ARGV[1])
-  if n == 1 then redis.call('EXPIRE', ARGV[1], ARGV[3]) end
-  if n > tonumber(ARGV[2]) then wait = redis.call('TTL', ARGV[1]) end
-end
-local out = {wait}
-for i, key in ipairs(KEYS) do
-  local g = redis.call('GET', key)
-  if not g then
-    g = redis.call('INCRBY', key, math.floor(redis.call('TIME')[2] * 1048576 + 1))
-  end
-  out[i + 1] = tonumber(g)
-end
-return out
-"""
-_BUMP = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
-redis.call('SET', KEYS[1], ARGV[1])
-return tonumber(ARGV[1])
-"""
-# KEYS: the item's scan hash; ARGV: now (epoch seconds), ttl.
-_SCAN = """
-local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
-redis.call('HSETNX', KEYS[1], 'first', ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return {n, redis.call('HGET', KEYS[1], 'first')}
-"""
-
-
-class RedisCache:
-    """Redis shared by every API process. Errors are logged and read as misses."""
-
-    name = "redis"
-
-    def __init__(self, url: str, *, max_connections: int = 64, timeout: float = 0.5) -> None:
-        # A blocking pool waits for a free connection under load instead of raising.
-        self._pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-        )
-        self._redis = Redis(connection_pool=self._pool)
-        self._admit_script = self._redis.register_script(_ADMIT)
-        self._bump_script = self._redis.register_script(_BUMP)
-        self._scan_script = self._redis.register_script(_SCAN)
-        # Scopes whose bump failed after their write committed: bumped before this process
-        # reads any generation again, so it never serves what that write made stale.
-        self._unbumped: set[str] = set()
-
-    async def get(self, key: str) -> bytes | None:
-        try:
-            value = await self._redis.get(key)
-        except (RedisError, OSError) as exc:
-            self._failed("get", exc)
-            return None
-        CACHE_REQUESTS.labels(self.name, "hit" if value is not None else "miss").inc()
-        return value if isinstance(value, bytes) else None
-
-    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        try:
-            await self._redis.set(key, value, ex=ttl_seconds)
-        except (RedisError, OSError) as exc:
-            self._failed("set", exc)
-
-    async def delete(self, *keys: str) -> None:
-        if not keys:
-            return
-        try:
-            await self._redis.delete(*keys)
-        except (RedisError, OSError) as exc:
-            self._failed("delete", exc)
-
-    async def generation(self, scope: str) -> int:
-        return (await self.generations([scope]))[0]
-
-    async def bump(self, scope: str) -> int:
-        try:
-            generation = int(
-                await self._bump_script(keys=[_gen_key(scope)], args=[_fresh_generation()])
-            )
-        except (RedisError, OSError) as exc:
-            self._failed("bump", exc)
-            self._unbumped.add(scope)
-            return -1
-        self._unbumped.discard(scope)
-        return generation
-
-    async def _retry_bumps(self) -> bool:
-        """Bump what a failed bump left behind; False while Redis still refuses."""
-        for scope in sorted(self._unbumped):
-            if await self.bump(scope) < 0:
-                return False
-        return True
-
-    async def generations(self, scopes: Sequence[str]) -> list[int]:
-        if not scopes:
-            return []
-        if self._unbumped and not await self._retry_bumps():
-            return [-1] * len(scopes)
-        try:
-            found = await self._admit_script(
-                keys=[_gen_key(s) for s in scopes], args=["", 0, RATE_WINDOW_SECONDS]
-            )
-        except (RedisError, OSError) as exc:
-            self._failed("generation", exc)
-            return [-1] * len(scopes)  # matches no cached entry: read from the database
-        return [int(g) for g in found[1:]]
-
-    async def bump_many(self, scopes: Sequence[str]) -> None:
-        for scope in scopes:
-            await self.bump(scope)
-
-    async def admit(
-        self, client: str, limit: int, scopes: Sequence[str]
-    ) -> tuple[Admission, list[int]]:
-        """One round trip: the rate-limit count and the generations (see _ADMIT)."""
-        if self._unbumped and not await self._retry_bumps():
-            return UNLIMITED, [-1] * len(scopes)
-        try:
-            found = await self._admit_script(
-                keys=[_gen_key(s) for s in scopes],
-                args=[f"rate:{client}" if limit > 0 else "", limit, RATE_WINDOW_SECONDS],
-            )
-        except (RedisError, OSError) as exc:
-            # Redis down: serve (from the database) rather than refuse everyone.
-            self._failed("admit", exc)
-            return UNLIMITED, [-1] * len(scopes)
-        wait = int(found[0])
-        admission = Admission(False, max(wait, 1)) if wait >= 0 and limit > 0 else UNLIMITED
-        return admission, [int(g) for g in found[1:]]
-
-    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
-        try:
-            count, first = await self._scan_script(
-                keys=[f"scan:{item}"], args=[repr(now), SCAN_TTL_SECONDS]
-            )
-        except (RedisError, OSError) as exc:
-            self._failed("record_scan", exc)
-            return 0, now
-        return int(count), float(first)
-
-    async def close(self) -> None:
-        await self._redis.aclose()
-        await self._pool.disconnect()  # a pool handed to the client is not closed by it
-
-    def _failed(self, operation: str, exc: Exception) -> None:
-        CACHE_REQUESTS.labels(self.name, "error").inc()
-        log.warning("cache_unavailable", operation=operation, error=type(exc).__name__)
-
-
 class SingleFlight:
     """Many concurrent misses on one key run the loader once and share its result."""
 
@@ -348,4 +176,8 @@ class SingleFlight:
 
 
 def make_cache(redis_url: str | None) -> Cache:
-    return RedisCache(redis_url) if redis_url else MemoryCache()
+    if not redis_url:
+        return MemoryCache()
+    from traceability.redis_cache import RedisCache
+
+    return RedisCache(redis_url)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from gateway.deps import State
-from gateway.errors import PUBLIC_ERRORS
+from gateway.errors import Problem
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.linkset import (
     LINK_TYPES,
@@ -48,6 +48,32 @@ PUBLIC_CACHE_CONTROL: Final = "public, no-cache"
 # Item pages count scans: each scan must reach the portal.
 ITEM_CACHE_CONTROL: Final = "private, no-store"
 VARY: Final = "Accept, Accept-Language"
+# A person's browser gets a readable page for a bad or unknown code, an app problem+json.
+RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    status: {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": Problem.model_json_schema()},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+    for status, description in ((400, "Not a valid GS1 Digital Link"), (404, "Unknown product"))
+}
+
+
+class SupportedLinkType(BaseModel):
+    namespace: str
+    prefix: str
+
+
+class ResolverDescription(BaseModel):
+    """GS1 Resolver standard 1.2 description file."""
+
+    name: str
+    resolverRoot: str
+    supportedPrimaryKeys: list[str]
+    supportedLinkType: list[SupportedLinkType]
+    linkTypeDefaultCanBeLinkset: bool
 
 
 def scopes_of(link: DigitalLink) -> list[str] | None:
@@ -144,9 +170,9 @@ def error_page(status: int, detail: str, lang: Language) -> Response:
     )
 
 
-@router.api_route(
+@router.get(
     "/01/{identifier:path}",
-    methods=["GET", "HEAD"],
+    operation_id="resolve_digital_link",
     summary="Resolve a GS1 Digital Link: provenance page, JSON, linkset or a typed link",
     description=(
         "`/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]`. HTML by default (Vietnamese; "
@@ -167,7 +193,7 @@ def error_page(status: int, detail: str, lang: Language) -> Response:
         301: {"description": "Redirect to the canonical Digital Link URI"},
         304: {"description": "Not modified (If-None-Match)"},
         307: {"description": "Redirect to the requested link type"},
-        **PUBLIC_ERRORS,
+        **RESOLVER_ERRORS,
     },
     response_class=Response,
 )
@@ -239,6 +265,23 @@ async def resolve(
     return respond(request, answer)
 
 
+# Scanners check redirects with HEAD; the same answer without its body.
+router.add_api_route(
+    "/01/{identifier:path}",
+    resolve,
+    methods=["HEAD"],
+    operation_id="resolve_digital_link_head",
+    summary="Resolve a GS1 Digital Link (headers only)",
+    response_class=Response,
+    responses={
+        200: {"description": "The provenance's headers"},
+        301: {"description": "Redirect to the canonical Digital Link URI"},
+        307: {"description": "Redirect to the requested link type"},
+        **RESOLVER_ERRORS,
+    },
+)
+
+
 def _async(make: Callable[[], CachedAnswer]) -> Callable[[], Awaitable[CachedAnswer]]:
     async def run() -> CachedAnswer:
         return make()
@@ -249,7 +292,7 @@ def _async(make: Callable[[], CachedAnswer]) -> Callable[[], Awaitable[CachedAns
 @router.get(
     "/.well-known/gs1resolver",
     summary="The GS1 resolver description file",
-    response_class=JSONResponse,
+    response_model=ResolverDescription,
 )
 async def resolver_description_file(state: State) -> JSONResponse:
     return JSONResponse(

@@ -123,6 +123,36 @@ ROWS = [
     Row("HEAD", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
     Row(
         "GET",
+        "/qr/01/{gtin}/10/{lot}.png",
+        lambda w: f"/qr/01/{w.gtin}/10/L1.png",
+        everyone(200, nobody=200),
+    ),
+    Row(
+        "GET",
+        "/qr/01/{gtin}/10/{lot}.svg",
+        lambda w: f"/qr/01/{w.gtin}/10/L1.svg",
+        everyone(200, nobody=200),
+    ),
+    Row(
+        "GET",
+        "/qr/01/{gtin}/10/{lot}/21/{serial}.png",
+        lambda w: f"/qr/01/{w.gtin}/10/L1/21/1.png",
+        everyone(200, nobody=200),
+    ),
+    Row(
+        "GET",
+        "/qr/01/{gtin}/10/{lot}/21/{serial}.svg",
+        lambda w: f"/qr/01/{w.gtin}/10/L1/21/1.svg",
+        everyone(200, nobody=200),
+    ),
+    Row(
+        "GET",
+        "/api/v1/lots/{gtin}/{lot}/labels.pdf",
+        lambda w: f"/api/v1/lots/{w.gtin}/L1/labels.pdf?serials=1-3",
+        reads_private(),
+    ),
+    Row(
+        "GET",
         "/.well-known/gs1resolver",
         lambda w: "/.well-known/gs1resolver",
         everyone(200, nobody=200),

@@ -246,6 +246,9 @@ async def test_a_write_in_one_process_invalidates_every_process(
 ) -> None:
     reader, reading_portal = redis_client
     writer = Portal.build(reading_portal.settings)
+    # Subscribed to bumps, the reader answers from what it remembers: only the bump's
+    # message, acknowledged before the write returns, keeps it from serving a stale page.
+    assert await reading_portal.cache.wait_until_subscribed()  # type: ignore[attr-defined]
     try:
         org = await make_org(writer)
         [lot] = await make_lots(writer, org)

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import REDIS_URL
-from traceability.cache import Cache, MemoryCache, RedisCache, SingleFlight
+from traceability.cache import Cache, MemoryCache, SingleFlight
+from traceability.redis_cache import RedisCache
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -172,3 +173,22 @@ async def test_a_bump_that_failed_is_made_before_any_generation_is_read_again(
     [after] = await redis.generations([scope])
     assert after == before + 1
     await redis.close()
+
+
+async def test_a_subscribed_process_remembers_generations_until_a_bump_reaches_it() -> None:
+    if not REDIS_URL:
+        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+    reader, writer = RedisCache(REDIS_URL), RedisCache(REDIS_URL)
+    try:
+        assert await reader.wait_until_subscribed()
+        scope = key()
+        [before] = await reader.generations([scope])
+        # Remembered: Redis is no longer asked.
+        reader._generations_script = None  # type: ignore[assignment]
+        assert await reader.generations([scope]) == [before]
+        await writer.bump(scope)
+        # The bump returned only after the reader dropped what it remembered.
+        assert scope not in reader._known
+    finally:
+        await reader.close()
+        await writer.close()

@@ -14,6 +14,7 @@ is not recoverable from a GS1 key and must be supplied (6-12 digits).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -244,6 +245,10 @@ def sscc_to_urn(sscc: str, company_prefix_length: int) -> str:
     return f"{SSCC_PREFIX}{sscc[1 : 1 + company_prefix_length]}.{serial_ref}"
 
 
+# Events name the same few identifiers over and over (every page and trace reads them back);
+# parsing is pure, and a DigitalLink is immutable, so parsed answers are kept. (An expiry's
+# century depends on the day it is read, which moves an answer only for dates ~50 years out.)
+@functools.lru_cache(maxsize=65_536)
 def _digital_link_of(value: str) -> DigitalLink | None:
     if not value[:8].lower().startswith(("http://", "https://")):
         return None
@@ -268,6 +273,11 @@ def identifier_kind(value: str) -> IdentifierKind:
     """
     if not isinstance(value, str):
         return "other"
+    return _kind_of(value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _kind_of(value: str) -> IdentifierKind:
     for kind, prefix, parse in _URN_KINDS:
         if _strip_scheme(value, prefix) is not None:
             try:

@@ -1,0 +1,335 @@
+"""The cache on Redis, shared by every API process.
+
+The hot path of a public page must not wait on the network, so each process keeps what it
+has learnt of generations and rate counts, and Redis keeps every process honest:
+
+- Generations: a bump publishes the scope; every process drops its copy when the message
+  arrives and acknowledges it, and the bumping writer waits for those acknowledgements
+  (briefly), so once a write has returned no live process serves what it made stale.
+  While a process is not subscribed it reads generations from Redis on every request.
+- Rate counts: counted in process and added to Redis in batches a few times a second; a
+  client is refused when the shared count plus its unsent local count passes the limit.
+
+Errors are logged and read as misses: Redis down or flushed means pages come from the
+database, and the cache recovers by itself when Redis returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Final
+
+import structlog
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
+
+from traceability.cache import (
+    CACHE_REQUESTS,
+    RATE_WINDOW_SECONDS,
+    SCAN_TTL_SECONDS,
+    UNLIMITED,
+    Admission,
+)
+
+log = structlog.get_logger(__name__)
+
+BUMPS_CHANNEL: Final = "traceability:generation-bumps"
+# How long a writer waits for other processes to drop what its write made stale.
+ACK_TIMEOUT_SECONDS: Final = 0.25
+# How often local rate counts are added to the shared ones.
+RATE_SYNC_SECONDS: Final = 0.2
+_LOCAL_GENERATIONS: Final = 200_000
+_REDIS_ERRORS: Final = (RedisError, OSError)
+
+
+def _gen_key(scope: str) -> str:
+    return f"gen:{scope}"
+
+
+def _fresh_generation() -> int:
+    """Where a generation starts when Redis has none (first use, flush, eviction).
+
+    Random, not 0: a page stored under an old generation that outlived its counter must not
+    become valid again when the counter restarts.
+    """
+    return secrets.randbelow(2**40) + 1
+
+
+# KEYS: generation keys. Returns each generation; a missing one is created at random.
+_GENERATIONS: Final = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local g = redis.call('GET', key)
+  if not g then
+    g = redis.call('INCRBY', key, math.floor(redis.call('TIME')[2] * 1048576 + 1))
+  end
+  out[i] = tonumber(g)
+end
+return out
+"""
+# KEYS: the generation key; ARGV: a fresh start, the channel, the message.
+# Returns {new generation, processes the message reached}.
+_BUMP: Final = """
+local g
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  g = redis.call('INCR', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+  g = tonumber(ARGV[1])
+end
+return {g, redis.call('PUBLISH', ARGV[2], ARGV[3])}
+"""
+# KEYS: the item's scan hash; ARGV: now (epoch seconds), ttl.
+_SCAN: Final = """
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSETNX', KEYS[1], 'first', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {n, redis.call('HGET', KEYS[1], 'first')}
+"""
+
+
+class RedisCache:
+    name = "redis"
+
+    def __init__(self, url: str, *, max_connections: int = 64, timeout: float = 0.5) -> None:
+        # A blocking pool waits for a free connection under load instead of raising.
+        self._pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+        self._redis = Redis(connection_pool=self._pool)
+        self._generations_script = self._redis.register_script(_GENERATIONS)
+        self._bump_script = self._redis.register_script(_BUMP)
+        self._scan_script = self._redis.register_script(_SCAN)
+        # Scopes whose bump failed after their write committed: bumped before this process
+        # reads any generation again, so it never serves what that write made stale.
+        self._unbumped: set[str] = set()
+        # Generations learnt while subscribed to bumps; trusted only while subscribed.
+        self._known: dict[str, int] = {}
+        self._subscribed = False
+        self._invalidations = 0  # bumps heard: a read that raced one is not remembered
+        self._background: list[asyncio.Task[None]] = []
+        self._closed = False
+        # Rate counts: this window's shared counts as last read, and what is not yet sent.
+        self._window = 0
+        self._shared_counts: dict[str, int] = {}
+        self._unsent_counts: dict[str, int] = {}
+
+    # --- values -------------------------------------------------------------------------
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value = await self._redis.get(key)
+        except _REDIS_ERRORS as exc:
+            self._failed("get", exc)
+            return None
+        CACHE_REQUESTS.labels(self.name, "hit" if value is not None else "miss").inc()
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        try:
+            await self._redis.set(key, value, ex=ttl_seconds)
+        except _REDIS_ERRORS as exc:
+            self._failed("set", exc)
+
+    async def delete(self, *keys: str) -> None:
+        if not keys:
+            return
+        try:
+            await self._redis.delete(*keys)
+        except _REDIS_ERRORS as exc:
+            self._failed("delete", exc)
+
+    # --- generations ----------------------------------------------------------------------
+
+    async def generation(self, scope: str) -> int:
+        return (await self.generations([scope]))[0]
+
+    async def generations(self, scopes: Sequence[str]) -> list[int]:
+        self._start()
+        if not scopes:
+            return []
+        if self._unbumped and not await self._retry_bumps():
+            return [-1] * len(scopes)  # matches no cached entry: read from the database
+        if self._subscribed:
+            known = [self._known.get(s) for s in scopes]
+            if None not in known:
+                return known  # type: ignore[return-value]
+        heard = self._invalidations
+        try:
+            found = await self._generations_script(keys=[_gen_key(s) for s in scopes])
+        except _REDIS_ERRORS as exc:
+            self._failed("generation", exc)
+            return [-1] * len(scopes)
+        values = [int(g) for g in found]
+        if self._subscribed and heard == self._invalidations:
+            if len(self._known) > _LOCAL_GENERATIONS:
+                self._known.clear()
+            self._known.update(zip(scopes, values, strict=True))
+        return values
+
+    async def bump(self, scope: str) -> int:
+        self._start()
+        token = secrets.token_hex(8)
+        try:
+            generation, reached = await self._bump_script(
+                keys=[_gen_key(scope)],
+                args=[_fresh_generation(), BUMPS_CHANNEL, f"{token} {scope}"],
+            )
+        except _REDIS_ERRORS as exc:
+            self._failed("bump", exc)
+            self._unbumped.add(scope)
+            self._known.pop(scope, None)
+            return -1
+        self._unbumped.discard(scope)
+        self._known.pop(scope, None)
+        await self._await_acks(token, int(reached))
+        return int(generation)
+
+    async def bump_many(self, scopes: Sequence[str]) -> None:
+        for scope in scopes:
+            await self.bump(scope)
+
+    async def _retry_bumps(self) -> bool:
+        """Bump what a failed bump left behind; False while Redis still refuses."""
+        for scope in sorted(self._unbumped):
+            if await self.bump(scope) < 0:
+                return False
+        return True
+
+    async def _await_acks(self, token: str, processes: int) -> None:
+        """Wait until every process the bump reached has dropped the old generation."""
+        key = f"ack:{token}"
+        deadline = time.monotonic() + ACK_TIMEOUT_SECONDS
+        acked = 0
+        try:
+            while acked < processes:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("bump_not_acknowledged", acked=acked, reached=processes)
+                    return
+                if await self._redis.blpop([key], timeout=min(left, 0.1)) is not None:
+                    acked += 1
+        except _REDIS_ERRORS as exc:
+            self._failed("await_acks", exc)
+
+    async def _watch_bumps(self) -> None:
+        """Follow every process's bumps; while not subscribed, nothing learnt is trusted."""
+        while not self._closed:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(BUMPS_CHANNEL)
+                self._known.clear()
+                self._subscribed = True
+                while not self._closed:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.25)
+                    if message is None:
+                        continue
+                    token, _, scope = message["data"].decode().partition(" ")
+                    self._known.pop(scope, None)
+                    self._invalidations += 1
+                    await self._redis.rpush(f"ack:{token}", b"1")
+                    await self._redis.expire(f"ack:{token}", 10)
+            except _REDIS_ERRORS as exc:
+                self._failed("watch_bumps", exc)
+            finally:
+                self._subscribed = False
+                self._known.clear()
+                with suppress(*_REDIS_ERRORS):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+            await asyncio.sleep(0.5)
+
+    # --- rate limit ------------------------------------------------------------------------
+
+    async def admit(
+        self, client: str, limit: int, scopes: Sequence[str]
+    ) -> tuple[Admission, list[int]]:
+        return self._count(client, limit), await self.generations(scopes)
+
+    def _count(self, client: str, limit: int) -> Admission:
+        if limit <= 0:
+            return UNLIMITED
+        self._start()
+        now = time.time()
+        window = int(now) // RATE_WINDOW_SECONDS
+        if window != self._window:
+            self._window, self._shared_counts, self._unsent_counts = window, {}, {}
+        unsent = self._unsent_counts[client] = self._unsent_counts.get(client, 0) + 1
+        if self._shared_counts.get(client, 0) + unsent <= limit:
+            return UNLIMITED
+        return Admission(False, max((window + 1) * RATE_WINDOW_SECONDS - int(now), 1))
+
+    async def _send_rate_counts(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(RATE_SYNC_SECONDS)
+            if not self._unsent_counts:
+                continue
+            window, unsent = self._window, self._unsent_counts
+            self._unsent_counts = {}
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for client, count in unsent.items():
+                        key = f"rate:{window}:{client}"
+                        pipe.incrby(key, count)
+                        pipe.expire(key, RATE_WINDOW_SECONDS * 2)
+                    replies = await pipe.execute()
+            except _REDIS_ERRORS as exc:
+                # Keep limiting on this process's own counts until Redis answers again.
+                self._failed("rate_counts", exc)
+                for client, count in unsent.items():
+                    self._unsent_counts[client] = self._unsent_counts.get(client, 0) + count
+                continue
+            if window == self._window:
+                for client, total in zip(unsent, replies[::2], strict=True):
+                    self._shared_counts[client] = int(total)
+
+    # --- scans -----------------------------------------------------------------------------
+
+    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
+        try:
+            count, first = await self._scan_script(
+                keys=[f"scan:{item}"], args=[repr(now), SCAN_TTL_SECONDS]
+            )
+        except _REDIS_ERRORS as exc:
+            self._failed("record_scan", exc)
+            return 0, now
+        return int(count), float(first)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Start the background followers on first use, inside the serving event loop."""
+        if not self._background and not self._closed:
+            self._background = [
+                asyncio.create_task(self._watch_bumps()),
+                asyncio.create_task(self._send_rate_counts()),
+            ]
+
+    async def wait_until_subscribed(self, timeout: float = 2.0) -> bool:
+        self._start()
+        deadline = time.monotonic() + timeout
+        while not self._subscribed and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return self._subscribed
+
+    async def close(self) -> None:
+        # The loops also stop on the flag: redis-py can swallow a cancellation mid-read.
+        self._closed = True
+        for task in self._background:
+            task.cancel()
+        if self._background:
+            await asyncio.wait(self._background, timeout=2.0)
+        self._background = []
+        await self._redis.aclose()
+        await self._pool.disconnect()  # a pool handed to the client is not closed by it
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        CACHE_REQUESTS.labels(self.name, "error").inc()
+        log.warning("cache_unavailable", operation=operation, error=type(exc).__name__)
