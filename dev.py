@@ -72,7 +72,7 @@ def command_run() -> int:
 
 
 def command_test(extra: list[str]) -> int:
-    ensure_environment("test")
+    ensure_environment("test,load")
     steps: list[tuple[str, list[str]]] = [
         ("ruff", [str(BIN / "ruff"), "check", "."]),
         ("mypy", [str(BIN / "mypy"), "traceability", "gateway"]),
