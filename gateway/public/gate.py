@@ -101,21 +101,23 @@ class PublicGate:
         if found is None:
             await self.app(scope, receive, send)
             return
-        answer, raw_headers = found
-        if headers.get(b"if-none-match", b"").decode("latin-1") == answer.etag:
+        accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
+        body, raw_headers, etag = found.select(accept_encoding)
+        if headers.get(b"if-none-match", b"").decode("latin-1") == etag:
             await send({"type": "http.response.start", "status": 304, "headers": raw_headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        body = answer.body if scope["method"] == "GET" else b""
-        length = (b"content-length", str(len(answer.body)).encode())
+        length = (b"content-length", str(len(body)).encode())
         await send(
             {
                 "type": "http.response.start",
-                "status": answer.status,
+                "status": found.answer.status,
                 "headers": [*raw_headers, length],
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send(
+            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
+        )
 
 
 async def _too_many(send: Send, retry_after: int, html: bool, lang: str) -> None:

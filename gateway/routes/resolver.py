@@ -29,7 +29,13 @@ from gateway.public.linkset import (
     resolver_description,
 )
 from gateway.public.negotiation import LINKSET_MEDIA_TYPE, Language, language, representation
-from gateway.public.page_cache import CachedAnswer, PublicAnswers, page_key, public_answers
+from gateway.public.page_cache import (
+    CachedAnswer,
+    PublicAnswers,
+    WireAnswer,
+    page_key,
+    public_answers,
+)
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
 from traceability.errors import InvalidInput, NotFound
@@ -47,7 +53,7 @@ _MODEL_MEDIA_TYPE: Final = "application/vnd.traceability.provenance+json"
 PUBLIC_CACHE_CONTROL: Final = "public, no-cache"
 # Item pages count scans: each scan must reach the portal.
 ITEM_CACHE_CONTROL: Final = "private, no-store"
-VARY: Final = "Accept, Accept-Language"
+VARY: Final = "Accept, Accept-Language, Accept-Encoding"
 # A person's browser gets a readable page for a bad or unknown code, an app problem+json.
 RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     status: {
@@ -157,10 +163,13 @@ def render(state: Portal, view: Provenance, kind: str, lang: Language) -> Cached
 
 
 def respond(request: Request, answer: CachedAnswer) -> Response:
-    headers = dict(answer.headers) | {"etag": answer.etag}
-    if request.headers.get("if-none-match") == answer.etag:
+    wire = WireAnswer.of(answer)
+    body, raw_headers, etag = wire.select(request.headers.get("accept-encoding", ""))
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
+    del headers["content-type"]
+    if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(answer.body, answer.status, headers=headers, media_type=answer.media_type)
+    return Response(body, answer.status, headers=headers, media_type=answer.media_type)
 
 
 def error_page(status: int, detail: str, lang: Language) -> Response:

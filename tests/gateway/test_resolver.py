@@ -329,3 +329,21 @@ async def test_after_redis_is_flushed_pages_are_rebuilt_and_writes_still_show(
     assert len((await reader.get(page(lot), headers=JSON)).json()["stages"]) == 1
     await append(portal, org, [lot])
     assert len((await reader.get(page(lot), headers=JSON)).json()["stages"]) == 2
+
+
+async def test_a_phone_that_accepts_gzip_gets_a_compressed_page(
+    client: httpx.AsyncClient, demo: Portal
+) -> None:
+    plain = await client.get(page(BAGS), headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    compressed = await client.get(page(BAGS), headers={"accept-encoding": "gzip, br"})
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.text == plain.text  # httpx decodes it
+    assert int(compressed.headers["content-length"]) < len(plain.content) / 2
+    assert compressed.headers["etag"] != plain.headers["etag"]
+    assert "Accept-Encoding" in compressed.headers["vary"]
+    again = await client.get(
+        page(BAGS),
+        headers={"accept-encoding": "gzip", "if-none-match": compressed.headers["etag"]},
+    )
+    assert again.status_code == 304
