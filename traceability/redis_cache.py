@@ -43,6 +43,7 @@ ACK_TIMEOUT_SECONDS: Final = 0.25
 # How often local rate counts are added to the shared ones.
 RATE_SYNC_SECONDS: Final = 0.2
 _LOCAL_GENERATIONS: Final = 200_000
+BUMP_CHUNK: Final = 500
 _REDIS_ERRORS: Final = (RedisError, OSError)
 
 
@@ -71,17 +72,21 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
-# KEYS: the generation key; ARGV: a fresh start, the channel, the message.
-# Returns {new generation, processes the message reached}.
+# KEYS: generation keys; ARGV: a fresh start for each, then the channel and the message.
+# Returns {processes the message reached, new generation...}.
 _BUMP: Final = """
-local g
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  g = redis.call('INCR', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-  g = tonumber(ARGV[1])
+local n = #KEYS
+local out = {0}
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    out[i + 1] = redis.call('INCR', key)
+  else
+    redis.call('SET', key, ARGV[i])
+    out[i + 1] = tonumber(ARGV[i])
+  end
 end
-return {g, redis.call('PUBLISH', ARGV[2], ARGV[3])}
+out[1] = redis.call('PUBLISH', ARGV[n + 1], ARGV[n + 2])
+return out
 """
 # KEYS: the item's scan hash; ARGV: now (epoch seconds), ttl.
 _SCAN: Final = """
@@ -176,31 +181,40 @@ class RedisCache:
         return values
 
     async def bump(self, scope: str) -> int:
+        return (await self._bump([scope]))[0]
+
+    async def bump_many(self, scopes: Sequence[str]) -> None:
+        # A capture touching thousands of lots makes a few round trips, not thousands.
+        for start in range(0, len(scopes), BUMP_CHUNK):
+            await self._bump(scopes[start : start + BUMP_CHUNK])
+
+    async def _bump(self, scopes: Sequence[str]) -> list[int]:
+        """Bump generations at once, publish them in one message, await every process."""
         self._start()
         token = secrets.token_hex(8)
+        message = token + " " + "\n".join(scopes)
         try:
-            generation, reached = await self._bump_script(
-                keys=[_gen_key(scope)],
-                args=[_fresh_generation(), BUMPS_CHANNEL, f"{token} {scope}"],
+            reached, *generations = await self._bump_script(
+                keys=[_gen_key(s) for s in scopes],
+                args=[*(_fresh_generation() for _ in scopes), BUMPS_CHANNEL, message],
             )
         except _REDIS_ERRORS as exc:
             self._failed("bump", exc)
-            self._unbumped.add(scope)
-            self._known.pop(scope, None)
-            return -1
-        self._unbumped.discard(scope)
-        self._known.pop(scope, None)
-        await self._await_acks(token, int(reached))
-        return int(generation)
-
-    async def bump_many(self, scopes: Sequence[str]) -> None:
+            self._unbumped.update(scopes)
+            for scope in scopes:
+                self._known.pop(scope, None)
+            return [-1] * len(scopes)
+        self._unbumped.difference_update(scopes)
         for scope in scopes:
-            await self.bump(scope)
+            self._known.pop(scope, None)
+        await self._await_acks(token, int(reached))
+        return [int(g) for g in generations]
 
     async def _retry_bumps(self) -> bool:
         """Bump what a failed bump left behind; False while Redis still refuses."""
-        for scope in sorted(self._unbumped):
-            if await self.bump(scope) < 0:
+        pending = sorted(self._unbumped)
+        for start in range(0, len(pending), BUMP_CHUNK):
+            if min(await self._bump(pending[start : start + BUMP_CHUNK])) < 0:
                 return False
         return True
 
@@ -232,8 +246,9 @@ class RedisCache:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.25)
                     if message is None:
                         continue
-                    token, _, scope = message["data"].decode().partition(" ")
-                    self._known.pop(scope, None)
+                    token, _, scopes = message["data"].decode().partition(" ")
+                    for scope in scopes.split("\n"):
+                        self._known.pop(scope, None)
                     self._invalidations += 1
                     await self._redis.rpush(f"ack:{token}", b"1")
                     await self._redis.expire(f"ack:{token}", 10)

@@ -192,3 +192,20 @@ async def test_a_subscribed_process_remembers_generations_until_a_bump_reaches_i
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_bumping_many_scopes_reaches_a_subscribed_process_for_each_of_them() -> None:
+    """A capture touching thousands of lots invalidates them all, in a few round trips."""
+    if not REDIS_URL:
+        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+    reader, writer = RedisCache(REDIS_URL), RedisCache(REDIS_URL)
+    try:
+        assert await reader.wait_until_subscribed()
+        scopes = [key() for _ in range(1200)]
+        before = await reader.generations(scopes)
+        await writer.bump_many(scopes)
+        assert not any(scope in reader._known for scope in scopes)
+        assert await reader.generations(scopes) == [g + 1 for g in before]
+    finally:
+        await reader.close()
+        await writer.close()
