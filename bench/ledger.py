@@ -1029,56 +1029,78 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def amain(args: argparse.Namespace) -> int:
-    console = Console(width=None if sys.stdout.isatty() else 160)
-    progress = Progress(
+@dataclass
+class LedgerResults:
+    """What one invocation measured: each part's per-run figures (None: part not run)."""
+
+    append: list[AppendRun] | None = None
+    verify: list[VerifyRun] | None = None
+    proofs: dict[int, list[ProofRun]] | None = None
+    fixture: ChainFixture | None = None
+    breakdown: dict[str, float] | None = None
+    profile: str | None = None
+
+
+async def collect(args: argparse.Namespace, progress: Progress) -> LedgerResults:
+    """Run the parts ``args`` selects (``--only``), each beside its baseline; also used by
+    ``python -m bench``. The scratch databases are dropped before this returns."""
+    parts = [args.only] if args.only else ["append", "verify", "proofs"]
+    scratch = ScratchDatabases(args.database_url)
+    results = LedgerResults()
+    try:
+        if "append" in parts:
+            results.append = await run_append(
+                scratch,
+                progress,
+                args.runs,
+                args.events,
+                args.writers,
+                args.batch,
+                args.lots,
+                args.seed,
+                args.events if args.warmup is None else args.warmup,
+            )
+        if "verify" in parts:
+            task = progress.add_task(f"build and sign a {args.chain:,}-event chain", total=1)
+            fixture = results.fixture = build_chain(args.chain, args.stride, args.seed)
+            progress.update(task, completed=1, visible=False)
+            task = progress.add_task("verification runs", total=args.runs)
+            verify = results.verify = []
+            for run in range(args.runs):
+                verify.append(measure_verification(fixture, audit_first=run % 2 == 0))
+                progress.advance(task)
+            progress.update(task, visible=False)
+            results.breakdown = verification_breakdown(fixture)
+            if args.profile or median([r.ratio for r in verify]) < GOAL_VERIFY_RATIO:
+                results.profile = profile_audit(fixture)
+        if "proofs" in parts:
+            results.proofs = await run_proofs(
+                scratch, progress, args.runs, args.leaves, args.proof_calls, args.seed
+            )
+    finally:
+        await scratch.drop_all()
+    return results
+
+
+def progress_bar() -> Progress:
+    """Progress on stderr, so stdout keeps only the results."""
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
     )
-    parts = [args.only] if args.only else ["append", "verify", "proofs"]
-    scratch = ScratchDatabases(args.database_url)
-    append = verify = None
-    proofs = None
-    breakdown: dict[str, float] | None = None
-    profile: str | None = None
+
+
+async def amain(args: argparse.Namespace) -> int:
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    progress = progress_bar()
     started = time.perf_counter()
-    try:
-        with progress:
-            if "append" in parts:
-                append = await run_append(
-                    scratch,
-                    progress,
-                    args.runs,
-                    args.events,
-                    args.writers,
-                    args.batch,
-                    args.lots,
-                    args.seed,
-                    args.events if args.warmup is None else args.warmup,
-                )
-            if "verify" in parts:
-                task = progress.add_task(f"build and sign a {args.chain:,}-event chain", total=1)
-                fixture = build_chain(args.chain, args.stride, args.seed)
-                progress.update(task, completed=1, visible=False)
-                task = progress.add_task("verification runs", total=args.runs)
-                verify = []
-                for run in range(args.runs):
-                    verify.append(measure_verification(fixture, audit_first=run % 2 == 0))
-                    progress.advance(task)
-                progress.update(task, visible=False)
-                breakdown = verification_breakdown(fixture)
-                if args.profile or median([r.ratio for r in verify]) < GOAL_VERIFY_RATIO:
-                    profile = profile_audit(fixture)
-            if "proofs" in parts:
-                proofs = await run_proofs(
-                    scratch, progress, args.runs, args.leaves, args.proof_calls, args.seed
-                )
-    finally:
-        await scratch.drop_all()
-    if breakdown is not None:
+    with progress:
+        results = await collect(args, progress)
+    fixture, breakdown = results.fixture, results.breakdown
+    if breakdown is not None and fixture is not None:
         evidence = fixture.entries[0].log
         console.print(
             f"verification: chain of {args.chain:,} events, mean event body "
@@ -1088,10 +1110,10 @@ async def amain(args: argparse.Namespace) -> int:
         )
         for name, micros in breakdown.items():
             console.print(f"  {name:<40} {micros:8.1f} us")
-    if profile is not None:
+    if results.profile is not None:
         console.print("cProfile of one audit_chain call (top functions by own time):")
-        console.print(profile, markup=False, highlight=False)
-    summary = report(console, args, append, verify, proofs)
+        console.print(results.profile, markup=False, highlight=False)
+    summary = report(console, args, results.append, results.verify, results.proofs)
     print(f"bench.ledger: {summary} [{time.perf_counter() - started:.0f} s]")
     return 0
 

@@ -12,6 +12,7 @@ from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, qr, registry, resolver
+from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
@@ -43,6 +44,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     # Outermost: a cached public answer leaves before anything else runs.
     app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)

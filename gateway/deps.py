@@ -31,4 +31,6 @@ async def write_session(state: State) -> AsyncIterator[AsyncSession]:
 
 
 ReadSession = Annotated[AsyncSession, Depends(read_session)]
-WriteSession = Annotated[AsyncSession, Depends(write_session)]
+# scope="function": the commit runs when the route returns, before the answer is made, so a
+# failed commit goes through the error map like any other error and is never acknowledged.
+WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]

@@ -8,9 +8,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.responses import JSONResponse
+from traceability.db.session import is_unavailable
 from traceability.errors import (
     BadSignature,
     ChainBroken,
@@ -110,6 +112,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Seconds a client waits before trying again when the database is briefly out of reach.
+RETRY_AFTER_UNAVAILABLE = 2
+
+
+async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
+    """Database or network trouble: 503 with Retry-After when it passes by itself."""
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+    return problem(
+        503,
+        "the database is briefly out of reach; try again shortly",
+        kind="unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, exc_info=exc)
     return problem(
@@ -121,6 +141,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TraceabilityError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _infrastructure_error)
+    app.add_exception_handler(OSError, _infrastructure_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -21,7 +21,9 @@ from traceability.db.migrate import upgrade
 from traceability.errors import TraceabilityError
 from traceability.keyring import load_keyring
 from traceability.logging import configure_logging
+from traceability.migrate_command import migrate
 from traceability.portal import Portal
+from traceability.seed_command import seed_command
 from traceability.services.registry import ROLES, NewOrganization
 from traceability.verify_command import verify
 
@@ -284,6 +286,30 @@ def submit(
 
 
 app.command()(verify)
+app.command("seed")(seed_command)
+app.command()(migrate)
+
+
+@app.command(
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],
+    },
+    add_help_option=False,
+)
+def loadtest(ctx: typer.Context) -> None:
+    """Seed, serve and run the Locust scenarios headless; fail when a threshold is missed.
+
+    Every option goes to the runner: `traceability loadtest --help` lists them.
+    """
+    try:
+        from loadtests.run import main as run_load_test  # the load extra: Locust
+    except ImportError as exc:
+        raise _fail(
+            f"the load-test tools are not installed ({exc}); pip install -e '.[load]'"
+        ) from exc
+    raise typer.Exit(code=run_load_test(ctx.args))
 
 
 def main() -> None:

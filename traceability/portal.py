@@ -5,16 +5,20 @@ The HTTP app and the command line both build one of these, so both run the same 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.cache import Cache, make_cache
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
-from traceability.db.session import Database
+from traceability.db.session import Database, is_retryable
 from traceability.invalidation import touched
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
@@ -27,6 +31,9 @@ from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService
+
+T = TypeVar("T")
+SNAPSHOT_ATTEMPTS = 5
 
 
 @dataclass
@@ -54,6 +61,23 @@ class Portal:
         scopes = touched(session)
         if scopes:
             await self.cache.bump_many(scopes)
+
+    async def snapshot(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` in a snapshot unit of work, again if PostgreSQL could not serialise it.
+
+        Snapshots that audit a lot also sign the log's checkpoint when none exists for its
+        current size; two of them doing so at once make one fail with a serialization
+        error, which a second attempt (finding the checkpoint stored) does not meet.
+        """
+        for attempt in range(SNAPSHOT_ATTEMPTS):
+            try:
+                async with self.write(snapshot=True) as session:
+                    return await work(session)
+            except DBAPIError as exc:
+                if attempt + 1 == SNAPSHOT_ATTEMPTS or not is_retryable(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
+        raise AssertionError("unreachable")
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import orjson
 from starlette.datastructures import State
 
+from gateway.security_headers import secure
 from traceability.cache import Cache, SingleFlight
 
 # Shared-cache lifetime of an answer; generations, not this, make writes visible at once.
@@ -77,6 +78,7 @@ class WireAnswer:
     @classmethod
     def of(cls, answer: CachedAnswer) -> WireAnswer:
         common = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+        secure(common)  # served from the gate, these answers pass no middleware
         media = (b"content-type", answer.media_type.encode())
         plain = [media, (b"etag", answer.etag.encode()), *common]
         compressed = None

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
@@ -126,9 +127,11 @@ async def export_csv(
     summary="A self-contained bundle to verify a lot offline (see docs/BUNDLE.md)",
 )
 async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
-    async with state.write(snapshot=True) as session:
+    async def build(session: AsyncSession) -> dict[str, Any]:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
-        bundle = await state.bundles.bundle(session, gtin, lot)
+        return await state.bundles.bundle(session, gtin, lot)
+
+    bundle = await state.snapshot(build)
     filename = f"bundle-{gtin}-{lot}.json".replace("/", "_").replace('"', "_")
     return JSONResponse(
         bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -141,7 +144,9 @@ async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> JSONR
     "and the verdict naming the first bad event",
 )
 async def audit_lot(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
-    async with state.write(snapshot=True) as session:
+    async def run(session: AsyncSession) -> LotAudit:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
-        audit = await state.audit.audit_lot(session, gtin, lot)
+        return await state.audit.audit_lot(session, gtin, lot)
+
+    audit = await state.snapshot(run)
     return JSONResponse(audit_json(audit))

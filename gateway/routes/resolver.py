@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.deps import State
 from gateway.errors import Problem
@@ -106,13 +107,16 @@ async def build_view(state: Portal, link: DigitalLink) -> Provenance:
     if link.lot is None and link.serial is None:
         async with state.database.read() as session:
             return await state.provenance.product(session, link)
+
     # The lot's audit signs a checkpoint of the log as it stands: a snapshot unit of work.
-    async with state.write(snapshot=True) as session:
+    async def build(session: AsyncSession) -> Provenance:
         lot = await state.provenance.item_lot(session, link)
         if lot is None:
             product = await state.provenance.product(session, link)
             return dataclasses.replace(product, level="serial", serial=link.serial)
         return await state.provenance.lot(session, link, lot)
+
+    return await state.snapshot(build)
 
 
 async def cached_view(

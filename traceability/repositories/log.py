@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from traceability.db.models import LogCheckpoint, LogLeaf, LogNode, LogState
+from traceability.db.session import is_retryable
 from traceability.log.merkle import NodeId
 from traceability.repositories.base import Repository
 
@@ -92,8 +94,17 @@ class LogRepository(Repository):
         """Store a checkpoint; a concurrent writer that stored the same size first wins."""
         values = {"size": size, "root": root, "note": note, "created_at": at}
         dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        await self.session.execute(
-            dialect_insert(LogCheckpoint)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["size"])
-        )
+        stmt = dialect_insert(LogCheckpoint).values(**values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["size"])
+        if self.dialect != "postgresql":
+            await self.session.execute(stmt)
+            return
+        # In a REPEATABLE READ snapshot, a row for this size committed after the snapshot
+        # began makes the insert a serialization failure. That row is the one we would store
+        # (the note is deterministic), so the savepoint lets the snapshot go on without it.
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(stmt)
+        except DBAPIError as exc:
+            if not is_retryable(exc):
+                raise

@@ -1,0 +1,148 @@
+"""Redis stopped, flushed and restarted under public lookup load: no 5xx, no stale page.
+
+The test runs its own redis-server on a free port, so stopping it disturbs nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from tests.factories import append, make_lots, make_org
+from traceability.portal import Portal
+
+REDIS_SERVER = shutil.which("redis-server")
+JSON = {"accept": "application/json"}
+
+pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisProcess:
+    def __init__(self, port: int, workdir: Path) -> None:
+        self.port = port
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert REDIS_SERVER
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
+            except OSError:
+                import time
+
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def portal(state: Portal, redis_process: RedisProcess) -> AsyncIterator[Portal]:
+    settings = state.settings.model_copy(
+        update={"redis_url": redis_process.url, "public_rate_limit": 0}
+    )
+    built = Portal.build(settings)
+    yield built
+    await built.cache.close()
+    await built.database.dispose()
+
+
+async def test_redis_stopped_flushed_and_back_under_load(
+    portal: Portal, redis_process: RedisProcess
+) -> None:
+    org = await make_org(portal)
+    lots = await make_lots(portal, org, count=3)
+    for lot in lots:
+        await append(portal, org, [lot])
+    app = create_app(portal.settings)
+    app.state.traceability = portal
+    statuses: list[int] = []
+    stop = asyncio.Event()
+
+    async def scanner(http: httpx.AsyncClient) -> None:
+        n = 0
+        while not stop.is_set():
+            lot = lots[n % len(lots)]
+            response = await http.get(f"/01/{lot.gtin}/10/{lot.lot}", headers=JSON)
+            statuses.append(response.status_code)
+            n += 1
+            # An in-process hit never waits on a socket; let the rest of the test run.
+            await asyncio.sleep(0)
+
+    async def stages(http: httpx.AsyncClient) -> int:
+        lot = lots[0]
+        body = (await http.get(f"/01/{lot.gtin}/10/{lot.lot}", headers=JSON)).json()
+        return len(body["stages"])
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        load = [asyncio.create_task(scanner(http)) for _ in range(8)]
+        await asyncio.sleep(1.0)
+
+        redis_process.stop()  # Redis dies under load
+        await asyncio.sleep(1.0)
+        # A write while Redis is down must still show on the next scan.
+        await append(portal, org, [lots[0]])
+        assert await stages(http) == 2
+
+        redis_process.start()  # back, and empty (it keeps nothing on disk)
+        await asyncio.sleep(2.0)
+        await append(portal, org, [lots[0]])
+        assert await stages(http) == 3
+
+        stop.set()
+        await asyncio.gather(*load)
+
+    assert statuses, "the load ran"
+    assert set(statuses) == {200}, f"non-200 answers: {sorted(set(statuses) - {200})}"
+    # The cache works again: the shared cache holds pages once more.
+    assert await portal.cache.generations(["anything"]) != [-1]

@@ -1,0 +1,97 @@
+"""`traceability migrate`: bring the database schema up to date, once, then exit.
+
+``serve`` upgrades the database itself, which is right for one process. With several API
+replicas behind a load balancer, a one-shot job runs the migrations before any replica
+starts (docker-compose.yml: the ``migrate`` service), so replicas never race Alembic.
+
+Registered on the console script with ``app.command()(migrate)``; also runnable as
+``python -m traceability.migrate_command``. Exit status: 0 when the schema is at the
+wanted revision, 1 when the database could not be reached within ``--wait`` seconds or
+a migration failed, 2 for unusable settings (a malformed TRACE_MASTER_KEY, ...).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from alembic.script import ScriptDirectory
+from rich.console import Console
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from traceability.config import Settings
+from traceability.db.migrate import alembic_config, upgrade
+from traceability.errors import TraceabilityError
+from traceability.keyring import load_keyring
+
+console = Console()
+errors = Console(stderr=True)
+
+# A server that is still starting refuses connections; anything else is not retried.
+_NOT_READY = (OSError, OperationalError, InterfaceError)
+
+
+def _error(message: str, code: int) -> typer.Exit:
+    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+def _shown(url: str) -> str:
+    """The database URL without its password, fit for a log line."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def migrate(
+    revision: Annotated[
+        str, typer.Option(help="Alembic revision to upgrade to (default: the latest).")
+    ] = "head",
+    wait: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds to keep retrying while the database is not reachable."),
+    ] = 30.0,
+) -> None:
+    """Upgrade the database schema (TRACE_DATABASE_URL) and exit; run once before the replicas."""
+    settings = Settings()
+    url = settings.resolved_database_url
+    if settings.master_key and settings.log_signing_key:
+        # Both given: decoding them here fails the one-shot job early and clearly, instead of
+        # every replica crash-looping on the same bad value. Nothing is written.
+        try:
+            load_keyring(settings)
+        except TraceabilityError as exc:
+            raise _error(str(exc), 2) from exc
+    target = revision
+    if revision == "head":
+        target = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or "head"
+    deadline = time.monotonic() + wait
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            upgrade(url, revision)
+            break
+        except _NOT_READY as exc:
+            if time.monotonic() >= deadline:
+                raise _error(
+                    f"cannot reach the database at {_shown(url)} after {attempt} attempt(s): "
+                    f"{type(exc).__name__}: {exc}. Is it running, and is TRACE_DATABASE_URL right?",
+                    1,
+                ) from exc
+            errors.print(f"database not reachable yet ({type(exc).__name__}); retrying")
+            time.sleep(1.0)
+        except Exception as exc:  # a failed migration: say which, without a traceback
+            raise _error(
+                f"migrating {_shown(url)} to {target} failed: {type(exc).__name__}: {exc}", 1
+            ) from exc
+    console.print(f"Database {_shown(url)} is at revision {target}.")
+
+
+def main() -> None:
+    typer.run(migrate)
+
+
+if __name__ == "__main__":
+    main()
