@@ -9,7 +9,9 @@ required: a missing service fails the run instead of skipping tests.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -33,6 +35,7 @@ PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRACE_TEST_REDIS_URL")
 TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -136,3 +139,18 @@ async def state(settings: Settings, clock: FakeClock) -> AsyncIterator[Portal]:
     await _empty(app_state)
     yield app_state
     await app_state.database.dispose()
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """What a fault or load test measured, kept as JSON under test-artifacts/figures/.
+
+    docs/RELIABILITY.md quotes these; a test run writes them afresh.
+    """
+    measured: dict[str, object] = {}
+    yield measured
+    if measured:
+        folder = ARTIFACTS / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+        (folder / f"{name}.json").write_text(json.dumps(measured, indent=2, sort_keys=True))

@@ -104,7 +104,7 @@ async def portal(state: Portal, redis_process: RedisProcess) -> AsyncIterator[Po
 
 
 async def test_redis_stopped_flushed_and_back_under_load(
-    portal: Portal, redis_process: RedisProcess
+    portal: Portal, redis_process: RedisProcess, figures: dict[str, object]
 ) -> None:
     org = await make_org(portal)
     lots = await make_lots(portal, org, count=3)
@@ -131,6 +131,7 @@ async def test_redis_stopped_flushed_and_back_under_load(
         return len(body["stages"])
 
     transport = httpx.ASGITransport(app=app)
+    started = time.monotonic()
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         load = [asyncio.create_task(scanner(http)) for _ in range(8)]
         await asyncio.sleep(1.0)
@@ -160,6 +161,12 @@ async def test_redis_stopped_flushed_and_back_under_load(
         stop.set()
         await asyncio.gather(*load)
 
+    figures.update(
+        requests=len(statuses),
+        seconds=round(time.monotonic() - started, 1),
+        statuses={str(code): statuses.count(code) for code in sorted(set(statuses))},
+        writes_seen_on_next_scan=3,
+    )
     assert len(statuses) > 100, "the load ran"
     assert set(statuses) == {200}, f"non-200 answers: {sorted(set(statuses) - {200})}"
 
