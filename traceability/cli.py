@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from traceability.audit_log_command import audit_log_command
 from traceability.capture_jobs import resume_unfinished_jobs
 from traceability.client import PortalClient, load_signing_key, save_signing_key
 from traceability.config import Settings
@@ -287,6 +288,7 @@ def submit(
 
 app.command()(verify)
 app.command("seed")(seed_command)
+app.command("audit-log")(audit_log_command)
 app.command()(migrate)
 
 

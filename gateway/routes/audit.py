@@ -1,4 +1,4 @@
-"""Inspector endpoints: a lot's audited chain."""
+"""Inspector endpoints: a lot's audited chain, and the whole log audited leaf by leaf."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
+from gateway.routes.log import MAX_INDEX
 from traceability.services.audit import LotAudit
+from traceability.services.log_audit import LogAudit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
+
+# One request checks at most this many leaves (a few seconds of work); `next` pages on.
+LOG_PAGE_MAX = 10_000
+LOG_PAGE_DEFAULT = 5_000
 
 
 def audit_json(audit: LotAudit) -> dict[str, Any]:
@@ -52,6 +58,33 @@ def audit_json(audit: LotAudit) -> dict[str, Any]:
             for e in audit.events
         ],
     }
+
+
+@router.get(
+    "/log",
+    summary="The whole log, leaf by leaf: each leaf's event is stored and hashes to it, and the "
+    "leaves give the signed checkpoint; the verdict names the first bad leaf",
+)
+async def audit_log(
+    caller: Caller,
+    state: State,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="first leaf to check")] = 0,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=LOG_PAGE_MAX,
+            description="leaves to check from start; the answer's `next` is where to go on",
+        ),
+    ] = LOG_PAGE_DEFAULT,
+) -> JSONResponse:
+    state.audit.ensure_log_auditor(caller)
+
+    async def run(session: AsyncSession) -> LogAudit:
+        return await state.audit.audit_log(session, start, limit)
+
+    audit = await state.snapshot(run)
+    return JSONResponse(audit.to_json())
 
 
 Direction = Annotated[Literal["back", "forward", "both"], Query(description="which way to walk")]

@@ -284,6 +284,13 @@ ROWS = [
         lambda w: f"/api/v1/audit/lots/{w.gtin}/L1",
         reads_private(),
     ),
+    # The whole log spans every tenant's events: inspectors and admins only.
+    Row(
+        "GET",
+        "/api/v1/audit/log",
+        lambda w: "/api/v1/audit/log",
+        {"nobody": 401, "owner": 403, "other": 403, "inspector": 200, "admin": 200},
+    ),
 ]
 
 

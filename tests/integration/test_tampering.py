@@ -1,6 +1,7 @@
 """Tampering behind the portal's back, end to end: the inspector's audit API and the
 offline `traceability verify` name the first bad event; a rewritten log breaks
-consistency with a checkpoint signed before.
+consistency with a checkpoint signed before; the whole-log audit (service, API and
+`traceability audit-log`) names the first bad leaf, even of an event no lot leads to.
 
 Each test builds a lot's chain of five events through the HTTP API, downloads the
 lot's bundle (which signs checkpoint 5), then edits the database directly with SQL,
@@ -10,6 +11,7 @@ service-level audit of the same edits is in tests/integration/services/test_audi
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -324,16 +326,20 @@ async def test_a_deleted_last_event_is_a_truncated_chain(
     assert_verify_names(after, "truncated", 5, None)
 
 
-async def test_a_deleted_last_event_with_its_head_rewound_shows_against_an_earlier_bundle(
-    client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
-) -> None:
-    """The insider also moves the lot's head back: the chain that is left is whole."""
+async def delete_last_event_and_rewind_the_head(state: Portal, scene: Scene) -> None:
     await delete_event(state, 5)
     await sql(
         state,
         f"UPDATE chains SET head_seq = 4, head_hash = :h WHERE id = {chain_of()}",
         h=bytes.fromhex(scene.bundle_before["events"][3]["event_hash"]),
     )
+
+
+async def test_a_deleted_last_event_with_its_head_rewound_shows_against_an_earlier_bundle(
+    client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
+) -> None:
+    """The insider also moves the lot's head back: the chain that is left is whole."""
+    await delete_last_event_and_rewind_the_head(state, scene)
 
     body = await audited(client, scene)
     after = await bundle_now(client, scene)
@@ -353,22 +359,168 @@ async def test_a_deleted_last_event_with_its_head_rewound_shows_against_an_earli
     assert missing == [scene.ids[4]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the audit cannot see a chain's tail deleted with its head rewound: nothing "
-    "ties log leaves back to lots, so leaf 4 (naming the deleted event) goes unchecked",
-)
-async def test_a_deleted_last_event_with_its_head_rewound_fails_the_audit(
+async def test_a_deleted_last_event_with_its_head_rewound_passes_the_per_lot_audit(
     client: httpx.AsyncClient, state: Portal, scene: Scene
 ) -> None:
-    await delete_event(state, 5)
-    await sql(
-        state,
-        f"UPDATE chains SET head_seq = 4, head_hash = :h WHERE id = {chain_of()}",
-        h=bytes.fromhex(scene.bundle_before["events"][3]["event_hash"]),
-    )
+    """Nothing left on the lot's chain ties it to the deleted event: the whole-log audit
+    (below) is what names it."""
+    await delete_last_event_and_rewind_the_head(state, scene)
     body = await audited(client, scene)
-    assert body["intact"] is False
+    assert (body["intact"], body["checked"]) == (True, 4)
+
+
+# --- the whole-log audit: every leaf against its stored event and the signed checkpoint ----------
+
+
+def cli_env(state: Portal) -> dict[str, str | None]:
+    """The test portal's database and keys, as TRACE_* variables for the command line."""
+    settings = state.settings
+    return {
+        "TRACE_DATABASE_URL": settings.resolved_database_url,
+        "TRACE_DATA_DIR": str(settings.data_dir),
+        "TRACE_BASE_URL": settings.base_url,
+        "TRACE_MASTER_KEY": settings.master_key,
+        "TRACE_LOG_SIGNING_KEY": None,
+        "TRACE_LOG_ORIGIN": None,
+        "TRACE_LOG_KEY_NAME": None,
+        "TRACE_REDIS_URL": None,
+    }
+
+
+async def audit_log_cli(state: Portal, *args: str) -> Any:
+    """`traceability audit-log` on the test's database (in a thread: it runs its own loop)."""
+    result = await asyncio.to_thread(runner.invoke, app, ["audit-log", *args], env=cli_env(state))
+    assert "Traceback" not in result.output
+    return result
+
+
+FAILED_AT = re.compile(r"^FAILED at leaf (\d+)(?: \(event (\S+)\))?: (\w+): ")
+
+
+async def whole_log_verdict(
+    tool: str, client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> tuple[int, str | None, str] | None:
+    """The first bad leaf (index, event id, reason) as ``tool`` names it; None: the log is whole."""
+    if tool == "service":
+        async with state.database.write(snapshot=True) as session:
+            result = await state.audit.audit_log(session)
+        assert result.checked == 5
+        bad = result.first_bad
+        assert result.intact is (bad is None)
+        return None if bad is None else (bad.index, bad.event_id, bad.fault.value)
+    if tool == "api":
+        response = await client.get("/api/v1/audit/log", headers=scene.inspector.headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["checked"], body["checkpoint"]["size"], body["next"]) == (5, 5, None)
+        found = body["first_bad"]
+        assert body["intact"] is (found is None)
+        return None if found is None else (found["index"], found["event_id"], found["fault"])
+    ran = await audit_log_cli(state)
+    last = ran.stdout.strip().splitlines()[-1]
+    if ran.exit_code == 0:
+        assert last.startswith("OK: every leaf in [0, 5) has its event"), ran.output
+        return None
+    assert ran.exit_code == 1, ran.output
+    match = FAILED_AT.match(last)
+    assert match is not None, ran.output
+    return int(match[1]), match[2], match[3]
+
+
+TOOLS = ("service", "api", "cli")
+
+
+async def every_tool_names(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> set[tuple[int, str | None, str] | None]:
+    """What each of the service, the API and the command line names (all read only)."""
+    return {await whole_log_verdict(tool, client, state, scene) for tool in TOOLS}
+
+
+async def test_an_untouched_log_is_whole_to_the_whole_log_audit(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> None:
+    assert await every_tool_names(client, state, scene) == {None}
+
+
+async def test_the_whole_log_audit_names_the_leaf_of_a_deleted_last_event_with_its_head_rewound(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> None:
+    await delete_last_event_and_rewind_the_head(state, scene)
+    assert await every_tool_names(client, state, scene) == {(4, scene.ids[4], "event_missing")}
+
+
+async def test_the_whole_log_audit_names_the_leaf_of_an_event_edited_in_place(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> None:
+    doc = {**scene.bundle_before["events"][2]["record"]["event"], "bizStep": "destroying"}
+    await sql(state, f"UPDATE events SET event = :doc WHERE id = {pk_of(3)}", doc=doc)
+    assert await every_tool_names(client, state, scene) == {(2, scene.ids[2], "hash_mismatch")}
+
+
+async def test_the_whole_log_audit_names_a_rewritten_log_leaf(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> None:
+    """Only the leaf row: the stored event still hashes to the leaf checkpoint 5 signed, so
+    the leaf is what changed."""
+    await sql(state, 'UPDATE log_leaves SET event_hash = :h WHERE "index" = 1', h=bytes(32))
+    assert await every_tool_names(client, state, scene) == {(1, scene.ids[1], "leaf_rewritten")}
+
+
+async def test_the_whole_log_audit_names_a_leaf_rewritten_with_its_tree(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> None:
+    """The leaf, every node and the log state rewritten to agree; checkpoint 5 kept."""
+    leaves = await log_leaves(state)
+    leaves[3] = (bytes(32), leaves[3][1])
+    await rebuild_log(state, leaves)
+    verdict = await whole_log_verdict("api", client, state, scene)
+    assert verdict == (3, scene.ids[3], "leaf_rewritten")
+
+
+async def test_the_whole_log_audit_pages_through_the_log_for_an_inspector(
+    client: httpx.AsyncClient, state: Portal, scene: Scene
+) -> None:
+    await delete_last_event_and_rewind_the_head(state, scene)
+    pages, start = [], 0
+    while start is not None:
+        response = await client.get(
+            "/api/v1/audit/log",
+            params={"start": start, "limit": 2},
+            headers=scene.inspector.headers,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        bad = body["first_bad"]
+        pages.append((body["start"], body["end"], body["intact"], bad and bad["index"]))
+        start = body["next"]
+    assert pages == [(0, 2, True, None), (2, 4, True, None), (4, 5, False, 4)]
+
+
+async def test_a_whole_log_audit_range_outside_the_log_is_a_clear_4xx(
+    client: httpx.AsyncClient, scene: Scene
+) -> None:
+    for params, field in [
+        ({"start": 5}, "start"),
+        ({"start": -1}, "start"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 10_001}, "limit"),
+        ({"start": "x"}, "start"),
+    ]:
+        response = await client.get(
+            "/api/v1/audit/log", params=params, headers=scene.inspector.headers
+        )
+        assert 400 <= response.status_code < 500, (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in response.text, params
+
+
+async def test_producers_may_not_audit_the_whole_log(
+    client: httpx.AsyncClient, scene: Scene
+) -> None:
+    response = await client.get("/api/v1/audit/log", headers=scene.owner.headers)
+    assert response.status_code == 403
+    assert "admin or inspector" in response.json()["detail"]
 
 
 # --- swap two events ----------------------------------------------------------------------------
@@ -446,6 +598,13 @@ async def test_a_forged_event_inserted_mid_chain_is_named(
     assert_named(await audited(client, scene), fault, 3, forged.event_id)
     after = verify(tmp_path, await bundle_now(client, scene), scene.log_key)
     assert_verify_names(after, fault, 3, forged.event_id)
+    # The whole-log audit finds it too: a stored event that is not in the log, and the
+    # events renumbered after it no longer hash to their leaves.
+    body = (await client.get("/api/v1/audit/log", headers=scene.inspector.headers)).json()
+    bad = body["first_bad"]
+    assert (bad["index"], bad["event_id"], bad["fault"]) == (2, scene.ids[2], "hash_mismatch")
+    assert (body["hash_mismatches"], body["unlogged_events"]) == (3, 1)
+    assert body["log_problem"].endswith(f"the first event {forged.event_id}")
 
 
 # --- re-sign with another key -------------------------------------------------------------------

@@ -108,3 +108,12 @@ class LogRepository(Repository):
         except DBAPIError as exc:
             if not is_retryable(exc):
                 raise
+
+    async def checkpoints_in(self, after: int, upto: int) -> list[LogCheckpoint]:
+        """Stored checkpoints whose size is in ``(after, upto]``, smallest first."""
+        result = await self.session.execute(
+            select(LogCheckpoint)
+            .where(LogCheckpoint.size > after, LogCheckpoint.size <= upto)
+            .order_by(LogCheckpoint.size)
+        )
+        return list(result.scalars())

@@ -14,17 +14,19 @@ from traceability.chain.audit import (
     TrustedRoot,
     audit_chain,
 )
-from traceability.chain.record import ChainLink, EventRecord, LotKey
+from traceability.chain.record import LotKey
 from traceability.clock import as_utc
 from traceability.db.models import LogCheckpoint, SigningKeyRow
 from traceability.errors import NotFound
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.log.note import NoteVerifier, open_checkpoint
 from traceability.repositories.chains import ChainRepository
-from traceability.repositories.ledger import LedgerRepository, StoredEvent
+from traceability.repositories.ledger import LedgerRepository
 from traceability.repositories.log import LogRepository
 from traceability.repositories.organizations import OwnershipRepository, SigningKeyRepository
-from traceability.services.access import READERS_OF_ALL
+from traceability.services.access import READERS_OF_ALL, require_role
+from traceability.services.log_audit import LogAudit, Progress, audit_log
+from traceability.services.records import record_of
 from traceability.services.registry import Principal
 from traceability.services.transparency import TransparencyService
 
@@ -48,21 +50,6 @@ class LotAudit:
     @property
     def intact(self) -> bool:
         return self.result.intact and self.log_problem is None
-
-
-def record_of(stored: StoredEvent) -> EventRecord:
-    """Rebuild the hashed record from the rows, exactly as they are now."""
-    row = stored.row
-    return EventRecord(
-        event=row.event,
-        organization_id=row.organization_id,
-        key_id=row.key_id,
-        links=tuple(
-            ChainLink(LotKey(link.gtin, link.lot_code), link.seq, link.prev_hash)
-            for link in stored.links
-        ),
-        recorded_at=as_utc(row.recorded_at),
-    )
 
 
 def key_info(row: SigningKeyRow) -> KeyInfo:
@@ -136,3 +123,23 @@ class AuditService:
         )
         log_problem = await self.transparency.history_problem(session, opened)
         return LotAudit(key, events, checkpoint, result, log_problem)
+
+    def ensure_log_auditor(self, principal: Principal) -> None:
+        """The whole log spans every tenant: inspectors and admins only."""
+        require_role(principal, *sorted(READERS_OF_ALL))
+
+    async def audit_log(
+        self,
+        session: AsyncSession,
+        start: int = 0,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> LogAudit:
+        """Check every leaf of the log in ``[start, start + limit)`` (all of them by default)
+        against its stored event and the signed checkpoint; see services/log_audit.py.
+
+        Run it in a snapshot write session, like :meth:`audit_lot`.
+        """
+        return await audit_log(
+            session, self.transparency, self.verifier, start, limit, progress=progress
+        )

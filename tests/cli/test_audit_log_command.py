@@ -1,0 +1,131 @@
+"""`traceability audit-log`, as an inspector or a nightly job runs it (on the default SQLite file).
+
+The same command against PostgreSQL, after each kind of tampering, is in
+tests/integration/test_tampering.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from traceability.cli import app
+
+runner = CliRunner()
+SEED = ["seed", "--orgs", "2", "--products-per-org", "2", "--lots", "6", "--events-per-lot", "3"]
+
+
+def run(*args: str, **env: str) -> Any:
+    result = runner.invoke(app, ["audit-log", *args], env=env or None)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result
+
+
+def last_line(result: Any) -> str:
+    lines: list[str] = result.stdout.strip().splitlines()
+    return lines[-1]
+
+
+@pytest.fixture
+def seeded(env: dict[str, str]) -> Path:
+    """18 events of 6 lots in the data dir's SQLite file; returns that file."""
+    seeded = runner.invoke(app, [*SEED, "--verify-sample", "0"])
+    assert seeded.exit_code == 0, seeded.output
+    return Path(env["TRACE_DATA_DIR"]) / "traceability.db"
+
+
+def test_help_names_the_options_and_the_exit_statuses() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for words in ("--start", "--limit", "--json", "TRACE_DATABASE_URL", "Exit status"):
+        assert words in result.output
+
+
+def test_a_whole_log_exits_0_with_the_count_and_the_checkpoint(seeded: Path) -> None:
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "Checked 18 leaves [0, 18) of the log against signed checkpoint 18" in result.stdout
+    assert "0 event(s) missing, 0 not hashing to their leaf" in result.stdout
+    assert last_line(result).startswith("OK: every leaf in [0, 18) has its event")
+
+
+def test_json_prints_one_object_with_the_verdict(seeded: Path) -> None:
+    result = run("--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["intact"], body["checked"], body["first_bad"], body["next"]) == (
+        True,
+        18,
+        None,
+        None,
+    )
+    assert body["checkpoint"]["size"] == 18
+
+
+def test_a_range_says_where_the_next_one_starts(seeded: Path) -> None:
+    result = run("--start", "5", "--limit", "4")
+    assert result.exit_code == 0, result.output
+    assert "Checked 4 leaves [5, 9)" in result.stdout
+    assert "run again with --start 9" in result.stdout
+
+
+def test_a_deleted_event_exits_1_naming_its_leaf_and_event(seeded: Path) -> None:
+    with sqlite3.connect(seeded) as db:
+        [(event_id,)] = db.execute('SELECT event_id FROM log_leaves WHERE "index" = 7')
+        [(pk,)] = db.execute("SELECT id FROM events WHERE log_index = 7")
+        db.execute("DELETE FROM event_identifiers WHERE event_pk = ?", (pk,))
+        db.execute("DELETE FROM chain_links WHERE event_pk = ?", (pk,))
+        db.execute("DELETE FROM events WHERE id = ?", (pk,))
+
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert last_line(result).startswith(f"FAILED at leaf 7 (event {event_id}): event_missing: ")
+    assert "1 event(s) missing" in result.stdout
+    as_json = json.loads(run("--json").stdout)
+    assert as_json["first_bad"]["index"] == 7 and as_json["intact"] is False
+    # A range that ends before it finds nothing wrong; one that covers it does.
+    assert run("--limit", "7").exit_code == 0
+    assert run("--start", "6", "--limit", "2").exit_code == 1
+
+
+def test_a_rewritten_leaf_exits_1_naming_it(seeded: Path) -> None:
+    with sqlite3.connect(seeded) as db:
+        db.execute('UPDATE log_leaves SET event_hash = ? WHERE "index" = 3', (bytes(32),))
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert "FAILED at leaf 3 (event " in last_line(result)
+    assert ": leaf_rewritten: " in last_line(result)
+    assert "signed checkpoint 18" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--start", "-1"], "--start"),
+        (["--limit", "0"], "--limit"),
+        (["--limit", "many"], "--limit"),
+        (["--verbose"], "No such option"),
+    ],
+)
+def test_bad_options_are_usage_errors(env: dict[str, str], args: list[str], says: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert says in result.output
+
+
+def test_a_start_past_the_end_of_the_log_is_a_usage_error(seeded: Path) -> None:
+    result = run("--start", "18")
+    assert result.exit_code == 2
+    assert "--start: must be below the log's size 18" in result.output
+
+
+def test_a_database_it_cannot_read_is_a_usage_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(TRACE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such.db'}")
+    assert result.exit_code == 2
+    assert "cannot read the log from" in result.output

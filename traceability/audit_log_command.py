@@ -1,0 +1,164 @@
+"""`traceability audit-log`: an inspector's check of the whole Merkle log, leaf by leaf.
+
+Registered on the console script with ``app.command("audit-log")(audit_log_command)``.
+Reads the database named by TRACE_DATABASE_URL (it does not migrate it). Exit status: 0
+when the log is whole, 1 when a leaf is bad (the first one is named: index, event id,
+reason) or the log does not extend its signed checkpoints, 2 for a usage error or a
+database it cannot read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from traceability.config import Settings
+from traceability.errors import TraceabilityError
+from traceability.logging import configure_logging
+from traceability.portal import Portal
+from traceability.services.log_audit import LogAudit
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _usage_error(message: str) -> typer.Exit:
+    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+class _LeafRate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} leaves/s" if speed else "", style="progress.data.speed")
+
+
+async def _run(settings: Settings, start: int, limit: int | None, quiet: bool) -> LogAudit:
+    portal = Portal.build(settings)
+    try:
+        with Progress(
+            TextColumn("Auditing the log"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            _LeafRate(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+            disable=quiet,
+        ) as progress:
+            task = progress.add_task("leaves", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            async with portal.write(snapshot=True) as session:
+                return await portal.audit.audit_log(session, start, limit, progress=advance)
+    finally:
+        await portal.database.dispose()
+
+
+def _print(audit: LogAudit, seconds: float) -> None:
+    rate = f"{audit.checked / seconds:,.0f} leaves/s" if seconds > 0 and audit.checked else "-"
+    console.print(
+        f"Checked {audit.checked:,} leaves [{audit.start:,}, {audit.end:,}) of the log against "
+        f"signed checkpoint {audit.size:,} in {seconds:.1f} s ({rate}): "
+        f"{audit.events_missing:,} event(s) missing, {audit.hash_mismatches:,} not hashing "
+        f"to their leaf, {audit.leaves_missing:,} leaf row(s) missing.",
+        soft_wrap=True,
+    )
+    for label, problem in (("tree", audit.root_problem), ("history", audit.log_problem)):
+        if problem:
+            console.print(Text(f"  ✗ {label}: {problem}", style="red"), soft_wrap=True)
+    if audit.next_start is not None:
+        console.print(
+            f"Leaves from {audit.next_start:,} on were not checked: run again with "
+            f"--start {audit.next_start}.",
+            soft_wrap=True,
+        )
+    bad = audit.first_bad
+    if bad is not None:
+        event = f" (event {bad.event_id})" if bad.event_id else ""
+        console.print(
+            Text.assemble(
+                ("FAILED", "bold red"),
+                f" at leaf {bad.index}{event}: {bad.fault.value}: {bad.message}",
+            ),
+            soft_wrap=True,
+        )
+    elif not audit.intact:
+        problem = audit.root_problem or audit.log_problem
+        console.print(Text.assemble(("FAILED", "bold red"), f": {problem}"), soft_wrap=True)
+    else:
+        console.print(
+            Text.assemble(
+                ("OK", "bold green"),
+                f": every leaf in [{audit.start:,}, {audit.end:,}) has its event, the event "
+                f"hashes to it, and the leaves give signed checkpoint {audit.size:,}.",
+            ),
+            soft_wrap=True,
+        )
+
+
+def audit_log_command(
+    start: Annotated[
+        int, typer.Option(min=0, help="First leaf to check (leaves are numbered from 0).")
+    ] = 0,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Leaves to check from --start (default: up to the end)."),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object: the verdict, counts and checkpoint."),
+    ] = False,
+) -> None:
+    """Check every leaf of the Merkle log against its stored event and the signed checkpoint.
+
+    Each leaf's event must be stored and hash to the leaf; the leaves must give the signed roots.
+
+    This finds what the per-lot audit cannot: an event deleted with its lot's head rewound.
+
+    Reads the database named by TRACE_DATABASE_URL; docs/AUDIT.md says what is proved.
+
+    Exit status: 0 when the log is whole, 1 naming the first bad leaf, 2 for a usage error.
+    """
+    settings = Settings()
+    configure_logging("warning", settings.json_logs)
+    began = time.perf_counter()
+    try:
+        audit = asyncio.run(_run(settings, start, limit, quiet=as_json))
+    except TraceabilityError as exc:
+        raise _usage_error(f"--{exc.field}: {exc.message}" if exc.field else str(exc)) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        raise _usage_error(
+            f"cannot read the log from {where} (is TRACE_DATABASE_URL right, and the "
+            f"schema migrated?): {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+        ) from exc
+    seconds = time.perf_counter() - began
+    if as_json:
+        typer.echo(json.dumps(audit.to_json() | {"seconds": round(seconds, 3)}))
+    else:
+        _print(audit, seconds)
+    if not audit.intact:
+        raise typer.Exit(code=1)
