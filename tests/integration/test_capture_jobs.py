@@ -68,3 +68,25 @@ async def test_a_second_runner_of_the_same_job_cannot_overturn_its_outcome(state
     async with state.database.read() as session:
         job = await state.events.job_row(session, job_id)
     assert job is not None and (job.status, job.errors) == ("success", [])
+
+
+async def test_a_proceed_job_a_crash_cut_short_goes_on_where_it_stopped(state: Portal) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    events = [epcis_event([lot]) for _ in range(3)]
+    job_id = await accepted_but_not_run(state, org.id, events, "proceed")
+    # The first event was captured, with the job's progress, before the process died.
+    async with state.write() as session:
+        job = await state.events.job_step(session, job_id)
+        assert job is not None
+        await state.capture.capture(
+            session, Principal(org.id, "producer", "key"), org.id, events[:1]
+        )
+        await state.events.record_job_step(session, job)
+
+    assert await resume_unfinished_jobs(state) == 1
+    async with state.database.read() as session:
+        job = await state.events.job_row(session, job_id)
+    # Not a duplicate of itself: the job succeeded, with every event counted once.
+    assert job is not None and (job.status, job.captured_count, job.errors) == ("success", 3, [])
+    assert await head_of(state, lot) == 3

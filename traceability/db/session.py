@@ -9,6 +9,7 @@ write, and readers keep going thanks to WAL.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -94,8 +95,22 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._factory(self.reader)() as session:
+        """Reads only. Closing it ends its transaction with a rollback, which fails when the
+        connection died after the reads were done (the server restarted, say): nothing is
+        lost then, the pool drops that connection, and the answer already made stands. A
+        request's read session may close after its answer has gone out, where raising would
+        cut the answer off."""
+        session = self._factory(self.reader)()
+        try:
             yield session
+        finally:
+            try:
+                # Shielded, as AsyncSession's own exit is: a cancelled request still gives
+                # its connection back.
+                await asyncio.shield(asyncio.ensure_future(session.close()))
+            except DBAPIError as exc:
+                if not is_unavailable(exc):
+                    raise
 
     async def dispose(self) -> None:
         await self.writer.dispose()

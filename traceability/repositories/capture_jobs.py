@@ -20,6 +20,25 @@ class CaptureJobRepository(Repository):
     async def get(self, job_id: str) -> CaptureJob | None:
         return await self.session.get(CaptureJob, job_id)
 
+    async def lock(self, job_id: str) -> CaptureJob | None:
+        """The job's row, locked until the transaction ends (SQLite's writer is one already)."""
+        result = await self.session.execute(
+            select(CaptureJob)
+            .where(CaptureJob.id == job_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.scalar_one_or_none()
+
+    async def record_progress(
+        self, job_id: str, captured: int, errors: list[dict[str, Any]]
+    ) -> None:
+        await self.session.execute(
+            update(CaptureJob)
+            .where(CaptureJob.id == job_id, CaptureJob.status == "running")
+            .values(captured_count=captured, errors=errors)
+        )
+
     async def finish(
         self, job_id: str, status: str, captured: int, errors: list[dict[str, Any]], at: datetime
     ) -> None:

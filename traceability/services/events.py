@@ -110,6 +110,23 @@ class EventService:
     async def running_job_ids(self, session: AsyncSession) -> list[str]:
         return await CaptureJobRepository(session).running_ids()
 
+    async def job_step(self, session: AsyncSession, job_id: str) -> CaptureJob | None:
+        """Lock a running job for one step of its work; None once it has finished.
+
+        Its next step is the index of the first event it has not decided yet: captured
+        events and errors are recorded with each step, in the step's own transaction.
+        """
+        job = await CaptureJobRepository(session).lock(job_id)
+        return job if job is not None and job.status == "running" else None
+
+    async def record_job_step(
+        self, session: AsyncSession, job: CaptureJob, error: dict[str, Any] | None = None
+    ) -> None:
+        """One more event of a locked job decided: captured, or refused with ``error``."""
+        captured = job.captured_count + (error is None)
+        errors = [*job.errors, error] if error is not None else list(job.errors)
+        await CaptureJobRepository(session).record_progress(job.id, captured, errors)
+
     async def finish_job(
         self, session: AsyncSession, job_id: str, captured: int, errors: list[dict[str, Any]]
     ) -> None:
