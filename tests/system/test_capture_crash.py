@@ -189,7 +189,11 @@ async def _run_load(
 
 
 def test_every_acknowledged_event_survives_a_kill_and_accepted_jobs_finish_on_restart(
-    first_server: ServeProcess, env: dict[str, str], database_url: str, tmp_path: Path
+    first_server: ServeProcess,
+    env: dict[str, str],
+    database_url: str,
+    tmp_path: Path,
+    figures: dict[str, object],
 ) -> None:
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
@@ -251,9 +255,12 @@ def test_every_acknowledged_event_survives_a_kill_and_accepted_jobs_finish_on_re
     finally:
         second.stop()
 
-    print(
-        f"\ncapture crash {context}: {load.requests} requests answered, "
-        f"{load.unanswered} cut by the kill; acknowledged {len(load.events)} single events "
-        f"and {len(load.jobs)} jobs ({len(acknowledged)} events); "
-        f"{left_behind.running_jobs} job(s) resumed; {after.events} events verified"
+    figures.update(
+        requests_answered=load.requests,
+        requests_cut_by_the_kill=load.unanswered,
+        single_events_acknowledged=len(load.events),
+        jobs_accepted=len(load.jobs),
+        events_acknowledged=len(acknowledged),
+        jobs_resumed_after_restart=left_behind.running_jobs,
+        events_verified=after.events,
     )

@@ -254,7 +254,10 @@ async def _run(
 
 
 def test_a_database_restart_under_load_answers_503_then_recovers_and_loses_nothing(
-    server: ServeProcess, env: dict[str, str], private_postgres: PrivatePostgres
+    server: ServeProcess,
+    env: dict[str, str],
+    private_postgres: PrivatePostgres,
+    figures: dict[str, object],
 ) -> None:
     registered = register(server.url, env, producers=PRODUCERS, lots_per_producer=LOTS_PER_PRODUCER)
     with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -306,15 +309,21 @@ def test_a_database_restart_under_load_answers_503_then_recovers_and_loses_nothi
 
     reads = [a for a in load.answers if a.kind == "read"]
     waited = set(re.findall(r"capture_job_waits .*?job_id=(\S+)", server.output()))
-    print(
-        f"\ndatabase restart: {len(load.answers)} requests ({len(reads)} reads), "
-        f"{sum(a.ok for a in load.answers)} succeeded, {len(unavailable)} answered 503; "
-        f"{len(load.jobs)} capture jobs accepted ({len(waited)} waited for the database), "
-        f"{len(load.acknowledged)} events acknowledged, "
-        f"{kept.events} events verified; "
-        + "; ".join(
-            f"{o.name}: down {o.back - o.began:.2f} s, reads back in "
-            f"{o.recovered['read']:.2f} s, writes in {o.recovered['write']:.2f} s"
+    figures.update(
+        requests=len(load.answers),
+        reads=len(reads),
+        succeeded=sum(a.ok for a in load.answers),
+        answered_503=len(unavailable),
+        capture_jobs_accepted=len(load.jobs),
+        capture_jobs_that_waited_for_the_database=len(waited),
+        events_acknowledged=len(load.acknowledged),
+        events_verified=kept.events,
+        outages={
+            o.name: {
+                "down_s": round(o.back - o.began, 2),
+                "reads_back_after_s": round(o.recovered["read"], 2),
+                "writes_back_after_s": round(o.recovered["write"], 2),
+            }
             for o in outages
-        )
+        },
     )
