@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
+from gateway.request_rules import PortalRoute
 from gateway.responses import JSONResponse
 from gateway.routes.log import MAX_INDEX
 from traceability.services.audit import LotAudit
 from traceability.services.log_audit import LogAudit
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
+router = APIRouter(
+    prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS, route_class=PortalRoute
+)
 
 # One request checks at most this many leaves (a few seconds of work); `next` pages on.
 LOG_PAGE_MAX = 10_000

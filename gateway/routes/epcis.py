@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
+from gateway.request_rules import PortalRoute, read_body
 from gateway.responses import JSONResponse
 from traceability.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
@@ -20,11 +21,19 @@ from traceability.crypto.signing import b64decode
 from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
+from traceability.json_input import parse_json
 from traceability.services.access import acting_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
 from traceability.services.ledger import Appended, ClientSignature
 
-router = APIRouter(prefix="/api/v1/epcis", tags=["EPCIS 2.0"], responses=API_ERRORS)
+
+class EpcisRoute(PortalRoute):
+    body_limit = CAPTURE_FILE_SIZE_LIMIT
+
+
+router = APIRouter(
+    prefix="/api/v1/epcis", tags=["EPCIS 2.0"], responses=API_ERRORS, route_class=EpcisRoute
+)
 
 LIMIT_HEADERS = {
     "GS1-EPCIS-Capture-Limit": str(CAPTURE_LIMIT),
@@ -45,18 +54,7 @@ ForOrganization = Annotated[
 
 
 async def _read_json(request: Request) -> Any:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > CAPTURE_FILE_SIZE_LIMIT:
-        raise TooLarge(f"the body is over {CAPTURE_FILE_SIZE_LIMIT} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > CAPTURE_FILE_SIZE_LIMIT:
-            raise TooLarge(f"the body is over {CAPTURE_FILE_SIZE_LIMIT} bytes")
-    try:
-        return orjson.loads(bytes(body))
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+    return parse_json(await read_body(request, CAPTURE_FILE_SIZE_LIMIT))
 
 
 @router.options(

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Query, Response
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
+from gateway.request_rules import PortalRoute
 from traceability.labels import LABELS_PER_PAGE, MAX_LABELS, label_sheet
 from traceability.qr import ErrorCorrection
 from traceability.services.labels import LabelService
 
-router = APIRouter(prefix="/api/v1", tags=["labels"], responses=API_ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["labels"], responses=API_ERRORS, route_class=PortalRoute)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State, WriteSession
 from gateway.errors import API_ERRORS
+from gateway.request_rules import PortalRoute
 from gateway.schemas.registry import (
     ApiKeyIn,
     ApiKeyOut,
@@ -33,7 +34,9 @@ from traceability.errors import InvalidInput
 from traceability.services.access import acting_organization, require_role
 from traceability.services.registry import NewLocation, NewLot, NewOrganization, NewProduct
 
-router = APIRouter(prefix="/api/v1", tags=["registry"], responses=API_ERRORS)
+router = APIRouter(
+    prefix="/api/v1", tags=["registry"], responses=API_ERRORS, route_class=PortalRoute
+)
 
 PageToken = Annotated[str | None, Query(alias="nextPageToken", description="from the last page")]
 PerPage = Annotated[int | None, Query(alias="perPage", ge=1, le=1000)]

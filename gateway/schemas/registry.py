@@ -143,7 +143,7 @@ class ProductIn(Strict):
     description: str | None = Field(None, max_length=5000)
     image_url: str | None = Field(None, max_length=1000)
     applied_standards: list[str] = Field(default_factory=list, max_length=50)
-    shelf_life_days: int | None = Field(None, ge=0, le=36500)
+    shelf_life_days: int | None = Field(None, ge=0, le=36500, strict=True)
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 
 

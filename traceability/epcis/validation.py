@@ -14,6 +14,7 @@ from typing import Any
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.identifiers.epc import parse_lgtin, parse_sgtin, sgln_to_gln, sscc_urn_to_sscc
+from traceability.json_input import check_json_value
 
 EVENT_TYPES = frozenset(
     {
@@ -84,14 +85,19 @@ def _check_place(event: Mapping[str, Any], index: int, field: str) -> None:
 def validate_event(event: Any, index: int, now: datetime) -> None:
     if not isinstance(event, Mapping):
         raise _fail(index, "(event)", "must be a JSON object")
+    try:
+        check_json_value(event)  # before anything walks it recursively
+    except InvalidInput as exc:
+        raise _fail(index, "(event)", exc.message) from exc
     kind = event.get("type")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise _fail(index, "type", f"{kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
     parse_timestamp(event.get("eventTime"), index, "eventTime", now)
     offset = event.get("eventTimeZoneOffset")
     if not isinstance(offset, str) or not _OFFSET.match(offset):
         raise _fail(index, "eventTimeZoneOffset", "is required, as ±HH:MM")
-    if kind in NEEDS_ACTION and event.get("action") not in ACTIONS:
+    action = event.get("action")
+    if kind in NEEDS_ACTION and (not isinstance(action, str) or action not in ACTIONS):
         raise _fail(index, "action", f"a {kind} needs action ADD, OBSERVE or DELETE")
     event_id = event.get("eventID")
     if event_id is not None and (

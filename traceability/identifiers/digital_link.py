@@ -97,6 +97,8 @@ def decode_segment(raw: str, *, field: str) -> str:
         raise InvalidInput(
             f"{raw!r} percent-encodes bytes that are not UTF-8", field=field
         ) from None
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{raw!r} holds a lone surrogate, not text", field=field) from None
 
 
 def _unquote_strict(raw: str) -> str:
@@ -178,7 +180,10 @@ def parse_digital_link(uri_or_path: str, *, today: date | None = None) -> Parsed
         raise InvalidInput(
             f"Digital Link URI {text!r} contains whitespace or control characters", field="uri"
         )
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # a malformed [IPv6] host
+        raise InvalidInput(f"{text!r} is not a valid URI: {exc}", field="uri") from exc
     if (parts.scheme or parts.netloc) and (
         parts.scheme.lower() not in ("http", "https") or not parts.netloc
     ):

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,11 @@ ROLES = ("producer", "inspector", "admin")
 API_KEY_PREFIX = "trc_"
 _TAX_CODE = re.compile(r"^\d{10}(\d{3})?$")
 _COMPANY_PREFIX = re.compile(r"^\d{6,12}$")
+# Dates a lot can plausibly carry: none before 1900; production no later than tomorrow (time
+# zones); expiry within 50 years, the reach of a GS1 two-digit year (AI 17).
+_EARLIEST_DATE = date(1900, 1, 1)
+_PRODUCTION_AHEAD = timedelta(days=1)
+_EXPIRY_AHEAD = timedelta(days=50 * 365)
 
 
 def hash_api_key(plaintext: str) -> str:
@@ -116,6 +121,13 @@ class Principal:
     organization_id: str
     role: str
     api_key_id: str
+
+
+def _check_date(value: date | None, latest: date, field: str) -> None:
+    if value is not None and not _EARLIEST_DATE <= value <= latest:
+        raise InvalidInput(
+            f"{value.isoformat()} is implausibly far in the past or in the future", field=field
+        )
 
 
 class RegistryService:
@@ -332,6 +344,9 @@ class RegistryService:
             raise NotFound(f"product {gtin} is not registered", field="gtin")
         if product.organization_id != organization_id:
             raise Forbidden(f"product {gtin} belongs to another organisation", field="gtin")
+        today = self.clock().date()
+        _check_date(new.production_date, today + _PRODUCTION_AHEAD, "production_date")
+        _check_date(new.expiry_date, today + _EXPIRY_AHEAD, "expiry_date")
         if new.expiry_date and new.production_date and new.expiry_date < new.production_date:
             raise InvalidInput("expiry is before the production date", field="expiry_date")
         origin_id = None
