@@ -12,8 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from traceability.chain.record import EventRecord, LotKey
-from traceability.crypto.signing import verify_signature
-from traceability.log.merkle import leaf_hash, verify_inclusion
+from traceability.crypto.signing import SignatureVerifier
+from traceability.log.merkle import InclusionVerifier, leaf_hash
 
 
 class Fault(StrEnum):
@@ -109,35 +109,42 @@ def audit_chain(
     prev: bytes | None = None
     expected_seq = 1
     hashes: list[bytes] = []
+    record: EventRecord | None = None
 
-    def bad(fault: Fault, seq: int, event_id: str | None, message: str) -> AuditResult:
+    def bad(fault: Fault, seq: int, message: str, *, at_event: bool = True) -> AuditResult:
+        event_id = _event_id(record) if at_event and record is not None else None
         finding = Finding(fault, seq, event_id, message)
         return AuditResult(lot, len(hashes), finding, tuple(hashes))
 
+    # Loaded once per audit, not once per event: each key's public key object, and one
+    # inclusion verifier for the checkpoint, which shares work between neighbouring
+    # leaves (every answer is still verify_inclusion's).
+    signers: dict[str, SignatureVerifier] = {}
+    inclusion = InclusionVerifier(root.size, root.root_hash) if root is not None else None
+
     for entry in entries:
         record = entry.record
-        event_id = _event_id(record)
-        link = next((k for k in record.links if k.lot == lot), None)
+        link = None
+        for candidate in record.links:
+            if candidate.lot is lot or candidate.lot == lot:
+                link = candidate
+                break
         if link is None:
-            return bad(
-                Fault.BROKEN_LINK, expected_seq, event_id, f"event does not link into lot {lot}"
-            )
+            return bad(Fault.BROKEN_LINK, expected_seq, f"event does not link into lot {lot}")
         try:
             computed = record.hash()
         except Exception as exc:  # a tampered body may not even canonicalise
-            return bad(Fault.HASH_MISMATCH, link.seq, event_id, f"record cannot be hashed: {exc}")
+            return bad(Fault.HASH_MISMATCH, link.seq, f"record cannot be hashed: {exc}")
         if computed != entry.stored_hash:
             return bad(
                 Fault.HASH_MISMATCH,
                 link.seq,
-                event_id,
                 f"content hashes to {computed.hex()}, but {entry.stored_hash.hex()} was recorded",
             )
         if link.seq != expected_seq:
             return bad(
                 Fault.GAP,
                 link.seq,
-                event_id,
                 f"expected sequence number {expected_seq}, found {link.seq} "
                 "(events missing, repeated or out of order)",
             )
@@ -145,37 +152,37 @@ def audit_chain(
             return bad(
                 Fault.BROKEN_LINK,
                 link.seq,
-                event_id,
                 "previous-hash link does not match the event before it",
             )
-        key = keys.get(record.key_id)
+        key_id = record.key_id
+        key = keys.get(key_id)
         if key is None:
-            return bad(Fault.UNKNOWN_KEY, link.seq, event_id, f"key {record.key_id} is unknown")
+            return bad(Fault.UNKNOWN_KEY, link.seq, f"key {key_id} is unknown")
         if key.organization_id != record.organization_id:
             return bad(
                 Fault.BAD_SIGNATURE,
                 link.seq,
-                event_id,
-                f"key {record.key_id} belongs to another organisation",
+                f"key {key_id} belongs to another organisation",
             )
-        if not verify_signature(key.public_key, entry.signature, computed):
+        signer = signers.get(key_id)
+        if signer is None:
+            signer = signers[key_id] = SignatureVerifier(key.public_key)
+        if not signer.verify(entry.signature, computed):
             return bad(
                 Fault.BAD_SIGNATURE,
                 link.seq,
-                event_id,
-                f"signature does not verify with key {record.key_id}",
+                f"signature does not verify with key {key_id}",
             )
         if not key.valid_at(record.recorded_at):
             return bad(
                 Fault.KEY_NOT_VALID,
                 link.seq,
-                event_id,
-                f"key {record.key_id} was not valid at {record.recorded_at.isoformat()}",
+                f"key {key_id} was not valid at {record.recorded_at.isoformat()}",
             )
-        if root is not None:
-            problem = _log_problem(entry.log, computed, root)
+        if inclusion is not None:
+            problem = _log_problem(entry.log, computed, inclusion)
             if problem is not None:
-                return bad(Fault.NOT_IN_LOG, link.seq, event_id, problem)
+                return bad(Fault.NOT_IN_LOG, link.seq, problem)
         hashes.append(computed)
         prev = computed
         expected_seq += 1
@@ -184,8 +191,8 @@ def audit_chain(
         return bad(
             Fault.TRUNCATED,
             expected_seq,
-            None,
             f"the lot's head is at sequence {head[0]} but the chain ends at {expected_seq - 1}",
+            at_event=False,
         )
     return AuditResult(lot, len(hashes), None, tuple(hashes))
 
@@ -195,15 +202,16 @@ def _event_id(record: EventRecord) -> str | None:
     return str(value) if value is not None else None
 
 
-def _log_problem(evidence: LogEvidence | None, event_hash: bytes, root: TrustedRoot) -> str | None:
+def _log_problem(
+    evidence: LogEvidence | None, event_hash: bytes, inclusion: InclusionVerifier
+) -> str | None:
     if evidence is None:
         return "event has no entry in the portal log"
-    if evidence.index >= root.size:
-        return f"log index {evidence.index} is not covered by checkpoint {root.size}"
+    size = inclusion.size
+    if evidence.index >= size:
+        return f"log index {evidence.index} is not covered by checkpoint {size}"
     if evidence.leaf_data != event_hash:
         return f"log leaf {evidence.index} holds a different hash"
-    if not verify_inclusion(
-        leaf_hash(event_hash), evidence.index, root.size, evidence.proof, root.root_hash
-    ):
-        return f"inclusion proof of leaf {evidence.index} fails against checkpoint {root.size}"
+    if not inclusion.verify(leaf_hash(event_hash), evidence.index, evidence.proof):
+        return f"inclusion proof of leaf {evidence.index} fails against checkpoint {size}"
     return None

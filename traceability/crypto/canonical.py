@@ -6,7 +6,6 @@ anyone holding the same JSON can reproduce the bytes (RFC 8785, JCS).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -15,58 +14,113 @@ import rfc8785
 from traceability.errors import InvalidInput
 
 _MAX_SAFE_INTEGER = 2**53 - 1
-# UTF-8 lead bytes of characters at or above U+E000: where code point order (orjson's key
-# sort) and UTF-16 order (JCS's) can differ. Checked once over the output, not per key.
-_HIGH_CHARACTER = re.compile(rb"[\xee-\xf4]")
+
+
+def _sort_may_differ(written: bytes) -> bool:
+    """Whether orjson's key order (code points) may differ from JCS's (UTF-16 code units).
+
+    The two orders disagree only where a character in U+E000-U+FFFF (UTF-8 lead byte
+    0xEE or 0xEF) meets one above U+FFFF (lead byte 0xF0-0xF4, a surrogate pair in
+    UTF-16, which sorts below U+E000 there). Checked once over the output, not per key:
+    unless both kinds occur somewhere, the orders agree. Each test is a memchr.
+    """
+    return (
+        not written.isascii()
+        and (b"\xee" in written or b"\xef" in written)
+        and (
+            b"\xf0" in written
+            or b"\xf1" in written
+            or b"\xf2" in written
+            or b"\xf3" in written
+            or b"\xf4" in written
+        )
+    )
 
 
 class _NeedsReference(Exception):
     """The value holds something the fast path does not write exactly as RFC 8785 does."""
 
 
-def _scan(value: Any) -> bool:
-    """Whether the value needs integral doubles turned into ints before the fast path.
+def _for_orjson(value: Any) -> Any:
+    """The value as orjson must be given it to write the JCS bytes.
 
     orjson writes strings exactly as RFC 8785 section 3.2.2.2 requires, and
     non-integral doubles between 1e-4 and 2^53 as ECMAScript does. It writes 1.0 as
-    "1.0" (JCS: "1") and some other doubles with an exponent where JCS has none;
-    those raise and take the reference path.
+    "1.0" where JCS writes "1", so integral doubles become ints: the answer is the value
+    itself, or a copy of the containers that hold one. Other doubles it may write with
+    an exponent where JCS has none, integers beyond 2^53, and any type other than
+    dict, list, tuple, str, int, float, bool and None (subclasses included) raise
+    _NeedsReference. Dict keys are left to orjson and the key-order check.
     """
-    rebuild = False
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is dict:
-            stack.extend(item.values())  # keys: orjson refuses non-str, see _HIGH_CHARACTER
-        elif kind is list or kind is tuple:
-            stack.extend(item)
-        elif kind is int:
-            if not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
-                raise _NeedsReference
-        elif kind is float:
-            if item.is_integer():
-                if not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
-                    raise _NeedsReference
-                rebuild = True
-            elif not (1e-4 <= abs(item) < _MAX_SAFE_INTEGER):  # also NaN and infinities
-                raise _NeedsReference
-        else:
-            raise _NeedsReference
-    return rebuild
-
-
-def _integral_doubles_as_ints(value: Any) -> Any:
     kind = type(value)
-    if kind is float and value.is_integer():
-        return int(value)
     if kind is dict:
-        return {key: _integral_doubles_as_ints(item) for key, item in value.items()}
+        # Strings are most of a document: checked first, without a call.
+        for item in value.values():
+            kind = type(item)
+            if kind is str or item is None or kind is bool:
+                continue
+            if kind is dict or kind is list or kind is tuple or kind is float:
+                ready = _for_orjson(item)
+                if ready is not item:
+                    return _rewritten_dict(value, item, ready)
+            elif kind is not int or not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
+                raise _NeedsReference
+        return value
     if kind is list or kind is tuple:
-        return [_integral_doubles_as_ints(item) for item in value]
-    return value
+        for item in value:
+            kind = type(item)
+            if kind is str or item is None or kind is bool:
+                continue
+            if kind is dict or kind is list or kind is tuple or kind is float:
+                ready = _for_orjson(item)
+                if ready is not item:
+                    return _rewritten_list(value, item, ready)
+            elif kind is not int or not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
+                raise _NeedsReference
+        return value
+    if kind is float:
+        if value.is_integer():
+            if not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+                raise _NeedsReference
+            return int(value)
+        if not (1e-4 <= abs(value) < _MAX_SAFE_INTEGER):  # also NaN and infinities
+            raise _NeedsReference
+        return value
+    if kind is str or value is None or kind is bool:
+        return value
+    if kind is int and -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+        return value
+    raise _NeedsReference
+
+
+# A container with an item to rewrite is copied: the items before that one were already
+# checked and stay as they are; the ones after it are checked (and rewritten) now, once.
+
+
+def _rewritten_dict(value: dict[str, Any], changed: Any, ready: Any) -> dict[str, Any]:
+    copy = {}
+    items = iter(value.items())
+    for key, item in items:
+        if item is changed:
+            copy[key] = ready
+            break
+        copy[key] = item
+    for key, item in items:
+        copy[key] = _for_orjson(item)
+    return copy
+
+
+def _rewritten_list(value: list[Any] | tuple[Any, ...], changed: Any, ready: Any) -> list[Any]:
+    copy = []
+    items = iter(value)
+    for item in items:
+        if item is changed:
+            copy.append(ready)
+            break
+        copy.append(item)
+    for item in items:
+        copy.append(_for_orjson(item))
+    return copy
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -81,9 +135,9 @@ def canonical_bytes(value: Any) -> bytes:
     refused, because the hash would then no longer match what the sender meant.
     """
     try:
-        ready = _integral_doubles_as_ints(value) if _scan(value) else value
+        ready = _for_orjson(value)
         written = orjson.dumps(ready, option=orjson.OPT_SORT_KEYS)
-        if _HIGH_CHARACTER.search(written) is None:
+        if not _sort_may_differ(written):
             return written
     except (_NeedsReference, orjson.JSONEncodeError, RecursionError):
         pass

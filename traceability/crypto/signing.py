@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -102,3 +103,25 @@ def verify_signature(public_key_raw_bytes: bytes, signature: bytes, message: byt
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+class SignatureVerifier:
+    """:func:`verify_signature` for many messages signed with one key, loaded once."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, public_key_raw_bytes: bytes) -> None:
+        self._key: Ed25519PublicKey | None = None
+        if len(public_key_raw_bytes) == PUBLIC_KEY_SIZE:
+            with contextlib.suppress(ValueError):  # not a key: every signature fails
+                self._key = Ed25519PublicKey.from_public_bytes(public_key_raw_bytes)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Same answer as ``verify_signature(public_key_raw_bytes, signature, message)``."""
+        if self._key is None or len(signature) != SIGNATURE_SIZE:
+            return False
+        try:
+            self._key.verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True

@@ -281,6 +281,109 @@ def verify_inclusion(
     return sn == 0 and hmac.compare_digest(r, root)
 
 
+class InclusionVerifier:
+    """:func:`verify_inclusion` for many leaves against one checkpoint (``size``, ``root``).
+
+    Neighbouring leaves share the upper part of their audit paths. Once a leaf is
+    proven, the node its walk reached at each level is known to be the true node
+    there, and so is the rest of its proof from that node up. The next leaf's path
+    joins that path at the level where the two indexes stop differing; if its walk
+    reaches the joining node with the same hash, and the rest of its proof is that same
+    list of hashes, the rest of its walk would repeat exactly the computation that
+    already ended at the root, so it stops there and answers True. Otherwise it walks
+    the whole proof as :func:`verify_inclusion` does. Every answer is the one
+    :func:`verify_inclusion` gives.
+    """
+
+    __slots__ = ("_hashes", "_last", "_proofs", "_root_ok", "_straight", "root", "size")
+
+    def __init__(self, size: int, root: bytes) -> None:
+        self.size = size
+        self.root = root
+        self._root_ok = _is_hash(root)
+        # The path of the leaf proven last (-1: none yet). At each level k up to
+        # _straight, where its walk still took one proof element per level: the hash
+        # reached after k elements, and a proof whose elements from k on led from there
+        # to the root (above the level where that leaf joined the path before it, the
+        # earlier leaf's proof).
+        self._last = -1
+        self._straight = -1
+        self._hashes: list[bytes] = []
+        self._proofs: list[list[bytes]] = []
+
+    def verify(self, leaf_hash: bytes, index: int, proof: Sequence[bytes]) -> bool:
+        """Same answer as ``verify_inclusion(leaf_hash, index, size, proof, root)``."""
+        size = self.size
+        if (
+            not self._root_ok
+            or not isinstance(leaf_hash, bytes)
+            or len(leaf_hash) != HASH_SIZE
+            or not 0 <= index < size
+        ):
+            return False
+        try:
+            if type(proof) is not list:
+                proof = list(proof)
+            last = self._last
+            if last >= 0:
+                join = (index ^ last).bit_length()
+                # From level ``edge`` up this path runs along the right edge of the tree,
+                # where a node whose index bit is 0 has no right sibling and is carried up
+                # without a proof element. Below ``join`` there must be no such node, so
+                # that each element is one level, on the side the index bit says.
+                edge = (index ^ (size - 1)).bit_length()
+                if (
+                    join <= self._straight
+                    and len(proof) >= join
+                    and (edge >= join or not (~index >> edge) & ((1 << (join - edge)) - 1))
+                ):
+                    r = leaf_hash
+                    hashes = [r]
+                    for k in range(join):
+                        if index >> k & 1:
+                            r = _sha256(_NODE_PREFIX + proof[k] + r).digest()
+                        else:
+                            r = _sha256(_NODE_PREFIX + r + proof[k]).digest()
+                        hashes.append(r)
+                    if r == self._hashes[join] and proof[join:] == self._proofs[join][join:]:
+                        self._hashes[: join + 1] = hashes
+                        self._proofs[: join + 1] = [proof] * (join + 1)
+                        self._last = index
+                        return True
+            return self._walk(leaf_hash, index, proof)
+        except TypeError:
+            return False
+
+    def _walk(self, leaf_hash: bytes, index: int, proof: list[bytes]) -> bool:
+        """verify_inclusion's walk, remembering the path when it proves one."""
+        fn, sn = index, self.size - 1
+        r = leaf_hash
+        hashes = [r]
+        straight = -1  # the level where a node was first carried up (-1: none was)
+        for p in proof:
+            if sn == 0:
+                return False
+            if fn & 1 or fn == sn:
+                r = _sha256(_NODE_PREFIX + p + r).digest()
+                if not fn & 1 and fn != 0 and straight < 0:
+                    straight = len(hashes) - 1
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+            else:
+                r = _sha256(_NODE_PREFIX + r + p).digest()
+            fn >>= 1
+            sn >>= 1
+            hashes.append(r)
+        if not (sn == 0 and hmac.compare_digest(r, self.root)):
+            return False
+        self._straight = len(hashes) - 1 if straight < 0 else straight
+        self._hashes = hashes
+        self._proofs = [proof] * len(hashes)
+        self._last = index
+        return True
+
+
 def verify_consistency(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
 ) -> bool:
