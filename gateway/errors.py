@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from gateway.responses import JSONResponse
 from traceability.db.session import is_unavailable
@@ -130,6 +132,16 @@ async def _infrastructure_error(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+# nginx's code for a request its client abandoned; nobody reads the answer.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def _client_disconnected(request: Request, exc: Exception) -> Response:
+    """The client went away while its body was being read: nothing failed on our side."""
+    log.info("client_disconnected", path=request.url.path)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, exc_info=exc)
     return problem(
@@ -143,6 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _infrastructure_error)
     app.add_exception_handler(OSError, _infrastructure_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -22,7 +22,7 @@ from gateway.public.page_cache import page_key, public_answers
 from gateway.public.rendering import renderer
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
-from traceability.invalidation import lot_scope, product_scope
+from traceability.invalidation import page_scopes
 
 PUBLIC_PREFIXES: Final = (b"/01/", b"/qr/", b"/log/", b"/.well-known/")
 _PARSED_PATHS: Final = 8192
@@ -39,10 +39,7 @@ def _parse(raw_path: bytes) -> _Parsed:
     link = parsed.link
     if not parsed.is_canonical or link.serial is not None:
         return None
-    scopes = [product_scope(link.gtin)]
-    if link.lot is not None:
-        scopes.append(lot_scope(link.gtin, link.lot))
-    return scopes, parsed.canonical_path
+    return page_scopes(link.gtin, link.lot), parsed.canonical_path
 
 
 class PublicGate:

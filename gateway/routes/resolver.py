@@ -40,8 +40,12 @@ from gateway.public.page_cache import (
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
 from traceability.errors import InvalidInput, NotFound
-from traceability.identifiers.digital_link import DigitalLink, parse_digital_link
-from traceability.invalidation import lot_scope, product_scope
+from traceability.identifiers.digital_link import (
+    DigitalLink,
+    digital_link_path,
+    parse_digital_link,
+)
+from traceability.invalidation import page_scopes
 from traceability.portal import Portal
 from traceability.provenance.model import Provenance
 from traceability.provenance.scans import judge_scans
@@ -86,11 +90,9 @@ class ResolverDescription(BaseModel):
 def scopes_of(link: DigitalLink) -> list[str] | None:
     """What an answer about ``link`` depends on; None when that is not known before reading
     the database (an item named without its lot), which is then never cached."""
-    if link.lot is not None:
-        return [product_scope(link.gtin), lot_scope(link.gtin, link.lot)]
-    if link.serial is not None:
+    if link.lot is None and link.serial is not None:
         return None
-    return [product_scope(link.gtin)]
+    return page_scopes(link.gtin, link.lot)
 
 
 async def generations(request: Request, state: Portal, scopes: list[str] | None) -> list[int]:
@@ -122,12 +124,28 @@ async def build_view(state: Portal, link: DigitalLink) -> Provenance:
 async def cached_view(
     state: Portal, answers: PublicAnswers, link: DigitalLink, path: str, gens: list[int]
 ) -> Provenance:
+    if link.serial is not None and link.lot is not None:
+        return await item_view(state, answers, link, path, gens)
+
     async def build() -> CachedAnswer:
         view = await build_view(state, link)
         return CachedAnswer.of(200, _MODEL_MEDIA_TYPE, _VIEW.dump_json(view))
 
     model = await answers.load(page_key(gens, "model", path), build)
     return _VIEW.validate_json(model.body)
+
+
+async def item_view(
+    state: Portal, answers: PublicAnswers, link: DigitalLink, path: str, gens: list[int]
+) -> Provenance:
+    """An item of a named lot shows its lot's provenance: every serial of the lot shares the
+    lot's cached view (the same generations), and only whether the item was recorded in
+    another lot is read per scan."""
+    async with state.database.read() as session:
+        await state.provenance.item_lot(session, link)
+    lot_link = dataclasses.replace(link, serial=None)
+    view = await cached_view(state, answers, lot_link, digital_link_path(lot_link), gens)
+    return dataclasses.replace(view, level="serial", canonical_path=path, serial=link.serial)
 
 
 def _headers(

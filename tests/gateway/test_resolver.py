@@ -16,6 +16,7 @@ from traceability.chain.record import LotKey
 from traceability.demo import dataset, seed_demo
 from traceability.portal import Portal
 from traceability.services.ledger import Submission
+from traceability.services.registry import NewLot
 
 BAGS = dataset.RICE_BAG_LOT
 JSON = {"accept": "application/json"}
@@ -192,6 +193,70 @@ async def test_a_new_event_shows_on_the_very_next_scan(
     assert len(first["stages"]) == 1
     await append(state, org, [lot])
     assert len((await client.get(page(lot), headers=JSON)).json()["stages"]) == 2
+
+
+async def test_an_event_on_one_lot_keeps_its_sibling_lots_pages_cached(
+    client: httpx.AsyncClient, state: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await make_org(state)
+    busy, quiet = await make_lots(state, org, count=2)
+    await append(state, org, [busy, quiet])
+    assert (await client.get(page(quiet), headers=JSON)).status_code == 200
+    built: list[str] = []
+    real = resolver.build_view
+
+    async def counting(state: Portal, link: object) -> object:
+        built.append(str(link.lot))  # type: ignore[attr-defined]
+        return await real(state, link)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resolver, "build_view", counting)
+    await append(state, org, [busy])
+    assert (await client.get(page(quiet), headers=JSON)).status_code == 200
+    assert len((await client.get(page(busy), headers=JSON)).json()["stages"]) == 2
+    assert built == [busy.lot]
+
+
+async def test_items_of_one_lot_share_the_lots_page_and_each_shows_its_own_serial(
+    client: httpx.AsyncClient, state: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    await append(state, org, [lot])
+    builds = 0
+    real = resolver.build_view
+
+    async def counting(state: Portal, link: object) -> object:
+        nonlocal builds
+        builds += 1
+        return await real(state, link)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resolver, "build_view", counting)
+    serials = [f"SN{n:04d}" for n in range(5)]
+    bodies = [
+        (await client.get(f"{page(lot)}/21/{serial}", headers=JSON)).json() for serial in serials
+    ]
+    assert builds == 1
+    assert [(b["level"], b["serial"]) for b in bodies] == [("serial", s) for s in serials]
+    assert {len(b["stages"]) for b in bodies} == {1}
+    await append(state, org, [lot])
+    again = (await client.get(f"{page(lot)}/21/{serials[0]}", headers=JSON)).json()
+    assert len(again["stages"]) == 2 and builds == 2
+
+
+async def test_a_new_lot_shows_on_its_cached_product_page(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    org = await make_org(state)
+    [first] = await make_lots(state, org)
+    product_page = f"/01/{first.gtin}"
+    before = (await client.get(product_page, headers=JSON)).json()["lots"]
+    async with state.write() as session:
+        await state.registry.create_lot(
+            session, org.id, NewLot(gtin=first.gtin, lot_code="LATER-1", quantity=5, unit="KGM")
+        )
+    after = (await client.get(product_page, headers=JSON)).json()["lots"]
+    assert [lot["lot"] for lot in before] == [first.lot]
+    assert sorted(lot["lot"] for lot in after) == sorted(["LATER-1", first.lot])
 
 
 async def test_an_unchanged_page_answers_304_to_its_etag(

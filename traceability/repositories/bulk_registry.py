@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from traceability.db.models import (
@@ -37,6 +37,19 @@ PRODUCT_COLUMNS: tuple[str, ...] = tuple(
 )
 LOCATION_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in Location.__table__.columns if c.name != "id"
+)
+
+
+# What a bulk seed fills. Statistics are not refreshed by a load itself (and autovacuum may
+# be off or minutes away): without them the planner takes a table it thinks is empty.
+REGISTRY_TABLES: tuple[str, ...] = ("organizations", "locations", "products", "lots")
+LEDGER_TABLES: tuple[str, ...] = (
+    "chains",
+    "events",
+    "event_identifiers",
+    "chain_links",
+    "log_leaves",
+    "log_nodes",
 )
 
 
@@ -125,6 +138,14 @@ class BulkRegistryRowsRepository(Repository):
             await raw.copy_records_to_table("lots", records=records, columns=list(LOT_COLUMNS))
         except asyncpg.UniqueViolationError as exc:
             raise Conflict("a lot with one of these codes is already registered") from exc
+
+    async def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics of tables a bulk load has just filled."""
+        known = set(REGISTRY_TABLES + LEDGER_TABLES)
+        for table in tables:
+            if table not in known:
+                raise ValueError(f"not a table a seed fills: {table!r}")
+            await self.session.execute(text(f"ANALYZE {table}"))
 
     async def counts(self) -> RowCounts:
         """Rows in the registry and ledger tables, in one round trip."""

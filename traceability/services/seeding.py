@@ -36,7 +36,12 @@ from traceability.demo.synthetic import SyntheticLot, SyntheticPlan
 from traceability.errors import Conflict, Forbidden
 from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
 from traceability.invalidation import product_scope, touch, touch_lots
-from traceability.repositories.bulk_registry import BulkRegistryRowsRepository, RowCounts
+from traceability.repositories.bulk_registry import (
+    LEDGER_TABLES,
+    REGISTRY_TABLES,
+    BulkRegistryRowsRepository,
+    RowCounts,
+)
 from traceability.repositories.log import LogRepository
 from traceability.repositories.organizations import OrganizationRepository
 from traceability.services.audit import AuditService
@@ -260,6 +265,8 @@ class SeedingService:
             async with units.write() as session:
                 await self._add_lots(session, plan, registered, start, stop)
             report.advance("lots", stop - start)
+        async with units.write() as session:
+            await BulkRegistryRowsRepository(session).analyze(REGISTRY_TABLES)
         lots = Timing(spec.lots, time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -271,6 +278,8 @@ class SeedingService:
                 for lo, hi in ranges
             ]
         )
+        async with units.write() as session:
+            await BulkRegistryRowsRepository(session).analyze(LEDGER_TABLES)
         events = Timing(spec.events, time.perf_counter() - started)
 
         async with units.write() as session:

@@ -123,6 +123,32 @@ async def test_every_lot_audits_intact_with_its_events_in_order(
     assert (verification.sampled, verification.intact, verification.log_size) == (20, 20, 80)
 
 
+async def planner_row_estimates(state: Portal, tables: list[str]) -> dict[str, int]:
+    async with state.database.read() as session:
+        if not state.database.is_sqlite:
+            rows = await session.execute(
+                text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:names)"),
+                {"names": tables},
+            )
+            return {name: int(tuples) for name, tuples in rows.all()}
+        rows = await session.execute(text("SELECT tbl, stat FROM sqlite_stat1"))
+        return {name: int(stat.split()[0]) for name, stat in rows.all() if name in tables}
+
+
+async def test_after_seeding_the_planner_knows_how_many_lots_and_events_there_are(
+    state: Portal, clock: FakeClock
+) -> None:
+    await seed(state, clock)
+
+    stored = await counts(state)
+    estimates = await planner_row_estimates(state, ["lots", "events", "log_leaves"])
+    assert estimates == {
+        "lots": stored.lots,
+        "events": stored.events,
+        "log_leaves": stored.log_leaves,
+    }
+
+
 async def test_registry_rows_are_those_the_registry_service_makes(
     state: Portal, clock: FakeClock
 ) -> None:
