@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from gateway.deps import ReadSession, State
 from gateway.errors import PUBLIC_ERRORS
@@ -19,6 +20,19 @@ router = APIRouter(prefix="/log", tags=["transparency log"], responses=PUBLIC_ER
 MAX_INDEX = 2**63 - 1
 NO_CACHE = {"Cache-Control": "no-cache"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+
+
+def _decimal(value: object) -> object:
+    """Indexes and sizes written one way only: answers are cached as immutable per URL, so
+    ``1.0``, ``01``, ``+1`` or ``1_0`` (which pydantic would read as numbers) are refused."""
+    if isinstance(value, str) and not _DECIMAL.match(value):
+        raise ValueError("must be written as plain decimal digits, without sign or leading zeros")
+    return value
+
+
+# A log index or size in its one decimal form (the bounds are on each parameter).
+LogNumber = Annotated[int, BeforeValidator(_decimal)]
 
 
 class InclusionProofOut(BaseModel):
@@ -71,8 +85,10 @@ async def key(state: State) -> PlainTextResponse:
 async def inclusion(
     state: State,
     session: ReadSession,
-    index: Annotated[int, Query(ge=0, le=MAX_INDEX, description="leaf index")],
-    size: Annotated[int, Query(ge=1, le=MAX_INDEX, description="tree size the proof is for")],
+    index: Annotated[LogNumber, Query(ge=0, le=MAX_INDEX, description="leaf index")],
+    size: Annotated[
+        LogNumber, Query(ge=1, le=MAX_INDEX, description="tree size the proof is for")
+    ],
 ) -> JSONResponse:
     proof = await state.transparency.inclusion_proof(session, index, size)
     return JSONResponse(
@@ -92,8 +108,8 @@ async def inclusion(
 async def consistency(
     state: State,
     session: ReadSession,
-    first: Annotated[int, Query(ge=1, le=MAX_INDEX, description="older tree size")],
-    second: Annotated[int, Query(ge=1, le=MAX_INDEX, description="newer tree size")],
+    first: Annotated[LogNumber, Query(ge=1, le=MAX_INDEX, description="older tree size")],
+    second: Annotated[LogNumber, Query(ge=1, le=MAX_INDEX, description="newer tree size")],
 ) -> JSONResponse:
     hashes = await state.transparency.consistency_proof(session, first, second)
     return JSONResponse(
@@ -106,7 +122,7 @@ async def consistency(
 async def leaf(
     state: State,
     session: ReadSession,
-    index: Annotated[int, Path(ge=0, le=MAX_INDEX, description="leaf index")],
+    index: Annotated[LogNumber, Path(ge=0, le=MAX_INDEX, description="leaf index")],
 ) -> JSONResponse:
     found = await state.transparency.leaf(session, index)
     return JSONResponse(

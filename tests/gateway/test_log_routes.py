@@ -105,3 +105,25 @@ async def test_an_unknown_leaf_is_not_found(client: httpx.AsyncClient) -> None:
     response = await client.get("/log/leaves/5")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/log/leaves/1.0",
+        "/log/leaves/01",
+        "/log/leaves/+1",
+        "/log/leaves/1_0",
+        "/log/leaves/-0",
+        "/log/proof/inclusion?index=0&size=2.0",
+        "/log/proof/consistency?first=01&second=2",
+    ],
+)
+async def test_indexes_and_sizes_are_read_only_in_their_one_decimal_form(
+    client: httpx.AsyncClient, state: Portal, path: str
+) -> None:
+    """Answers are cached as immutable per URL: one number, one URL."""
+    await grow_log(state, 2)
+    response = await client.get(path)
+    assert response.status_code == 400
+    assert "decimal digits" in response.json()["detail"]
