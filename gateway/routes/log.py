@@ -86,9 +86,7 @@ async def inclusion(
     state: State,
     session: ReadSession,
     index: Annotated[LogNumber, Query(ge=0, le=MAX_INDEX, description="leaf index")],
-    size: Annotated[
-        LogNumber, Query(ge=1, le=MAX_INDEX, description="tree size the proof is for")
-    ],
+    size: Annotated[LogNumber, Query(ge=1, le=MAX_INDEX, description="tree size the proof is for")],
 ) -> JSONResponse:
     proof = await state.transparency.inclusion_proof(session, index, size)
     return JSONResponse(
