@@ -507,6 +507,14 @@ LOT_DATES = [
     ({"production_date": "2099-01-01"}, "production_date"),
     ({"expiry_date": "9999-12-31"}, "expiry_date"),
     ({"expiry_date": "1000-01-01"}, "expiry_date"),
+    (
+        {"certifications": [{"scheme": "VietGAP", "valid_until": "9999-12-31"}]},
+        "certifications[0].valid_until",
+    ),
+    (
+        {"certifications": [{"scheme": "VietGAP", "valid_until": "0001-01-01"}]},
+        "certifications[0].valid_until",
+    ),
 ]
 
 

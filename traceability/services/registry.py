@@ -130,6 +130,16 @@ def _check_date(value: date | None, latest: date, field: str) -> None:
         )
 
 
+def _date_of(value: object, field: str) -> date | None:
+    """A certification's date, as the API gives it (ISO text) or as code does (a date)."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
 class RegistryService:
     def __init__(self, master_key: bytes, clock: Clock = utc_now) -> None:
         self.master_key = master_key
@@ -349,6 +359,12 @@ class RegistryService:
         _check_date(new.expiry_date, today + _EXPIRY_AHEAD, "expiry_date")
         if new.expiry_date and new.production_date and new.expiry_date < new.production_date:
             raise InvalidInput("expiry is before the production date", field="expiry_date")
+        for i, certification in enumerate(new.certifications):
+            _check_date(
+                _date_of(certification.get("valid_until"), f"certifications[{i}].valid_until"),
+                today + _EXPIRY_AHEAD,
+                f"certifications[{i}].valid_until",
+            )
         origin_id = None
         if new.origin_gln:
             origin = await LocationRepository(session).by_gln(validate_gln(new.origin_gln))
