@@ -45,6 +45,7 @@ from traceability.errors import TraceabilityError
 from traceability.keyring import load_keyring
 from traceability.logging import configure_logging
 from traceability.portal import Portal
+from traceability.seed_processes import ProcessEventWriter
 from traceability.services.capture import CAPTURE_LIMIT
 from traceability.services.seeding import SeedingService, SeedResult, Verification
 
@@ -198,14 +199,27 @@ def _print_summary(summary: dict[str, Any], verification: Verification) -> None:
 
 
 async def _run(
-    settings: Settings, plan: SyntheticPlan, writers: int, batch: int, sample: int
+    settings: Settings,
+    plan: SyntheticPlan,
+    writers: int,
+    batch: int,
+    sample: int,
+    processes: int = 1,
 ) -> tuple[SeedResult, Verification, float]:
     portal = Portal.build(settings)
     service = SeedingService(portal.registry, portal.ledger, portal.audit)
+    event_writer = ProcessEventWriter(plan.spec, processes) if processes > 1 else None
     try:
         with _progress() as progress:
             bars = _Bars(progress)
-            result = await service.seed(portal, plan, writers=writers, batch=batch, progress=bars)
+            result = await service.seed(
+                portal,
+                plan,
+                writers=writers,
+                batch=batch,
+                progress=bars,
+                event_writer=event_writer,
+            )
             async with portal.write() as session:
                 await portal.transparency.publish_checkpoint(session)
             started = time.perf_counter()
@@ -258,6 +272,15 @@ def seed_command(
             "(SQLite has a single writer: 1 is used there).",
         ),
     ] = 4,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes the writers are spread over, each with its own event loop "
+            "(PostgreSQL; about one per core). 1 runs every writer in this process.",
+        ),
+    ] = 1,
     batch: Annotated[
         int,
         typer.Option(
@@ -316,15 +339,16 @@ def seed_command(
     except ValueError as exc:
         raise _usage_error(str(exc)) from exc
     backend = "SQLite" if settings.is_sqlite else "PostgreSQL"
-    if settings.is_sqlite and writers > 1:
-        errors.print("SQLite has a single writer: appending with 1 writer.")
-        writers = 1
+    if settings.is_sqlite and (writers > 1 or processes > 1):
+        errors.print("SQLite has a single writer: appending with 1 writer in this process.")
+        writers, processes = 1, 1
+    writers = max(writers, processes)  # every process gets at least one writer
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.resolved_database_url)
         load_keyring(settings)
         result, verification, verify_seconds = asyncio.run(
-            _run(settings, plan, writers, batch, verify_sample)
+            _run(settings, plan, writers, batch, verify_sample, processes)
         )
     except TraceabilityError as exc:
         raise _usage_error(str(exc)) from exc

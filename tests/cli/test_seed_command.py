@@ -7,6 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import IN_CI, PG_URL
+from tests.system.live import new_postgres_database
 from traceability.cli import app
 
 runner = CliRunner()
@@ -36,6 +38,7 @@ def test_help_names_every_option() -> None:
         "--events-per-lot",
         "--writers",
         "--batch",
+        "--processes",
         "--verify-sample",
         "--name",
         "--seed",
@@ -103,3 +106,25 @@ def test_an_empty_seed_name_is_a_usage_error(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["seed", "--name", " "])
     assert result.exit_code == 2
     assert "seed name must not be empty" in result.output
+
+
+def test_writers_spread_over_processes_append_one_whole_verified_ledger(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI requires PostgreSQL (TRACE_TEST_DATABASE_URL)")
+        pytest.skip("several writer processes need PostgreSQL: set TRACE_TEST_DATABASE_URL")
+    with new_postgres_database(PG_URL, "trace_seed") as url:
+        monkeypatch.setenv("TRACE_DATABASE_URL", url)
+        options = ["--lots", "40", "--writers", "4", "--processes", "2", "--batch", "7"]
+        result = runner.invoke(app, [*TINY, *options, "--json"])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.stdout)
+        assert (summary["lots"], summary["events"], summary["writers"]) == (40, 120, 4)
+        verification = summary["verification"]
+        assert verification["ok"] and verification["sampled"] == verification["intact"] == 4
+        assert verification["log_size"] == verification["counts"]["events"] == 120
+        # The whole log, leaf by leaf: every event stored, hashing to its leaf, signed.
+        audited = runner.invoke(app, ["audit-log"])
+        assert audited.exit_code == 0, audited.output

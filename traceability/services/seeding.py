@@ -214,6 +214,22 @@ async def _all_or_nothing(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
         raise
 
 
+class EventWriter(Protocol):
+    """Appends the events of the given lot ranges, each range by one writer, all or nothing.
+
+    :meth:`SeedingService.append_events` is the in-process one; the seed command can run
+    the ranges in several processes instead (each its own event loop and connections).
+    """
+
+    async def __call__(
+        self,
+        ranges: Sequence[tuple[int, int]],
+        organization_ids: dict[str, str],
+        batch: int,
+        report: SeedProgress,
+    ) -> None: ...
+
+
 @dataclass
 class _Registered:
     organization_ids: dict[str, str]  # plan key -> organization id
@@ -243,6 +259,7 @@ class SeedingService:
         batch: int = 500,
         lot_chunk: int = LOT_CHUNK,
         progress: SeedProgress | None = None,
+        event_writer: EventWriter | None = None,
     ) -> SeedResult:
         if writers < 1 or batch < 1 or lot_chunk < 1:
             raise ValueError("writers, batch and lot_chunk must be at least 1")
@@ -272,12 +289,12 @@ class SeedingService:
         started = time.perf_counter()
         report.start("events", spec.events)
         ranges = split(spec.lots, writers)
-        await _all_or_nothing(
-            [
-                self._write_events(units, plan, registered, lo, hi, batch, report)
-                for lo, hi in ranges
-            ]
-        )
+        if event_writer is None:
+            await self.append_events(
+                units, plan, ranges, registered.organization_ids, batch, report
+            )
+        else:
+            await event_writer(ranges, registered.organization_ids, batch, report)
         async with units.write() as session:
             await BulkRegistryRowsRepository(session).analyze(LEDGER_TABLES)
         events = Timing(spec.events, time.perf_counter() - started)
@@ -408,18 +425,34 @@ class SeedingService:
         # As create_lot does: a "no such lot" answer cached before now is stale.
         touch_lots(session, ((row["gtin"], row["lot_code"]) for row in rows))
 
+    async def append_events(
+        self,
+        units: UnitsOfWork,
+        plan: SyntheticPlan,
+        ranges: Sequence[tuple[int, int]],
+        organization_ids: dict[str, str],
+        batch: int,
+        report: SeedProgress,
+    ) -> None:
+        """The events of the lots in ``ranges``, one concurrent writer per range."""
+        await _all_or_nothing(
+            [
+                self._write_events(units, plan, organization_ids, lo, hi, batch, report)
+                for lo, hi in ranges
+            ]
+        )
+
     async def _write_events(
         self,
         units: UnitsOfWork,
         plan: SyntheticPlan,
-        registered: _Registered,
+        org_ids: dict[str, str],
         first: int,
         stop: int,
         batch: int,
         report: SeedProgress,
     ) -> None:
         """One writer: its lots in groups of ``batch``, each group step by step."""
-        org_ids = registered.organization_ids
         for start in range(first, stop, batch):
             group = list(plan.lots(start, min(start + batch, stop)))
             journeys = [plan.events(lot) for lot in group]
