@@ -30,7 +30,8 @@ async def write_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-ReadSession = Annotated[AsyncSession, Depends(read_session)]
+# Closed when the route returns, so its connection is back in the pool before the answer is sent.
+ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 # scope="function": the commit runs when the route returns, before the answer is made, so a
 # failed commit goes through the error map like any other error and is never acknowledged.
 WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
