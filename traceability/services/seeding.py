@@ -214,6 +214,10 @@ async def _all_or_nothing(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
         raise
 
 
+# A writer refreshes the ledger tables' statistics at this many events, then each fourfold.
+FIRST_ANALYZE = 2_000
+
+
 class EventWriter(Protocol):
     """Appends the events of the given lot ranges, each range by one writer, all or nothing.
 
@@ -452,7 +456,14 @@ class SeedingService:
         batch: int,
         report: SeedProgress,
     ) -> None:
-        """One writer: its lots in groups of ``batch``, each group step by step."""
+        """One writer: its lots in groups of ``batch``, each group step by step.
+
+        The ledger tables start empty and grow by millions of rows. Their planner
+        statistics are refreshed each time this writer's count grows fourfold: a plan made
+        for an empty table (a sequential scan for the duplicate check, say) would
+        otherwise cost more with every row. Autovacuum may be off, or late.
+        """
+        appended, next_analyze = 0, FIRST_ANALYZE
         for start in range(first, stop, batch):
             group = list(plan.lots(start, min(start + batch, stop)))
             journeys = [plan.events(lot) for lot in group]
@@ -468,6 +479,11 @@ class SeedingService:
                 async with units.write() as session:
                     await self.ledger.append(session, submissions)
                 report.advance("events", len(submissions))
+                appended += len(submissions)
+                if appended >= next_analyze:
+                    async with units.write() as session:
+                        await BulkRegistryRowsRepository(session).analyze(LEDGER_TABLES)
+                    next_analyze *= 4
 
     async def verify(
         self,
