@@ -38,6 +38,16 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
+def require_redis() -> str:
+    """The test Redis URL; without one, a skip on a developer's machine and a failure in CI."""
+    if not REDIS_URL:
+        message = "Redis not configured: set TRACE_TEST_REDIS_URL to run this on it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if IN_CI and not (PG_URL and REDIS_URL):
         raise pytest.UsageError(

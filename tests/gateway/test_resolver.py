@@ -10,7 +10,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.routes import resolver
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, require_redis
 from tests.factories import append, epcis_event, make_lots, make_org
 from traceability.chain.record import LotKey
 from traceability.demo import dataset, seed_demo
@@ -293,7 +293,7 @@ async def test_many_concurrent_misses_build_the_page_once(
 async def redis_client(state: Portal) -> AsyncIterator[tuple[httpx.AsyncClient, Portal]]:
     """A second process's view: an app over the same database with the shared Redis cache."""
     if not REDIS_URL:
-        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+        require_redis()
     settings = state.settings.model_copy(update={"redis_url": REDIS_URL})
     portal = Portal.build(settings)
     app = create_app(settings)

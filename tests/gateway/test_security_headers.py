@@ -18,7 +18,7 @@ import structlog
 
 from gateway.app import create_app
 from gateway.pages.render import CONTENT_SECURITY_POLICY
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, require_redis
 from tests.factories import append, make_lots, make_org
 from traceability.cache import RATE_WINDOW_SECONDS
 from traceability.chain.record import LotKey
@@ -159,7 +159,7 @@ async def limited(request: pytest.FixtureRequest, state: Portal) -> AsyncIterato
         yield state
         return
     if not REDIS_URL:
-        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+        require_redis()
     portal = Portal.build(state.settings.model_copy(update={"redis_url": REDIS_URL}))
     try:
         yield portal

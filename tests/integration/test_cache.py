@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, require_redis
 from traceability.cache import Cache, MemoryCache, SingleFlight
 from traceability.redis_cache import RedisCache
 
@@ -19,7 +19,7 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
         backend: Cache = MemoryCache()
     else:
         if not REDIS_URL:
-            pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+            require_redis()
         backend = RedisCache(REDIS_URL)
     yield backend
     await backend.close()
@@ -108,7 +108,7 @@ async def test_the_memory_cache_stays_within_its_bound() -> None:
 async def test_a_generation_read_for_the_first_time_is_random_not_zero() -> None:
     """A page cached under an old generation must not come back after Redis loses the counter."""
     if not REDIS_URL:
-        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+        require_redis()
     redis = RedisCache(REDIS_URL)
     first, second = await redis.generations([key(), key()])
     assert first > 1 and second > 1 and first != second
@@ -156,7 +156,7 @@ async def test_a_bump_that_failed_is_made_before_any_generation_is_read_again(
 ) -> None:
     """A write committed while Redis was unreachable must not leave its old pages valid."""
     if not REDIS_URL:
-        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+        require_redis()
     redis = RedisCache(REDIS_URL)
     scope = key()
     [before] = await redis.generations([scope])
@@ -177,7 +177,7 @@ async def test_a_bump_that_failed_is_made_before_any_generation_is_read_again(
 
 async def test_a_subscribed_process_remembers_generations_until_a_bump_reaches_it() -> None:
     if not REDIS_URL:
-        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+        require_redis()
     reader, writer = RedisCache(REDIS_URL), RedisCache(REDIS_URL)
     try:
         assert await reader.wait_until_subscribed()
@@ -197,7 +197,7 @@ async def test_a_subscribed_process_remembers_generations_until_a_bump_reaches_i
 async def test_bumping_many_scopes_reaches_a_subscribed_process_for_each_of_them() -> None:
     """A capture touching thousands of lots invalidates them all, in a few round trips."""
     if not REDIS_URL:
-        pytest.skip("Redis not configured: set TRACE_TEST_REDIS_URL to run this on it")
+        require_redis()
     reader, writer = RedisCache(REDIS_URL), RedisCache(REDIS_URL)
     try:
         assert await reader.wait_until_subscribed()
