@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import LargeBinary, cast, insert, literal, null, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -16,6 +17,16 @@ from traceability.log.merkle import NodeId
 from traceability.repositories.base import Repository
 
 _STATE_ID = 1
+_SIZE, _LEAF, _NODE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ProofReads:
+    """What one proof needs, read together: the log's size, a leaf's data, subtree hashes."""
+
+    size: int
+    leaf: bytes | None
+    nodes: dict[NodeId, bytes]
 
 
 class LogRepository(Repository):
@@ -59,6 +70,44 @@ class LogRepository(Repository):
             )
         )
         return {NodeId(level, index): h for level, index, h in result.all()}
+
+    async def proof_reads(self, leaf: int | None, ids: Sequence[NodeId]) -> ProofReads:
+        """The log's size, leaf ``leaf``'s event hash and the named nodes, in one round trip.
+
+        A proof is served from one statement rather than three: on a busy database each
+        round trip costs about as much as the work of the proof itself.
+        """
+        parts = [
+            select(
+                literal(_SIZE).label("kind"),
+                literal(0).label("level"),
+                LogState.size.label("position"),
+                cast(null(), LargeBinary).label("hash"),
+            ).where(LogState.id == _STATE_ID)
+        ]
+        if leaf is not None:
+            parts.append(
+                select(literal(_LEAF), literal(0), LogLeaf.index, LogLeaf.event_hash).where(
+                    LogLeaf.index == leaf
+                )
+            )
+        wanted = sorted({(n.level, n.index) for n in ids})
+        if wanted:
+            parts.append(
+                select(literal(_NODE), LogNode.level, LogNode.index, LogNode.hash).where(
+                    tuple_(LogNode.level, LogNode.index).in_(wanted)
+                )
+            )
+        result = await self.session.execute(union_all(*parts))
+        size, leaf_data, nodes = 0, None, {}
+        for kind, level, position, value in result.all():
+            if kind == _SIZE:
+                size = position
+            elif kind == _LEAF:
+                leaf_data = value
+            else:
+                nodes[NodeId(level, position)] = value
+        return ProofReads(size, leaf_data, nodes)
 
     async def leaf(self, index: int) -> LogLeaf | None:
         return await self.session.get(LogLeaf, index)

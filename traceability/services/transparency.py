@@ -100,16 +100,17 @@ class TransparencyService:
         return None
 
     async def inclusion_proof(self, session: AsyncSession, index: int, size: int) -> InclusionProof:
-        log = LogRepository(session)
-        await self._check_size(log, size, "size")
-        if not 0 <= index < size:
+        valid = 0 <= index < size
+        reads = await LogRepository(session).proof_reads(
+            index if valid else None, inclusion_proof_nodes(index, size) if valid else []
+        )
+        self._check_size(reads.size, size, "size")
+        if not valid:
             raise InvalidInput(f"index must be in [0, {size})", field="index")
-        nodes = await log.nodes(inclusion_proof_nodes(index, size))
-        leaf = await log.leaf(index)
-        if leaf is None:
+        if reads.leaf is None:
             raise NotFound(f"leaf {index} is missing from the log", field="index")
         return InclusionProof(
-            index, size, leaf_hash(leaf.event_hash), build_inclusion_proof(index, size, nodes)
+            index, size, leaf_hash(reads.leaf), build_inclusion_proof(index, size, reads.nodes)
         )
 
     async def inclusion_proofs(
@@ -124,16 +125,18 @@ class TransparencyService:
     async def consistency_proof(
         self, session: AsyncSession, first: int, second: int
     ) -> list[bytes]:
-        log = LogRepository(session)
-        await self._check_size(log, second, "second")
-        if not 0 < first <= second:
+        valid = 0 < first <= second
+        reads = await LogRepository(session).proof_reads(
+            None, consistency_proof_nodes(first, second) if valid else []
+        )
+        self._check_size(reads.size, second, "second")
+        if not valid:
             raise InvalidInput(
                 "first must be at least 1 and at most second (a proof from the empty tree "
                 "is trivially empty)",
                 field="first",
             )
-        nodes = await log.nodes(consistency_proof_nodes(first, second))
-        return build_consistency_proof(first, second, nodes)
+        return build_consistency_proof(first, second, reads.nodes)
 
     async def leaf(self, session: AsyncSession, index: int) -> Leaf:
         row = await LogRepository(session).leaf(index)
@@ -141,7 +144,7 @@ class TransparencyService:
             raise NotFound(f"the log has no leaf {index}", field="index")
         return Leaf(row.index, row.event_hash, row.event_id)
 
-    async def _check_size(self, log: LogRepository, size: int, field: str) -> None:
-        current = (await log.state()).size
+    @staticmethod
+    def _check_size(current: int, size: int, field: str) -> None:
         if size < 1 or size > current:
             raise InvalidInput(f"must be between 1 and the log's size {current}", field=field)
