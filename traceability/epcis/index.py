@@ -7,6 +7,7 @@ the stored copies and the query values pass through the same canonical forms.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -56,6 +57,9 @@ def cbv_word(value: str) -> str:
     return value
 
 
+# Events repeat the same few identifiers (a lot's class, a farm, a warehouse) many times,
+# and parsing one costs tens of microseconds: the answers are kept.
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_identifier(value: str) -> str:
     """One spelling per GS1 key: the Digital Link path; anything else as given."""
     try:

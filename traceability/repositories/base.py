@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+
+from traceability.repositories import unnest
 
 T = TypeVar("T")
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Repository:
@@ -23,6 +32,18 @@ class Repository:
     def locks_rows(self) -> bool:
         """PostgreSQL locks rows; SQLite's writer already holds the whole database."""
         return self.dialect != "sqlite"
+
+    async def insert_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows that all have the same keys: on PostgreSQL as one array per column."""
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            columns = tuple(sorted(rows[0]))
+            await self.session.execute(
+                unnest.insert_statement(table, columns), unnest.parameters(table, columns, rows)
+            )
+            return
+        await self.session.execute(insert(table), list(rows))
 
     async def _page(
         self,

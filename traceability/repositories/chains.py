@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from traceability.db.models import Chain
-from traceability.repositories.base import Repository
+from traceability.repositories import unnest
+from traceability.repositories.base import Repository, table_of
+
+_KEY = ("gtin", "lot_code")
 
 
 class ChainRepository(Repository):
@@ -22,18 +24,35 @@ class ChainRepository(Repository):
         if not keys:
             return []
         wanted = sorted(set(keys))
-        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        if self.dialect == "postgresql":
+            return await self._ensure_and_lock_postgresql(wanted)
         await self.session.execute(
-            dialect_insert(Chain)
+            sqlite_insert(Chain)
             .values([{"gtin": g, "lot_code": lot, "head_seq": 0} for g, lot in wanted])
-            .on_conflict_do_nothing(index_elements=["gtin", "lot_code"])
+            .on_conflict_do_nothing(index_elements=list(_KEY))
         )
         stmt = (
             select(Chain).where(tuple_(Chain.gtin, Chain.lot_code).in_(wanted)).order_by(Chain.id)
         )
-        if self.locks_rows:
-            stmt = stmt.with_for_update()
         result = await self.session.execute(stmt.execution_options(populate_existing=True))
+        return list(result.scalars())
+
+    async def _ensure_and_lock_postgresql(self, wanted: list[tuple[str, str]]) -> list[Chain]:
+        table = table_of(Chain)
+        rows = [{"gtin": g, "lot_code": lot, "head_seq": 0} for g, lot in wanted]
+        columns = ("gtin", "head_seq", "lot_code")
+        await self.session.execute(
+            unnest.insert_statement(table, columns, conflict_keys=_KEY),
+            unnest.parameters(table, columns, rows),
+        )
+        locked = text(
+            f"SELECT chains.* FROM {unnest.join_statement(table, _KEY)} "
+            "ORDER BY chains.id FOR UPDATE OF chains"
+        )
+        result = await self.session.execute(
+            select(Chain).from_statement(locked).execution_options(populate_existing=True),
+            unnest.parameters(table, _KEY, rows),
+        )
         return list(result.scalars())
 
     async def many(self, keys: Sequence[tuple[str, str]]) -> list[Chain]:

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import any_, insert, select, update
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.exc import IntegrityError
 
 from traceability.db.models import Chain, ChainLinkRow, Event, EventIdentifier
 from traceability.errors import Conflict
-from traceability.repositories.base import Repository
+from traceability.repositories import unnest
+from traceability.repositories.base import Repository, table_of
 
 
 @dataclass(frozen=True)
@@ -33,16 +35,29 @@ class LedgerRepository(Repository):
         """Which (eventID, is an error declaration) pairs are already recorded."""
         if not keys:
             return set()
-        result = await self.session.execute(
-            select(Event.event_id, Event.declares_error).where(
-                Event.event_id.in_(sorted({k for k, _ in keys}))
-            )
-        )
+        ids = sorted({k for k, _ in keys})
+        stmt = select(Event.event_id, Event.declares_error)
+        if self.dialect == "postgresql":  # one array parameter, whatever the count
+            stmt = stmt.where(Event.event_id == any_(array(ids, type_=Event.event_id.type)))
+        else:
+            stmt = stmt.where(Event.event_id.in_(ids))
+        result = await self.session.execute(stmt)
         return {(event_id, declares) for event_id, declares in result.all()} & set(keys)
 
     async def insert_events(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Insert events; returns their primary keys in the order given."""
+        if not rows:
+            return []
         try:
+            if self.dialect == "postgresql":
+                table = table_of(Event)
+                columns = tuple(sorted(rows[0]))
+                result = await self.session.execute(
+                    unnest.insert_statement(table, columns, returning=("log_index", "id")),
+                    unnest.parameters(table, columns, rows),
+                )
+                ids: dict[int, int] = {index: pk for index, pk in result.all()}
+                return [ids[row["log_index"]] for row in rows]
             result = await self.session.execute(
                 insert(Event).returning(Event.id, sort_by_parameter_order=True), list(rows)
             )
@@ -51,17 +66,23 @@ class LedgerRepository(Repository):
         return [row[0] for row in result.all()]
 
     async def insert_identifiers(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(EventIdentifier), list(rows))
+        await self.insert_rows(table_of(EventIdentifier), rows)
 
     async def insert_links(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(ChainLinkRow), list(rows))
+        await self.insert_rows(table_of(ChainLinkRow), rows)
 
     async def move_heads(self, heads: Sequence[dict[str, Any]]) -> None:
         """Set each chain's head (``id``, ``head_seq``, ``head_hash``) after an append."""
-        if heads:
-            await self.session.execute(update(Chain), list(heads))
+        if not heads:
+            return
+        if self.dialect == "postgresql":
+            table, columns = table_of(Chain), ("head_seq", "head_hash")
+            await self.session.execute(
+                unnest.update_statement(table, "id", columns),
+                unnest.parameters(table, ("id", *columns), heads),
+            )
+            return
+        await self.session.execute(update(Chain), list(heads))
 
     async def by_event_id(self, event_id: str) -> list[StoredEvent]:
         """The event with this id and, when one was recorded, its error declaration."""

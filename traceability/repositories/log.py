@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, cast, insert, literal, null, select, tuple_, union_all, update
+from sqlalchemy import LargeBinary, cast, literal, null, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from traceability.db.models import LogCheckpoint, LogLeaf, LogNode, LogState
 from traceability.db.session import is_retryable
 from traceability.log.merkle import NodeId
-from traceability.repositories.base import Repository
+from traceability.repositories.base import Repository, table_of
 
 _STATE_ID = 1
 _SIZE, _LEAF, _NODE = 0, 1, 2
@@ -46,18 +46,14 @@ class LogRepository(Repository):
         )
 
     async def insert_leaves(self, leaves: Sequence[tuple[int, bytes, str]]) -> None:
-        if leaves:
-            await self.session.execute(
-                insert(LogLeaf),
-                [{"index": i, "event_hash": h, "event_id": e} for i, h, e in leaves],
-            )
+        await self.insert_rows(
+            table_of(LogLeaf), [{"index": i, "event_hash": h, "event_id": e} for i, h, e in leaves]
+        )
 
     async def insert_nodes(self, nodes: Sequence[tuple[NodeId, bytes]]) -> None:
-        if nodes:
-            await self.session.execute(
-                insert(LogNode),
-                [{"level": n.level, "index": n.index, "hash": h} for n, h in nodes],
-            )
+        await self.insert_rows(
+            table_of(LogNode), [{"level": n.level, "index": n.index, "hash": h} for n, h in nodes]
+        )
 
     async def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
         """Fetch the named complete-subtree hashes in one round trip."""
