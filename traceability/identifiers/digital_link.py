@@ -35,6 +35,8 @@ _QUALIFIERS: Final = (AI_CPV, AI_LOT, AI_SERIAL)
 _AI_NAMES: Final = {AI_GTIN: "gtin", AI_CPV: "cpv", AI_LOT: "lot", AI_SERIAL: "serial"}
 _PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _LOOKS_LIKE_AI: Final = re.compile(r"[0-9]{2,4}")
+# Whitespace and control characters, which urlsplit would silently drop.
+_CONTROL: Final = re.compile(r"[\x00-\x20\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,9 @@ def decode_segment(raw: str, *, field: str) -> str:
 
 
 def _unquote_strict(raw: str) -> str:
+    if "%" not in raw:
+        raw.encode("utf-8")  # a lone surrogate raises here, as below
+        return raw
     out = bytearray()
     i = 0
     while i < len(raw):
@@ -175,7 +180,7 @@ def parse_digital_link(uri_or_path: str, *, today: date | None = None) -> Parsed
     if not isinstance(uri_or_path, str) or not uri_or_path.strip():
         raise InvalidInput("Digital Link URI must be a non-empty string", field="uri")
     text = uri_or_path.strip()
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in text):
+    if _CONTROL.search(text):
         # urlsplit would silently drop tabs and newlines, turning a bad value into another one.
         raise InvalidInput(
             f"Digital Link URI {text!r} contains whitespace or control characters", field="uri"

@@ -19,13 +19,12 @@ CHARSET_82: Final = frozenset(
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 )
 
-_DIGITS: Final = frozenset("0123456789")
 _GTIN_LENGTHS: Final = (8, 12, 13, 14)
 
 
 def _is_digits(value: str) -> bool:
     # str.isdigit() also accepts non-ASCII digits such as '²' or Arabic-Indic numerals.
-    return bool(value) and all(c in _DIGITS for c in value)
+    return value.isascii() and value.isdigit()
 
 
 def gs1_check_digit(digits: str) -> str:
@@ -39,7 +38,8 @@ def gs1_check_digit(digits: str) -> str:
             f"{digits!r} is not a non-empty string of digits 0-9 for a GS1 check digit",
             field="digits",
         )
-    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(digits)))
+    # Every other digit from the rightmost one weighs 3, the rest 1.
+    total = 3 * sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2]))
     return str((10 - total % 10) % 10)
 
 
