@@ -169,12 +169,28 @@ def ledger_rows(
                 at_least(rate, ledger.GOAL_APPEND_PER_S, f"{rate:,.0f} events/s"),
             )
         )
+    chain = [r for r in verify or () if r.chain_per_s is not None]
+    if chain:
+        chain_ratios = tuple(r.chain_ratio or 0.0 for r in chain)
+        rows.append(
+            Row(
+                "ledger",
+                "chain verification (hashes, links, signatures, keys) vs bare Ed25519 verify",
+                f"{_median([r.chain_per_s or 0.0 for r in chain]):,.0f} events/s",
+                f"{_median([r.raw_per_s for r in chain]):,.0f} verifies/s",
+                chain_ratios,
+                f">= {ledger.GOAL_VERIFY_RATIO:g}x",
+                at_least(
+                    _median(chain_ratios), ledger.GOAL_VERIFY_RATIO, times(_median(chain_ratios))
+                ),
+            )
+        )
     if verify:
         ratios = tuple(r.ratio for r in verify)
         rows.append(
             Row(
                 "ledger",
-                "chain verification (audit_chain) vs bare Ed25519 verify",
+                "full audit (chain + each event's log inclusion proof) vs bare Ed25519 verify",
                 f"{_median([r.audit_per_s for r in verify]):,.0f} events/s",
                 f"{_median([r.raw_per_s for r in verify]):,.0f} verifies/s",
                 ratios,
