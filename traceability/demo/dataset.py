@@ -331,9 +331,12 @@ _FIELD_ORDER: Final = (
 )
 
 
+_FIELD_RANK = {name: i for i, name in enumerate(_FIELD_ORDER)}
+
+
 def _order(document: dict[str, Any]) -> dict[str, Any]:
-    rank = {name: i for i, name in enumerate(_FIELD_ORDER)}
-    return dict(sorted(document.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+    last = len(_FIELD_RANK)
+    return dict(sorted(document.items(), key=lambda kv: _FIELD_RANK.get(kv[0], last)))
 
 
 def _moves(
