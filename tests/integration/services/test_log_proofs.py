@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tests.factories import append, make_lots, make_org
+from tests.factories import OrgFixture, append, make_lots, make_org
+from traceability.chain.record import LotKey
 from traceability.errors import InvalidInput, NotFound
 from traceability.log.merkle import leaf_hash, verify_consistency, verify_inclusion
 from traceability.portal import Portal
@@ -30,15 +31,21 @@ def statements(state: Portal) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+async def log_of(state: Portal, events: int) -> tuple[OrgFixture, LotKey]:
+    """A log holding ``events`` events of one lot: the lot and its organisation."""
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    await append(state, org, [lot], count=events)
+    return org, lot
+
+
 def queries(seen: list[str]) -> list[str]:
     """The statements that read data (not BEGIN/COMMIT or isolation settings)."""
     return [s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH", "("))]
 
 
 async def test_an_inclusion_proof_is_read_in_one_statement_and_verifies(state: Portal) -> None:
-    org = await make_org(state)
-    [lot] = await make_lots(state, org)
-    await append(state, org, [lot], count=7)
+    await log_of(state, 7)
     async with state.write() as session:
         root = await state.transparency.publish_checkpoint(session)
     with statements(state) as seen:
@@ -52,9 +59,7 @@ async def test_an_inclusion_proof_is_read_in_one_statement_and_verifies(state: P
 
 
 async def test_a_consistency_proof_is_read_in_one_statement_and_verifies(state: Portal) -> None:
-    org = await make_org(state)
-    [lot] = await make_lots(state, org)
-    await append(state, org, [lot], count=3)
+    org, lot = await log_of(state, 3)
     async with state.write() as session:
         old = await state.transparency.publish_checkpoint(session)
     await append(state, org, [lot], count=6)
@@ -69,9 +74,7 @@ async def test_a_consistency_proof_is_read_in_one_statement_and_verifies(state: 
 
 @pytest.mark.parametrize(("index", "size"), [(0, 10), (-1, 3), (3, 3), (0, 0)])
 async def test_proofs_outside_the_tree_are_refused(state: Portal, index: int, size: int) -> None:
-    org = await make_org(state)
-    [lot] = await make_lots(state, org)
-    await append(state, org, [lot], count=3)
+    await log_of(state, 3)
     async with state.database.read() as session:
         with pytest.raises(InvalidInput):
             await state.transparency.inclusion_proof(session, index, size)
@@ -81,9 +84,7 @@ async def test_proofs_outside_the_tree_are_refused(state: Portal, index: int, si
 
 async def test_a_missing_leaf_is_named_not_found(state: Portal) -> None:
     """A log whose leaf row was deleted (tampering) cannot prove that leaf."""
-    org = await make_org(state)
-    [lot] = await make_lots(state, org)
-    await append(state, org, [lot], count=3)
+    await log_of(state, 3)
     async with state.write() as session:
         from sqlalchemy import delete
 
