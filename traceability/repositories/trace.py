@@ -7,10 +7,12 @@ breadth-first walk of a genealogy costs a few queries per level, not a few per l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Final, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.db.models import (
     Chain,
@@ -36,6 +38,37 @@ _LIKE_CHUNK: Final = 50
 _UNIT_ROLES: Final = ("epc", "input", "output", "parent")
 
 
+@dataclass(frozen=True, slots=True)
+class TracedEvent:
+    """What a trace reads of an event: its identity, its document and who recorded it."""
+
+    pk: int
+    event_id: str
+    document: dict[str, Any]
+    organization_id: str
+    declares_error: bool
+
+
+_TRACED: Final = (
+    Event.id,
+    Event.event_id,
+    Event.event,
+    Event.organization_id,
+    Event.declares_error,
+)
+
+
+def _traced(row: Sequence[Any]) -> TracedEvent:
+    return TracedEvent(row[0], row[1], row[2], row[3], row[4])
+
+
+def _select_traced() -> Select[Any]:
+    return select(*_TRACED)
+
+
+_EMPTY: Final[Mapping[tuple[str, str], Lot | None]] = {}
+
+
 def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -48,23 +81,25 @@ def _like_escape(value: str) -> str:
 class TraceRepository(Repository):
     async def events_of_lots(
         self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[Event]]:
+    ) -> dict[tuple[str, str], list[TracedEvent]]:
         """Every event on each lot's chain, in chain order, by (gtin, lot code).
 
         Lots without a chain are absent from the answer.
         """
         wanted = sorted(set(keys))
-        found: dict[tuple[str, str], list[Event]] = {}
+        found: dict[tuple[str, str], list[TracedEvent]] = {}
         for chunk in _chunks(wanted):
             result = await self.session.execute(
-                select(Chain.gtin, Chain.lot_code, Event)
+                select(Chain.gtin, Chain.lot_code, *_TRACED)
                 .join(ChainLinkRow, ChainLinkRow.chain_id == Chain.id)
                 .join(Event, Event.id == ChainLinkRow.event_pk)
                 .where(tuple_(Chain.gtin, Chain.lot_code).in_(list(chunk)))
                 .order_by(Chain.id, ChainLinkRow.seq)
             )
-            for gtin, lot_code, event in result.all():
-                found.setdefault((gtin, lot_code), []).append(event)
+            for row in result.all():
+                found.setdefault((row[0], row[1]), []).append(
+                    TracedEvent(row[2], row[3], row[4], row[5], row[6])
+                )
         return found
 
     async def chains_exist(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -81,7 +116,7 @@ class TraceRepository(Repository):
 
     async def events_naming_units(
         self, ssccs: Sequence[str], other_ids: Sequence[str] = ()
-    ) -> list[Event]:
+    ) -> list[TracedEvent]:
         """Candidate events naming logistic units: SSCCs (18 digits) in any spelling, and other
         unit identifiers stored exactly as given. The caller confirms each candidate.
 
@@ -99,33 +134,33 @@ class TraceRepository(Repository):
         statements += [
             [EventIdentifier.value.in_(list(chunk))] for chunk in _chunks(sorted(set(other_ids)))
         ]
-        found: dict[int, Event] = {}
+        found: dict[int, TracedEvent] = {}
         for conditions in statements:
             matching = select(EventIdentifier.event_pk).where(
                 EventIdentifier.role.in_(_UNIT_ROLES), or_(*conditions)
             )
-            result = await self.session.execute(select(Event).where(Event.id.in_(matching)))
-            for event in result.scalars():
-                found[event.id] = event
+            result = await self.session.execute(_select_traced().where(Event.id.in_(matching)))
+            for row in result.all():
+                found[row[0]] = _traced(row)
         return [found[pk] for pk in sorted(found)]
 
-    async def transformation_partners(self, transformation_ids: Sequence[str]) -> list[Event]:
+    async def transformation_partners(self, transformation_ids: Sequence[str]) -> list[TracedEvent]:
         """TransformationEvents carrying any of these transformationIDs.
 
         Read from the event JSON (JSON_EXTRACT on SQLite, ->> on PostgreSQL), narrowed by the
         indexed event type; no index covers transformationID itself, so this scans the
         TransformationEvents. Fine while few events carry one; an indexed column would fix it.
         """
-        found: dict[int, Event] = {}
+        found: dict[int, TracedEvent] = {}
         for chunk in _chunks(sorted(set(transformation_ids))):
             result = await self.session.execute(
-                select(Event).where(
+                _select_traced().where(
                     Event.event_type == "TransformationEvent",
                     Event.event["transformationID"].as_string().in_(list(chunk)),
                 )
             )
-            for event in result.scalars():
-                found[event.id] = event
+            for row in result.all():
+                found[row[0]] = _traced(row)
         return [found[pk] for pk in sorted(found)]
 
     async def declared_erroneous(self, event_ids: Sequence[str]) -> set[str]:
@@ -199,3 +234,66 @@ class TraceRepository(Repository):
                     owners[number] = holders[prefix]
                     break
         return owners
+
+
+class RememberingTraceRepository(TraceRepository):
+    """A trace repository that keeps the registry rows it has read (or was told of) for the
+    rest of its unit of work: a page that reads a lot's product, producer and lot up front,
+    then traces the lot and names its stages, reads each row once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # None: read, and absent.
+        self._lots: dict[tuple[str, str], Lot | None] = {}
+        self._products: dict[str, Product | None] = {}
+        self._organizations: dict[str, Organization | None] = {}
+        self._locations: dict[str, Location | None] = {}
+
+    def remember(
+        self,
+        *,
+        lots: Mapping[tuple[str, str], Lot | None] = _EMPTY,
+        products: Sequence[Product] = (),
+        organizations: Sequence[Organization] = (),
+        locations: Sequence[Location] = (),
+    ) -> None:
+        """Rows the caller read in this unit of work; a lot mapped to None is known absent."""
+        self._lots.update(lots)
+        self._products.update((p.gtin, p) for p in products)
+        self._organizations.update((o.id, o) for o in organizations)
+        self._locations.update((loc.gln, loc) for loc in locations)
+
+    async def lots_by_key(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Lot]:
+        missing = [k for k in keys if k not in self._lots]
+        if missing:
+            found = await super().lots_by_key(missing)
+            self._lots.update((k, found.get(k)) for k in missing)
+        return _present(self._lots, keys)
+
+    async def products_by_gtin(self, gtins: Sequence[str]) -> dict[str, Product]:
+        missing = [g for g in gtins if g not in self._products]
+        if missing:
+            found = await super().products_by_gtin(missing)
+            self._products.update((g, found.get(g)) for g in missing)
+        return _present(self._products, gtins)
+
+    async def organizations_by_id(self, ids: Sequence[str]) -> dict[str, Organization]:
+        missing = [i for i in ids if i not in self._organizations]
+        if missing:
+            found = await super().organizations_by_id(missing)
+            self._organizations.update((i, found.get(i)) for i in missing)
+        return _present(self._organizations, ids)
+
+    async def locations_by_gln(self, glns: Sequence[str]) -> dict[str, Location]:
+        missing = [g for g in glns if g not in self._locations]
+        if missing:
+            found = await super().locations_by_gln(missing)
+            self._locations.update((g, found.get(g)) for g in missing)
+        return _present(self._locations, glns)
+
+
+K = TypeVar("K")
+
+
+def _present(known: Mapping[K, T | None], keys: Iterable[K]) -> dict[K, T]:
+    return {k: row for k in keys if (row := known.get(k)) is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,21 +15,32 @@ from traceability.chain.audit import (
     TrustedRoot,
     audit_chain,
 )
-from traceability.chain.record import LotKey
+from traceability.chain.record import EventRecord, LotKey
 from traceability.clock import as_utc
-from traceability.db.models import LogCheckpoint, SigningKeyRow
-from traceability.errors import NotFound
+from traceability.db.models import LogCheckpoint
+from traceability.errors import NotFound, TraceabilityError
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
-from traceability.log.note import NoteVerifier, open_checkpoint
-from traceability.repositories.chains import ChainRepository
-from traceability.repositories.ledger import LedgerRepository
-from traceability.repositories.log import LogRepository
-from traceability.repositories.organizations import OwnershipRepository, SigningKeyRepository
+from traceability.log.merkle import (
+    NodeId,
+    build_consistency_proof,
+    build_inclusion_proof,
+    consistency_proof_nodes,
+    inclusion_proof_nodes,
+)
+from traceability.log.note import Checkpoint, NoteVerifier, open_checkpoint
+from traceability.repositories.lot_chain import (
+    ChainedEvent,
+    KeyRow,
+    LogHead,
+    LotChain,
+    LotChainRepository,
+)
+from traceability.repositories.organizations import OwnershipRepository
 from traceability.services.access import READERS_OF_ALL, require_role
 from traceability.services.log_audit import LogAudit, Progress, audit_log
-from traceability.services.records import record_of
+from traceability.services.records import rebuilt_record
 from traceability.services.registry import Principal
-from traceability.services.transparency import TransparencyService
+from traceability.services.transparency import TransparencyService, extension_problem
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ class LotAudit:
         return self.result.intact and self.log_problem is None
 
 
-def key_info(row: SigningKeyRow) -> KeyInfo:
+def key_info(row: KeyRow) -> KeyInfo:
     return KeyInfo(
         key_id=row.key_id,
         organization_id=row.organization_id,
@@ -61,6 +73,26 @@ def key_info(row: SigningKeyRow) -> KeyInfo:
         valid_to=as_utc(row.valid_to) if row.valid_to else None,
         revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
     )
+
+
+def record_of_chained(stored: ChainedEvent) -> EventRecord:
+    """The hashed record rebuilt from rows read by LotChainRepository, exactly as they are now."""
+    return rebuilt_record(
+        stored.event, stored.organization_id, stored.key_id, stored.links, stored.recorded_at
+    )
+
+
+@dataclass(frozen=True)
+class _History:
+    """How the log-wide history check will run: from the nodes read with the inclusion proofs
+    (``first``: the previous checkpoint's signed size), or by the transparency service."""
+
+    previous: Checkpoint | None = None
+    first: int = 0
+    ids: tuple[NodeId, ...] = ()
+    # The previous note could not be opened: raised where the history is checked.
+    error: Exception | None = None
+    delegate: bool = False
 
 
 class AuditService:
@@ -87,42 +119,89 @@ class AuditService:
         covered by the checkpoint, and one that is not was never really logged.
         """
         key = LotKey(normalize_gtin(gtin), validate_lot(lot_code))
-        chain_row = await ChainRepository(session).get(key.gtin, key.lot)
-        if chain_row is None:
+        chain = await LotChainRepository(session).lot_chain(key.gtin, key.lot)
+        if chain is None:
             raise NotFound(f"no event names lot {key}", field="lot")
-        chain = await LedgerRepository(session).chain_of(chain_row.id)
-        log = LogRepository(session)
-        checkpoint = await self.transparency.publish_checkpoint(session)
+        return await self.audit_read_chain(session, key, chain)
+
+    async def audit_read_chain(
+        self, session: AsyncSession, key: LotKey, chain: LotChain
+    ) -> LotAudit:
+        """:meth:`audit_lot` of a chain the caller read in this snapshot (a lot page reads it
+        once for the audit and the journey). Every hash, signature, link and inclusion proof
+        is checked here; only the reads are shared."""
+        reads = LotChainRepository(session)
+        head = await reads.log_head()
+        checkpoint = head.checkpoint or await self.transparency.publish_checkpoint(session)
         # Trust the checkpoint's signed content, not the row's other columns.
         opened = open_checkpoint(self.verifier, checkpoint.note)
         root = TrustedRoot(opened.size, opened.root_hash)
 
-        indexes = [s.row.log_index for s in chain]
-        leaves = await log.leaves(indexes)
-        proofs = await self.transparency.inclusion_proofs(session, indexes, root.size)
-        keys = {
-            k.key_id: key_info(k)
-            for k in await SigningKeyRepository(session).many([s.row.key_id for s in chain])
-        }
+        wanted = [e.log_index for e in chain.events if 0 <= e.log_index < root.size]
+        history = self._history(head, opened)
+        # The inclusion proofs' and the consistency proof's nodes in one round trip.
+        ids = {node for i in wanted for node in inclusion_proof_nodes(i, root.size)}
+        nodes = await reads.nodes(sorted(ids.union(history.ids)))
+        proofs = {i: build_inclusion_proof(i, root.size, nodes) for i in wanted}
+        keys = {k.key_id: key_info(k) for e in chain.events if (k := e.key) is not None}
         events = []
-        for stored in chain:
-            index = stored.row.log_index
+        for stored in chain.events:
+            index = stored.log_index
             entry = ChainEntry(
-                record=record_of(stored),
-                stored_hash=stored.row.event_hash,
-                signature=stored.row.signature,
-                log=LogEvidence(index, leaves.get(index), proofs.get(index, [])),
+                record=record_of_chained(stored),
+                stored_hash=stored.event_hash,
+                signature=stored.signature,
+                log=LogEvidence(index, stored.leaf_hash, proofs.get(index, [])),
             )
-            events.append(AuditedEvent(entry, stored.row.signed_by, keys.get(stored.row.key_id)))
+            events.append(AuditedEvent(entry, stored.signed_by, keys.get(stored.key_id)))
         result = audit_chain(
             key,
             [e.entry for e in events],
             keys,
             root,
-            head=(chain_row.head_seq, chain_row.head_hash),
+            head=(chain.head_seq, chain.head_hash),
         )
-        log_problem = await self.transparency.history_problem(session, opened)
+        log_problem = await self._history_problem(session, history, opened, nodes)
         return LotAudit(key, events, checkpoint, result, log_problem)
+
+    def _history(self, head: LogHead, opened: Checkpoint) -> _History:
+        """What TransparencyService.history_problem checks, planned so that its nodes are read
+        with the inclusion proofs' (the previous checkpoint came with the log's head)."""
+        if opened.size != head.size:
+            # A checkpoint whose signed size is not its row's: let the service look it up.
+            return _History(delegate=True)
+        row = head.previous
+        if row is None or row.size == 0:
+            return _History()
+        try:
+            previous = open_checkpoint(self.verifier, row.note)
+        except Exception as exc:  # raised in the history check, as the service would
+            return _History(error=exc)
+        first, second = previous.size, opened.size
+        if not 0 < first <= second:
+            return _History(delegate=True)
+        return _History(previous, first, tuple(consistency_proof_nodes(first, second)))
+
+    async def _history_problem(
+        self,
+        session: AsyncSession,
+        history: _History,
+        opened: Checkpoint,
+        nodes: Mapping[NodeId, bytes],
+    ) -> str | None:
+        """Why the log does not extend the previous signed checkpoint, or None if it does."""
+        if history.delegate:
+            return await self.transparency.history_problem(session, opened)
+        if history.error is not None:
+            raise history.error
+        previous = history.previous
+        if previous is None:
+            return None
+        try:
+            proof = build_consistency_proof(history.first, opened.size, nodes)
+        except TraceabilityError as exc:
+            return extension_problem(previous, opened, exc)
+        return extension_problem(previous, opened, proof)
 
     def ensure_log_auditor(self, principal: Principal) -> None:
         """The whole log spans every tenant: inspectors and admins only."""

@@ -18,6 +18,7 @@ from traceability.db.models import Location, Lot, Organization, Product
 from traceability.epcis.genealogy import node_id
 from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink, digital_link_path
+from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.provenance.model import (
     Certification,
     LotInfo,
@@ -31,11 +32,16 @@ from traceability.provenance.model import (
     Verification,
 )
 from traceability.repositories.instances import InstanceRepository
-from traceability.repositories.organizations import OrganizationRepository
-from traceability.repositories.registry import LocationRepository, LotRepository, ProductRepository
-from traceability.repositories.trace import TraceRepository
+from traceability.repositories.lot_chain import LotChain, LotChainRepository
+from traceability.repositories.pages import PageRepository
+from traceability.repositories.registry import LotRepository
+from traceability.repositories.trace import (
+    RememberingTraceRepository,
+    TracedEvent,
+    TraceRepository,
+)
 from traceability.services.audit import AuditService, LotAudit
-from traceability.services.trace import Journey, TraceService
+from traceability.services.trace import Journey, KnownChain, TraceService
 
 # A product page lists its newest lots; older ones are reached by their own codes.
 PRODUCT_PAGE_LOTS: Final = 50
@@ -156,23 +162,40 @@ class ProvenanceService:
 
     async def lot(self, session: AsyncSession, link: DigitalLink, lot_code: str) -> Provenance:
         """A lot's (or an item's) provenance. Run it in a snapshot write session: the audit
-        signs a checkpoint of the log as it stands (see AuditService.audit_lot)."""
-        product, producer = await self._product(session, link.gtin)
-        lot_row = await LotRepository(session).get(product.gtin, lot_code)
-        chain_exists = await TraceRepository(session).chains_exist([(product.gtin, lot_code)])
-        if lot_row is None and not chain_exists:
+        signs a checkpoint of the log as it stands (see AuditService.audit_lot).
+
+        The lot's chain is read once, for the audit and the journey; the registry rows read
+        up front (product, producer, lot, origin) are not read again by the trace."""
+        head = await PageRepository(session).lot_head(link.gtin, lot_code)
+        if head is None:
+            raise NotFound(f"no product with GTIN {link.gtin} is registered", field="gtin")
+        product, producer = head.product, head.producer
+        if head.lot is None and not head.has_chain:
             raise NotFound(f"no lot {lot_code} of product {product.gtin} is known", field="lot")
-        journey = await self.trace.journey(session, product.gtin, lot_code)
-        audit = (
-            await self.audit.audit_lot(session, product.gtin, lot_code) if chain_exists else None
+        key = LotKey(normalize_gtin(product.gtin), validate_lot(lot_code))
+        chain = (
+            await LotChainRepository(session).lot_chain(key.gtin, key.lot)
+            if head.has_chain
+            else None
         )
-        stages = await self._stages(session, journey)
+        repo = RememberingTraceRepository(session)
+        repo.remember(
+            lots={(product.gtin, lot_code): head.lot},
+            products=[product],
+            organizations=[producer],
+            locations=[head.origin] if head.origin else [],
+        )
+        journey = await self.trace.journey(
+            session, product.gtin, lot_code, known=_known_chain(chain), repo=repo
+        )
+        audit = await self.audit.audit_read_chain(session, key, chain) if chain else None
+        stages = await self._stages(repo, journey)
         return Provenance(
             level="serial" if link.serial is not None else "lot",
             canonical_path=digital_link_path(link),
             product=_product(product),
             producer=_party(producer),
-            lot=await self._lot_info(session, lot_row, lot_code),
+            lot=_lot_info(head.lot, head.origin, lot_code),
             serial=link.serial,
             cpv=link.cpv,
             stages=stages,
@@ -181,33 +204,12 @@ class ProvenanceService:
         )
 
     async def _product(self, session: AsyncSession, gtin: str) -> tuple[Product, Organization]:
-        product = await ProductRepository(session).by_gtin(gtin)
-        if product is None:
+        found = await PageRepository(session).product_head(gtin)
+        if found is None:
             raise NotFound(f"no product with GTIN {gtin} is registered", field="gtin")
-        producer = await OrganizationRepository(session).get(product.organization_id)
-        assert producer is not None  # a foreign key
-        return product, producer
+        return found
 
-    async def _lot_info(self, session: AsyncSession, row: Lot | None, code: str) -> LotInfo:
-        if row is None:
-            return LotInfo(lot=code)
-        origin = (
-            await LocationRepository(session).get(row.origin_location_id)
-            if row.origin_location_id
-            else None
-        )
-        return LotInfo(
-            lot=row.lot_code,
-            production_date=row.production_date,
-            expiry_date=row.expiry_date,
-            quantity=row.quantity,
-            unit=row.unit,
-            origin=_place(origin) if origin else None,
-            certifications=tuple(_certification(c) for c in row.certifications or ()),
-        )
-
-    async def _stages(self, session: AsyncSession, journey: Journey) -> tuple[Stage, ...]:
-        repo = TraceRepository(session)
+    async def _stages(self, repo: TraceRepository, journey: Journey) -> tuple[Stage, ...]:
         glns = sorted({j.stage.location_gln for j in journey.stages if j.stage.location_gln})
         locations = await repo.locations_by_gln(glns)
         organizations = await repo.organizations_by_id(
@@ -238,6 +240,33 @@ class ProvenanceService:
                 )
             )
         return tuple(stages)
+
+
+def _lot_info(row: Lot | None, origin: Location | None, code: str) -> LotInfo:
+    if row is None:
+        return LotInfo(lot=code)
+    return LotInfo(
+        lot=row.lot_code,
+        production_date=row.production_date,
+        expiry_date=row.expiry_date,
+        quantity=row.quantity,
+        unit=row.unit,
+        origin=_place(origin) if origin else None,
+        certifications=tuple(_certification(c) for c in row.certifications or ()),
+    )
+
+
+def _known_chain(chain: LotChain | None) -> KnownChain:
+    """The chain the audit reads, as the journey reads a lot's events."""
+    if chain is None:
+        return KnownChain((), frozenset())
+    return KnownChain(
+        tuple(
+            TracedEvent(e.pk, e.event_id, e.event, e.organization_id, e.declares_error)
+            for e in chain.events
+        ),
+        frozenset(e.event_id for e in chain.events if e.retracted),
+    )
 
 
 def _ref_of(journey: Journey, key: LotKey | None) -> LotRef | None:

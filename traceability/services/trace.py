@@ -19,7 +19,6 @@ from typing import Any, Final, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.chain.record import LotKey
-from traceability.db.models import Event
 from traceability.epcis.genealogy import (
     Edge,
     Endpoint,
@@ -41,7 +40,7 @@ from traceability.epcis.genealogy import (
 )
 from traceability.errors import InvalidInput, NotFound
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
-from traceability.repositories.trace import TraceRepository
+from traceability.repositories.trace import TracedEvent, TraceRepository
 
 Direction = Literal["back", "forward", "both"]
 NodeKind = Literal["lot", "logistic_unit"]
@@ -192,39 +191,45 @@ class RecallScope:
 
 
 @dataclass(frozen=True)
-class _Recorded:
-    pk: int
-    event_id: str
-    document: Mapping[str, Any]
-    organization_id: str
+class KnownChain:
+    """A lot's chain as the caller read it in this transaction (events in chain order, and
+    which of their eventIDs an error declaration names): a trace from that lot starts from
+    it instead of reading it again. Its lot is known to exist."""
 
-
-def _recorded(row: Event) -> _Recorded:
-    return _Recorded(row.id, row.event_id, row.event, row.organization_id)
+    events: Sequence[TracedEvent]
+    retracted: frozenset[str]
 
 
 class _Events:
     """The events of the lots and units met so far, loaded a level at a time, corrections
     applied."""
 
-    def __init__(self, repo: TraceRepository) -> None:
+    def __init__(self, repo: TraceRepository, known: Mapping[Node, KnownChain] | None = None):
         self.repo = repo
-        self.by_node: dict[Node, list[_Recorded]] = {}
-        self.partners: dict[str, list[_Recorded]] = {}
+        self.by_node: dict[Node, list[TracedEvent]] = {}
+        self.partners: dict[str, list[TracedEvent]] = {}
         self.retracted: set[str] = set()
         self._checked: set[str] = set()
+        self._known: dict[Node, Sequence[TracedEvent]] = {}
+        for node, chain in (known or {}).items():
+            self._known[node] = chain.events
+            checked = {e.event_id for e in chain.events if not e.declares_error}
+            self._checked |= checked
+            self.retracted |= checked & chain.retracted
 
     async def load(self, nodes: Iterable[Node]) -> None:
         todo = list(dict.fromkeys(n for n in nodes if n not in self.by_node))
         if not todo:
             return
-        loaded: dict[Node, list[Event]] = {}
-        lots = [n for n in todo if isinstance(n, LotKey)]
+        loaded: dict[Node, Sequence[TracedEvent]] = {
+            n: self._known.pop(n) for n in todo if n in self._known
+        }
+        lots = [n for n in todo if isinstance(n, LotKey) and n not in loaded]
         if lots:
             by_key = await self.repo.events_of_lots([(k.gtin, k.lot) for k in lots])
             for key in lots:
                 loaded[key] = by_key.get((key.gtin, key.lot), [])
-        units = [n for n in todo if isinstance(n, LogisticUnit)]
+        units = [n for n in todo if isinstance(n, LogisticUnit) and n not in loaded]
         if units:
             ssccs = [u.id[3:] for u in units if u.id.startswith("00/")]
             others = [u.id for u in units if not u.id.startswith("00/")]
@@ -233,12 +238,12 @@ class _Events:
                 ssccs, others + [f"/{o}" for o in others]
             )
             for unit in units:
-                loaded[unit] = [row for row in candidates if names(row.event, unit)]
-        rows = {row.id: row for found in loaded.values() for row in found}
+                loaded[unit] = [row for row in candidates if names(row.document, unit)]
+        rows = {row.pk: row for found in loaded.values() for row in found}
 
-        tids = transformation_ids(row.event for row in rows.values()) - self.partners.keys()
+        tids = transformation_ids(row.document for row in rows.values()) - self.partners.keys()
         partner_rows = await self.repo.transformation_partners(sorted(tids)) if tids else []
-        rows.update((row.id, row) for row in partner_rows)
+        rows.update((row.pk, row) for row in partner_rows)
 
         unchecked = {row.event_id for row in rows.values() if not row.declares_error}
         unchecked -= self._checked
@@ -246,21 +251,21 @@ class _Events:
             self.retracted |= await self.repo.declared_erroneous(sorted(unchecked))
             self._checked |= unchecked
 
-        def standing(found: Iterable[Event]) -> list[_Recorded]:
+        def standing(found: Iterable[TracedEvent]) -> list[TracedEvent]:
             return [
-                _recorded(row)
+                row
                 for row in found
                 if not row.declares_error and row.event_id not in self.retracted
             ]
 
         for tid in tids:
             self.partners[tid] = standing(
-                row for row in partner_rows if row.event.get("transformationID") == tid
+                row for row in partner_rows if row.document.get("transformationID") == tid
             )
         for node, found in loaded.items():
             self.by_node[node] = standing(found)
 
-    def of(self, node: Node) -> list[_Recorded]:
+    def of(self, node: Node) -> list[TracedEvent]:
         return self.by_node.get(node, [])
 
     def documents(self, node: Node) -> list[Mapping[str, Any]]:
@@ -270,7 +275,7 @@ class _Events:
         """The node's events and their transformation partners: all that makes its edges."""
         own = self.of(node)
         seen = {r.pk for r in own}
-        out = [r.document for r in own]
+        out: list[Mapping[str, Any]] = [r.document for r in own]
         for tid in sorted(transformation_ids(out)):
             for partner in self.partners.get(tid, []):
                 if partner.pk not in seen:
@@ -360,11 +365,25 @@ class TraceService:
         )
 
     async def journey(
-        self, session: AsyncSession, gtin: str, lot: str, upstream_depth: int = 10
+        self,
+        session: AsyncSession,
+        gtin: str,
+        lot: str,
+        upstream_depth: int = 10,
+        *,
+        known: KnownChain | None = None,
+        repo: TraceRepository | None = None,
     ) -> Journey:
-        repo = TraceRepository(session)
-        origin = await self._origin(repo, gtin, lot)
-        events = _Events(repo)
+        """``known``: the lot's chain, already read in this transaction (and the lot known to
+        exist); ``repo``: the repository to read through (one that remembers rows the caller
+        read, say)."""
+        repo = repo or TraceRepository(session)
+        if known is None:
+            origin = await self._origin(repo, gtin, lot)
+            events = _Events(repo)
+        else:
+            origin = LotKey(normalize_gtin(gtin), validate_lot(lot))
+            events = _Events(repo, {origin: known})
         back = await self._walk(events, origin, "back", upstream_depth)
         forward = await self._walk(events, origin, "forward", 1)
         described = await self._describe(repo, _merge(origin, back, forward).reach)
@@ -530,7 +549,7 @@ class TraceService:
             if isinstance(edge.parent, LotKey) and isinstance(edge.child, LogisticUnit):
                 into_units.setdefault(edge.child, []).append(edge.parent)
 
-        recorded: dict[int, _Recorded] = {}
+        recorded: dict[int, TracedEvent] = {}
         for node in nodes:
             for item in events.of(node):
                 recorded.setdefault(item.pk, item)
@@ -643,9 +662,10 @@ class TraceService:
         registered = await repo.lots_by_key([(k.gtin, k.lot) for k in lots])
         products = await repo.products_by_gtin([k.gtin for k in lots])
         ssccs = {u: u.id[3:] for u in units if u.id.startswith("00/")}
-        holders = await repo.prefix_holders(
-            [k.gtin[1:] for k in lots] + [s[1:] for s in ssccs.values()]
-        )
+        # A company prefix names the owner of a lot neither registered nor of a known product.
+        unowned = [k for k in lots if (k.gtin, k.lot) not in registered and k.gtin not in products]
+        numbers = [k.gtin[1:] for k in unowned] + [s[1:] for s in ssccs.values()]
+        holders = await repo.prefix_holders(numbers) if numbers else {}
         owners: dict[Node, str | None] = {}
         for key in lots:
             lot_row = registered.get((key.gtin, key.lot))

@@ -42,6 +42,23 @@ class Leaf:
     event_id: str
 
 
+def extension_problem(
+    previous: Checkpoint, current: Checkpoint, proof: list[bytes] | TraceabilityError
+) -> str | None:
+    """Why ``current`` does not extend ``previous``, given the consistency proof between
+    them or the error that stopped it being made; None when it does."""
+    if isinstance(proof, TraceabilityError):
+        return f"no consistency proof from checkpoint {previous.size}: {proof}"
+    if not verify_consistency(
+        previous.size, current.size, previous.root_hash, current.root_hash, proof
+    ):
+        return (
+            f"the log at size {current.size} is not an extension of signed checkpoint "
+            f"{previous.size}: history was rewritten"
+        )
+    return None
+
+
 class TransparencyService:
     def __init__(self, signer: NoteSigner, origin: str, clock: Clock = utc_now) -> None:
         self.signer = signer
@@ -89,15 +106,8 @@ class TransparencyService:
         try:
             proof = await self.consistency_proof(session, previous.size, checkpoint.size)
         except TraceabilityError as exc:
-            return f"no consistency proof from checkpoint {previous.size}: {exc}"
-        if not verify_consistency(
-            previous.size, checkpoint.size, previous.root_hash, checkpoint.root_hash, proof
-        ):
-            return (
-                f"the log at size {checkpoint.size} is not an extension of signed checkpoint "
-                f"{previous.size}: history was rewritten"
-            )
-        return None
+            return extension_problem(previous, checkpoint, exc)
+        return extension_problem(previous, checkpoint, proof)
 
     async def inclusion_proof(self, session: AsyncSession, index: int, size: int) -> InclusionProof:
         valid = 0 <= index < size

@@ -1,0 +1,111 @@
+"""What a public page built without the cache asks of the database, and that its chain audit
+still checks everything it reads.
+
+A lot page's audit and journey read the lot's chain once, and the registry rows it starts
+from in one statement; under load each statement is CPU on a small machine, so the counts
+here are ceilings a change must not raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, update
+
+from gateway.routes import resolver
+from tests.factories import append, audit, make_lots, make_org
+from traceability.db.models import Event
+from traceability.demo import dataset, seed_demo
+from traceability.errors import NotFound
+from traceability.identifiers.digital_link import DigitalLink
+from traceability.portal import Portal
+
+# Product and producer, lot, origin and chain head; the chain (events, links, leaves, keys,
+# retractions); the log's head and checkpoints; the proofs' nodes.
+LOT_PAGE_STATEMENTS = 4
+# The same, with the stages' locations and the recording organisations besides the producer,
+# and the walk to the lots the bags were milled from (three levels, their registry rows).
+DEMO_BAGS_STATEMENTS = 13
+
+
+@contextmanager
+def statements(state: Portal) -> Iterator[list[str]]:
+    """Every SQL statement the portal's engines run in the block (transaction control aside)."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            seen.append(statement)
+
+    engines = {
+        id(e.sync_engine): e.sync_engine for e in (state.database.writer, state.database.reader)
+    }
+    for engine in engines.values():
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        for engine in engines.values():
+            event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_an_uncached_lot_page_reads_its_chain_once(state: Portal) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    await append(state, org, [lot], count=3)
+    link = DigitalLink(gtin=lot.gtin, lot=lot.lot)
+    await resolver.build_view(state, link)  # signs the log's checkpoint
+
+    with statements(state) as seen:
+        view = await resolver.build_view(state, link)
+
+    assert len(seen) <= LOT_PAGE_STATEMENTS, "\n\n".join(seen)
+    assert view.verification is not None
+    assert (view.verification.intact, view.verification.checked) == (True, 3)
+    assert len(view.stages) == 3
+
+
+async def test_a_lot_made_from_other_lots_stays_within_its_statements(state: Portal) -> None:
+    await seed_demo(state, state.registry, state.ledger, state.settings.base_url)
+    bags = dataset.RICE_BAG_LOT
+    link = DigitalLink(gtin=bags.gtin, lot=bags.lot_code)
+    await resolver.build_view(state, link)
+
+    with statements(state) as seen:
+        view = await resolver.build_view(state, link)
+
+    assert len(seen) <= DEMO_BAGS_STATEMENTS, "\n\n".join(seen)
+    assert view.verification is not None and view.verification.intact
+    assert any(stage.upstream is not None for stage in view.stages)
+
+
+async def test_an_unknown_lot_is_answered_from_one_statement(state: Portal) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+
+    with statements(state) as seen, pytest.raises(NotFound):
+        await resolver.build_view(state, DigitalLink(gtin=lot.gtin, lot="NO-SUCH-LOT"))
+
+    assert len(seen) == 1, "\n\n".join(seen)
+
+
+async def test_a_tampered_lot_page_says_what_the_inspectors_audit_says(state: Portal) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    appended = await append(state, org, [lot], count=3)
+    second = appended[1].record.event_id
+    edited = dict(appended[1].record.event) | {"bizStep": "shipping"}
+    async with state.write() as session:
+        await session.execute(update(Event).where(Event.event_id == second).values(event=edited))
+
+    view = await resolver.build_view(state, DigitalLink(gtin=lot.gtin, lot=lot.lot))
+    inspected = await audit(state, lot)
+
+    assert view.verification is not None and not view.verification.intact
+    assert inspected.result.first_bad is not None
+    assert view.verification.problem == inspected.result.first_bad.message
+    assert "hashes to" in inspected.result.first_bad.message
+    assert view.verification.checked == inspected.result.checked == 1
