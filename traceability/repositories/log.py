@@ -5,8 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import LargeBinary, cast, literal, null, select, tuple_, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    LargeBinary,
+    SmallInteger,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -18,6 +34,41 @@ from traceability.repositories.base import Repository, table_of
 
 _STATE_ID = 1
 _SIZE, _LEAF, _NODE = 0, 1, 2
+
+
+# Statements built once (building one costs more CPU than a proof's arithmetic). On
+# PostgreSQL the wanted nodes go as two arrays, levels and indexes: the statement and its
+# parameters are the same for any number of nodes, where a tuple IN list renders and binds
+# two parameters a node.
+_wanted = (
+    func.unnest(
+        bindparam("levels", type_=ARRAY(SmallInteger)),
+        bindparam("indexes", type_=ARRAY(BigInteger)),
+    )
+    .table_valued("level", "index")
+    .render_derived(name="wanted")
+)
+_BY_ARRAYS = and_(LogNode.level == _wanted.c.level, LogNode.index == _wanted.c.index)
+_NODES_BY_ARRAYS: Final = select(LogNode.level, LogNode.index, LogNode.hash).join(
+    _wanted, _BY_ARRAYS
+)
+# One proof's reads as rows (kind, level, position, hash): the log's size, the leaf, nodes.
+_SIZE_ROW: Final = select(
+    literal(_SIZE), literal(0), LogState.size, cast(null(), LargeBinary)
+).where(LogState.id == _STATE_ID)
+_LEAF_ROW: Final = select(literal(_LEAF), literal(0), LogLeaf.index, LogLeaf.event_hash).where(
+    LogLeaf.index == bindparam("leaf")
+)
+
+
+_NODE_ROW_COLUMNS: Final = (literal(_NODE), LogNode.level, LogNode.index, LogNode.hash)
+_PROOF_READS_BY_ARRAYS: Final = union_all(
+    _SIZE_ROW, _LEAF_ROW, select(*_NODE_ROW_COLUMNS).join(_wanted, _BY_ARRAYS)
+)
+
+
+def _node_arrays(wanted: Sequence[tuple[int, int]]) -> dict[str, list[int]]:
+    return {"levels": [w[0] for w in wanted], "indexes": [w[1] for w in wanted]}
 
 
 @dataclass(frozen=True)
@@ -60,11 +111,14 @@ class LogRepository(Repository):
         if not ids:
             return {}
         wanted = sorted({(n.level, n.index) for n in ids})
-        result = await self.session.execute(
-            select(LogNode.level, LogNode.index, LogNode.hash).where(
-                tuple_(LogNode.level, LogNode.index).in_(wanted)
+        if self.dialect == "postgresql":
+            result = await self.session.execute(_NODES_BY_ARRAYS, _node_arrays(wanted))
+        else:
+            result = await self.session.execute(
+                select(LogNode.level, LogNode.index, LogNode.hash).where(
+                    tuple_(LogNode.level, LogNode.index).in_(wanted)
+                )
             )
-        )
         return {NodeId(level, index): h for level, index, h in result.all()}
 
     async def proof_reads(self, leaf: int | None, ids: Sequence[NodeId]) -> ProofReads:
@@ -73,28 +127,18 @@ class LogRepository(Repository):
         A proof is served from one statement rather than three: on a busy database each
         round trip costs about as much as the work of the proof itself.
         """
-        parts = [
-            select(
-                literal(_SIZE).label("kind"),
-                literal(0).label("level"),
-                LogState.size.label("position"),
-                cast(null(), LargeBinary).label("hash"),
-            ).where(LogState.id == _STATE_ID)
-        ]
-        if leaf is not None:
-            parts.append(
-                select(literal(_LEAF), literal(0), LogLeaf.index, LogLeaf.event_hash).where(
-                    LogLeaf.index == leaf
-                )
-            )
         wanted = sorted({(n.level, n.index) for n in ids})
-        if wanted:
-            parts.append(
-                select(literal(_NODE), LogNode.level, LogNode.index, LogNode.hash).where(
-                    tuple_(LogNode.level, LogNode.index).in_(wanted)
-                )
+        parameters: dict[str, Any] = {"leaf": -1 if leaf is None else leaf}
+        if self.dialect == "postgresql":
+            stmt = _PROOF_READS_BY_ARRAYS
+            parameters |= _node_arrays(wanted)
+        else:
+            stmt = union_all(
+                _SIZE_ROW,
+                _LEAF_ROW,
+                select(*_NODE_ROW_COLUMNS).where(tuple_(LogNode.level, LogNode.index).in_(wanted)),
             )
-        result = await self.session.execute(union_all(*parts))
+        result = await self.session.execute(stmt, parameters)
         size, leaf_data, nodes = 0, None, {}
         for kind, level, position, value in result.all():
             if kind == _SIZE:

@@ -14,17 +14,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import (
-    BigInteger,
     Row,
-    SmallInteger,
-    and_,
     bindparam,
     exists,
     func,
     select,
-    tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from traceability.db.models import (
@@ -33,11 +28,9 @@ from traceability.db.models import (
     Event,
     LogCheckpoint,
     LogLeaf,
-    LogNode,
     LogState,
     SigningKeyRow,
 )
-from traceability.log.merkle import NodeId
 from traceability.repositories.base import Repository
 
 _STATE_ID = 1
@@ -165,22 +158,6 @@ _LOG_HEAD: Final = (
     .where(LogState.id == _STATE_ID)
 )
 
-# Log nodes by (level, index), the pairs sent as two arrays (PostgreSQL): the statement and
-# its two parameters are the same for any number of nodes, where a tuple IN list renders
-# and binds two parameters a node, most of the read's CPU for the fifty-odd nodes a page's
-# proofs need.
-_wanted = (
-    func.unnest(
-        bindparam("levels", type_=ARRAY(SmallInteger)),
-        bindparam("indexes", type_=ARRAY(BigInteger)),
-    )
-    .table_valued("level", "index")
-    .render_derived(name="wanted")
-)
-_NODES_BY_ARRAYS: Final = select(LogNode.level, LogNode.index, LogNode.hash).join(
-    _wanted, and_(LogNode.level == _wanted.c.level, LogNode.index == _wanted.c.index)
-)
-
 
 class LotChainRepository(Repository):
     async def lot_chain(self, gtin: str, lot_code: str) -> LotChain | None:
@@ -189,23 +166,6 @@ class LotChainRepository(Repository):
         if not rows:
             return None
         return LotChain(rows[0].head_seq, rows[0].head_hash, _events(rows))
-
-    async def nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
-        """The named complete-subtree hashes, in one round trip (LogRepository.nodes)."""
-        if not ids:
-            return {}
-        wanted = sorted({(n.level, n.index) for n in ids})
-        if self.dialect != "postgresql":
-            stmt = select(LogNode.level, LogNode.index, LogNode.hash).where(
-                tuple_(LogNode.level, LogNode.index).in_(wanted)
-            )
-            result = await self.session.execute(stmt)
-        else:
-            result = await self.session.execute(
-                _NODES_BY_ARRAYS,
-                {"levels": [w[0] for w in wanted], "indexes": [w[1] for w in wanted]},
-            )
-        return {NodeId(level, index): h for level, index, h in result.all()}
 
     async def log_head(self) -> LogHead:
         """The log's size with its checkpoint and the one before, in one statement."""

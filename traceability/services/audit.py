@@ -28,6 +28,7 @@ from traceability.log.merkle import (
     inclusion_proof_nodes,
 )
 from traceability.log.note import Checkpoint, NoteVerifier, open_checkpoint
+from traceability.repositories.log import LogRepository
 from traceability.repositories.lot_chain import (
     ChainedEvent,
     KeyRow,
@@ -141,7 +142,7 @@ class AuditService:
         history = self._history(head, opened)
         # The inclusion proofs' and the consistency proof's nodes in one round trip.
         ids = {node for i in wanted for node in inclusion_proof_nodes(i, root.size)}
-        nodes = await reads.nodes(sorted(ids.union(history.ids)))
+        nodes = await LogRepository(session).nodes(sorted(ids.union(history.ids)))
         proofs = {i: build_inclusion_proof(i, root.size, nodes) for i in wanted}
         keys = {k.key_id: key_info(k) for e in chain.events if (k := e.key) is not None}
         events = []
