@@ -25,8 +25,9 @@ class LogWalkRepository(LedgerRepository):
     async def leaves_with_events(self, start: int, end: int, limit: int) -> list[LoggedLeaf]:
         """Up to ``limit`` leaves with index in ``[start, end)``, in index order.
 
-        Keyset paging: the next page starts one past the last index returned, so each page
-        costs the same however deep into the log it is.
+        Give a window no wider than ``limit`` (leaf indexes are dense): the planner then
+        sees the few rows it is and joins each leaf to its event by index, so each page costs
+        the same however deep into the log it is.
         """
         result = await self.session.execute(
             select(LogLeaf.index, LogLeaf.event_hash, LogLeaf.event_id, Event)

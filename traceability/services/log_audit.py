@@ -306,8 +306,12 @@ async def audit_log(
     leaves = LogWalkRepository(session)
     at = start
     while at < end:
-        page = await leaves.leaves_with_events(at, end, batch)
-        upto = page[-1].index + 1 if page else end
+        # A window of indexes, not "the next ``batch`` leaves from ``at``": bounded on both
+        # sides, the range is planned as the few rows it is. Open towards the log's end, it
+        # was planned as millions and merge-joined with events read from the first one on,
+        # each page costing more than the one before (16 s a page at 3,000,000 leaves).
+        upto = min(end, at + batch)
+        page = await leaves.leaves_with_events(at, upto, batch)
         anchors = await _anchors(
             log, verifier, walk, at, min(upto, end - 1) if end == size else upto
         )

@@ -249,6 +249,18 @@ async def test_a_deleted_leaf_row_is_named(state: Portal, logged: Logged) -> Non
     assert result.root_problem is not None and "leaf 6 is missing" in result.root_problem
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3])
+async def test_a_whole_batch_of_deleted_leaf_rows_is_named_whatever_the_batch(
+    state: Portal, logged: Logged, batch: int
+) -> None:
+    """The walk goes window by window of indexes; a window with no leaf left in it is a gap
+    like any other, and the leaves after it are still checked."""
+    await sql(state, 'DELETE FROM log_leaves WHERE "index" IN (3, 4, 5)')
+    result = await whole(state, batch=batch)
+    assert_first_bad(result, 3, None, LeafFault.LEAF_MISSING)
+    assert result.leaves_missing == 3 and result.checked == 8
+
+
 async def test_the_log_tail_deleted_leaf_rows_and_all_is_named_at_the_first_missing_leaf(
     state: Portal, logged: Logged
 ) -> None:
