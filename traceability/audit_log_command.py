@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -144,13 +145,21 @@ def audit_log_command(
     """
     settings = Settings()
     configure_logging("warning", settings.json_logs)
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        # Checked here rather than left to the driver: an audit never creates a database,
+        # and a failed SQLite open leaves the driver's thread behind the closed event loop.
+        raise _usage_error(
+            f"cannot read the log from {url.database}: no such database file "
+            "(is TRACE_DATABASE_URL or TRACE_DATA_DIR right?)"
+        )
     began = time.perf_counter()
     try:
         audit = asyncio.run(_run(settings, start, limit, quiet=as_json))
     except TraceabilityError as exc:
         raise _usage_error(f"--{exc.field}: {exc.message}" if exc.field else str(exc)) from exc
     except (SQLAlchemyError, OSError) as exc:
-        where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        where = url.render_as_string(hide_password=True)
         raise _usage_error(
             f"cannot read the log from {where} (is TRACE_DATABASE_URL right, and the "
             f"schema migrated?): {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"

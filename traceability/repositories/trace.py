@@ -7,7 +7,7 @@ breadth-first walk of a genealogy costs a few queries per level, not a few per l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -264,35 +264,32 @@ class RememberingTraceRepository(TraceRepository):
         self._locations.update((loc.gln, loc) for loc in locations)
 
     async def lots_by_key(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Lot]:
-        missing = [k for k in keys if k not in self._lots]
-        if missing:
-            found = await super().lots_by_key(missing)
-            self._lots.update((k, found.get(k)) for k in missing)
-        return _present(self._lots, keys)
+        return await _remembered(self._lots, keys, super().lots_by_key)
 
     async def products_by_gtin(self, gtins: Sequence[str]) -> dict[str, Product]:
-        missing = [g for g in gtins if g not in self._products]
-        if missing:
-            found = await super().products_by_gtin(missing)
-            self._products.update((g, found.get(g)) for g in missing)
-        return _present(self._products, gtins)
+        return await _remembered(self._products, gtins, super().products_by_gtin)
 
     async def organizations_by_id(self, ids: Sequence[str]) -> dict[str, Organization]:
-        missing = [i for i in ids if i not in self._organizations]
-        if missing:
-            found = await super().organizations_by_id(missing)
-            self._organizations.update((i, found.get(i)) for i in missing)
-        return _present(self._organizations, ids)
+        return await _remembered(self._organizations, ids, super().organizations_by_id)
 
     async def locations_by_gln(self, glns: Sequence[str]) -> dict[str, Location]:
-        missing = [g for g in glns if g not in self._locations]
-        if missing:
-            found = await super().locations_by_gln(missing)
-            self._locations.update((g, found.get(g)) for g in missing)
-        return _present(self._locations, glns)
+        return await _remembered(self._locations, glns, super().locations_by_gln)
 
 
 K = TypeVar("K")
+
+
+async def _remembered(
+    known: dict[K, T | None],
+    keys: Sequence[K],
+    fetch: Callable[[list[K]], Awaitable[Mapping[K, T]]],
+) -> dict[K, T]:
+    """The rows of ``keys``, fetching only those not known yet (absent ones are known too)."""
+    missing = [k for k in keys if k not in known]
+    if missing:
+        found = await fetch(missing)
+        known.update((k, found.get(k)) for k in missing)
+    return _present(known, keys)
 
 
 def _present(known: Mapping[K, T | None], keys: Iterable[K]) -> dict[K, T]:
