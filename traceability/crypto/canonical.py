@@ -53,27 +53,18 @@ def _for_orjson(value: Any) -> Any:
     _NeedsReference. Dict keys are left to orjson and the key-order check.
     """
     kind = type(value)
-    if kind is dict:
+    if kind is dict or kind is list or kind is tuple:
+        items = value.values() if kind is dict else value
         # Strings are most of a document: checked first, without a call.
-        for item in value.values():
+        for item in items:
             kind = type(item)
             if kind is str or item is None or kind is bool:
                 continue
             if kind is dict or kind is list or kind is tuple or kind is float:
                 ready = _for_orjson(item)
                 if ready is not item:
-                    return _rewritten_dict(value, item, ready)
-            elif kind is not int or not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
-                raise _NeedsReference
-        return value
-    if kind is list or kind is tuple:
-        for item in value:
-            kind = type(item)
-            if kind is str or item is None or kind is bool:
-                continue
-            if kind is dict or kind is list or kind is tuple or kind is float:
-                ready = _for_orjson(item)
-                if ready is not item:
+                    if type(value) is dict:
+                        return _rewritten_dict(value, item, ready)
                     return _rewritten_list(value, item, ready)
             elif kind is not int or not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
                 raise _NeedsReference

@@ -254,31 +254,8 @@ def verify_inclusion(
     alone does not pin the tree size (the path for leaf 0 of 3 leaves has the same
     shape as for 4 leaves), only the pair (size, root) does.
     """
-    if not (_is_hash(leaf_hash) and _is_hash(root)) or not 0 <= index < size:
-        return False
-    fn, sn = index, size - 1
-    r = leaf_hash
-    # Hashing inlined: this loop runs once per event in every audit. A proof element of
-    # the wrong length cannot help a forgery (the root comparison fails); one of the
-    # wrong type is a TypeError, answered False.
-    try:
-        for p in proof:
-            if sn == 0:
-                return False
-            if fn & 1 or fn == sn:
-                r = _sha256(_NODE_PREFIX + p + r).digest()
-                # A rightmost node with no right sibling is carried up unchanged (MTH
-                # splits at the largest power of two), so those levels consume no hash.
-                while not fn & 1 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-            else:
-                r = _sha256(_NODE_PREFIX + r + p).digest()
-            fn >>= 1
-            sn >>= 1
-    except TypeError:
-        return False
-    return sn == 0 and hmac.compare_digest(r, root)
+    # One walk for both: a fresh verifier shares nothing, so it walks the whole proof.
+    return InclusionVerifier(size, root).verify(leaf_hash, index, proof)
 
 
 class InclusionVerifier:
