@@ -7,7 +7,6 @@ all for a tampered proof arriving right after the honest proofs of its neighbour
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from functools import cache
 
@@ -15,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
+from tests.unit.log.forgeries import flip, tampered_paths
 from traceability.log.merkle import InclusionVerifier, MemoryTree, verify_inclusion
 
 MAX_SIZE = 200
@@ -27,22 +27,6 @@ def _leaf(i: int) -> bytes:
 @cache
 def _tree() -> MemoryTree:
     return MemoryTree(_leaf(i) for i in range(MAX_SIZE))
-
-
-def _flip(h: bytes, position: int = 0) -> bytes:
-    return h[:position] + bytes([h[position] ^ 0x01]) + h[position + 1 :]
-
-
-def _forgeries(proof: Sequence[bytes]) -> list[list[bytes]]:
-    """Every flipped element, every dropped element, extra hashes at either end."""
-    variants: list[list[bytes]] = []
-    for i in range(len(proof)):
-        variants.append([*proof[:i], _flip(proof[i], i % 32), *proof[i + 1 :]])
-        variants.append([*proof[:i], *proof[i + 1 :]])
-    extra = hashlib.sha256(b"extra").digest()
-    variants.append([*proof, extra])
-    variants.append([extra, *proof])
-    return variants
 
 
 def _check(verifier: InclusionVerifier, leaf: bytes, index: int, proof: Sequence[bytes]) -> bool:
@@ -67,9 +51,9 @@ def test_a_forged_proof_after_its_proven_neighbours_is_still_refused() -> None:
         verifier = InclusionVerifier(size, tree.root(size))
         for index in range(size):
             leaf, proof = tree.leaf_hash(index), tree.inclusion_proof(index, size)
-            for forged in _forgeries(proof):
+            for forged in tampered_paths(proof):
                 assert not _check(verifier, leaf, index, forged)
-            assert not _check(verifier, _flip(leaf, 5), index, proof)
+            assert not _check(verifier, flip(leaf, 5), index, proof)
             for other in (index - 1, index + 1):
                 if 0 <= other < size:
                     assert not _check(verifier, leaf, other, proof)
@@ -90,7 +74,7 @@ def test_after_any_proven_leaf_any_other_leaf_gets_the_one_at_a_time_answer() ->
                     verifier, tree.leaf_hash(first), first, tree.inclusion_proof(first, size)
                 )
                 leaf, proof = tree.leaf_hash(second), tree.inclusion_proof(second, size)
-                for forged in _forgeries(proof):
+                for forged in tampered_paths(proof):
                     assert not _check(verifier, leaf, second, forged)
                 assert _check(verifier, leaf, second, proof)
 
@@ -104,7 +88,7 @@ def test_an_edited_upper_proof_element_is_refused_even_when_the_lower_path_match
     assert _check(verifier, tree.leaf_hash(8), 8, tree.inclusion_proof(8, size))
     proof = tree.inclusion_proof(9, size)
     for i in range(1, len(proof)):
-        edited = [*proof[:i], _flip(proof[i], 7), *proof[i + 1 :]]
+        edited = [*proof[:i], flip(proof[i], 7), *proof[i + 1 :]]
         assert not _check(verifier, tree.leaf_hash(9), 9, edited)
     assert _check(verifier, tree.leaf_hash(9), 9, proof)
 
@@ -113,7 +97,7 @@ def test_a_verifier_with_a_wrong_root_or_garbage_proves_nothing() -> None:
     tree = _tree()
     size = 40
     good = b"\x00" * 32
-    wrong = InclusionVerifier(size, _flip(tree.root(size), 31))
+    wrong = InclusionVerifier(size, flip(tree.root(size), 31))
     for index in range(size):
         assert not _check(wrong, tree.leaf_hash(index), index, tree.inclusion_proof(index, size))
     verifier = InclusionVerifier(size, tree.root(size))
@@ -150,7 +134,7 @@ def test_any_sequence_of_honest_and_forged_proofs_gets_the_one_at_a_time_answers
     verifier = InclusionVerifier(size, tree.root(size))
     for index, damage in steps:
         leaf, proof = tree.leaf_hash(index), tree.inclusion_proof(index, size)
-        forgeries = _forgeries(proof)
+        forgeries = tampered_paths(proof)
         # damage -1: the honest proof; otherwise one forgery (when there is one to pick).
         if damage >= 0 and forgeries:
             proof = forgeries[damage % len(forgeries)]

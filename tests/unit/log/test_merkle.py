@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Sequence
 from functools import cache
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
+from tests.unit.log.forgeries import flip, tampered_paths
 from traceability.errors import ChainBroken, InvalidInput
 from traceability.log.merkle import (
     EMPTY_ROOT,
@@ -155,23 +155,6 @@ def _stored_consistency(first: int, second: int) -> list[bytes]:
     return build_consistency_proof(
         first, second, store.fetch(consistency_proof_nodes(first, second))
     )
-
-
-def _flip(h: bytes, position: int = 0) -> bytes:
-    return h[:position] + bytes([h[position] ^ 0x01]) + h[position + 1 :]
-
-
-def _tampered_paths(proof: Sequence[bytes]) -> list[list[bytes]]:
-    """Every flipped element, every dropped element, and an extra hash at either end."""
-    variants: list[list[bytes]] = []
-    for i in range(len(proof)):
-        variants.append([*proof[:i], _flip(proof[i], i % 32), *proof[i + 1 :]])
-        variants.append([*proof[:i], *proof[i + 1 :]])
-    extra = hashlib.sha256(b"extra").digest()
-    variants.append([*proof, extra])
-    variants.append([extra, *proof])
-    variants.append([*proof, proof[-1]] if proof else [EMPTY_ROOT])
-    return variants
 
 
 # --------------------------------------------------------------------------- hashing
@@ -373,12 +356,12 @@ def _assert_inclusion_tampering_fails(index: int, size: int) -> None:
     oracle = _oracle()
     leaf, root = oracle.leaf_hash(index), oracle.root(size)
     proof = oracle.inclusion_proof(index, size)
-    for variant in _tampered_paths(proof):
+    for variant in tampered_paths(proof):
         assert not verify_inclusion(leaf, index, size, variant, root), variant
     for i in range(len(proof)):
         assert not verify_inclusion(leaf, index, size, [*proof[:i], proof[i][:31]], root)
-    assert not verify_inclusion(_flip(leaf), index, size, proof, root)
-    assert not verify_inclusion(leaf, index, size, proof, _flip(root, 31))
+    assert not verify_inclusion(flip(leaf), index, size, proof, root)
+    assert not verify_inclusion(leaf, index, size, proof, flip(root, 31))
     for other in (index - 1, index + 1):
         if 0 <= other < size:
             assert not verify_inclusion(leaf, other, size, proof, root)
@@ -466,10 +449,10 @@ def _assert_consistency_tampering_fails(first: int, second: int) -> None:
     oracle = _oracle()
     r1, r2 = oracle.root(first), oracle.root(second)
     proof = oracle.consistency_proof(first, second)
-    for variant in _tampered_paths(proof):
+    for variant in tampered_paths(proof):
         assert not verify_consistency(first, second, r1, r2, variant), variant
-    assert not verify_consistency(first, second, _flip(r1), r2, proof)
-    assert not verify_consistency(first, second, r1, _flip(r2, 31), proof)
+    assert not verify_consistency(first, second, flip(r1), r2, proof)
+    assert not verify_consistency(first, second, r1, flip(r2, 31), proof)
     assert not verify_consistency(first, second, r2, r1, proof) or r1 == r2
     m, n = first, second
     for f, s in [(m - 1, n), (m + 1, n), (m, n - 1), (m, n + 1)]:
