@@ -22,7 +22,7 @@ from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.json_input import parse_json
-from traceability.services.access import acting_organization
+from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
 from traceability.services.ledger import Appended, ClientSignature
 
@@ -145,7 +145,8 @@ async def capture_job(
 async def capture_event(
     request: Request, caller: Caller, state: State, organization_id: ForOrganization = None
 ) -> JSONResponse:
-    acting = acting_organization(caller, organization_id)
+    """Inspectors record here too, but only the authority's status of lots (a recall)."""
+    acting = recording_organization(caller, organization_id)
     event = await _read_json(request)
     async with state.write() as session:
         [appended] = await state.capture.capture(session, caller, acting, [event])

@@ -425,22 +425,31 @@ def declares_error(event: Mapping[str, Any]) -> bool:
     return isinstance(event.get("errorDeclaration"), Mapping)
 
 
-def retracted_event_ids(events: Iterable[Mapping[str, Any]]) -> set[str]:
-    """eventIDs that an error declaration among ``events`` declares erroneous (EPCIS 7.4.1.5)."""
-    return {_event_id(e) for e in events if declares_error(e) and _event_id(e)}
+# An event document with the organisation that recorded it (what the document cannot say).
+Recorded = tuple[Mapping[str, Any], str]
+
+
+def retracted_events(recorded: Iterable[Recorded]) -> set[tuple[str, str]]:
+    """(eventID, organisation) of every event an error declaration among ``recorded`` declares
+    erroneous (EPCIS 7.4.1.5). A declaration speaks only for the organisation that made it:
+    it retracts that organisation's event of that eventID, never another's."""
+    return {(_event_id(e), org) for e, org in recorded if declares_error(e) and _event_id(e)}
 
 
 def effective_events(
-    events: Iterable[Mapping[str, Any]], retracted: Iterable[str] = ()
+    recorded: Iterable[Recorded], retracted: Iterable[tuple[str, str]] = ()
 ) -> list[Mapping[str, Any]]:
-    """The events that still stand: neither an error declaration nor declared erroneous.
+    """The events that still stand: neither an error declaration nor retracted by their own
+    organisation.
 
-    ``retracted`` adds eventIDs known (from elsewhere) to have been declared erroneous.
-    Corrective events are ordinary events and stand.
+    ``retracted`` adds (eventID, organisation) pairs known (from elsewhere) to have been
+    declared erroneous by that organisation. Corrective events are ordinary events and stand.
     """
-    materialised = list(events)
-    gone = retracted_event_ids(materialised) | set(retracted)
-    return [e for e in materialised if not declares_error(e) and _event_id(e) not in gone]
+    materialised = list(recorded)
+    gone = retracted_events(materialised) | set(retracted)
+    return [
+        e for e, org in materialised if not declares_error(e) and (_event_id(e), org) not in gone
+    ]
 
 
 # --- edges ------------------------------------------------------------------------------------

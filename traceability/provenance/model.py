@@ -104,6 +104,10 @@ class Recall:
     since: datetime | None = None
     reason: str | None = None
     event_id: str | None = None
+    # Who put the lot under recall: its owner, or an inspector organisation acting as the
+    # authority (``by_authority``). Nobody else's recall is honoured.
+    ordered_by: Party | None = None
+    by_authority: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,7 @@ class ChainedEvent:
     links: tuple[LinkRow, ...]
     leaf_hash: bytes | None  # what the log holds at log_index, if anything
     key: KeyRow | None
-    retracted: bool  # an error declaration names this eventID
+    retracted: bool  # its own organisation declared it erroneous
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +96,17 @@ class LogHead:
 # than running it.
 
 # A lot's chain head and, one row per (place on the chain, link of its event), the event,
-# the link, the event's log leaf and signing key, and whether an error declaration names it.
+# the link, the event's log leaf and signing key, and whether it was retracted.
 _own = aliased(ChainLinkRow)
 _other = aliased(ChainLinkRow)
 _other_chain = aliased(Chain)
 _declaration = aliased(Event)
+# Retracted: the organisation that recorded the event declared it erroneous. Another
+# organisation's declaration with the same eventID retracts nothing.
 _retracted = exists().where(
-    _declaration.event_id == Event.event_id, _declaration.declares_error.is_(True)
+    _declaration.event_id == Event.event_id,
+    _declaration.organization_id == Event.organization_id,
+    _declaration.declares_error.is_(True),
 )
 _LOT_CHAIN: Final = (
     select(

@@ -163,16 +163,32 @@ class TraceRepository(Repository):
                 found[row[0]] = _traced(row)
         return [found[pk] for pk in sorted(found)]
 
-    async def declared_erroneous(self, event_ids: Sequence[str]) -> set[str]:
-        """Which of these eventIDs an error declaration has been recorded for."""
+    async def declared_erroneous(self, events: Sequence[tuple[str, str]]) -> set[str]:
+        """Which of these events, each (eventID, the organisation that recorded it), that same
+        organisation has declared erroneous. Another organisation's declaration retracts
+        nothing, so it is matched by eventID and organisation, never by eventID alone."""
+        wanted = set(events)
         found: set[str] = set()
-        for chunk in _chunks(sorted(set(event_ids))):
+        for chunk in _chunks(sorted({event_id for event_id, _ in wanted})):
             result = await self.session.execute(
-                select(Event.event_id).where(
+                select(Event.event_id, Event.organization_id).where(
                     Event.event_id.in_(list(chunk)), Event.declares_error.is_(True)
                 )
             )
-            found.update(result.scalars())
+            found.update(event_id for event_id, org in result.all() if (event_id, org) in wanted)
+        return found
+
+    async def recorders_of(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """The organisation that recorded each of these events (not an error declaration of
+        it), for the events recorded here."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(event_ids))):
+            result = await self.session.execute(
+                select(Event.event_id, Event.organization_id).where(
+                    Event.event_id.in_(list(chunk)), Event.declares_error.is_(False)
+                )
+            )
+            found.update((event_id, org) for event_id, org in result.all())
         return found
 
     async def locations_by_gln(self, glns: Sequence[str]) -> dict[str, Location]:

@@ -1,8 +1,9 @@
 """Who may do what: one place for the portal's authorisation rules.
 
 Producers write only for their own organisation and read their own records;
-inspectors read everything and write nothing; admins do both and may act for
-any organisation. Refusals of reads say "not found", so a caller cannot learn
+inspectors read everything and write one thing only, the authority's status of a
+lot (a recall, say: see traceability.services.capture); admins do both and may act
+for any organisation. Refusals of reads say "not found", so a caller cannot learn
 whether another tenant's object exists.
 """
 
@@ -30,6 +31,17 @@ def acting_organization(principal: Principal, requested: str | None) -> str:
     if principal.role != "admin":
         raise Forbidden("a producer records only for its own organisation")
     return requested
+
+
+def recording_organization(principal: Principal, requested: str | None) -> str:
+    """The organisation one event is recorded for: as :func:`acting_organization`, except
+    that an inspector records for its own organisation (the capture then accepts from it
+    only the authority's status of lots)."""
+    if principal.role != "inspector":
+        return acting_organization(principal, requested)
+    if requested is not None and requested != principal.organization_id:
+        raise Forbidden("an inspector records only for its own organisation")
+    return principal.organization_id
 
 
 def can_read(principal: Principal, owner_organization_id: str) -> bool:

@@ -41,10 +41,14 @@ from traceability.repositories.trace import (
     TraceRepository,
 )
 from traceability.services.audit import AuditService, LotAudit
-from traceability.services.trace import Journey, KnownChain, TraceService
+from traceability.services.trace import Journey, JourneyStage, KnownChain, TraceService
 
 # A product page lists its newest lots; older ones are reached by their own codes.
 PRODUCT_PAGE_LOTS: Final = 50
+# The CBV disposition that puts a lot under recall, and the organisation role that may put
+# any lot under it (see traceability.services.capture).
+RECALLED: Final = "recalled"
+AUTHORITY_ROLE: Final = "inspector"
 _SIGNATURE_FAULTS: Final = frozenset({Fault.BAD_SIGNATURE, Fault.UNKNOWN_KEY, Fault.KEY_NOT_VALID})
 
 
@@ -189,7 +193,7 @@ class ProvenanceService:
             session, product.gtin, lot_code, known=_known_chain(chain), repo=repo
         )
         audit = await self.audit.audit_read_chain(session, key, chain) if chain else None
-        stages = await self._stages(repo, journey)
+        stages, recall = await self._stages(repo, journey)
         return Provenance(
             level="serial" if link.serial is not None else "lot",
             canonical_path=digital_link_path(link),
@@ -200,7 +204,7 @@ class ProvenanceService:
             cpv=link.cpv,
             stages=stages,
             verification=verification_of(audit) if audit else None,
-            recall=_recall(stages),
+            recall=recall,
         )
 
     async def _product(self, session: AsyncSession, gtin: str) -> tuple[Product, Organization]:
@@ -209,7 +213,11 @@ class ProvenanceService:
             raise NotFound(f"no product with GTIN {gtin} is registered", field="gtin")
         return found
 
-    async def _stages(self, repo: TraceRepository, journey: Journey) -> tuple[Stage, ...]:
+    async def _stages(
+        self, repo: TraceRepository, journey: Journey
+    ) -> tuple[tuple[Stage, ...], Recall]:
+        """The journey's stages, each attributed to the organisation that recorded (and
+        signed) it, and the recall the lot is under, if any."""
         glns = sorted({j.stage.location_gln for j in journey.stages if j.stage.location_gln})
         locations = await repo.locations_by_gln(glns)
         organizations = await repo.organizations_by_id(
@@ -218,28 +226,30 @@ class ProvenanceService:
         inputs = _lot_refs(journey.inputs, "parent", journey)
         outputs = _lot_refs(journey.outputs, "child", journey)
         stages = []
+        recall = Recall(False)
         for item in journey.stages:
             stage = item.stage
             gln = stage.location_gln
             location = locations.get(gln) if gln else None
             organization = organizations.get(item.organization_id)
-            stages.append(
-                Stage(
-                    event_id=stage.event_id,
-                    event_type=stage.event_type,
-                    biz_step=stage.biz_step,
-                    action=stage.action,
-                    disposition=stage.disposition,
-                    time=stage.event_time,
-                    time_zone=stage.event_time_zone_offset,
-                    place=_place(location) if location else Place(gln) if gln else None,
-                    party=_party(organization) if organization else Party(name="?"),
-                    inputs=inputs.get(stage.event_id, ()),
-                    outputs=outputs.get(stage.event_id, ()),
-                    upstream=_ref_of(journey, item.upstream),
-                )
+            shown = Stage(
+                event_id=stage.event_id,
+                event_type=stage.event_type,
+                biz_step=stage.biz_step,
+                action=stage.action,
+                disposition=stage.disposition,
+                time=stage.event_time,
+                time_zone=stage.event_time_zone_offset,
+                place=_place(location) if location else Place(gln) if gln else None,
+                party=_party(organization) if organization else Party(name="?"),
+                inputs=inputs.get(stage.event_id, ()),
+                outputs=outputs.get(stage.event_id, ()),
+                upstream=_ref_of(journey, item.upstream),
             )
-        return tuple(stages)
+            stages.append(shown)
+            if not recall.recalled and shown.disposition == RECALLED:
+                recall = _recall(journey, item, shown, organization)
+        return tuple(stages), recall
 
 
 def _lot_info(row: Lot | None, origin: Location | None, code: str) -> LotInfo:
@@ -265,7 +275,8 @@ def _known_chain(chain: LotChain | None) -> KnownChain:
             TracedEvent(e.pk, e.event_id, e.event, e.organization_id, e.declares_error)
             for e in chain.events
         ),
-        frozenset(e.event_id for e in chain.events if e.retracted),
+        # A declaration row is "retracted" by itself; only the events it retracts count.
+        frozenset(e.event_id for e in chain.events if e.retracted and not e.declares_error),
     )
 
 
@@ -278,10 +289,25 @@ def _ref_of(journey: Journey, key: LotKey | None) -> LotRef | None:
     )
 
 
-def _recall(stages: Sequence[Stage]) -> Recall:
-    """Recalled when a standing event gave the lot the CBV disposition ``recalled``; only a
-    declared error (a new event) takes a recall back."""
-    for stage in stages:
-        if stage.disposition == "recalled":
-            return Recall(True, since=stage.time, event_id=stage.event_id)
-    return Recall(False)
+def _recall(
+    journey: Journey, item: JourneyStage, stage: Stage, organization: Organization | None
+) -> Recall:
+    """The recall a stage with the CBV disposition ``recalled`` puts the lot under: honoured
+    when the lot the stage is about (this one, or the upstream lot it was made from) is the
+    recording organisation's own, or when an inspector organisation recorded it as the
+    authority; anybody else's says nothing. Only a declared error (a new event of the same
+    organisation) takes a recall back."""
+    if organization is None:
+        return Recall(False)
+    about = journey.nodes.get(node_id(item.upstream or journey.lot))
+    by_owner = about is not None and about.owner_id == organization.id
+    by_authority = organization.role == AUTHORITY_ROLE
+    if not (by_owner or by_authority):
+        return Recall(False)
+    return Recall(
+        True,
+        since=stage.time,
+        event_id=stage.event_id,
+        ordered_by=_party(organization),
+        by_authority=by_authority,
+    )

@@ -193,8 +193,8 @@ class RecallScope:
 @dataclass(frozen=True)
 class KnownChain:
     """A lot's chain as the caller read it in this transaction (events in chain order, and
-    which of their eventIDs an error declaration names): a trace from that lot starts from
-    it instead of reading it again. Its lot is known to exist."""
+    the eventIDs of those their own organisation retracted): a trace from that lot starts
+    from it instead of reading it again. Its lot is known to exist."""
 
     events: Sequence[TracedEvent]
     retracted: frozenset[str]
@@ -245,11 +245,16 @@ class _Events:
         partner_rows = await self.repo.transformation_partners(sorted(tids)) if tids else []
         rows.update((row.pk, row) for row in partner_rows)
 
-        unchecked = {row.event_id for row in rows.values() if not row.declares_error}
-        unchecked -= self._checked
+        # An event's own organisation retracts it; an eventID names one event (declarations
+        # aside), so the retracted eventIDs are all the rest needs to know.
+        unchecked = {
+            row.event_id: row.organization_id
+            for row in rows.values()
+            if not row.declares_error and row.event_id not in self._checked
+        }
         if unchecked:
-            self.retracted |= await self.repo.declared_erroneous(sorted(unchecked))
-            self._checked |= unchecked
+            self.retracted |= await self.repo.declared_erroneous(sorted(unchecked.items()))
+            self._checked |= unchecked.keys()
 
         def standing(found: Iterable[TracedEvent]) -> list[TracedEvent]:
             return [

@@ -25,6 +25,7 @@ from traceability.epcis.genealogy import (
     node_id,
     nodes_named,
     parents_of,
+    retracted_events,
     sscc_of,
     stage_of,
     stages,
@@ -312,11 +313,23 @@ def test_retracted_events_and_their_declarations_do_not_stand() -> None:
     declaration = dict(wrong, errorDeclaration={"declarationTime": "2026-08-11T00:00:00Z"})
     right = transformation([PADDY_2], [RICE], "urn:uuid:right")
 
-    standing = effective_events([wrong, declaration, right])
+    standing = effective_events([(wrong, "mill"), (declaration, "mill"), (right, "mill")])
 
     assert [e["eventID"] for e in standing] == ["urn:uuid:right"]
     assert {(e.parent, e.child) for e in edges(standing)} == {(PADDY_2, RICE)}
-    assert effective_events([wrong, right], retracted=["urn:uuid:right"]) == [wrong]
+    recorded = [(wrong, "mill"), (right, "mill")]
+    assert effective_events(recorded, retracted=[("urn:uuid:right", "mill")]) == [wrong]
+
+
+def test_a_declaration_retracts_only_its_own_organisations_event() -> None:
+    event = transformation([PADDY], [RICE], "urn:uuid:owned")
+    foreign = dict(event, errorDeclaration={"declarationTime": "2026-08-11T00:00:00Z"})
+
+    recorded = [(event, "mill"), (foreign, "rival")]
+
+    assert retracted_events(recorded) == {("urn:uuid:owned", "rival")}
+    assert effective_events(recorded) == [event]
+    assert effective_events([(event, "mill")], retracted=[("urn:uuid:owned", "rival")]) == [event]
 
 
 # --- vocabulary and identifiers ---------------------------------------------------------------
