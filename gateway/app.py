@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
-from gateway.routes import audit, epcis, health, labels, log, qr, registry, resolver
+from gateway.routes import audit, epcis, health, labels, log, metrics, qr, registry, resolver
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
@@ -30,6 +30,8 @@ def create_app(
             await asyncio.to_thread(upgrade, settings.resolved_database_url)
         state = Portal.build(settings, clock)
         app.state.traceability = state
+        # A configured log key or origin that is not the log's stops the start here.
+        await state.open()
         try:
             yield
         finally:
@@ -49,6 +51,7 @@ def create_app(
     # Outermost: a cached public answer leaves before anything else runs.
     app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(log.router)
     # Before the registry, whose /lots/{gtin}/{lot:path} would take "…/labels.pdf" as a lot.
     app.include_router(labels.router)

@@ -21,6 +21,7 @@ from traceability.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    LogIntegrityFailure,
     NotFound,
     TooLarge,
     TraceabilityError,
@@ -39,6 +40,8 @@ STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     TooLarge: (413, "too-large"),
     BadSignature: (422, "bad-signature"),
     ChainBroken: (409, "chain-broken"),
+    # Not the caller's fault and not passing by itself: recording waits for an operator.
+    LogIntegrityFailure: (503, "log-integrity"),
 }
 TITLES = {
     400: "Bad request",

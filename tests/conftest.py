@@ -147,6 +147,7 @@ async def _empty(state: Portal) -> None:
 async def state(settings: Settings, clock: FakeClock) -> AsyncIterator[Portal]:
     app_state = Portal.build(settings, clock)
     await _empty(app_state)
+    await app_state.open()
     yield app_state
     await app_state.database.dispose()
 

@@ -51,10 +51,20 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _prepare(settings: Settings) -> None:
-    """Create the data dir, upgrade the schema and make sure the portal's keys exist."""
+    """Create the data dir, upgrade the schema, make sure the portal's keys exist, and check
+    that the log's key and origin are the ones it was born with (or record them)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     load_keyring(settings)
+    asyncio.run(_open_log(settings))
+
+
+async def _open_log(settings: Settings) -> None:
+    portal = Portal.build(settings)
+    try:
+        await portal.open()
+    finally:
+        await portal.database.dispose()
 
 
 @app.command()
@@ -113,6 +123,7 @@ def demo() -> None:
     async def run() -> None:
         portal = Portal.build(settings)
         try:
+            await portal.open()
             with Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -128,8 +139,8 @@ def demo() -> None:
                     settings.base_url,
                     on_step=lambda step: progress.update(task, description=step),
                 )
-            async with portal.write() as session:
-                checkpoint = await portal.transparency.publish_checkpoint(session)
+            async with portal.database.read() as session:
+                checkpoint = await portal.transparency.latest_checkpoint(session)
         finally:
             await portal.database.dispose()
 

@@ -45,3 +45,12 @@ class BadSignature(TraceabilityError):
 
 class ChainBroken(TraceabilityError):
     """A stored chain fails verification."""
+
+
+class LogIntegrityFailure(TraceabilityError):
+    """The log's stored tree does not extend the checkpoint it last signed (or cannot be
+    read whole): it signs and records nothing until an operator has looked."""
+
+
+class LogIdentityMismatch(TraceabilityError):
+    """The configured log key or origin is not the one the log was born with."""

@@ -29,10 +29,24 @@ LOG_KEY_FILE = "log-signing.key"
 
 
 @dataclass(frozen=True)
+class LogKeySettings:
+    """The log's key and name as configured. A log takes them when it is born; afterwards
+    the identity it recorded wins, and a pinned setting that disagrees with it is refused."""
+
+    private_key: Ed25519PrivateKey
+    origin: str  # for a new log: TRACE_LOG_ORIGIN, else the host of TRACE_BASE_URL
+    key_name: str  # for a new log: TRACE_LOG_KEY_NAME, else the origin
+    origin_pinned: bool  # TRACE_LOG_ORIGIN was set
+    key_name_pinned: bool  # TRACE_LOG_KEY_NAME was set
+
+    def signer(self, name: str | None = None) -> NoteSigner:
+        return NoteSigner(name or self.key_name, self.private_key)
+
+
+@dataclass(frozen=True)
 class Keyring:
     master_key: bytes
-    log_signer: NoteSigner
-    log_origin: str
+    log: LogKeySettings
 
 
 def _decode_setting(value: str, name: str) -> bytes:
@@ -77,5 +91,11 @@ def load_keyring(settings: Settings) -> Keyring:
             log.warning("log_key_generated", path=str(path))
     if len(raw) != 32:
         raise InvalidInput("must be a 32-byte Ed25519 private key", field="TRACE_LOG_SIGNING_KEY")
-    signer = NoteSigner(settings.resolved_log_key_name, Ed25519PrivateKey.from_private_bytes(raw))
-    return Keyring(master_key=master, log_signer=signer, log_origin=settings.resolved_log_origin)
+    log_key = LogKeySettings(
+        private_key=Ed25519PrivateKey.from_private_bytes(raw),
+        origin=settings.resolved_log_origin,
+        key_name=settings.resolved_log_key_name,
+        origin_pinned=bool(settings.log_origin),
+        key_name_pinned=bool(settings.log_key_name),
+    )
+    return Keyring(master_key=master, log=log_key)

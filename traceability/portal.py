@@ -5,20 +5,17 @@ The HTTP app and the command line both build one of these, so both run the same 
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.cache import Cache, make_cache
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
-from traceability.db.session import Database, is_retryable
+from traceability.db.session import Database
 from traceability.invalidation import touched
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
@@ -33,7 +30,6 @@ from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService
 
 T = TypeVar("T")
-SNAPSHOT_ATTEMPTS = 5
 
 
 @dataclass
@@ -63,28 +59,25 @@ class Portal:
             await self.cache.bump_many(scopes)
 
     async def snapshot(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``work`` in a snapshot unit of work, again if PostgreSQL could not serialise it.
+        """Run ``work`` in a read-only snapshot: every read sees one moment of the database,
+        and nothing can be written (a public read never signs or stores anything)."""
+        async with self.database.read(snapshot=True) as session:
+            return await work(session)
 
-        Snapshots that audit a lot also sign the log's checkpoint when none exists for its
-        current size; two of them doing so at once make one fail with a serialization
-        error, which a second attempt (finding the checkpoint stored) does not meet.
-        """
-        for attempt in range(SNAPSHOT_ATTEMPTS):
-            try:
-                async with self.write(snapshot=True) as session:
-                    return await work(session)
-            except DBAPIError as exc:
-                if attempt + 1 == SNAPSHOT_ATTEMPTS or not is_retryable(exc):
-                    raise
-                await asyncio.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
-        raise AssertionError("unreachable")
+    async def open(self) -> None:
+        """Start-up: take the log's identity from the database (recording it for a new log)
+        and refuse a configured log key or origin that disagrees (LogIdentityMismatch)."""
+        async with self.write() as session:
+            await self.transparency.open(session)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:
         keyring = load_keyring(settings)
-        transparency = TransparencyService(keyring.log_signer, keyring.log_origin, clock)
+        transparency = TransparencyService(keyring.log, clock)
         audit = AuditService(transparency)
-        ledger = LedgerService(keyring.master_key, clock, settings.client_clock_skew_seconds)
+        ledger = LedgerService(
+            keyring.master_key, transparency, clock, settings.client_clock_skew_seconds
+        )
         trace = TraceService()
         return cls(
             settings=settings,

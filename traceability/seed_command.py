@@ -207,6 +207,7 @@ async def _run(
     processes: int = 1,
 ) -> tuple[SeedResult, Verification, float]:
     portal = Portal.build(settings)
+    await portal.open()
     service = SeedingService(portal.registry, portal.ledger, portal.audit)
     event_writer = ProcessEventWriter(plan.spec, processes) if processes > 1 else None
     try:
@@ -220,8 +221,6 @@ async def _run(
                 progress=bars,
                 event_writer=event_writer,
             )
-            async with portal.write() as session:
-                await portal.transparency.publish_checkpoint(session)
             started = time.perf_counter()
             verification = await service.verify(portal, plan, sample, result=result, progress=bars)
             verify_seconds = time.perf_counter() - started

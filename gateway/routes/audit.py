@@ -44,7 +44,11 @@ def audit_json(audit: LotAudit) -> dict[str, Any]:
             else None
         ),
         "log_problem": audit.log_problem,
-        "checkpoint": {"size": audit.checkpoint.size, "note": audit.checkpoint.note},
+        "checkpoint": (
+            {"size": audit.checkpoint.size, "note": audit.checkpoint.note}
+            if audit.checkpoint is not None
+            else None
+        ),
         "events": [
             {
                 "event_id": e.entry.record.event_id,

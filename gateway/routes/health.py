@@ -1,22 +1,37 @@
-"""Liveness and readiness."""
+"""Liveness and readiness: the database answers, and the log agrees with what it signed."""
 
 from __future__ import annotations
 
+import structlog
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from gateway.deps import State
 from gateway.errors import problem
 from gateway.responses import JSONResponse
+from traceability.db.session import is_unavailable
 
+log = structlog.get_logger(__name__)
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Health: the process is up and the database answers")
+@router.get(
+    "/healthz",
+    summary="Health: the database answers and the transparency log checks",
+    responses={503: {"description": "The database is unreachable, or the log failed a check"}},
+)
 async def healthz(state: State) -> JSONResponse:
     try:
-        async with state.database.read() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception:
+        health = await state.snapshot(state.transparency.health)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            log.exception("health_check_failed")
         return problem(503, "the database is not reachable", headers={"Retry-After": "5"})
-    return JSONResponse({"status": "ok"})
+    figures = {"size": health.size, "signed_size": health.signed_size, "problem": health.problem}
+    if not health.healthy:
+        return problem(
+            503,
+            f"the transparency log failed its integrity check: {health.problem}",
+            kind="log-integrity",
+            log=figures,
+        )
+    return JSONResponse({"status": "ok", "log": figures})

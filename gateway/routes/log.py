@@ -61,10 +61,8 @@ class LeafOut(BaseModel):
     summary="The latest signed checkpoint (C2SP signed note)",
 )
 async def checkpoint(state: State, session: ReadSession) -> PlainTextResponse:
-    stored = await state.transparency.current_checkpoint(session)
-    if stored is None:
-        async with state.write() as writer:
-            stored = await state.transparency.publish_checkpoint(writer)
+    # Read only: the log signs as it grows, never because someone asked.
+    stored = await state.transparency.latest_checkpoint(session)
     return PlainTextResponse(stored.note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
 
 

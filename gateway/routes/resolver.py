@@ -110,7 +110,7 @@ async def build_view(state: Portal, link: DigitalLink) -> Provenance:
         async with state.database.read() as session:
             return await state.provenance.product(session, link)
 
-    # The lot's audit signs a checkpoint of the log as it stands: a snapshot unit of work.
+    # The page and its audit read one moment of the database, in a read-only snapshot.
     async def build(session: AsyncSession) -> Provenance:
         lot = await state.provenance.item_lot(session, link)
         if lot is None:

@@ -1,7 +1,11 @@
 """Verification of one lot's chain: a pure function over records, keys and log evidence.
 
-It stops at the first bad event and says why, because an inspector acts on the
-earliest point where history can no longer be trusted.
+It stops at the first event whose own evidence fails (its content, links, signature,
+key, or its own entry in the log) and says why, because an inspector acts on the earliest
+point where history can no longer be trusted. A failure that is not any event's own (an
+inclusion proof that fails although the event and its leaf are as recorded: a node of the
+log's tree was altered) never blames an innocent event: it is reported as the log's,
+unless an event's own evidence fails as well.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Fault(StrEnum):
     KEY_NOT_VALID = "key_not_valid"
     NOT_IN_LOG = "not_in_log"
     TRUNCATED = "truncated"
+    LOG_TREE = "log_tree"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class LogEvidence:
     index: int
     leaf_data: bytes | None
     proof: Sequence[bytes]
+    # The log's stored level-0 node at ``index`` (the leaf's hash), when it was read.
+    leaf_node: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,10 @@ def audit_chain(
     hashes: list[bytes] = []
     record: EventRecord | None = None
 
+    # The first failure that is the log's and not any event's own, kept while the rest of
+    # the chain is checked for an event that is itself bad.
+    tree_finding: Finding | None = None
+
     def bad(fault: Fault, seq: int, message: str, *, at_event: bool = True) -> AuditResult:
         event_id = _event_id(record) if at_event and record is not None else None
         finding = Finding(fault, seq, event_id, message)
@@ -141,12 +152,25 @@ def audit_chain(
                 link.seq,
                 f"content hashes to {computed.hex()}, but {entry.stored_hash.hex()} was recorded",
             )
+        if link.seq > expected_seq:
+            # The missing events are the bad ones; the one found after them is not.
+            missing = (
+                f"event {expected_seq} is"
+                if link.seq == expected_seq + 1
+                else f"events {expected_seq} to {link.seq - 1} are"
+            )
+            return bad(
+                Fault.GAP,
+                expected_seq,
+                f"{missing} missing from the chain (the next one found is {link.seq})",
+                at_event=False,
+            )
         if link.seq != expected_seq:
             return bad(
                 Fault.GAP,
                 link.seq,
                 f"expected sequence number {expected_seq}, found {link.seq} "
-                "(events missing, repeated or out of order)",
+                "(events repeated or out of order)",
             )
         if link.prev != prev:
             return bad(
@@ -183,6 +207,10 @@ def audit_chain(
             problem = _log_problem(entry.log, computed, inclusion)
             if problem is not None:
                 return bad(Fault.NOT_IN_LOG, link.seq, problem)
+            if tree_finding is None and entry.log is not None:
+                proof_problem = _proof_problem(entry.log, computed, inclusion)
+                if proof_problem is not None:
+                    tree_finding = Finding(Fault.LOG_TREE, link.seq, None, proof_problem)
         hashes.append(computed)
         prev = computed
         expected_seq += 1
@@ -194,7 +222,7 @@ def audit_chain(
             f"the lot's head is at sequence {head[0]} but the chain ends at {expected_seq - 1}",
             at_event=False,
         )
-    return AuditResult(lot, len(hashes), None, tuple(hashes))
+    return AuditResult(lot, len(hashes), tree_finding, tuple(hashes))
 
 
 def _event_id(record: EventRecord) -> str | None:
@@ -205,6 +233,7 @@ def _event_id(record: EventRecord) -> str | None:
 def _log_problem(
     evidence: LogEvidence | None, event_hash: bytes, inclusion: InclusionVerifier
 ) -> str | None:
+    """What is wrong with the event's own entry in the log, if anything."""
     if evidence is None:
         return "event has no entry in the portal log"
     size = inclusion.size
@@ -212,6 +241,20 @@ def _log_problem(
         return f"log index {evidence.index} is not covered by checkpoint {size}"
     if evidence.leaf_data != event_hash:
         return f"log leaf {evidence.index} holds a different hash"
-    if not inclusion.verify(leaf_hash(event_hash), evidence.index, evidence.proof):
-        return f"inclusion proof of leaf {evidence.index} fails against checkpoint {size}"
+    if evidence.leaf_node is not None and evidence.leaf_node != leaf_hash(event_hash):
+        return f"the log's stored node for leaf {evidence.index} holds a different hash"
     return None
+
+
+def _proof_problem(
+    evidence: LogEvidence, event_hash: bytes, inclusion: InclusionVerifier
+) -> str | None:
+    """Why the event's inclusion proof fails, once its own entry has checked: then a node
+    of the log's tree on its path, not the event, was altered."""
+    if inclusion.verify(leaf_hash(event_hash), evidence.index, evidence.proof):
+        return None
+    return (
+        f"the inclusion proof of leaf {evidence.index} fails against checkpoint "
+        f"{inclusion.size} although the event and its leaf are as recorded: a stored node "
+        "of the log's tree was altered"
+    )

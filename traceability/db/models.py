@@ -280,6 +280,18 @@ class LogState(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class LogIdentityRow(Base):
+    """What the log is, fixed when it is born: the origin line of its checkpoints and the
+    verifier key (name, key id, public key) that signs them. A single row."""
+
+    __tablename__ = "log_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    origin: Mapped[str] = mapped_column(Text)
+    verifier_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class LogCheckpoint(Base):
     __tablename__ = "log_checkpoints"
 

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event
@@ -48,16 +49,23 @@ def _make_engine(url: str, *, writer: bool) -> AsyncEngine:
         pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    if writer:
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not the driver, decide when a transaction begins.
-            dbapi_connection.isolation_level = None
+    @event.listens_for(engine.sync_engine, "connect")
+    def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins: the driver
+        # would run reads outside any transaction, each statement seeing a later state.
+        dbapi_connection.isolation_level = None
+        if not writer:
+            # A reader cannot write, whatever the code above it does.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        # Writers queue for the one write lock up front; a reader's deferred transaction
+        # takes its snapshot at its first read (WAL: readers never block the writer).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
@@ -73,6 +81,19 @@ class Database:
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
         reader = _make_engine(url, writer=False) if is_sqlite else writer
         return cls(writer=writer, reader=reader)
+
+    @cached_property
+    def _readers(self) -> tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]:
+        """Sessions on the reader whose transactions are READ ONLY on PostgreSQL (SQLite's
+        reader connections are query-only): plain, and REPEATABLE READ for snapshots."""
+        if self.is_sqlite:
+            plain = snapshot = self.reader
+        else:
+            plain = self.reader.execution_options(postgresql_readonly=True)
+            snapshot = self.reader.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        return self._factory(plain), self._factory(snapshot)
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,13 +115,15 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """Reads only. Closing it ends its transaction with a rollback, which fails when the
+    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+        """Reads only, in a read-only transaction; ``snapshot`` makes every read in it see one
+        consistent state (REPEATABLE READ on PostgreSQL; on SQLite every read transaction
+        is one). Closing it ends its transaction with a rollback, which fails when the
         connection died after the reads were done (the server restarted, say): nothing is
         lost then, the pool drops that connection, and the answer already made stands. A
         request's read session may close after its answer has gone out, where raising would
         cut the answer off."""
-        session = self._factory(self.reader)()
+        session = self._readers[snapshot]()
         try:
             yield session
         finally:

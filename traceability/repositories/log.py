@@ -25,10 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
 
-from traceability.db.models import LogCheckpoint, LogLeaf, LogNode, LogState
-from traceability.db.session import is_retryable
+from traceability.db.models import LogCheckpoint, LogIdentityRow, LogLeaf, LogNode, LogState
 from traceability.log.merkle import NodeId
 from traceability.repositories.base import Repository, table_of
 
@@ -180,23 +178,34 @@ class LogRepository(Repository):
         return await self.session.get(LogCheckpoint, size)
 
     async def add_checkpoint(self, size: int, root: bytes, note: str, at: datetime) -> None:
-        """Store a checkpoint; a concurrent writer that stored the same size first wins."""
-        values = {"size": size, "root": root, "note": note, "created_at": at}
+        """Store a checkpoint; its size is new (the signer holds the sequencer lock)."""
+        await self.insert_rows(
+            table_of(LogCheckpoint),
+            [{"size": size, "root": root, "note": note, "created_at": at}],
+        )
+
+    async def newest_checkpoints(self, limit: int) -> list[LogCheckpoint]:
+        result = await self.session.execute(
+            select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(limit)
+        )
+        return list(result.scalars())
+
+    async def earliest_checkpoint(self) -> LogCheckpoint | None:
+        result = await self.session.execute(
+            select(LogCheckpoint).order_by(LogCheckpoint.size).limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def identity(self) -> LogIdentityRow | None:
+        return await self.session.get(LogIdentityRow, _STATE_ID)
+
+    async def record_identity(self, origin: str, verifier_key: str, at: datetime) -> None:
+        """Record the log's identity; when two processes start a new log at once, the first
+        one stored stands (the caller reads it back)."""
+        values = {"id": _STATE_ID, "origin": origin, "verifier_key": verifier_key, "created_at": at}
         dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        stmt = dialect_insert(LogCheckpoint).values(**values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["size"])
-        if self.dialect != "postgresql":
-            await self.session.execute(stmt)
-            return
-        # In a REPEATABLE READ snapshot, a row for this size committed after the snapshot
-        # began makes the insert a serialization failure. That row is the one we would store
-        # (the note is deterministic), so the savepoint lets the snapshot go on without it.
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(stmt)
-        except DBAPIError as exc:
-            if not is_retryable(exc):
-                raise
+        stmt = dialect_insert(LogIdentityRow).values(**values).on_conflict_do_nothing()
+        await self.session.execute(stmt)
 
     async def checkpoints_in(self, after: int, upto: int) -> list[LogCheckpoint]:
         """Stored checkpoints whose size is in ``(after, upto]``, smallest first."""

@@ -85,7 +85,7 @@ class LotChain:
 
 @dataclass(frozen=True, slots=True)
 class LogHead:
-    """The log's size, the checkpoint stored for it (if one is) and the largest one before."""
+    """The log's size, its newest stored checkpoint (if any) and the one before that."""
 
     size: int
     checkpoint: LogCheckpoint | None
@@ -148,17 +148,25 @@ _LOT_CHAIN: Final = (
     .order_by(_own.seq, _other.chain_id, _other.seq)
 )
 
-# The log's size, with the checkpoints of that size and the largest size before it.
+# The log's size, with its newest checkpoint (the log signs one with every append, so it is
+# of that size unless something is wrong) and the checkpoint before that one.
+_newest = aliased(LogCheckpoint)
 _earlier = aliased(LogCheckpoint)
+_current = (
+    select(func.max(_newest.size))
+    .where(_newest.size <= LogState.size)
+    .correlate(LogState)
+    .scalar_subquery()
+)
 _before = (
     select(func.max(_earlier.size))
-    .where(_earlier.size < LogState.size)
+    .where(_earlier.size < _current)
     .correlate(LogState)
     .scalar_subquery()
 )
 _LOG_HEAD: Final = (
     select(LogState.size, LogCheckpoint)
-    .outerjoin(LogCheckpoint, LogCheckpoint.size.in_([LogState.size, _before]))
+    .outerjoin(LogCheckpoint, LogCheckpoint.size.in_([_current, _before]))
     .where(LogState.id == _STATE_ID)
 )
 
@@ -172,13 +180,13 @@ class LotChainRepository(Repository):
         return LotChain(rows[0].head_seq, rows[0].head_hash, _events(rows))
 
     async def log_head(self) -> LogHead:
-        """The log's size with its checkpoint and the one before, in one statement."""
+        """The log's size with its newest checkpoint and the one before, in one statement."""
         result = await self.session.execute(_LOG_HEAD)
         rows = result.all()
         size = rows[0][0]
-        found = {c.size: c for _, c in rows if c is not None}
-        current = found.pop(size, None)
-        return LogHead(size, current, next(iter(found.values()), None))
+        found = sorted((c for _, c in rows if c is not None), key=lambda c: c.size)
+        current = found.pop() if found else None
+        return LogHead(size, current, found[-1] if found else None)
 
 
 def _events(rows: Sequence[Row[Any]]) -> tuple[ChainedEvent, ...]:

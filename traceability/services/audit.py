@@ -21,13 +21,14 @@ from traceability.db.models import LogCheckpoint
 from traceability.errors import NotFound, TraceabilityError
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.log.merkle import (
+    EMPTY_ROOT,
     NodeId,
     build_consistency_proof,
     build_inclusion_proof,
     consistency_proof_nodes,
     inclusion_proof_nodes,
 )
-from traceability.log.note import Checkpoint, NoteVerifier, open_checkpoint
+from traceability.log.note import Checkpoint, NoteVerifier
 from traceability.repositories.log import LogRepository
 from traceability.repositories.lot_chain import (
     ChainedEvent,
@@ -55,7 +56,7 @@ class AuditedEvent:
 class LotAudit:
     lot: LotKey
     events: list[AuditedEvent]
-    checkpoint: LogCheckpoint
+    checkpoint: LogCheckpoint | None  # None only before the log's first checkpoint
     result: AuditResult
     # Log-wide: set when the current log does not extend the previous signed checkpoint.
     log_problem: str | None = None
@@ -99,7 +100,11 @@ class _History:
 class AuditService:
     def __init__(self, transparency: TransparencyService) -> None:
         self.transparency = transparency
-        self.verifier = NoteVerifier.from_key(transparency.verifier_key())
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        """The log's key, as the log's identity says (read at start-up)."""
+        return self.transparency.verifier
 
     async def ensure_auditable(
         self, session: AsyncSession, principal: Principal, gtin: str, lot_code: str
@@ -115,9 +120,10 @@ class AuditService:
     async def audit_lot(self, session: AsyncSession, gtin: str, lot_code: str) -> LotAudit:
         """Audit a lot against a checkpoint of the log as it stands in this transaction.
 
-        Run it in a snapshot write session (``database.write(snapshot=True)``): the chain,
-        the lot head and the checkpoint then describe one moment, so every event must be
-        covered by the checkpoint, and one that is not was never really logged.
+        Run it in a read-only snapshot (``Portal.snapshot``): the chain, the lot head and the
+        checkpoint then describe one moment. The log signs a checkpoint with every append, so
+        every event must be covered by the newest checkpoint, and one that is not was never
+        really logged.
         """
         key = LotKey(normalize_gtin(gtin), validate_lot(lot_code))
         chain = await LotChainRepository(session).lot_chain(key.gtin, key.lot)
@@ -133,17 +139,20 @@ class AuditService:
         is checked here; only the reads are shared."""
         reads = LotChainRepository(session)
         head = await reads.log_head()
-        checkpoint = head.checkpoint or await self.transparency.publish_checkpoint(session)
+        checkpoint = head.checkpoint
         # Trust the checkpoint's signed content, not the row's other columns.
-        opened = open_checkpoint(self.verifier, checkpoint.note)
-        root = TrustedRoot(opened.size, opened.root_hash)
+        opened = self.transparency.opened(checkpoint.note) if checkpoint is not None else None
+        root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
 
-        wanted = [e.log_index for e in chain.events if 0 <= e.log_index < root.size]
-        history = self._history(head, opened)
+        size = root.size if root is not None else 0
+        wanted = [e.log_index for e in chain.events if 0 <= e.log_index < size]
+        history = self._history(head, opened) if opened is not None else _History()
         # The inclusion proofs' and the consistency proof's nodes in one round trip.
-        ids = {node for i in wanted for node in inclusion_proof_nodes(i, root.size)}
+        ids = {node for i in wanted for node in inclusion_proof_nodes(i, size)}
+        # Each event's own level-0 node too: a rewritten one is that event's evidence.
+        ids.update(NodeId(0, i) for i in wanted)
         nodes = await LogRepository(session).nodes(sorted(ids.union(history.ids)))
-        proofs = {i: build_inclusion_proof(i, root.size, nodes) for i in wanted}
+        proofs = {i: build_inclusion_proof(i, size, nodes) for i in wanted}
         keys = {k.key_id: key_info(k) for e in chain.events if (k := e.key) is not None}
         events = []
         for stored in chain.events:
@@ -152,30 +161,34 @@ class AuditService:
                 record=record_of_chained(stored),
                 stored_hash=stored.event_hash,
                 signature=stored.signature,
-                log=LogEvidence(index, stored.leaf_hash, proofs.get(index, [])),
+                log=LogEvidence(
+                    index, stored.leaf_hash, proofs.get(index, []), nodes.get(NodeId(0, index))
+                ),
             )
             events.append(AuditedEvent(entry, stored.signed_by, keys.get(stored.key_id)))
         result = audit_chain(
             key,
             [e.entry for e in events],
             keys,
-            root,
+            root or TrustedRoot(0, EMPTY_ROOT),
             head=(chain.head_seq, chain.head_hash),
         )
+        if opened is None:
+            return LotAudit(key, events, None, result, "the log has not signed a checkpoint")
         log_problem = await self._history_problem(session, history, opened, nodes)
         return LotAudit(key, events, checkpoint, result, log_problem)
 
     def _history(self, head: LogHead, opened: Checkpoint) -> _History:
         """What TransparencyService.history_problem checks, planned so that its nodes are read
         with the inclusion proofs' (the previous checkpoint came with the log's head)."""
-        if opened.size != head.size:
+        if head.checkpoint is None or opened.size != head.checkpoint.size:
             # A checkpoint whose signed size is not its row's: let the service look it up.
             return _History(delegate=True)
         row = head.previous
         if row is None or row.size == 0:
             return _History()
         try:
-            previous = open_checkpoint(self.verifier, row.note)
+            previous = self.transparency.opened(row.note)
         except Exception as exc:  # raised in the history check, as the service would
             return _History(error=exc)
         first, second = previous.size, opened.size

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.chain.bundle import build_bundle
 from traceability.clock import Clock
-from traceability.log.note import open_checkpoint
+from traceability.errors import ChainBroken
 from traceability.repositories.chains import ChainRepository
 from traceability.services.audit import AuditService
 
@@ -21,8 +21,8 @@ class BundleService:
     async def bundle(self, session: AsyncSession, gtin: str, lot_code: str) -> dict[str, Any]:
         """The lot's bundle as JSON, from the same snapshot its audit reads.
 
-        Run it in a snapshot write session (``database.write(snapshot=True)``), as audits
-        are: the chain, its head, the proofs and the checkpoint then describe one moment.
+        Run it in a read-only snapshot (``Portal.snapshot``), as audits are: the chain, its
+        head, the proofs and the checkpoint then describe one moment.
         The bundle is built even when the audit finds damage: it is the evidence, and the
         offline verifier names the same first bad event. Raises NotFound for a lot no
         event names.
@@ -31,9 +31,11 @@ class BundleService:
         # The audit checked the head but does not return it; read it in the same snapshot.
         chain = await ChainRepository(session).get(audited.lot.gtin, audited.lot.lot)
         head = (chain.head_seq, chain.head_hash) if chain is not None else None
+        if audited.checkpoint is None:
+            raise ChainBroken("the log holds no signed checkpoint: there is no evidence to give")
         note = audited.checkpoint.note
         # The origin as signed, not as configured now: an older checkpoint keeps its own.
-        origin = open_checkpoint(self.audit.verifier, note).origin
+        origin = self.audit.transparency.opened(note).origin
         keys = [event.key for event in audited.events if event.key is not None]
         bundle = build_bundle(
             audited.lot,

@@ -30,11 +30,12 @@ from traceability.db.models import Chain, SigningKeyRow
 from traceability.epcis.index import identifiers, query_columns
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
 from traceability.invalidation import touch_lots
-from traceability.log.merkle import Frontier, NodeId
+from traceability.log.merkle import NodeId
 from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository
 from traceability.repositories.log import LogRepository
 from traceability.repositories.organizations import SigningKeyRepository
+from traceability.services.transparency import TransparencyService
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,14 @@ def parse_event_time(event: Mapping[str, Any], index: int) -> datetime | None:
 
 class LedgerService:
     def __init__(
-        self, master_key: bytes, clock: Clock = utc_now, client_clock_skew_seconds: int = 300
+        self,
+        master_key: bytes,
+        log: TransparencyService,
+        clock: Clock = utc_now,
+        client_clock_skew_seconds: int = 300,
     ) -> None:
         self.master_key = master_key
+        self.log = log
         self.clock = clock
         self.skew = timedelta(seconds=client_clock_skew_seconds)
 
@@ -181,7 +187,10 @@ class LedgerService:
             event_id, declares = sorted(duplicates)[0]
             what = "an error declaration for event" if declares else "event"
             raise Conflict(f"{what} {event_id} is already recorded", field="eventID")
-        frontier = Frontier.from_bytes(state.size, state.frontier)
+        # The tree is rebuilt from stored nodes and checked against the last signed
+        # checkpoint before anything is added to it; the state row is not trusted.
+        start = await self.log.extension(session, state.size, state.root)
+        frontier = start.frontier
         nodes: list[tuple[NodeId, bytes]] = []
         appended: list[Appended] = []
         for item in prepared:
@@ -237,6 +246,8 @@ class LedgerService:
         await log.insert_leaves([(a.log_index, a.event_hash, a.record.event_id) for a in appended])
         await log.insert_nodes(nodes)
         await log.save_state(frontier.size, frontier.to_bytes(), frontier.root())
+        # Signed here and only here: the checkpoint commits with the leaves it covers.
+        await self.log.seal(session, start, frontier)
         return appended
 
     def _check_ids(self, submissions: Sequence[Submission]) -> list[tuple[str, bool]]:

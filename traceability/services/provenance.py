@@ -118,7 +118,7 @@ def _lot_refs(edges: Sequence[Any], side: str, journey: Journey) -> dict[str, tu
 def verification_of(audit: LotAudit) -> Verification:
     bad = audit.result.first_bad
     indexes = tuple(e.entry.log.index for e in audit.events if e.entry.log is not None)
-    size = audit.checkpoint.size
+    size = audit.checkpoint.size if audit.checkpoint is not None else 0
     latest = max(indexes) if indexes else 0
     return Verification(
         intact=audit.intact,
@@ -165,8 +165,8 @@ class ProvenanceService:
         return recorded or link.lot
 
     async def lot(self, session: AsyncSession, link: DigitalLink, lot_code: str) -> Provenance:
-        """A lot's (or an item's) provenance. Run it in a snapshot write session: the audit
-        signs a checkpoint of the log as it stands (see AuditService.audit_lot).
+        """A lot's (or an item's) provenance. Run it in a read-only snapshot (Portal.snapshot):
+        the audit and the journey then describe one moment (see AuditService.audit_lot).
 
         The lot's chain is read once, for the audit and the journey; the registry rows read
         up front (product, producer, lot, origin) are not read again by the trace."""

@@ -1,30 +1,77 @@
-"""The portal-wide log: checkpoints, proofs and leaves, read from stored complete subtrees."""
+"""The portal-wide log: its identity, the checkpoints it signs, and proofs and leaves read
+from stored complete subtrees.
+
+The log signs in one place only, :meth:`TransparencyService.seal`, which the append calls
+under the sequencer lock once its leaves and nodes are stored. Before signing it rebuilds
+the tree from what is stored (the frontier from stored nodes, not from the state row) and
+proves the new tree extends the last checkpoint it signed; on any mismatch it signs
+nothing, the append fails, and the log reports itself unhealthy. Reads (the checkpoint,
+proofs, leaves, pages) never sign and never write.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.clock import Clock, utc_now
 from traceability.db.models import LogCheckpoint
-from traceability.errors import InvalidInput, NotFound, TraceabilityError
+from traceability.errors import (
+    InvalidInput,
+    LogIdentityMismatch,
+    LogIntegrityFailure,
+    NotFound,
+    TraceabilityError,
+)
+from traceability.keyring import LogKeySettings
 from traceability.log.merkle import (
+    Frontier,
     build_consistency_proof,
     build_inclusion_proof,
     consistency_proof_nodes,
     inclusion_proof_nodes,
     leaf_hash,
+    root_from_nodes,
+    root_nodes,
     verify_consistency,
 )
 from traceability.log.note import (
     Checkpoint,
-    NoteSigner,
     NoteVerifier,
     open_checkpoint,
     sign_checkpoint,
 )
 from traceability.repositories.log import LogRepository
+
+log = structlog.get_logger(__name__)
+
+LOG_INTEGRITY_OK = Gauge(
+    "traceability_log_integrity_ok",
+    "1 while the log's stored tree extends the last checkpoint it signed, 0 once a check failed",
+)
+LOG_INTEGRITY_FAILURES = Counter(
+    "traceability_log_integrity_failures_total",
+    "Times the signer refused to sign because the stored log did not check",
+)
+LOG_SIGNED_SIZE = Gauge("traceability_log_signed_size", "Tree size of the latest signed checkpoint")
+LOG_INTEGRITY_OK.set(1)
+
+# Checkpoint notes already opened (signature verified): verifying costs more than the rest
+# of an append's bookkeeping, and the notes read back are mostly the ones just signed.
+_OPENED_NOTES = 1024
+# How many of the newest stored checkpoints are tried when the newest does not open.
+_GOOD_CHECKPOINT_SEARCH = 16
+
+
+@dataclass(frozen=True)
+class LogIdentity:
+    """What a log is: the origin line of its checkpoints and the key that signs them."""
+
+    origin: str
+    verifier_key: str  # C2SP note verifier key: name+hex key id+base64(0x01 || public key)
 
 
 @dataclass(frozen=True)
@@ -40,6 +87,26 @@ class Leaf:
     index: int
     event_hash: bytes
     event_id: str
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Where an append starts: the log's size, its frontier rebuilt from stored nodes, and
+    the last checkpoint the log signed (None only for a new, empty log)."""
+
+    frontier: Frontier
+    signed: Checkpoint | None
+
+
+@dataclass(frozen=True)
+class LogHealth:
+    size: int
+    signed_size: int | None
+    problem: str | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.problem is None
 
 
 def extension_problem(
@@ -60,37 +127,255 @@ def extension_problem(
 
 
 class TransparencyService:
-    def __init__(self, signer: NoteSigner, origin: str, clock: Clock = utc_now) -> None:
-        self.signer = signer
-        self.origin = origin
+    def __init__(self, keys: LogKeySettings, clock: Clock = utc_now) -> None:
+        self.keys = keys
         self.clock = clock
+        # The configured identity, until open() reads the one the log was born with.
+        self.signer = keys.signer()
+        self.verifier: NoteVerifier = self.signer.verifier()
+        self.origin = keys.origin
+        self._opened: dict[str, Checkpoint] = {}
+        self._adopted = False
+        # Set when the signer refused to sign; cleared by the next checkpoint it signs.
+        self.integrity_problem: str | None = None
+
+    @property
+    def identity(self) -> LogIdentity:
+        return LogIdentity(self.origin, self.verifier.verifier_key())
 
     def verifier_key(self) -> str:
-        return self.signer.verifier_key()
+        return self.verifier.verifier_key()
 
-    async def size(self, session: AsyncSession) -> int:
-        return (await LogRepository(session).state()).size
+    # ------------------------------------------------------------------ identity
 
-    async def current_checkpoint(self, session: AsyncSession) -> LogCheckpoint | None:
-        """The stored checkpoint of the log's current size, if one has been signed."""
-        log = LogRepository(session)
-        state = await log.state()
-        return await log.checkpoint_at(state.size)
+    async def open(self, session: AsyncSession) -> LogIdentity:
+        """Take the log's identity from the database, recording it if the log is new, and
+        refuse a configured key or origin that disagrees with it. Call it once at start-up,
+        in a write session: a new log also gets its first checkpoint here (size 0), and a
+        log from before checkpoints were signed as it grows gets one of its current size,
+        through the same checks as every other."""
+        repo = LogRepository(session)
+        stored = await repo.identity()
+        if stored is None:
+            born = await self._birth_identity(repo)
+            await repo.record_identity(born.origin, born.verifier_key, self.clock())
+            stored = await repo.identity()
+            assert stored is not None
+        identity = LogIdentity(stored.origin, stored.verifier_key)
+        self._adopt(identity)
+        state = await repo.state(lock=True)
+        start = await self.extension(session, state.size, state.root)
+        if start.signed is None or start.signed.size != state.size:
+            await self.seal(session, start, start.frontier)
+        return identity
 
-    async def publish_checkpoint(self, session: AsyncSession) -> LogCheckpoint:
-        """Sign and store a checkpoint of the log as it is now (no-op when one exists)."""
-        log = LogRepository(session)
-        state = await log.state()
-        existing = await log.checkpoint_at(state.size)
-        if existing is not None:
-            return existing
-        note = sign_checkpoint(self.signer, Checkpoint(self.origin, state.size, state.root))
-        now = self.clock()
-        await log.add_checkpoint(state.size, state.root, note, now)
-        stored = await log.checkpoint_at(state.size)
-        # In a snapshot a concurrent writer's identical row may be invisible; Ed25519 is
-        # deterministic, so the note we made is byte for byte the one that was stored.
-        return stored or LogCheckpoint(size=state.size, root=state.root, note=note, created_at=now)
+    async def _birth_identity(self, repo: LogRepository) -> LogIdentity:
+        """A new log takes the configured identity. A log that signed checkpoints before its
+        identity was recorded takes the one its earliest checkpoint shows."""
+        earliest = await repo.earliest_checkpoint()
+        if earliest is None:
+            return LogIdentity(self.keys.origin, self.keys.signer().verifier_key())
+        origin = earliest.note.split("\n", 1)[0]
+        names = [self.keys.key_name] if self.keys.key_name_pinned else [self.keys.key_name, origin]
+        for name in dict.fromkeys(names):
+            verifier = self.keys.signer(name).verifier()
+            try:
+                open_checkpoint(verifier, earliest.note)
+            except TraceabilityError:
+                continue
+            return LogIdentity(origin, verifier.verifier_key())
+        raise LogIdentityMismatch(
+            f"the log's checkpoints (origin {origin!r}) were not signed by the configured "
+            "log key: set TRACE_LOG_SIGNING_KEY (or restore log-signing.key in the data "
+            "directory) to the key this log was created with"
+        )
+
+    def _adopt(self, identity: LogIdentity) -> None:
+        verifier = NoteVerifier.from_key(identity.verifier_key)
+        signer = self.keys.signer(verifier.name)
+        if signer.verifier_key() != identity.verifier_key:
+            raise LogIdentityMismatch(
+                f"this log was created with the verifier key {identity.verifier_key}, but "
+                "the configured log signing key (TRACE_LOG_SIGNING_KEY, or log-signing.key "
+                f"in the data directory) is another one ({signer.verifier_key()}). A log's "
+                "key never changes: restore the key it was created with"
+            )
+        if self.keys.origin_pinned and self.keys.origin != identity.origin:
+            raise LogIdentityMismatch(
+                f"TRACE_LOG_ORIGIN is {self.keys.origin!r}, but this log was created with the "
+                f"origin {identity.origin!r}. A log's origin never changes: unset "
+                "TRACE_LOG_ORIGIN or set it to the log's origin"
+            )
+        if self.keys.key_name_pinned and self.keys.key_name != verifier.name:
+            raise LogIdentityMismatch(
+                f"TRACE_LOG_KEY_NAME is {self.keys.key_name!r}, but this log's key is named "
+                f"{verifier.name!r}: unset TRACE_LOG_KEY_NAME or set it to the log's key name"
+            )
+        if identity != self.identity:
+            self._opened.clear()
+        self.signer, self.verifier, self.origin = signer, verifier, identity.origin
+        self._adopted = True
+
+    async def _ensure_identity(self, repo: LogRepository) -> None:
+        """A process that did not run open() (a worker of a bulk load, say) still signs and
+        checks as the log it writes to, never as its own configuration says."""
+        if self._adopted:
+            return
+        stored = await repo.identity()
+        if stored is not None:
+            self._adopt(LogIdentity(stored.origin, stored.verifier_key))
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def opened(self, note: str) -> Checkpoint:
+        """The checkpoint a stored note states, once its signature verifies with the log's
+        key and its origin is the log's (BadSignature or InvalidInput otherwise)."""
+        found = self._opened.get(note)
+        if found is not None:
+            return found
+        checkpoint = open_checkpoint(self.verifier, note)
+        if checkpoint.origin != self.origin:
+            raise InvalidInput(
+                f"the checkpoint's origin {checkpoint.origin!r} is not this log's "
+                f"({self.origin!r})",
+                field="checkpoint",
+            )
+        if len(self._opened) >= _OPENED_NOTES:
+            self._opened.clear()
+        self._opened[note] = checkpoint
+        return checkpoint
+
+    async def latest_checkpoint(self, session: AsyncSession) -> LogCheckpoint:
+        """The newest stored checkpoint that opens: a row someone forged is passed over, so
+        the last good checkpoint keeps being served. NotFound before the log's first."""
+        for row in await LogRepository(session).newest_checkpoints(_GOOD_CHECKPOINT_SEARCH):
+            try:
+                self.opened(row.note)
+            except TraceabilityError:
+                log.error("log_checkpoint_does_not_open", size=row.size)
+                continue
+            return row
+        raise NotFound("the log has not signed a checkpoint yet", field="checkpoint")
+
+    async def extension(self, session: AsyncSession, size: int, state_root: bytes) -> Extension:
+        """Where an append to a log of ``size`` leaves starts, checked against the last
+        checkpoint the log signed. Raises LogIntegrityFailure (and marks the log unhealthy)
+        when the stored log does not agree with it."""
+        found = await self._start(session, size, state_root)
+        if isinstance(found, str):
+            raise self._failure(found)
+        return found
+
+    async def _start(self, session: AsyncSession, size: int, state_root: bytes) -> Extension | str:
+        repo = LogRepository(session)
+        await self._ensure_identity(repo)
+        latest = await repo.latest_checkpoint()
+        signed: Checkpoint | None = None
+        if latest is None:
+            if size != 0:
+                return (
+                    f"the log holds {size} leaves but no signed checkpoint: its checkpoints "
+                    "were removed"
+                )
+        else:
+            try:
+                signed = self.opened(latest.note)
+            except TraceabilityError as exc:
+                return f"the newest stored checkpoint (size {latest.size}) does not open: {exc}"
+            if signed.size != latest.size or signed.root_hash != latest.root:
+                return (
+                    f"the checkpoint row of size {latest.size} does not hold what its note "
+                    f"signed (size {signed.size})"
+                )
+            if signed.size > size:
+                return (
+                    f"the log's state says {size} leaves, but a checkpoint of {signed.size} "
+                    "leaves was signed: leaves were removed"
+                )
+        ids = root_nodes(size)
+        nodes = await repo.nodes(ids)
+        missing = [str(i) for i in ids if i not in nodes]
+        if missing:
+            return f"the stored tree of size {size} lacks node(s) {', '.join(missing)}"
+        frontier = Frontier(size, tuple(nodes[i] for i in ids))
+        root = frontier.root()
+        if signed is not None and signed.size == size and root != signed.root_hash:
+            return (
+                f"the stored tree of size {size} has the root {root.hex()}, but the log "
+                f"signed {signed.root_hash.hex()} for that size: stored nodes were rewritten"
+            )
+        if state_root != root:
+            return (
+                f"the log's state row says the root is {state_root.hex()}, but its stored "
+                f"nodes give {root.hex()}"
+            )
+        return Extension(frontier, signed)
+
+    async def seal(self, session: AsyncSession, start: Extension, frontier: Frontier) -> Checkpoint:
+        """Sign and store the checkpoint of ``frontier``, the tree an append grew from
+        ``start`` (its nodes already stored in this transaction), after proving from the
+        stored nodes that it extends the last signed checkpoint. Run it under the sequencer
+        lock (LogRepository.state(lock=True)), where the append runs."""
+        size, root = frontier.size, frontier.root()
+        signed = start.signed
+        if signed is not None and signed.size == size:
+            return signed
+        repo = LogRepository(session)
+        first = signed.size if signed is not None else 0
+        wanted = set(root_nodes(size))
+        if first > 0:
+            wanted.update(consistency_proof_nodes(first, size))
+        nodes = await repo.nodes(sorted(wanted))
+        try:
+            recomputed = root_from_nodes(size, nodes)
+            proof = build_consistency_proof(first, size, nodes) if first > 0 else []
+        except TraceabilityError as exc:
+            raise self._failure(f"the stored tree of size {size} cannot be read: {exc}") from exc
+        if recomputed != root:
+            raise self._failure(
+                f"the stored nodes of the tree of size {size} give the root "
+                f"{recomputed.hex()}, but the append computed {root.hex()}"
+            )
+        if signed is not None and first > 0:
+            current = Checkpoint(self.origin, size, root)
+            problem = extension_problem(signed, current, proof)
+            if problem is not None:
+                raise self._failure(problem)
+        checkpoint = Checkpoint(self.origin, size, root)
+        note = sign_checkpoint(self.signer, checkpoint)
+        await repo.add_checkpoint(size, root, note, self.clock())
+        self._opened[note] = checkpoint
+        self.integrity_problem = None
+        LOG_INTEGRITY_OK.set(1)
+        LOG_SIGNED_SIZE.set(size)
+        return checkpoint
+
+    def _failure(self, problem: str) -> LogIntegrityFailure:
+        self.integrity_problem = problem
+        LOG_INTEGRITY_OK.set(0)
+        LOG_INTEGRITY_FAILURES.inc()
+        log.error("log_integrity_failure", problem=problem, action="signed nothing")
+        return LogIntegrityFailure(
+            f"the transparency log failed its integrity check and records nothing until an "
+            f"operator has looked: {problem}"
+        )
+
+    async def health(self, session: AsyncSession) -> LogHealth:
+        """Whether the stored log agrees with the last checkpoint it signed (read-only; run
+        it in a snapshot) and whether the signer has refused to sign in this process."""
+        state = await LogRepository(session).state()
+        found = await self._start(session, state.size, state.root)
+        if isinstance(found, str):
+            if found != self.integrity_problem:
+                log.error("log_integrity_failure", problem=found, seen_by="health check")
+            LOG_INTEGRITY_OK.set(0)
+            return LogHealth(state.size, None, found)
+        signed_size = found.signed.size if found.signed is not None else None
+        problem = self.integrity_problem
+        if problem is None and signed_size != state.size and state.size > 0:
+            problem = f"{state.size - (signed_size or 0)} leaves are not covered by a checkpoint"
+        LOG_INTEGRITY_OK.set(0 if problem else 1)
+        return LogHealth(state.size, signed_size, problem)
 
     async def history_problem(self, session: AsyncSession, checkpoint: Checkpoint) -> str | None:
         """Why ``checkpoint`` does not extend the previous signed checkpoint, or None if it does.
@@ -101,13 +386,17 @@ class TransparencyService:
         previous_row = await LogRepository(session).checkpoint_before(checkpoint.size)
         if previous_row is None or previous_row.size == 0:
             return None
-        verifier = NoteVerifier.from_key(self.verifier_key())
-        previous = open_checkpoint(verifier, previous_row.note)
+        previous = self.opened(previous_row.note)
         try:
             proof = await self.consistency_proof(session, previous.size, checkpoint.size)
         except TraceabilityError as exc:
             return extension_problem(previous, checkpoint, exc)
         return extension_problem(previous, checkpoint, proof)
+
+    # ------------------------------------------------------------------ proofs
+
+    async def size(self, session: AsyncSession) -> int:
+        return (await LogRepository(session).state()).size
 
     async def inclusion_proof(self, session: AsyncSession, index: int, size: int) -> InclusionProof:
         valid = 0 <= index < size

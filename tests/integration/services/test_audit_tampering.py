@@ -16,6 +16,7 @@ from tests.factories import OrgFixture, append, audit, make_lots, make_org
 from traceability.chain.audit import Fault
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey
+from traceability.errors import LogIntegrityFailure
 from traceability.log.merkle import Frontier
 from traceability.portal import Portal
 from traceability.repositories.log import LogRepository
@@ -66,7 +67,10 @@ async def test_a_deleted_event_is_a_gap_where_it_was(state: Portal, honest) -> N
     await sql(state, "DELETE FROM chain_links WHERE seq = 3")
     result = await audit(state, lot)
     assert result.result.first_bad is not None
-    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.GAP, 4)
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.GAP, 3)
+    # The event found after the hole is innocent: it is not the one named.
+    assert result.result.first_bad.event_id is None
+    assert "event 3 is missing" in result.result.first_bad.message
 
 
 async def test_a_deleted_last_event_is_a_truncated_chain(state: Portal, honest) -> None:
@@ -147,8 +151,10 @@ async def test_a_rewritten_log_leaf_is_caught_at_its_event(state: Portal, honest
     assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.NOT_IN_LOG, 2)
 
 
-async def test_a_rewritten_log_node_breaks_inclusion_proofs(state: Portal, honest) -> None:
-    _, lot, _ = honest
+async def test_a_rewritten_leaf_node_is_caught_at_its_own_event(state: Portal, honest) -> None:
+    """Leaf 1's proof uses node (0, 0) as its sibling and fails; event 1, whose own node it
+    is, is the one named."""
+    _, lot, appended = honest
     await sql(
         state,
         "UPDATE log_nodes SET hash = :h WHERE level = 0 AND " + '"index"' + " = 0",
@@ -156,15 +162,34 @@ async def test_a_rewritten_log_node_breaks_inclusion_proofs(state: Portal, hones
     )
     result = await audit(state, lot)
     assert result.result.first_bad is not None
-    assert result.result.first_bad.fault == Fault.NOT_IN_LOG
+    assert (result.result.first_bad.fault, result.result.first_bad.seq) == (Fault.NOT_IN_LOG, 1)
+    assert result.result.first_bad.event_id == appended[0].record.event_id
 
 
-async def test_a_log_truncated_and_regrown_breaks_consistency_with_the_old_checkpoint(
+async def test_a_rewritten_inner_node_is_the_logs_fault_not_an_events(
+    state: Portal, honest
+) -> None:
+    """Node (1, 0) covers leaves 0 and 1; it is on the proofs of leaves 2 and 3, whose events
+    are as recorded. No event is blamed, and the audit is not intact."""
+    _, lot, _ = honest
+    await sql(
+        state,
+        "UPDATE log_nodes SET hash = :h WHERE level = 1 AND " + '"index"' + " = 0",
+        h=bytes(32),
+    )
+    result = await audit(state, lot)
+    assert not result.intact
+    assert result.result.first_bad is not None
+    assert result.result.first_bad.fault == Fault.LOG_TREE
+    assert result.result.first_bad.event_id is None
+    assert result.result.checked == 5
+
+
+async def test_a_log_truncated_and_regrown_is_refused_and_the_page_keeps_the_old_checkpoint(
     state: Portal, honest
 ) -> None:
     org, lot, _ = honest
-    assert (await audit(state, lot)).intact  # signs checkpoint 5
-    # An insider rolls the log back to 3 leaves and lets it grow again differently.
+    # An insider rolls the log back to 3 leaves, to let it grow again differently.
     await sql(state, 'DELETE FROM log_leaves WHERE "index" >= 3')
     await sql(state, "UPDATE events SET log_index = log_index + 1000 WHERE log_index >= 3")
     await sql(state, 'DELETE FROM log_nodes WHERE "index" * power(2, level) + power(2, level) > 3')
@@ -181,10 +206,11 @@ async def test_a_log_truncated_and_regrown_breaks_consistency_with_the_old_check
         r=frontier.root(),
     )
     [other] = await make_lots(state, org)
-    await append(state, org, [other], count=4)  # regrows to 7, past the old checkpoint
+    with pytest.raises(LogIntegrityFailure, match="checkpoint of 5 leaves was signed"):
+        await append(state, org, [other], count=4)
 
-    result = await audit(state, other)
-    assert result.result.intact  # the new lot's own chain looks fine...
-    assert result.log_problem is not None  # ...but the log no longer extends checkpoint 5
-    assert "checkpoint 5" in result.log_problem
+    async with state.database.read() as session:
+        assert await LogRepository(session).leaves([3]) == {}  # nothing was appended
+        assert (await state.transparency.latest_checkpoint(session)).size == 5
+    result = await audit(state, lot)  # the lot's events 4 and 5 are no longer in the log
     assert not result.intact
