@@ -716,7 +716,6 @@ async def audit_log(
     findings = _Findings()
     checkpoints = _Checkpoints(verifier, findings)
     latest = await _latest_signed(reads, checkpoints)
-    skipped: list[Skipped] = []
 
     prefix = await _prefix(log, start, findings)
     walk = _Walk(start, prefix, findings)
@@ -771,7 +770,7 @@ async def audit_log(
         log_problem = log_problem or problem
         findings.add(Finding(LogFault.UNLOGGED_EVENT, problem, event_id=first_unlogged), unlogged)
 
-    skipped += await _skipped(reads, walk, start, end, size, latest, checkpoints)
+    skipped = await _skipped(reads, walk, start, end, size, latest, checkpoints)
     return LogAudit(
         checkpoint=latest,
         size=size,
