@@ -559,6 +559,13 @@ async def test_the_log_state_row_is_checked_against_the_recomputed_tree(
 # --- the stored checkpoints ---------------------------------------------------------------------
 
 
+def signed_by_the_log_key(state: Portal, size: int, root: bytes) -> str:
+    """A checkpoint note for any root, signed with the log's own key (a stolen key, or a bug
+    that signed a tree it should not have)."""
+    transparency = state.transparency
+    return sign_checkpoint(transparency.signer, Checkpoint(transparency.origin, size, root))
+
+
 def forged_note(note: str) -> str:
     """The note with one byte of its signature changed."""
     text, line = note.rstrip("\n").rsplit("\n", 1)
@@ -608,8 +615,7 @@ async def test_a_checkpoint_inconsistent_with_the_ones_around_it_is_named(
     """A checkpoint at size 6 signed with the log key over another history (leaf 1
     different): the leaves give checkpoints 4 and 8, so 6 is the one that does not fit."""
     other = MemoryTree([bytes(32) if i == 1 else logged.leaf(i) for i in range(6)])
-    origin = state.transparency.origin
-    note = sign_checkpoint(state.keyring.log_signer, Checkpoint(origin, 6, other.root()))
+    note = signed_by_the_log_key(state, 6, other.root())
     await sql(
         state,
         "INSERT INTO log_checkpoints (size, root, note, created_at) "
