@@ -1,10 +1,10 @@
 """`traceability audit-log`: an inspector's check of the whole Merkle log, leaf by leaf.
 
 Registered on the console script with ``app.command("audit-log")(audit_log_command)``.
-Reads the database named by TRACE_DATABASE_URL (it does not migrate it). Exit status: 0
-when the log is whole, 1 when a leaf is bad (the first one is named: index, event id,
-reason) or the log does not extend its signed checkpoints, 2 for a usage error or a
-database it cannot read.
+Reads the database named by TRACE_DATABASE_URL in one snapshot (it neither migrates it nor
+writes to it: nothing is signed or stored). Exit status: 0 when the log is intact, 1 when
+any fault is found (each kind is named with its first place; the first bad leaf is named
+last: index, event id, reason), 2 for a usage error or a database it cannot read.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from rich.progress import (
 from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.config import Settings
 from traceability.errors import TraceabilityError
@@ -72,24 +73,58 @@ async def _run(settings: Settings, start: int, limit: int | None, quiet: bool) -
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            async with portal.write(snapshot=True) as session:
+            async def audit(session: AsyncSession) -> LogAudit:
                 return await portal.audit.audit_log(session, start, limit, progress=advance)
+
+            return await portal.snapshot(audit)
     finally:
         await portal.database.dispose()
 
 
 def _print(audit: LogAudit, seconds: float) -> None:
     rate = f"{audit.checked / seconds:,.0f} leaves/s" if seconds > 0 and audit.checked else "-"
+    against = (
+        f"signed checkpoint {audit.checkpoint.size:,}"
+        if audit.checkpoint is not None
+        else "no signed checkpoint"
+    )
     console.print(
         f"Checked {audit.checked:,} leaves [{audit.start:,}, {audit.end:,}) of the log against "
-        f"signed checkpoint {audit.size:,} in {seconds:.1f} s ({rate}): "
+        f"{against} in {seconds:.1f} s ({rate}): "
         f"{audit.events_missing:,} event(s) missing, {audit.hash_mismatches:,} not hashing "
-        f"to their leaf, {audit.leaves_missing:,} leaf row(s) missing.",
+        f"to their leaf, {audit.leaves_missing:,} leaf row(s) missing, "
+        f"{audit.bad_signatures:,} not signed by a key valid at their time.",
         soft_wrap=True,
     )
+    console.print(
+        f"  {audit.signatures_checked:,} event signature(s), {audit.nodes_checked:,} stored tree "
+        f"node(s) and {audit.checkpoints_checked:,} stored checkpoint(s) checked.",
+        soft_wrap=True,
+    )
+    if audit.uncovered:
+        from_leaf = audit.end - audit.uncovered
+        console.print(
+            f"  {audit.uncovered:,} leaf(s) [{from_leaf:,}, {audit.end:,}) not yet covered by a "
+            "signed checkpoint: checked against their events and the recomputed tree only.",
+            soft_wrap=True,
+        )
+    for summary in audit.faults:
+        console.print(
+            Text(
+                f"  ✗ {summary.fault.value} ({summary.count:,}), first at "
+                f"{summary.first.place}: {summary.first.message}",
+                style="red",
+            ),
+            soft_wrap=True,
+        )
     for label, problem in (("tree", audit.root_problem), ("history", audit.log_problem)):
         if problem:
             console.print(Text(f"  ✗ {label}: {problem}", style="red"), soft_wrap=True)
+    if audit.skipped:
+        checks = ", ".join(skipped.check for skipped in audit.skipped)
+        console.print(Text(f"  skipped: [{checks}]"), soft_wrap=True)
+        for skipped in audit.skipped:
+            console.print(Text(f"    - {skipped.check}: {skipped.reason}"), soft_wrap=True)
     if audit.next_start is not None:
         console.print(
             f"Leaves from {audit.next_start:,} on were not checked: run again with "
@@ -107,14 +142,25 @@ def _print(audit: LogAudit, seconds: float) -> None:
             soft_wrap=True,
         )
     elif not audit.intact:
-        problem = audit.root_problem or audit.log_problem
+        first = audit.faults[0].first if audit.faults else None
+        problem = (
+            f"{first.fault.value} at {first.place}: {first.message}"
+            if first is not None
+            else audit.root_problem or audit.log_problem
+        )
         console.print(Text.assemble(("FAILED", "bold red"), f": {problem}"), soft_wrap=True)
     else:
         console.print(
             Text.assemble(
                 ("OK", "bold green"),
                 f": every leaf in [{audit.start:,}, {audit.end:,}) has its event, the event "
-                f"hashes to it, and the leaves give signed checkpoint {audit.size:,}.",
+                "hashes to it and is signed by a key valid at its time, the stored tree "
+                "recomputes, and "
+                + (
+                    f"the leaves give {against}."
+                    if audit.checkpoint is not None
+                    else "no signed checkpoint is stored to compare the leaves with."
+                ),
             ),
             soft_wrap=True,
         )
@@ -130,18 +176,25 @@ def audit_log_command(
     ] = None,
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print one JSON object: the verdict, counts and checkpoint."),
+        typer.Option(
+            "--json",
+            help="Print one JSON object: the verdict, each fault with its first place, the "
+            "counts, the skipped checks and the checkpoint.",
+        ),
     ] = False,
 ) -> None:
-    """Check every leaf of the Merkle log against its stored event and the signed checkpoint.
+    """Check every leaf of the Merkle log against its stored event and the signed checkpoints.
 
-    Each leaf's event must be stored and hash to the leaf; the leaves must give the signed roots.
+    Each leaf's event must be stored, hash to the leaf and be signed by a key valid at its
+    time; the tree recomputed from the leaves must be the stored nodes and log state, and give
+    the root of every stored checkpoint, each signed with the log key.
 
     This finds what the per-lot audit cannot: an event deleted with its lot's head rewound.
 
-    Reads the database named by TRACE_DATABASE_URL; docs/AUDIT.md says what is proved.
+    Reads the database named by TRACE_DATABASE_URL and signs or stores nothing; a range
+    lists the checks it skipped. docs/AUDIT.md says what is proved.
 
-    Exit status: 0 when the log is whole, 1 naming the first bad leaf, 2 for a usage error.
+    Exit status: 0 when the log is intact, 1 naming each fault found, 2 for a usage error.
     """
     settings = Settings()
     configure_logging("warning", settings.json_logs)

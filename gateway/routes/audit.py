@@ -69,8 +69,10 @@ def audit_json(audit: LotAudit) -> dict[str, Any]:
 
 @router.get(
     "/log",
-    summary="The whole log, leaf by leaf: each leaf's event is stored and hashes to it, and the "
-    "leaves give the signed checkpoint; the verdict names the first bad leaf",
+    summary="The whole log, leaf by leaf, read only: each leaf's event is stored, hashes to it "
+    "and is signed by a key valid at its time; the tree recomputed from the leaves is the "
+    "stored one and gives every stored checkpoint's root; the verdict names each kind of fault "
+    "with its first place, and a range lists the checks it skipped",
 )
 async def audit_log(
     caller: Caller,

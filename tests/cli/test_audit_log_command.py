@@ -47,11 +47,24 @@ def test_help_names_the_options_and_the_exit_statuses() -> None:
         assert words in result.output
 
 
-def test_a_whole_log_exits_0_with_the_count_and_the_checkpoint(seeded: Path) -> None:
+def table_counts(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as db:
+        tables = [
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_a_whole_log_exits_0_with_the_counts_and_the_checkpoint(seeded: Path) -> None:
     result = run()
     assert result.exit_code == 0, result.output
     assert "Checked 18 leaves [0, 18) of the log against signed checkpoint 18" in result.stdout
     assert "0 event(s) missing, 0 not hashing to their leaf" in result.stdout
+    # 18 leaves close 18 + 9 + 4 + 2 + 1 stored nodes.
+    assert "18 event signature(s), 34 stored tree node(s) and 1 stored checkpoint(s)" in (
+        result.stdout
+    )
+    assert "skipped" not in result.stdout
     assert last_line(result).startswith("OK: every leaf in [0, 18) has its event")
 
 
@@ -65,14 +78,44 @@ def test_json_prints_one_object_with_the_verdict(seeded: Path) -> None:
         None,
         None,
     )
+    assert (body["faults"], body["skipped"], body["uncovered"]) == ([], [], 0)
+    assert (body["signatures_checked"], body["nodes_checked"]) == (18, 34)
     assert body["checkpoint"]["size"] == 18
 
 
-def test_a_range_says_where_the_next_one_starts(seeded: Path) -> None:
+def test_the_audit_writes_nothing_even_with_no_checkpoint_to_trust(seeded: Path) -> None:
+    """With its checkpoints gone the log is still checked leaf by leaf, and no checkpoint is
+    signed for it: an audit only reads."""
+    with sqlite3.connect(seeded) as db:
+        db.execute("DELETE FROM log_checkpoints")
+    before = table_counts(seeded)
+
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "against no signed checkpoint" in result.stdout
+    assert "18 leaf(s) [0, 18) not yet covered by a signed checkpoint" in result.stdout
+    assert "skipped: [signed checkpoints]" in result.stdout
+    assert "no checkpoint is stored" in result.stdout
+    assert table_counts(seeded) == before
+    body = json.loads(run("--json").stdout)
+    assert (body["checkpoint"], body["uncovered"]) == (None, 18)
+    assert table_counts(seeded) == before
+
+
+def test_a_range_says_where_the_next_one_starts_and_what_it_skipped(seeded: Path) -> None:
     result = run("--start", "5", "--limit", "4")
     assert result.exit_code == 0, result.output
     assert "Checked 4 leaves [5, 9)" in result.stdout
     assert "run again with --start 9" in result.stdout
+    assert "skipped: [the tree before leaf 5, the log after leaf 8]" in result.stdout
+    assert "- the tree before leaf 5: the range starts from the stored nodes 2/0, 0/4" in (
+        result.stdout
+    )
+    body = json.loads(run("--start", "5", "--limit", "4", "--json").stdout)
+    assert [s["check"] for s in body["skipped"]] == [
+        "the tree before leaf 5",
+        "the log after leaf 8",
+    ]
 
 
 def test_a_deleted_event_exits_1_naming_its_leaf_and_event(seeded: Path) -> None:
@@ -102,6 +145,36 @@ def test_a_rewritten_leaf_exits_1_naming_it(seeded: Path) -> None:
     assert "FAILED at leaf 3 (event " in last_line(result)
     assert ": leaf_rewritten: " in last_line(result)
     assert "signed checkpoint 18" in result.stdout
+
+
+def test_a_rewritten_tree_node_exits_1_naming_it_with_both_hashes(seeded: Path) -> None:
+    with sqlite3.connect(seeded) as db:
+        [(stored,)] = db.execute('SELECT hash FROM log_nodes WHERE level = 1 AND "index" = 2')
+        db.execute('UPDATE log_nodes SET hash = ? WHERE level = 1 AND "index" = 2', (bytes(32),))
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert "✗ node_rewritten (1), first at node 1/2 (leaves [4, 6)): stored" in result.stdout
+    assert last_line(result).startswith("FAILED: node_rewritten at node 1/2 (leaves [4, 6)): ")
+    [fault] = json.loads(run("--json").stdout)["faults"]
+    assert fault["first"] == {
+        "level": 1,
+        "index": 2,
+        "expected": bytes(stored).hex(),
+        "found": bytes(32).hex(),
+    }
+
+
+def test_a_changed_event_signature_exits_1_naming_its_leaf(seeded: Path) -> None:
+    with sqlite3.connect(seeded) as db:
+        [(event_id, signature)] = db.execute(
+            "SELECT event_id, signature FROM events WHERE log_index = 11"
+        )
+        forged = bytes(signature[:-1]) + bytes([signature[-1] ^ 1])
+        db.execute("UPDATE events SET signature = ? WHERE log_index = 11", (forged,))
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert "1 not signed by a key valid at their time" in result.stdout
+    assert last_line(result).startswith(f"FAILED at leaf 11 (event {event_id}): bad_signature: ")
 
 
 @pytest.mark.parametrize(
