@@ -13,6 +13,7 @@ from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, qr, registry, resolver
 from gateway.security_headers import SecurityHeadersMiddleware
+from traceability.capture_jobs import capture_job_sweeper
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
@@ -31,7 +32,8 @@ def create_app(
         state = Portal.build(settings, clock)
         app.state.traceability = state
         try:
-            yield
+            async with capture_job_sweeper(state):
+                yield
         finally:
             await state.cache.close()
             await state.database.dispose()
