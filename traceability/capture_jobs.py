@@ -164,11 +164,14 @@ async def _run(
             return
         principal = Principal(job.organization_id, job.principal_role or "producer", "")
         document, behaviour = job.document, job.error_behaviour
+        decided = job.captured_count + len(job.errors)
     hash_ids = hash_ids_of(document, events)
     if behaviour == "rollback":
         await _all_or_nothing(portal, principal, job_id, events, context, hash_ids)
     else:
-        await _each_on_its_own(portal, principal, job_id, runner, events, context, hash_ids)
+        await _each_on_its_own(
+            portal, principal, job_id, runner, events, context, hash_ids, decided
+        )
 
 
 async def _record_failure(portal: Portal, job_id: str) -> None:
@@ -212,13 +215,15 @@ async def _each_on_its_own(
     events: list[Any],
     context: Any,
     hash_ids: list[str] | None,
+    decided: int,
 ) -> None:
     """Each event in its own transaction, which also records the job's progress.
 
-    A job a crash interrupted goes on from the first event it had not decided: the events
-    it captured before are not refused as duplicates of themselves. The job's row is locked
-    and its claim renewed for each step, so a second runner of the job skips what the first
-    has decided, and a runner whose claim lapsed and was taken up stops.
+    A job a crash or an outage interrupted goes on from the first event it had not decided
+    (``decided`` of them were, when it was claimed): the events it captured before are not
+    refused as duplicates of themselves, nor visited again one transaction each. The job's
+    row is locked and its claim renewed for each step, so a second runner of the job skips
+    what the first has decided, and a runner whose claim lapsed and was taken up stops.
     """
 
     async def step(session: AsyncSession) -> CaptureJob | None:
@@ -227,7 +232,8 @@ async def _each_on_its_own(
             raise _Lost
         return job
 
-    for index, event in enumerate(events):
+    for index in range(decided, len(events)):
+        event = events[index]
         try:
             async with portal.write() as session:
                 job = await step(session)
