@@ -141,6 +141,18 @@ async def call(app: FastAPI, path: str, headers: dict[str, str]) -> tuple[int, i
     return status, sent
 
 
+async def traced_read(app: FastAPI, name: str, path: str, headers: dict[str, str]) -> Read:
+    """One GET through the app with its peak of traced memory (what it allocated at most)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        status, sent = await call(app, path, headers)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return Read(name, status, sent, peak)
+
+
 async def measure_lot(events: int, event_size: int, directory: Path) -> LotRun:
     url = f"sqlite+aiosqlite:///{directory / f'lot-{events}.db'}"
     await asyncio.to_thread(upgrade, url)
@@ -187,14 +199,7 @@ async def measure_lot(events: int, event_size: int, directory: Path) -> LotRun:
         for name in READS:
             path, headers = targets[name]
             await call(app, path, headers)  # warm: templates, statements, first checkpoint
-            gc.collect()
-            tracemalloc.start()
-            try:
-                status, sent = await call(app, path, headers)
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
-            reads.append(Read(name, status, sent, peak))
+            reads.append(await traced_read(app, name, path, headers))
         return LotRun(events, stored, tuple(reads))
     finally:
         await state.cache.close()

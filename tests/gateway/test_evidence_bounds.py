@@ -6,7 +6,6 @@ stored before the cap still read.
 from __future__ import annotations
 
 import base64
-import tracemalloc
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from bench.evidence_memory import call, event_at_size
+from bench.evidence_memory import event_at_size, traced_read
 from gateway.app import create_app
 from tests.factories import make_lots, make_org
 from tests.gateway.test_epcis_api import document, harvest
@@ -130,15 +129,10 @@ async def test_a_lot_at_the_caps_builds_its_page_audit_and_bundle_within_a_few_t
         "bundle": (f"/api/v1/audit/lots/{gtin}/L1/bundle", inspector.headers),
     }
     for name, (path, headers) in reads.items():
-        tracemalloc.start()
-        try:
-            status, _ = await call(app, path, headers)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert status == 200, name
+        read = await traced_read(app, name, path, headers)
+        assert read.status == 200, name
         # Measured at 2-4x (docs/BENCHMARKS.md); the ceiling is generous, not a benchmark.
-        assert peak < 8 * event_bytes, f"{name}: {peak / MIB:.1f} MiB"
+        assert read.peak_bytes < 8 * event_bytes, f"{name}: {read.peak_bytes / MIB:.1f} MiB"
 
     bundle = await client.get(reads["bundle"][0], headers=inspector.headers)
     assert bundle.headers["content-disposition"].startswith("attachment")
