@@ -13,6 +13,7 @@ from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, metrics, qr, registry, resolver
 from gateway.security_headers import SecurityHeadersMiddleware
+from traceability.capture_jobs import capture_job_sweeper
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
@@ -33,7 +34,8 @@ def create_app(
         # A configured log key or origin that is not the log's stops the start here.
         await state.open()
         try:
-            yield
+            async with capture_job_sweeper(state):
+                yield
         finally:
             await state.cache.close()
             await state.database.dispose()

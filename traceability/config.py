@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     scan_warn_days: int = 365
     log_level: str = "info"
     json_logs: bool = False
+    # Capture jobs (POST /capture, run after the 202). While the database is out of reach a
+    # job tries again, each wait twice the last (from half a second) up to
+    # capture_job_retry_max seconds; a job that has not finished capture_job_deadline seconds
+    # after it was accepted (the database stayed away, or the process running it stopped)
+    # ends failed, saying why. Every capture_job_sweep_interval seconds a serving process takes
+    # up the running jobs no live process holds (0: it never looks).
+    capture_job_retry_max: float = 30.0
+    capture_job_deadline: float = 3600.0
+    capture_job_sweep_interval: float = 30.0
 
     @cached_property
     def resolved_database_url(self) -> str:

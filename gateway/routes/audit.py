@@ -6,7 +6,7 @@ import base64
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import Caller
@@ -15,6 +15,7 @@ from gateway.errors import API_ERRORS
 from gateway.request_rules import PortalRoute
 from gateway.responses import JSONResponse
 from gateway.routes.log import MAX_INDEX
+from traceability.chain.bundle import Bundle
 from traceability.services.audit import LotAudit
 from traceability.services.log_audit import LogAudit
 
@@ -168,15 +169,18 @@ async def export_csv(
     "/lots/{gtin}/{lot:path}/bundle",
     summary="A self-contained bundle to verify a lot offline (see docs/BUNDLE.md)",
 )
-async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
-    async def build(session: AsyncSession) -> dict[str, Any]:
+async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> StreamingResponse:
+    async def build(session: AsyncSession) -> Bundle:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
-        return await state.bundles.bundle(session, gtin, lot)
+        return await state.bundles.lot_bundle(session, gtin, lot)
 
     bundle = await state.snapshot(build)
     filename = f"bundle-{gtin}-{lot}.json".replace("/", "_").replace('"', "_")
-    return JSONResponse(
-        bundle, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    # Written an event at a time: the whole JSON of a long lot is never one string in memory.
+    return StreamingResponse(
+        bundle.json_chunks(),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -1,10 +1,24 @@
-"""Capture jobs survive a crash: what was accepted with a 202 is captured once, exactly."""
+"""Capture jobs survive a crash and an outage: what was accepted with a 202 is captured once,
+exactly, or, past the job's deadline, the job ends failed and says why. Never running for ever."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import FakeClock
 from tests.factories import epcis_event, make_lots, make_org
 from tests.gateway.test_epcis_api import document
-from traceability.capture_jobs import resume_unfinished_jobs, run_capture_job
+from traceability.capture_jobs import (
+    CLAIM_SECONDS,
+    resume_unfinished_jobs,
+    run_capture_job,
+    sweep_capture_jobs,
+)
 from traceability.portal import Portal
 from traceability.repositories.chains import ChainRepository
 from traceability.services.registry import Principal
@@ -90,3 +104,158 @@ async def test_a_proceed_job_a_crash_cut_short_goes_on_where_it_stopped(state: P
     # Not a duplicate of itself: the job succeeded, with every event counted once.
     assert job is not None and (job.status, job.captured_count, job.errors) == ("success", 3, [])
     assert await head_of(state, lot) == 3
+
+
+# --------------------------------------------------------------------------- healing
+
+
+async def status_of(state: Portal, job_id: str) -> tuple[str, int, list[dict]]:
+    async with state.database.read() as session:
+        job = await state.events.job_row(session, job_id)
+    assert job is not None
+    return job.status, job.captured_count, list(job.errors)
+
+
+async def claimed_elsewhere(state: Portal, job_id: str) -> None:
+    """The job as a live process holds it: claimed by that process, the claim still good."""
+    async with state.write() as session:
+        job = await state.events.claim_job(session, job_id, "another-process", CLAIM_SECONDS)
+        assert job is not None and job.claimed_by == "another-process"
+
+
+@asynccontextmanager
+async def unreachable(state: Portal, tries: int, on_each: Callable[[], None] = lambda: None):
+    """The database out of reach for the job's next ``tries`` transactions (a refused
+    connection, as the driver reports it), then back."""
+    real_write = state.write
+    failures = 0
+
+    @asynccontextmanager
+    async def write(*, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+        nonlocal failures
+        if failures < tries:
+            failures += 1
+            on_each()
+            raise ConnectionRefusedError(111, "Connection refused")
+        async with real_write(snapshot=snapshot) as session:
+            yield session
+
+    state.write = write  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        state.write = real_write  # type: ignore[method-assign]
+    assert failures == tries, "the outage was not met"
+
+
+@pytest.fixture
+def quick_retries(state: Portal) -> None:
+    # The mechanism as in production, the waits scaled down from up to 30 s.
+    state.settings.capture_job_retry_max = 0.01
+
+
+@pytest.mark.usefixtures("quick_retries")
+async def test_a_job_keeps_trying_through_an_outage_longer_than_two_minutes_of_waits(
+    state: Portal,
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(
+        state, org.id, [epcis_event([lot]) for _ in range(3)], "proceed"
+    )
+    # More failed tries than the two minutes of fixed waits this job used to give up after.
+    async with unreachable(state, tries=20):
+        await asyncio.wait_for(run_capture_job(state, job_id), timeout=30)
+    assert await status_of(state, job_id) == ("success", 3, [])
+    assert await head_of(state, lot) == 3
+
+
+@pytest.mark.usefixtures("quick_retries")
+async def test_a_job_whose_deadline_passes_while_the_database_is_away_ends_failed_saying_why(
+    state: Portal, clock: FakeClock
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    events = [epcis_event([lot]) for _ in range(2)]
+    job_id = await accepted_but_not_run(state, org.id, events, "rollback")
+    deadline = state.settings.capture_job_deadline
+    async with unreachable(state, tries=6, on_each=lambda: clock.advance(seconds=deadline / 4)):
+        await asyncio.wait_for(run_capture_job(state, job_id), timeout=30)
+
+    status, captured, errors = await status_of(state, job_id)
+    assert (status, captured) == ("failed", 0)
+    assert errors == [
+        {
+            "type": "DeadlineExceeded",
+            "detail": "the database was unreachable for longer than the job's deadline of "
+            "3600 s; 0 of its 2 events were captured before",
+            "field": None,
+        }
+    ]
+    assert await head_of(state, lot) == 0
+
+
+async def test_a_sweep_takes_up_a_running_job_only_once_no_live_process_holds_it(
+    state: Portal, clock: FakeClock
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "proceed")
+    await claimed_elsewhere(state, job_id)
+
+    assert await sweep_capture_jobs(state) == 0
+    assert (await status_of(state, job_id))[0] == "running"
+
+    clock.advance(seconds=CLAIM_SECONDS + 1)  # that process stopped renewing its claim
+    assert await sweep_capture_jobs(state) == 1
+    assert await status_of(state, job_id) == ("success", 1, [])
+    assert await sweep_capture_jobs(state) == 0
+
+
+async def test_a_runner_leaves_alone_a_job_another_live_process_holds(state: Portal) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "proceed")
+    await claimed_elsewhere(state, job_id)
+    await run_capture_job(state, job_id)
+    assert await status_of(state, job_id) == ("running", 0, [])
+    assert await head_of(state, lot) == 0
+
+
+async def test_a_proceed_job_past_its_deadline_that_no_process_holds_ends_failed(
+    state: Portal, clock: FakeClock
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    events = [epcis_event([lot]) for _ in range(3)]
+    job_id = await accepted_but_not_run(state, org.id, events, "proceed")
+    # One event captured, then the process running the job stopped for good.
+    async with state.write() as session:
+        job = await state.events.claim_job(session, job_id, "stopped-process", CLAIM_SECONDS)
+        assert job is not None
+        await state.capture.capture(
+            session, Principal(org.id, "producer", "key"), org.id, events[:1]
+        )
+        await state.events.record_job_step(session, job)
+
+    clock.advance(seconds=state.settings.capture_job_deadline + 1)
+    assert await sweep_capture_jobs(state) == 1
+    status, captured, errors = await status_of(state, job_id)
+    assert (status, captured) == ("failed", 1)
+    assert errors[-1]["type"] == "DeadlineExceeded"
+    assert errors[-1]["detail"] == (
+        "the job was not finished within its deadline (the process running it stopped) of "
+        "3600 s; 1 of its 3 events were captured before"
+    )
+    assert await head_of(state, lot) == 1
+
+
+async def test_serve_starting_takes_up_a_running_job_whatever_claim_it_carries(
+    state: Portal,
+) -> None:
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "rollback")
+    await claimed_elsewhere(state, job_id)
+    assert await resume_unfinished_jobs(state) == 1
+    assert await status_of(state, job_id) == ("success", 1, [])

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, overload
 
+import orjson
+
 from traceability.chain.audit import (
     AuditResult,
     ChainEntry,
@@ -408,14 +410,29 @@ class Bundle:
     events: tuple[BundleEvent, ...]
     head: BundleHead | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def json_chunks(self, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+        """The bytes of ``orjson.dumps(self.to_json())`` in pieces of about ``chunk_size``,
+        encoded an event at a time: a lot's bundle is written out without its whole JSON (a
+        copy of every event) in memory at once."""
+        head, _, tail = orjson.dumps(self.to_json(events=False)).partition(b'"events":[]')
+        chunk = bytearray(head + b'"events":[')
+        for position, event in enumerate(self.events):
+            if position:
+                chunk += b","
+            chunk += orjson.dumps(event.to_json())
+            if len(chunk) >= chunk_size:
+                yield bytes(chunk)
+                chunk.clear()
+        yield bytes(chunk + b"]" + tail)
+
+    def to_json(self, *, events: bool = True) -> dict[str, Any]:
         value: dict[str, Any] = {
             "format": BUNDLE_FORMAT,
             "lot": {"gtin": self.lot.gtin, "lot": self.lot.lot},
             "generated_at": format_record_time(self.generated_at),
             "log": self.log.to_json(),
             "keys": [key.to_json() for key in self.keys],
-            "events": [event.to_json() for event in self.events],
+            "events": [event.to_json() for event in self.events] if events else [],
         }
         if self.head is not None:
             value["head"] = self.head.to_json()

@@ -221,6 +221,9 @@ class CaptureJob(Base):
     # What was received, kept so a job interrupted by a crash can be run again.
     document: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
     principal_role: Mapped[str | None] = mapped_column(String(20))
+    # Which serving process runs the job, and until when: a lapsed claim is swept up by another.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class InstanceLot(Base):

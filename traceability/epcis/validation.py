@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from traceability.errors import InvalidInput
+from traceability.crypto.canonical import canonical_bytes
+from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.identifiers.epc import parse_lgtin, parse_sgtin, sgln_to_gln, sscc_urn_to_sscc
 from traceability.json_input import check_json_value
@@ -33,6 +34,12 @@ _OFFSET = re.compile(r"^[+-]([01]\d|2[0-3]):[0-5]\d$")
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 # Clocks drift and time zones confuse; a day ahead is an error, not a slow clock.
 _FUTURE_TOLERANCE = timedelta(days=1)
+# What one event may hold, as RFC 8785 canonical JSON: the bytes that are hashed, stored, and
+# carried by the lot's page, audit and bundle. The largest event in GS1's EPCIS 2.0 JSON
+# examples (a TransformationEvent with every field) is 5,389 bytes; 128 KiB is 24 times that,
+# room for an extension or a sensorElementList of about a thousand readings, while a lot's
+# evidence stays a known multiple of its events.
+EVENT_SIZE_LIMIT: Final = 128 * 1024
 _STRICT_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
     ("urn:epc:id:sgtin:", parse_sgtin),
     ("urn:epc:class:lgtin:", parse_lgtin),
@@ -43,6 +50,20 @@ _STRICT_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
 
 def _fail(index: int, field: str, problem: str) -> InvalidInput:
     return InvalidInput(f"event {index}: {field}: {problem}", field=f"eventList[{index}].{field}")
+
+
+def check_event_size(event: Any, index: int) -> None:
+    """Refuses an event whose canonical JSON is over :data:`EVENT_SIZE_LIMIT` bytes."""
+    try:
+        size = len(canonical_bytes(event))
+    except InvalidInput:
+        return  # it has no canonical form: refused, with its index, where it is hashed
+    if size > EVENT_SIZE_LIMIT:
+        raise TooLarge(
+            f"event {index} is {size} bytes as canonical JSON (RFC 8785); "
+            f"the limit for one event is {EVENT_SIZE_LIMIT} bytes",
+            field=f"eventList[{index}]",
+        )
 
 
 def parse_timestamp(value: Any, index: int, field: str, now: datetime) -> datetime:
@@ -89,6 +110,7 @@ def validate_event(event: Any, index: int, now: datetime) -> None:
         check_json_value(event)  # before anything walks it recursively
     except InvalidInput as exc:
         raise _fail(index, "(event)", exc.message) from exc
+    check_event_size(event, index)
     kind = event.get("type")
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise _fail(index, "type", f"{kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
@@ -150,7 +172,8 @@ def _check_quantities(items: Any, index: int, field: str) -> None:
 
 
 def document_events(document: Any) -> tuple[list[Any], Any]:
-    """The events of an EPCISDocument and its @context; refuses anything else."""
+    """The events of an EPCISDocument and its @context; refuses anything else, and any
+    event over :data:`EVENT_SIZE_LIMIT` (before a capture job is accepted for it)."""
     if not isinstance(document, Mapping):
         raise InvalidInput("the body must be a JSON object (an EPCISDocument)")
     if document.get("type") != "EPCISDocument":
@@ -161,6 +184,8 @@ def document_events(document: Any) -> tuple[list[Any], Any]:
     events = body.get("eventList") if isinstance(body, Mapping) else None
     if not isinstance(events, list):
         raise InvalidInput("epcisBody.eventList must be a list of events", field="epcisBody")
+    for index, event in enumerate(events):
+        check_event_size(event, index)
     return events, document.get("@context")
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from traceability.db.models import CaptureJob
 from traceability.repositories.base import Repository
+
+
+def _unheld(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        CaptureJob.claimed_by.is_(None),
+        CaptureJob.claimed_until.is_(None),
+        CaptureJob.claimed_until < now,
+    )
 
 
 class CaptureJobRepository(Repository):
@@ -48,6 +56,31 @@ class CaptureJobRepository(Repository):
             .where(CaptureJob.id == job_id, CaptureJob.status == "running")
             .values(status=status, captured_count=captured, errors=errors, finished_at=at)
         )
+
+    async def claim(
+        self, job_id: str, runner: str, now: datetime, until: datetime, *, take_over: bool
+    ) -> None:
+        """Claim a running job for ``runner`` until ``until``: when it is unclaimed, claimed by
+        that runner already, or its claim has lapsed (or always, with ``take_over``).
+        One conditional UPDATE, so of two processes claiming at once only one succeeds."""
+        statement = update(CaptureJob).where(
+            CaptureJob.id == job_id, CaptureJob.status == "running"
+        )
+        if not take_over:
+            statement = statement.where(or_(CaptureJob.claimed_by == runner, _unheld(now)))
+        await self.session.execute(statement.values(claimed_by=runner, claimed_until=until))
+
+    async def unclaimed_running_ids(self, now: datetime) -> list[str]:
+        """Running jobs no process holds: never claimed, or whose claim has lapsed."""
+        result = await self.session.execute(
+            select(CaptureJob.id)
+            .where(
+                CaptureJob.status == "running",
+                _unheld(now),
+            )
+            .order_by(CaptureJob.created_at)
+        )
+        return list(result.scalars())
 
     async def running_ids(self) -> list[str]:
         result = await self.session.execute(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.chain.bundle import build_bundle
+from traceability.chain.bundle import Bundle, build_bundle
 from traceability.clock import Clock
 from traceability.errors import ChainBroken
 from traceability.repositories.chains import ChainRepository
@@ -19,7 +19,12 @@ class BundleService:
         self.clock = clock or audit.transparency.clock
 
     async def bundle(self, session: AsyncSession, gtin: str, lot_code: str) -> dict[str, Any]:
-        """The lot's bundle as JSON, from the same snapshot its audit reads.
+        """The lot's bundle as JSON (see :meth:`lot_bundle`)."""
+        return (await self.lot_bundle(session, gtin, lot_code)).to_json()
+
+    async def lot_bundle(self, session: AsyncSession, gtin: str, lot_code: str) -> Bundle:
+        """The lot's bundle, from the same snapshot its audit reads; ``json_chunks`` writes
+        it out an event at a time.
 
         Run it in a read-only snapshot (``Portal.snapshot``), as audits are: the chain, its
         head, the proofs and the checkpoint then describe one moment.
@@ -37,7 +42,7 @@ class BundleService:
         # The origin as signed, not as configured now: an older checkpoint keeps its own.
         origin = self.audit.transparency.opened(note).origin
         keys = [event.key for event in audited.events if event.key is not None]
-        bundle = build_bundle(
+        return build_bundle(
             audited.lot,
             [(event.entry, event.signed_by) for event in audited.events],
             keys,
@@ -47,4 +52,3 @@ class BundleService:
             generated_at=self.clock(),
             head=head,
         )
-        return bundle.to_json()

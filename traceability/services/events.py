@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,6 +110,29 @@ class EventService:
     async def running_job_ids(self, session: AsyncSession) -> list[str]:
         return await CaptureJobRepository(session).running_ids()
 
+    async def unclaimed_job_ids(self, session: AsyncSession) -> list[str]:
+        """Running jobs no process holds now (see :meth:`claim_job`)."""
+        return await CaptureJobRepository(session).unclaimed_running_ids(self.clock())
+
+    async def claim_job(
+        self,
+        session: AsyncSession,
+        job_id: str,
+        runner: str,
+        seconds: float,
+        *,
+        take_over: bool = False,
+    ) -> CaptureJob | None:
+        """Claim a running job for ``runner`` for ``seconds`` more, unless another runner's
+        claim still holds (or even then, with ``take_over``), and lock it; None once it has
+        finished. Its ``claimed_by`` says whether ``runner`` holds it now."""
+        repository = CaptureJobRepository(session)
+        now = self.clock()
+        until = now + timedelta(seconds=seconds)
+        await repository.claim(job_id, runner, now, until, take_over=take_over)
+        job = await repository.lock(job_id)
+        return job if job is not None and job.status == "running" else None
+
     async def job_step(self, session: AsyncSession, job_id: str) -> CaptureJob | None:
         """Lock a running job for one step of its work; None once it has finished.
 
@@ -132,6 +155,20 @@ class EventService:
     ) -> None:
         status = "success" if not errors else ("partial" if captured else "failed")
         await CaptureJobRepository(session).finish(job_id, status, captured, errors, self.clock())
+
+    async def abandon_job(
+        self, session: AsyncSession, job: CaptureJob, error: dict[str, Any]
+    ) -> None:
+        """Finish a locked running job as failed with ``error`` after the ones it recorded:
+        its document was not run to the end, whatever it captured before."""
+        errors = [*job.errors, error]
+        await CaptureJobRepository(session).finish(
+            job.id, "failed", job.captured_count, errors, self.clock()
+        )
+
+    def is_overdue(self, job: CaptureJob, deadline_seconds: float) -> bool:
+        """Whether the job was accepted more than ``deadline_seconds`` ago."""
+        return self.clock() - as_utc(job.created_at) > timedelta(seconds=deadline_seconds)
 
     async def job(self, session: AsyncSession, principal: Principal, job_id: str) -> CaptureJob:
         job = await CaptureJobRepository(session).get(job_id)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -541,3 +542,16 @@ def test_the_strict_parser_names_the_first_bad_field(bundle: dict[str, Any]) -> 
     bundle["events"][1]["event_hash"] = "nope"
     with pytest.raises(MalformedBundle, match=r"events\[1\]\.event_hash"):
         Bundle.from_json(bundle)
+
+
+# A piece goes out once it holds chunk_size bytes: with 1, one a event and then the end.
+@pytest.mark.parametrize(("chunk_size", "pieces"), [(1, 6), (1 << 20, 1)])
+@pytest.mark.parametrize("with_head", [True, False])
+def test_a_bundle_written_in_pieces_is_byte_for_byte_the_bundle_written_whole(
+    chunk_size: int, pieces: int, with_head: bool
+) -> None:
+    whole = Bundle.from_json(make_bundle(5, with_head=with_head))
+    written = list(whole.json_chunks(chunk_size))
+    assert len(written) == pieces
+    assert b"".join(written) == orjson.dumps(whole.to_json())
+    assert verify_bundle(orjson.loads(b"".join(written)), LOG_KEY).ok
