@@ -31,8 +31,13 @@ def create_app(
             await asyncio.to_thread(upgrade, settings.resolved_database_url)
         state = Portal.build(settings, clock)
         app.state.traceability = state
-        # A configured log key or origin that is not the log's stops the start here.
-        await state.open()
+        try:
+            # A configured log key or origin that is not the log's stops the start here.
+            await state.open()
+        except BaseException:
+            await state.cache.close()
+            await state.database.dispose()
+            raise
         try:
             async with capture_job_sweeper(state):
                 yield
