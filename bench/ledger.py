@@ -781,7 +781,7 @@ async def _check_appended(portal: Any, expected: int, lot: LotKey) -> None:
         count = (await session.execute(text("SELECT count(*) FROM events"))).scalar_one()
     if size != expected or count != expected:
         raise RuntimeError(f"append run stored {count} events, log size {size}, not {expected}")
-    async with portal.database.write(snapshot=True) as session:
+    async with portal.database.read(snapshot=True) as session:
         audit = await portal.audit.audit_lot(session, lot.gtin, lot.lot)
     if not audit.intact:
         raise RuntimeError(f"lot {lot} does not audit clean after the append run")
@@ -882,7 +882,7 @@ async def run_proofs(
     seed: int,
 ) -> dict[int, list[ProofRun]]:
     from traceability.db.session import Database
-    from traceability.log.note import NoteSigner
+    from traceability.keyring import LogKeySettings
     from traceability.services.transparency import TransparencyService
 
     url = await scratch.create("proofs")
@@ -893,7 +893,9 @@ async def run_proofs(
     fill = LogFill()
     connection = await asyncpg.connect(asyncpg_dsn(url))
     database = Database.connect(url)
-    service = TransparencyService(NoteSigner("bench", Ed25519PrivateKey.generate()), "bench/log")
+    service = TransparencyService(
+        LogKeySettings(Ed25519PrivateKey.generate(), "bench/log", "bench", False, False)
+    )
     prover = PostgresProver(database, service)
     results: dict[int, list[ProofRun]] = {}
     try:

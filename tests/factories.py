@@ -113,5 +113,5 @@ async def append(
 
 async def audit(state: Portal, lot: LotKey) -> LotAudit:
     """An inspector's audit of one lot, in a snapshot, as the audit endpoint runs it."""
-    async with state.database.write(snapshot=True) as session:
+    async with state.database.read(snapshot=True) as session:
         return await state.audit.audit_lot(session, lot.gtin, lot.lot)

@@ -6,7 +6,7 @@ The HTTP app and the command line both build one of these, so both run the same 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -50,13 +50,17 @@ class Portal:
     provenance: ProvenanceService
 
     @asynccontextmanager
-    async def write(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[AsyncSession]:
         """A unit of work; once it has committed, what it touched is dropped from the cache."""
-        async with self.database.write(snapshot=snapshot) as session:
+        async with self.database.write() as session:
             yield session
         scopes = touched(session)
         if scopes:
             await self.cache.bump_many(scopes)
+
+    def read(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
+        """Reads only, in a read-only transaction (see Database.read)."""
+        return self.database.read(snapshot=snapshot)
 
     async def snapshot(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` in a read-only snapshot: every read sees one moment of the database,

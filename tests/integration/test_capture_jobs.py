@@ -131,13 +131,13 @@ async def unreachable(state: Portal, tries: int, on_each: Callable[[], None] = l
     failures = 0
 
     @asynccontextmanager
-    async def write(*, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write() -> AsyncIterator[AsyncSession]:
         nonlocal failures
         if failures < tries:
             failures += 1
             on_each()
             raise ConnectionRefusedError(111, "Connection refused")
-        async with real_write(snapshot=snapshot) as session:
+        async with real_write() as session:
             yield session
 
     state.write = write  # type: ignore[method-assign]

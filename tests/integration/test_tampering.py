@@ -402,7 +402,7 @@ async def whole_log_verdict(
 ) -> tuple[int, str | None, str] | None:
     """The first bad leaf (index, event id, reason) as ``tool`` names it; None: the log is whole."""
     if tool == "service":
-        async with state.database.write(snapshot=True) as session:
+        async with state.database.read(snapshot=True) as session:
             result = await state.audit.audit_log(session)
         assert result.checked == 5
         bad = result.first_bad

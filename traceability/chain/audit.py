@@ -106,12 +106,19 @@ def audit_chain(
     keys: Mapping[str, KeyInfo],
     root: TrustedRoot | None,
     head: tuple[int, bytes | None] | None = None,
+    *,
+    shared_tree: bool = False,
 ) -> AuditResult:
     """Check every event of ``lot``'s chain in order; ``entries`` as stored, in chain order.
 
     ``head`` is the lot's recorded head (seq, hash); when given, a chain that stops
     short of it has lost its tail. ``root`` must cover every entry (take the checkpoint
     in the same snapshot as the entries); None skips the log checks.
+
+    ``shared_tree``: the inclusion proofs were built from one stored tree that all events
+    share (the portal's own audit), so a proof that fails while the event's leaf checks
+    is the tree's fault, not the event's. In a bundle each event carries its own proof,
+    which is then that event's evidence.
     """
     prev: bytes | None = None
     expected_seq = 1
@@ -133,7 +140,7 @@ def audit_chain(
     signers: dict[str, SignatureVerifier] = {}
     inclusion = InclusionVerifier(root.size, root.root_hash) if root is not None else None
 
-    for entry in entries:
+    for position, entry in enumerate(entries):
         record = entry.record
         link = None
         for candidate in record.links:
@@ -152,7 +159,7 @@ def audit_chain(
                 link.seq,
                 f"content hashes to {computed.hex()}, but {entry.stored_hash.hex()} was recorded",
             )
-        if link.seq > expected_seq:
+        if link.seq > expected_seq and not _appears_later(entries, position, lot, expected_seq):
             # The missing events are the bad ones; the one found after them is not.
             missing = (
                 f"event {expected_seq} is"
@@ -207,10 +214,17 @@ def audit_chain(
             problem = _log_problem(entry.log, computed, inclusion)
             if problem is not None:
                 return bad(Fault.NOT_IN_LOG, link.seq, problem)
-            if tree_finding is None and entry.log is not None:
-                proof_problem = _proof_problem(entry.log, computed, inclusion)
-                if proof_problem is not None:
-                    tree_finding = Finding(Fault.LOG_TREE, link.seq, None, proof_problem)
+            proof_problem = _proof_problem(entry.log, computed, inclusion)
+            if proof_problem is not None and not shared_tree:
+                return bad(Fault.NOT_IN_LOG, link.seq, proof_problem)
+            if proof_problem is not None and tree_finding is None:
+                tree_finding = Finding(
+                    Fault.LOG_TREE,
+                    link.seq,
+                    None,
+                    f"{proof_problem} although the event and its leaf are as recorded: a "
+                    "stored node of the log's tree was altered",
+                )
         hashes.append(computed)
         prev = computed
         expected_seq += 1
@@ -223,6 +237,15 @@ def audit_chain(
             at_event=False,
         )
     return AuditResult(lot, len(hashes), tree_finding, tuple(hashes))
+
+
+def _appears_later(entries: Sequence[ChainEntry], position: int, lot: LotKey, seq: int) -> bool:
+    """Whether an entry after ``position`` links into ``lot`` at ``seq`` (then the chain is
+    out of order there, rather than missing that event)."""
+    for later in range(position + 1, len(entries)):
+        if any(link.lot == lot and link.seq == seq for link in entries[later].record.links):
+            return True
+    return False
 
 
 def _event_id(record: EventRecord) -> str | None:
@@ -247,14 +270,10 @@ def _log_problem(
 
 
 def _proof_problem(
-    evidence: LogEvidence, event_hash: bytes, inclusion: InclusionVerifier
+    evidence: LogEvidence | None, event_hash: bytes, inclusion: InclusionVerifier
 ) -> str | None:
-    """Why the event's inclusion proof fails, once its own entry has checked: then a node
-    of the log's tree on its path, not the event, was altered."""
+    """Why the event's inclusion proof fails, once its own entry has checked."""
+    assert evidence is not None  # _log_problem refused an event without one
     if inclusion.verify(leaf_hash(event_hash), evidence.index, evidence.proof):
         return None
-    return (
-        f"the inclusion proof of leaf {evidence.index} fails against checkpoint "
-        f"{inclusion.size} although the event and its leaf are as recorded: a stored node "
-        "of the log's tree was altered"
-    )
+    return f"inclusion proof of leaf {evidence.index} fails against checkpoint {inclusion.size}"

@@ -144,6 +144,8 @@ def reference_canonical_bytes(value: Any) -> bytes:
         return _dumps(_exact_doubles(value))
     except rfc8785.CanonicalizationError as exc:
         raise _refusal(exc) from exc
+    except UnicodeEncodeError as exc:
+        raise _no_utf8(exc) from exc
 
 
 def _exact_doubles(value: Any) -> Any:
@@ -166,6 +168,18 @@ def _dumps(value: Any) -> bytes:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
         raise _refusal(exc) from exc
+    except UnicodeEncodeError as exc:
+        raise _no_utf8(exc) from exc
+
+
+def _no_utf8(exc: UnicodeEncodeError) -> InvalidInput:
+    # A lone UTF-16 surrogate (from a "\ud800" escape) is a Python string but no Unicode
+    # text: it has no UTF-8 bytes to hash.
+    return InvalidInput(
+        f"a string holds {exc.object[exc.start : exc.end]!r}, a lone surrogate that is not "
+        "Unicode text and cannot be canonicalised",
+        field="canonical",
+    )
 
 
 def _refusal(exc: rfc8785.CanonicalizationError) -> InvalidInput:

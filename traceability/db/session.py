@@ -103,15 +103,9 @@ class Database:
         return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
-    async def write(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block succeeds, rolls back when it raises.
-
-        ``snapshot`` makes every read in it see one consistent state (REPEATABLE READ on
-        PostgreSQL; SQLite's immediate write transaction already does).
-        """
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commits when the block succeeds, rolls back when it raises."""
         async with self._factory(self.writer)() as session, session.begin():
-            if snapshot and not self.is_sqlite:
-                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     @asynccontextmanager

@@ -60,7 +60,9 @@ def _noop(_: str) -> None:
 class UnitsOfWork(Protocol):
     """A Database, or a Portal (whose units of work also refresh the public cache)."""
 
-    def write(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[AsyncSession]: ...
+    def write(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    def read(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
 async def seed_demo(

@@ -140,8 +140,18 @@ class AuditService:
         reads = LotChainRepository(session)
         head = await reads.log_head()
         checkpoint = head.checkpoint
+        forged: str | None = None
         # Trust the checkpoint's signed content, not the row's other columns.
-        opened = self.transparency.opened(checkpoint.note) if checkpoint is not None else None
+        try:
+            opened = self.transparency.opened(checkpoint.note) if checkpoint else None
+        except TraceabilityError as exc:
+            # A row the log never signed: stand on the last checkpoint that opens, as
+            # /log/checkpoint does, and say so.
+            assert checkpoint is not None
+            forged = f"the newest checkpoint row (size {checkpoint.size}) does not open: {exc}"
+            head = LogHead(head.size, None, None)
+            checkpoint = await self._last_good(session)
+            opened = self.transparency.opened(checkpoint.note) if checkpoint else None
         root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
 
         size = root.size if root is not None else 0
@@ -172,11 +182,18 @@ class AuditService:
             keys,
             root or TrustedRoot(0, EMPTY_ROOT),
             head=(chain.head_seq, chain.head_hash),
+            shared_tree=True,
         )
         if opened is None:
             return LotAudit(key, events, None, result, "the log has not signed a checkpoint")
-        log_problem = await self._history_problem(session, history, opened, nodes)
+        log_problem = forged or await self._history_problem(session, history, opened, nodes)
         return LotAudit(key, events, checkpoint, result, log_problem)
+
+    async def _last_good(self, session: AsyncSession) -> LogCheckpoint | None:
+        try:
+            return await self.transparency.latest_checkpoint(session)
+        except NotFound:
+            return None
 
     def _history(self, head: LogHead, opened: Checkpoint) -> _History:
         """What TransparencyService.history_problem checks, planned so that its nodes are read

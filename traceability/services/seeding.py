@@ -515,7 +515,7 @@ class SeedingService:
                 failures.append(f"lot {key}: {problem}")
             report.advance("verify", 1)
 
-        async with units.write(snapshot=True) as session:
+        async with units.read(snapshot=True) as session:
             log_size = (await LogRepository(session).state()).size
             counts = await BulkRegistryRowsRepository(session).counts()
         if not log_size == counts.events == counts.log_leaves:
@@ -534,7 +534,7 @@ class SeedingService:
 
     async def _audit_one(self, units: UnitsOfWork, key: LotKey, expected: int) -> str | None:
         """Why the lot's chain is not as seeded, or None when it is intact and complete."""
-        async with units.write(snapshot=True) as session:
+        async with units.read(snapshot=True) as session:
             audit = await self.audit.audit_lot(session, key.gtin, key.lot)
         bad = audit.result.first_bad
         if bad is not None:

@@ -164,7 +164,7 @@ class TransparencyService:
         identity = LogIdentity(stored.origin, stored.verifier_key)
         self._adopt(identity)
         state = await repo.state(lock=True)
-        start = await self.extension(session, state.size, state.root)
+        start = await self.extension(session, state.size, state.root, catch_up=True)
         if start.signed is None or start.signed.size != state.size:
             await self.seal(session, start, start.frontier)
         return identity
@@ -257,16 +257,24 @@ class TransparencyService:
             return row
         raise NotFound("the log has not signed a checkpoint yet", field="checkpoint")
 
-    async def extension(self, session: AsyncSession, size: int, state_root: bytes) -> Extension:
+    async def extension(
+        self, session: AsyncSession, size: int, state_root: bytes, *, catch_up: bool = False
+    ) -> Extension:
         """Where an append to a log of ``size`` leaves starts, checked against the last
         checkpoint the log signed. Raises LogIntegrityFailure (and marks the log unhealthy)
-        when the stored log does not agree with it."""
-        found = await self._start(session, size, state_root)
+        when the stored log does not agree with it.
+
+        The log signs with every append, so leaves beyond the newest checkpoint mean
+        checkpoints were removed or leaves added behind its back; only ``open()`` accepts
+        them (``catch_up``), once, for a log from before checkpoints were signed so."""
+        found = await self._start(session, size, state_root, catch_up=catch_up)
         if isinstance(found, str):
             raise self._failure(found)
         return found
 
-    async def _start(self, session: AsyncSession, size: int, state_root: bytes) -> Extension | str:
+    async def _start(
+        self, session: AsyncSession, size: int, state_root: bytes, *, catch_up: bool = False
+    ) -> Extension | str:
         repo = LogRepository(session)
         await self._ensure_identity(repo)
         latest = await repo.latest_checkpoint()
@@ -291,6 +299,12 @@ class TransparencyService:
                 return (
                     f"the log's state says {size} leaves, but a checkpoint of {signed.size} "
                     "leaves was signed: leaves were removed"
+                )
+            if signed.size < size and not catch_up:
+                return (
+                    f"{size - signed.size} leaves lie beyond the newest signed checkpoint "
+                    f"({signed.size}): the log signs one with every append, so checkpoints "
+                    "were removed or leaves added behind its back"
                 )
         ids = root_nodes(size)
         nodes = await repo.nodes(ids)
@@ -372,8 +386,6 @@ class TransparencyService:
             return LogHealth(state.size, None, found)
         signed_size = found.signed.size if found.signed is not None else None
         problem = self.integrity_problem
-        if problem is None and signed_size != state.size and state.size > 0:
-            problem = f"{state.size - (signed_size or 0)} leaves are not covered by a checkpoint"
         LOG_INTEGRITY_OK.set(0 if problem else 1)
         return LogHealth(state.size, signed_size, problem)
 

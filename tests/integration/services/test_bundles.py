@@ -20,7 +20,7 @@ from traceability.services.ledger import ClientSignature, Submission
 
 async def bundle_of(state: Portal, lot: LotKey) -> dict[str, Any]:
     """As the bundle endpoint runs it: in a snapshot, like an audit."""
-    async with state.database.write(snapshot=True) as session:
+    async with state.database.read(snapshot=True) as session:
         return await BundleService(state.audit).bundle(session, lot.gtin, lot.lot)
 
 
