@@ -173,6 +173,15 @@ async def rebuild_log(state: Portal, leaves: list[tuple[bytes, str]]) -> None:
         )
 
 
+# A forged event's row (bind :eid, :org, :kid, :doc, :at, :h, :sig), given a log index the log
+# has not reached, as a forger who cannot append a leaf would.
+INSERT_FORGED_EVENT = (
+    "INSERT INTO events (event_id, declares_error, organization_id, key_id, event, "
+    "event_type, recorded_at, event_hash, signature, signed_by, log_index) VALUES "
+    "(:eid, false, :org, :kid, :doc, 'ObjectEvent', :at, :h, :sig, 'portal', 1000)"
+)
+
+
 async def log_leaves(state: Portal) -> list[tuple[bytes, str]]:
     found = await rows(state, 'SELECT event_hash, event_id FROM log_leaves ORDER BY "index"')
     return [(bytes(h), str(e)) for h, e in found]
@@ -526,9 +535,8 @@ async def test_producers_may_not_audit_the_whole_log(
 # --- swap two events ----------------------------------------------------------------------------
 
 
-async def test_two_swapped_events_are_caught_at_the_first_of_them(
-    client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
-) -> None:
+async def swap_events_2_and_3(state: Portal) -> None:
+    """Events 2 and 3 trade places on the lot's chain (their links, not their rows)."""
     chain = chain_of()
     await sql(
         state,
@@ -536,6 +544,12 @@ async def test_two_swapped_events_are_caught_at_the_first_of_them(
         f"UPDATE chain_links SET seq = 2 WHERE chain_id = {chain} AND seq = 3",
         f"UPDATE chain_links SET seq = 3 WHERE chain_id = {chain} AND seq = 99",
     )
+
+
+async def test_two_swapped_events_are_caught_at_the_first_of_them(
+    client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
+) -> None:
+    await swap_events_2_and_3(state)
 
     body = await audited(client, scene)
     assert [e["event_id"] for e in body["events"]][:3] == [scene.ids[i] for i in (0, 2, 1)]
@@ -577,9 +591,7 @@ async def test_a_forged_event_inserted_mid_chain_is_named(
     chain = chain_of()
     await sql(
         state,
-        "INSERT INTO events (event_id, declares_error, organization_id, key_id, event, "
-        "event_type, recorded_at, event_hash, signature, signed_by, log_index) VALUES "
-        "(:eid, false, :org, :kid, :doc, 'ObjectEvent', :at, :h, :sig, 'portal', 1000)",
+        INSERT_FORGED_EVENT,
         f"UPDATE chain_links SET seq = seq + 100 WHERE chain_id = {chain} AND seq >= 3",
         f"UPDATE chain_links SET seq = seq - 99 WHERE chain_id = {chain} AND seq >= 100",
         f"INSERT INTO chain_links (chain_id, seq, event_pk, prev_hash) SELECT {chain}, 3, "
