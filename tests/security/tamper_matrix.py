@@ -337,25 +337,25 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     # Nodes off the tree's frontier: the append and /healthz read only the frontier and the
     # consistency proof from the last checkpoint, and the signed roots stay true. A bundle
-    # holds no event's own node, so it blames the proof the node spoils (event 4's).
+    # carries each event's own proof, so it names the event whose proof the node spoils.
     "node-level-0": {
         "lot-audit": "detected: not_in_log at seq 3 (event 3)",
         "audit-log": "detected: node_rewritten",
-        "fresh-bundle": "detected: log_tree at seq 4 (no event)",
+        "fresh-bundle": "detected: not_in_log at seq 4 (event 4)",
         **BLIND,
     },
     "node-level-1": {
         "lot-audit": "detected: log_tree at seq 3 (no event)",
         "audit-log": "detected: node_rewritten",
-        "fresh-bundle": "detected: log_tree at seq 3 (no event)",
+        "fresh-bundle": "detected: not_in_log at seq 3 (event 3)",
         **BLIND,
     },
-    # The whole-log audit trusts the newest checkpoint that verifies (4) and counts the leaf
-    # past it as not yet covered. The append must refuse: every append signs a checkpoint of
-    # the log's size, so a stored tree larger than the newest checkpoint lost one.
+    # Every append signs a checkpoint of the log's size, so a stored tree larger than the
+    # newest checkpoint lost one: the whole-log audit names the uncovered leaves, and the
+    # append refuses.
     "re-signed-checkpoint-deleted": {
         "lot-audit": "detected: not_in_log at seq 5 (event 5)",
-        "audit-log": NOT_SEEN,
+        "audit-log": "detected: uncovered_leaves",
         "fresh-bundle": "detected: not_in_log at seq 5 (event 5)",
         "kept-checkpoint": "detected: the served checkpoint (4) is older than the kept one",
         "healthz": LOG_INTEGRITY,

@@ -89,6 +89,7 @@ class LogFault(StrEnum):
     CHECKPOINT_INCONSISTENT = "checkpoint_inconsistent"
     # The log as a whole.
     LEAVES_REMOVED = "leaves_removed"
+    UNCOVERED_LEAVES = "uncovered_leaves"
     UNLOGGED_EVENT = "unlogged_event"
 
 
@@ -761,6 +762,15 @@ async def audit_log(
             "leaves: leaves were removed"
         )
         findings.add(Finding(LogFault.LEAVES_REMOVED, log_problem, checkpoint=latest.size))
+    if latest is not None and latest.size < size:
+        # The log signs a checkpoint with every append: leaves past the newest one mean a
+        # checkpoint was removed, or leaves were added behind the signer's back.
+        problem = (
+            f"{size - latest.size} leaves lie beyond the newest signed checkpoint "
+            f"({latest.size}), though the log signs one with every append"
+        )
+        log_problem = log_problem or problem
+        findings.add(Finding(LogFault.UNCOVERED_LEAVES, problem, checkpoint=latest.size))
     unlogged, first_unlogged = await reads.events_beyond(size)
     if unlogged:
         problem = (
