@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway.client_address import ClientAddressMiddleware, TrustedProxies
 from gateway.errors import install_error_handlers
+from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, qr, registry, resolver
@@ -44,10 +46,16 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost: by the time a HEAD is run as a GET, everything outside has seen a HEAD.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    # Outermost: a cached public answer leaves before anything else runs.
+    # A cached public answer leaves before anything else runs.
     app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)
+    # Outermost: the rate limit and everything after it see the client, not its proxy.
+    app.add_middleware(
+        ClientAddressMiddleware, trusted=TrustedProxies(settings.trusted_proxy_networks)
+    )
     app.include_router(health.router)
     app.include_router(log.router)
     # Before the registry, whose /lots/{gtin}/{lot:path} would take "…/labels.pdf" as a lot.

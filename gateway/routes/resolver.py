@@ -247,7 +247,9 @@ async def resolve(
             return error_page(400, str(exc), lg)
         raise
     path = parsed.canonical_path
-    if not parsed.is_canonical:
+    # The parser reads past anything before the key (``/01/x/%2E%2E/01/{gtin}``): only the
+    # canonical path itself is answered, every other spelling is sent there.
+    if not parsed.is_canonical or raw_path != path.encode():
         query = request.url.query
         return Response(
             status_code=301,
