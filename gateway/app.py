@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
+from gateway.client_address import ClientAddressMiddleware, TrustedProxies
 from gateway.errors import install_error_handlers
+from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, metrics, qr, registry, resolver
+from gateway.schemas.epcis import with_json_value
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.capture_jobs import capture_job_sweeper
 from traceability.clock import Clock, utc_now
@@ -53,10 +57,16 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost: by the time a HEAD is run as a GET, everything outside has seen a HEAD.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    # Outermost: a cached public answer leaves before anything else runs.
+    # A cached public answer leaves before anything else runs.
     app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)
+    # Outermost: the rate limit and everything after it see the client, not its proxy.
+    app.add_middleware(
+        ClientAddressMiddleware, trusted=TrustedProxies(settings.trusted_proxy_networks)
+    )
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(log.router)
@@ -67,4 +77,11 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The EPCIS body schemas refer to a component no pydantic model makes.
+        return with_json_value(generated())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

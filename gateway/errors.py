@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
 from traceability.db.session import is_unavailable
 from traceability.errors import (
@@ -109,12 +110,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(
-        exc.status_code,
-        str(exc.detail),
-        instance=request.url.path,
-        headers=dict(exc.headers) if exc.headers else None,
-    )
+    headers = dict(exc.headers) if exc.headers else {}
+    detail = str(exc.detail)
+    if exc.status_code == 405:
+        # Starlette names only the first matching route's methods; a path may have several.
+        allowed = allowed_methods(request.app.router.routes, request.scope)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed here; this path accepts {', '.join(allowed)}"
+    return problem(exc.status_code, detail, instance=request.url.path, headers=headers or None)
 
 
 # Seconds a client waits before trying again when the database is briefly out of reach.

@@ -101,6 +101,10 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         access_log=False,
+        # uvicorn would otherwise take the client from X-Forwarded-For of any peer in
+        # FORWARDED_ALLOW_IPS (127.0.0.1 by default): the gateway alone decides, from
+        # TRACE_TRUSTED_PROXIES (gateway.client_address).
+        proxy_headers=False,
     )
 
 

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+IPNetwork = IPv4Network | IPv6Network
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated IP addresses and CIDR networks (a bare address is a network of one)."""
+    networks = []
+    for item in value.split(","):
+        if item.strip():
+            try:
+                networks.append(ip_network(item.strip(), strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{item.strip()!r} is not an IP address or CIDR network") from exc
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -48,6 +64,20 @@ class Settings(BaseSettings):
     capture_job_retry_max: float = 30.0
     capture_job_deadline: float = 3600.0
     capture_job_sweep_interval: float = 30.0
+    # The client behind a load balancer (the per-client rate limit): X-Forwarded-For, or
+    # Forwarded, is believed only from these peers, comma-separated IPs or CIDR networks.
+    # Empty: no proxy is trusted and the socket peer is the client.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def resolved_database_url(self) -> str:

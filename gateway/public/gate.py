@@ -24,11 +24,28 @@ from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.invalidation import page_scopes
 
-PUBLIC_PREFIXES: Final = (b"/01/", b"/qr/", b"/log/", b"/.well-known/")
+PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/")
 _PARSED_PATHS: Final = 8192
 # What the gate learnt of a raw path: its scopes and canonical path, or None when the route
 # must answer it (invalid, non-canonical, an item page that counts scans).
 _Parsed = tuple[list[str], str] | None
+
+
+def routed_path(path: str) -> str:
+    """``scope["path"]`` (which the server has already percent-decoded, as the router reads
+    it) with empty and ``.`` segments dropped and ``..`` resolved: ``/%6Cog/checkpoint``,
+    ``//log/./checkpoint`` and ``/x/../log/checkpoint`` all name ``/log/checkpoint`` here, so
+    no spelling of a public path escapes its budget."""
+    if "//" not in path and "/." not in path:
+        return path
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return "/" + "/".join(segments) + ("/" if path.endswith("/") and segments else "")
 
 
 def _parse(raw_path: bytes) -> _Parsed:
@@ -37,7 +54,9 @@ def _parse(raw_path: bytes) -> _Parsed:
     except InvalidInput:
         return None
     link = parsed.link
-    if not parsed.is_canonical or link.serial is not None:
+    # Byte for byte the canonical path, or the route answers: the parser reads past a prefix
+    # (``/01/x/%2E%2E/01/{gtin}``), and only the route redirects such a spelling.
+    if raw_path != parsed.canonical_path.encode() or link.serial is not None:
         return None
     return page_scopes(link.gtin, link.lot), parsed.canonical_path
 
@@ -62,14 +81,14 @@ class PublicGate:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        if not raw_path.startswith(PUBLIC_PREFIXES):
+        path = routed_path(scope["path"])
+        if not path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
         answers = public_answers(state)
-        is_resolver = raw_path.startswith(b"/01/")
-        parsed = self._parsed(raw_path) if is_resolver else None
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        parsed = self._parsed(raw_path) if path.startswith("/01/") else None
         query = scope["query_string"]
         params = dict(parse_qsl(query.decode("latin-1"))) if query else {}
         link_type = params.get("linkType")
@@ -80,6 +99,7 @@ class PublicGate:
         cacheable = parsed is not None and (link_type is None or kind == "linkset")
         scopes = parsed[0] if parsed is not None and cacheable else []
 
+        # The socket peer, or the client a trusted proxy names (gateway.client_address).
         client = scope.get("client")
         client_id = client[0] if client else "unknown"
         admission, gens = await answers.cache.admit(client_id, self.limit, scopes)

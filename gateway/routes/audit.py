@@ -15,9 +15,11 @@ from gateway.errors import API_ERRORS
 from gateway.request_rules import PortalRoute
 from gateway.responses import JSONResponse
 from gateway.routes.log import MAX_INDEX
+from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.chain.bundle import Bundle
 from traceability.services.audit import LotAudit
 from traceability.services.log_audit import LogAudit
+from traceability.services.trace import SORT_KEYS
 
 router = APIRouter(
     prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS, route_class=PortalRoute
@@ -105,7 +107,7 @@ Direction = Annotated[Literal["back", "forward", "both"], Query(description="whi
     summary="One step back and one step forward (Circular 02/2024/TT-BKHCN)",
 )
 async def one_step(
-    gtin: str, lot: str, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, lot: LotPath, caller: Caller, state: State, session: ReadSession
 ) -> JSONResponse:
     await state.audit.ensure_auditable(session, caller, gtin, lot)
     return JSONResponse(await state.trace.one_step(session, gtin, lot))
@@ -116,8 +118,8 @@ async def one_step(
     summary="Full genealogy: back to the origin lots, forward to every downstream lot",
 )
 async def trace(
-    gtin: str,
-    lot: str,
+    gtin: GtinPath,
+    lot: LotPath,
     caller: Caller,
     state: State,
     session: ReadSession,
@@ -133,7 +135,7 @@ async def trace(
     summary="Recall scope: every affected downstream lot and who and where holds it",
 )
 async def recall(
-    gtin: str, lot: str, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, lot: LotPath, caller: Caller, state: State, session: ReadSession
 ) -> JSONResponse:
     await state.audit.ensure_auditable(session, caller, gtin, lot)
     return JSONResponse(await state.trace.recall_scope(session, gtin, lot))
@@ -146,12 +148,14 @@ async def recall(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def export_csv(
-    gtin: str,
-    lot: str,
+    gtin: GtinPath,
+    lot: LotPath,
     caller: Caller,
     state: State,
     session: ReadSession,
-    sort_by: Annotated[str, Query(alias="sortBy")] = "event_time",
+    sort_by: Annotated[
+        str, Query(alias="sortBy", json_schema_extra={"enum": list(SORT_KEYS)})
+    ] = "event_time",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Response:
     await state.audit.ensure_auditable(session, caller, gtin, lot)
@@ -169,7 +173,9 @@ async def export_csv(
     "/lots/{gtin}/{lot:path}/bundle",
     summary="A self-contained bundle to verify a lot offline (see docs/BUNDLE.md)",
 )
-async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> StreamingResponse:
+async def lot_bundle(
+    gtin: GtinPath, lot: LotPath, caller: Caller, state: State
+) -> StreamingResponse:
     async def build(session: AsyncSession) -> Bundle:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
         return await state.bundles.lot_bundle(session, gtin, lot)
@@ -189,7 +195,7 @@ async def lot_bundle(gtin: str, lot: str, caller: Caller, state: State) -> Strea
     summary="A lot's chain: every event with its hash, links, signature, key and log index, "
     "and the verdict naming the first bad event",
 )
-async def audit_lot(gtin: str, lot: str, caller: Caller, state: State) -> JSONResponse:
+async def audit_lot(gtin: GtinPath, lot: LotPath, caller: Caller, state: State) -> JSONResponse:
     async def run(session: AsyncSession) -> LotAudit:
         await state.audit.ensure_auditable(session, caller, gtin, lot)
         return await state.audit.audit_lot(session, gtin, lot)

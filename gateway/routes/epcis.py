@@ -6,15 +6,18 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import orjson
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response, status
 from fastapi.responses import Response as PlainResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
 from gateway.request_rules import PortalRoute, read_body
 from gateway.responses import JSONResponse
+from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
+from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
@@ -48,8 +51,11 @@ QUERY_DOCUMENT: dict[int | str, dict[str, Any]] = {
         "content": {EPCIS_JSON: {"schema": {"type": "object"}}},
     }
 }
+# "rollback" or "proceed", read without regard to case.
+ERROR_BEHAVIOUR_PATTERN = "^([Rr][Oo][Ll][Ll][Bb][Aa][Cc][Kk]|[Pp][Rr][Oo][Cc][Ee][Ee][Dd])$"
 ForOrganization = Annotated[
-    str | None, Query(alias="organizationId", description="Admins only: record for this one")
+    str | None,
+    Query(alias="organizationId", min_length=1, description="Admins only: record for this one"),
 ]
 
 
@@ -71,7 +77,9 @@ async def capture_options() -> Response:
     "/capture",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Capture an EPCISDocument; 202 with the capture job's Location",
-    responses={413: {"description": "Over the capture limits"}},
+    response_class=Response,
+    responses={202: {"description": "Accepted: the capture job is at Location"}},
+    openapi_extra={"requestBody": json_body(DOCUMENT_SCHEMA, "application/json", EPCIS_JSON)},
 )
 async def capture(
     request: Request,
@@ -80,18 +88,24 @@ async def capture(
     background: BackgroundTasks,
     organization_id: ForOrganization = None,
     error_behaviour: Annotated[
-        str, Header(alias="GS1-Capture-Error-Behaviour", description="rollback or proceed")
+        str,
+        Header(
+            alias="GS1-Capture-Error-Behaviour",
+            description="rollback or proceed, in any case",
+            json_schema_extra={"pattern": ERROR_BEHAVIOUR_PATTERN},
+        ),
     ] = "rollback",
 ) -> Response:
     behaviour = error_behaviour.lower()
     if behaviour not in ("rollback", "proceed"):
         raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
-    acting = acting_organization(caller, organization_id)
+    acting_organization(caller, organization_id)  # who may record, before reading the body
     document = await _read_json(request)
     events, _context = document_events(document)  # the shape is checked before the 202
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
     async with state.write() as session:
+        acting = await existing_acting_organization(state, session, caller, organization_id)
         job = await state.events.start_job(
             session, caller, acting, behaviour, document, len(events)
         )
@@ -101,6 +115,12 @@ async def capture(
         status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/api/v1/epcis/capture/{job.id}", **LIMIT_HEADERS},
     )
+
+
+class CapturedOut(BaseModel):
+    eventID: str
+    eventHash: str = Field(description="hex SHA-256 of the signed record")
+    logIndex: int = Field(description="the event's leaf in the transparency log")
 
 
 def _created(appended: Appended) -> JSONResponse:
@@ -141,14 +161,19 @@ async def capture_job(
     "/events",
     status_code=status.HTTP_201_CREATED,
     summary="Capture one event synchronously; 201 with its Location and eventID",
+    response_model=CapturedOut,
+    openapi_extra={"requestBody": json_body(EVENT_SCHEMA, "application/json", EPCIS_JSON)},
 )
 async def capture_event(
     request: Request, caller: Caller, state: State, organization_id: ForOrganization = None
 ) -> JSONResponse:
     """Inspectors record here too, but only the authority's status of lots (a recall)."""
-    acting = recording_organization(caller, organization_id)
+    recording_organization(caller, organization_id)  # who may record, before reading the body
     event = await _read_json(request)
     async with state.write() as session:
+        acting = await existing_acting_organization(
+            state, session, caller, organization_id, recording_organization
+        )
         [appended] = await state.capture.capture(session, caller, acting, [event])
     return _created(appended)
 
@@ -178,7 +203,19 @@ async def query_events(
     response_class=PlainResponse,
 )
 async def get_event(
-    event_id: str, caller: Caller, state: State, session: ReadSession
+    event_id: Annotated[
+        str,
+        Path(
+            description="the eventID, a URI (it may hold '/': encode it as %2F or not)",
+            examples=[
+                "urn:uuid:6d3c1d6e-8f1a-4b4e-9d55-0f0c3b5a1e21",
+                "ni:///sha-256;0a1b?ver=CBV2.0",
+            ],
+        ),
+    ],
+    caller: Caller,
+    state: State,
+    session: ReadSession,
 ) -> PlainResponse:
     document = await state.events.get(session, caller, event_id)
     return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON)
@@ -206,7 +243,12 @@ async def chain_heads(
     state: State,
     session: ReadSession,
     lot: Annotated[
-        list[str], Query(description="01/{gtin}/10/{lot}, repeat for several", max_length=200)
+        list[str],
+        Query(
+            description="01/{gtin}/10/{lot}, repeat for several",
+            max_length=200,
+            json_schema_extra={"items": {"type": "string", **LOT_KEY_SCHEMA}},
+        ),
     ],
 ) -> JSONResponse:
     keys = [_lot_key(value) for value in lot]
@@ -234,7 +276,7 @@ def _lot_key(value: str) -> LotKey:
 async def capture_signed_event(
     body: SignedEventIn, caller: Caller, state: State, organization_id: ForOrganization = None
 ) -> JSONResponse:
-    acting = acting_organization(caller, organization_id)
+    acting_organization(caller, organization_id)  # who may record, before anything else
     try:
         links = tuple(ChainLink.from_json(link) for link in body.links)
     except (KeyError, ValueError, TypeError) as exc:
@@ -246,6 +288,7 @@ async def capture_signed_event(
         signature=b64decode(body.signature, field="signature"),
     )
     async with state.write() as session:
+        acting = await existing_acting_organization(state, session, caller, organization_id)
         appended = await state.capture.capture_signed(
             session, caller, acting, body.event, signature
         )

@@ -15,6 +15,7 @@ from gateway.auth import Caller
 from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
 from gateway.request_rules import PortalRoute
+from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.labels import LABELS_PER_PAGE, MAX_LABELS, label_sheet
 from traceability.qr import ErrorCorrection
 from traceability.services.labels import LabelService
@@ -30,8 +31,8 @@ router = APIRouter(prefix="/api/v1", tags=["labels"], responses=API_ERRORS, rout
     responses={200: {"content": {"application/pdf": {}}, "description": "the label sheet"}},
 )
 async def lot_labels(
-    gtin: str,
-    lot: str,
+    gtin: GtinPath,
+    lot: LotPath,
     caller: Caller,
     state: State,
     session: ReadSession,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.deps import ReadSession, State
 from gateway.errors import PUBLIC_ERRORS
@@ -31,8 +31,10 @@ def _decimal(value: object) -> object:
     return value
 
 
-# A log index or size in its one decimal form (the bounds are on each parameter).
-LogNumber = Annotated[int, BeforeValidator(_decimal)]
+# A leaf index and a tree size, each in its one decimal form. The bounds sit inside, under
+# the form check, so the OpenAPI schema states them as minimum and maximum.
+LogIndex = Annotated[int, Field(ge=0, le=MAX_INDEX), BeforeValidator(_decimal)]
+LogSize = Annotated[int, Field(ge=1, le=MAX_INDEX), BeforeValidator(_decimal)]
 
 
 class InclusionProofOut(BaseModel):
@@ -83,8 +85,8 @@ async def key(state: State) -> PlainTextResponse:
 async def inclusion(
     state: State,
     session: ReadSession,
-    index: Annotated[LogNumber, Query(ge=0, le=MAX_INDEX, description="leaf index")],
-    size: Annotated[LogNumber, Query(ge=1, le=MAX_INDEX, description="tree size the proof is for")],
+    index: Annotated[LogIndex, Query(description="leaf index")],
+    size: Annotated[LogSize, Query(description="tree size the proof is for")],
 ) -> JSONResponse:
     proof = await state.transparency.inclusion_proof(session, index, size)
     return JSONResponse(
@@ -104,8 +106,8 @@ async def inclusion(
 async def consistency(
     state: State,
     session: ReadSession,
-    first: Annotated[LogNumber, Query(ge=1, le=MAX_INDEX, description="older tree size")],
-    second: Annotated[LogNumber, Query(ge=1, le=MAX_INDEX, description="newer tree size")],
+    first: Annotated[LogSize, Query(description="older tree size")],
+    second: Annotated[LogSize, Query(description="newer tree size")],
 ) -> JSONResponse:
     hashes = await state.transparency.consistency_proof(session, first, second)
     return JSONResponse(
@@ -118,7 +120,7 @@ async def consistency(
 async def leaf(
     state: State,
     session: ReadSession,
-    index: Annotated[LogNumber, Path(ge=0, le=MAX_INDEX, description="leaf index")],
+    index: Annotated[LogIndex, Path(description="leaf index")],
 ) -> JSONResponse:
     found = await state.transparency.leaf(session, index)
     return JSONResponse(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gateway.deps import State
 from gateway.errors import PUBLIC_ERRORS
+from gateway.schemas.identifiers import GtinPath, LotPath, SerialPath
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import build_digital_link, parse_digital_link
 from traceability.qr import ErrorCorrection, pixel_side, png_bytes, qr_matrix, svg_text
@@ -96,7 +97,13 @@ async def qr_image(
     responses=IMAGE_RESPONSES,
 )
 async def item_png(
-    gtin: str, lot: str, serial: str, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
+    gtin: GtinPath,
+    lot: LotPath,
+    serial: SerialPath,
+    request: Request,
+    state: State,
+    size: Size = 8,
+    ecc: Ecc = "M",
 ) -> Response:
     return await qr_image(request, state, "png", size, ecc)
 
@@ -108,7 +115,13 @@ async def item_png(
     responses=IMAGE_RESPONSES,
 )
 async def item_svg(
-    gtin: str, lot: str, serial: str, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
+    gtin: GtinPath,
+    lot: LotPath,
+    serial: SerialPath,
+    request: Request,
+    state: State,
+    size: Size = 8,
+    ecc: Ecc = "M",
 ) -> Response:
     return await qr_image(request, state, "svg", size, ecc)
 
@@ -121,7 +134,7 @@ async def item_svg(
     responses=IMAGE_RESPONSES,
 )
 async def lot_png(
-    gtin: str, lot: str, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
+    gtin: GtinPath, lot: LotPath, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
 ) -> Response:
     return await qr_image(request, state, "png", size, ecc)
 
@@ -133,6 +146,6 @@ async def lot_png(
     responses=IMAGE_RESPONSES,
 )
 async def lot_svg(
-    gtin: str, lot: str, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
+    gtin: GtinPath, lot: LotPath, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
 ) -> Response:
     return await qr_image(request, state, "svg", size, ecc)

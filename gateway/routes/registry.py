@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
 from gateway.deps import ReadSession, State, WriteSession
 from gateway.errors import API_ERRORS
 from gateway.request_rules import PortalRoute
+from gateway.schemas.identifiers import GlnPath, GtinPath, GtinQuery, LotPath
 from gateway.schemas.registry import (
     ApiKeyIn,
     ApiKeyOut,
@@ -172,7 +174,9 @@ async def revoke_signing_key(
 async def create_location(
     body: LocationIn, caller: Caller, state: State, session: WriteSession
 ) -> LocationOut:
-    organization_id = acting_organization(caller, body.organization_id)
+    organization_id = await existing_acting_organization(
+        state, session, caller, body.organization_id
+    )
     row = await state.registry.create_location(
         session,
         organization_id,
@@ -197,7 +201,9 @@ async def list_locations(
 
 
 @router.get("/locations/{gln}", response_model=LocationOut)
-async def get_location(gln: str, caller: Caller, state: State, session: ReadSession) -> LocationOut:
+async def get_location(
+    gln: GlnPath, caller: Caller, state: State, session: ReadSession
+) -> LocationOut:
     return LocationOut.model_validate(await state.reader.location(session, caller, gln))
 
 
@@ -205,7 +211,9 @@ async def get_location(gln: str, caller: Caller, state: State, session: ReadSess
 async def create_product(
     body: ProductIn, caller: Caller, state: State, session: WriteSession
 ) -> ProductOut:
-    organization_id = acting_organization(caller, body.organization_id)
+    organization_id = await existing_acting_organization(
+        state, session, caller, body.organization_id
+    )
     row = await state.registry.create_product(
         session,
         organization_id,
@@ -230,13 +238,17 @@ async def list_products(
 
 
 @router.get("/products/{gtin}", response_model=ProductOut)
-async def get_product(gtin: str, caller: Caller, state: State, session: ReadSession) -> ProductOut:
+async def get_product(
+    gtin: GtinPath, caller: Caller, state: State, session: ReadSession
+) -> ProductOut:
     return ProductOut.model_validate(await state.reader.product(session, caller, gtin))
 
 
 @router.post("/lots", status_code=status.HTTP_201_CREATED, response_model=LotOut)
 async def create_lot(body: LotIn, caller: Caller, state: State, session: WriteSession) -> LotOut:
-    organization_id = acting_organization(caller, body.organization_id)
+    organization_id = await existing_acting_organization(
+        state, session, caller, body.organization_id
+    )
     row = await state.registry.create_lot(
         session,
         organization_id,
@@ -261,7 +273,7 @@ async def list_lots(
     caller: Caller,
     state: State,
     session: ReadSession,
-    gtin: Annotated[str | None, Query(description="only lots of this GTIN")] = None,
+    gtin: GtinQuery = None,
     token: PageToken = None,
     per_page: PerPage = None,
 ) -> LotsPage:
@@ -271,6 +283,6 @@ async def list_lots(
 
 @router.get("/lots/{gtin}/{lot:path}", response_model=LotOut)
 async def get_lot(
-    gtin: str, lot: str, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, lot: LotPath, caller: Caller, state: State, session: ReadSession
 ) -> LotOut:
     return LotOut.of(await state.reader.lot(session, caller, gtin, lot))

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,7 @@ from gateway.public.page_cache import (
 )
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
+from gateway.schemas.identifiers import GTIN_SCHEMA, GTIN_TEXT
 from traceability.errors import InvalidInput, NotFound
 from traceability.identifiers.digital_link import (
     DigitalLink,
@@ -231,7 +232,16 @@ def error_page(status: int, detail: str, lang: Language) -> Response:
 async def resolve(
     request: Request,
     state: State,
-    identifier: str,
+    # The router hands over everything after /01/ (the route reads the raw path itself), but
+    # a path parameter cannot hold a '/', which clients encode: documented as the GTIN.
+    identifier: Annotated[
+        str,
+        Path(
+            description=f"{GTIN_TEXT}; the qualifiers /22/{{cpv}}, /10/{{lot}}, /21/{{serial}} "
+            "follow as further path segments",
+            json_schema_extra=GTIN_SCHEMA,
+        ),
+    ],
     link_type: Annotated[
         str | None, Query(alias="linkType", max_length=200, description="gs1:pip, linkset...")
     ] = None,
@@ -247,7 +257,9 @@ async def resolve(
             return error_page(400, str(exc), lg)
         raise
     path = parsed.canonical_path
-    if not parsed.is_canonical:
+    # The parser reads past anything before the key (``/01/x/%2E%2E/01/{gtin}``): only the
+    # canonical path itself is answered, every other spelling is sent there.
+    if not parsed.is_canonical or raw_path != path.encode():
         query = request.url.query
         return Response(
             status_code=301,

@@ -6,15 +6,38 @@ import base64
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from gateway.schemas.identifiers import (
+    COMPANY_PREFIX_PATTERN,
+    CSET82_SCHEMA,
+    GLN_SCHEMA,
+    GLN_TEXT,
+    GTIN_SCHEMA,
+    GTIN_TEXT,
+    LOT_TEXT,
+    NOT_BLANK_PATTERN,
+    PUBLIC_KEY_PATTERN,
+    TAX_CODE_PATTERN,
+)
 from traceability.clock import as_utc
 from traceability.db.models import Lot, Organization, SigningKeyRow
 
 Role = Literal["producer", "inspector", "admin"]
 # SQLite hands back naive datetimes; they were stored as UTC and must say so.
 Utc = Annotated[datetime, AfterValidator(as_utc)]
-Text = Field(min_length=1, max_length=300)
+
+
+def _not_a_number(value: object) -> object:
+    """Dates and times come as ISO 8601 text; pydantic would read a number as a Unix time."""
+    if isinstance(value, int | float):
+        raise ValueError("must be ISO 8601 text")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_not_a_number)]
+Text = Field(min_length=1, max_length=300, json_schema_extra={"pattern": NOT_BLANK_PATTERN})
 
 
 class Strict(BaseModel):
@@ -30,8 +53,17 @@ class FromRow(BaseModel):
 class OrganizationIn(Strict):
     name: str = Text
     role: Role
-    tax_code: str | None = Field(None, description="Vietnamese tax code (MST), 10 or 13 digits")
-    gs1_prefixes: list[str] = Field(default_factory=list, max_length=50)
+    tax_code: str | None = Field(
+        None,
+        description="Vietnamese tax code (MST), 10 or 13 digits",
+        json_schema_extra={"pattern": TAX_CODE_PATTERN},
+    )
+    gs1_prefixes: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="GS1 company prefixes, 6 to 12 digits",
+        json_schema_extra={"items": {"type": "string", "pattern": COMPANY_PREFIX_PATTERN}},
+    )
     address: str | None = Field(None, max_length=1000)
     province: str | None = Field(None, max_length=100)
 
@@ -84,12 +116,25 @@ class CreatedApiKeyOut(BaseModel):
 
 
 class SigningKeyIn(Strict):
+    # The organisation keeps the key (the default) and sends its public half, or the portal
+    # holds one for it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["public_key"], "properties": {"public_key": {"type": "string"}}},
+                {"required": ["custody"], "properties": {"custody": {"const": "portal"}}},
+            ]
+        }
+    )
+
     custody: Literal["organization", "portal"] = "organization"
     public_key: str | None = Field(
-        None, description="Base64 raw Ed25519 public key (custody 'organization')"
+        None,
+        description="Base64 raw Ed25519 public key (custody 'organization')",
+        json_schema_extra={"pattern": PUBLIC_KEY_PATTERN},
     )
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
+    valid_from: IsoDateTime | None = None
+    valid_to: IsoDateTime | None = None
 
 
 class SigningKeyOut(BaseModel):
@@ -115,7 +160,7 @@ class SigningKeyOut(BaseModel):
 
 
 class LocationIn(Strict):
-    gln: str = Field(description="13-digit GLN with a valid check digit")
+    gln: str = Field(description=GLN_TEXT, json_schema_extra=GLN_SCHEMA)
     name: str = Text
     address: str | None = Field(None, max_length=1000)
     province: str | None = Field(None, max_length=100)
@@ -135,7 +180,7 @@ class LocationOut(FromRow):
 
 
 class ProductIn(Strict):
-    gtin: str = Field(description="GTIN-8/12/13/14 with a valid check digit")
+    gtin: str = Field(description=GTIN_TEXT, json_schema_extra=GTIN_SCHEMA)
     name: str = Text
     name_en: str | None = Field(None, max_length=300)
     brand: str | None = Field(None, max_length=200)
@@ -165,17 +210,17 @@ class Certification(BaseModel):
     scheme: str = Field(min_length=1, max_length=100)
     number: str | None = Field(None, max_length=100)
     issuer: str | None = Field(None, max_length=300)
-    valid_until: date | None = None
+    valid_until: IsoDate | None = None
 
 
 class LotIn(Strict):
-    gtin: str
-    lot: str = Field(description="AI 10: 1-20 characters of GS1 set 82")
-    production_date: date | None = None
-    expiry_date: date | None = None
+    gtin: str = Field(description=GTIN_TEXT, json_schema_extra=GTIN_SCHEMA)
+    lot: str = Field(description=LOT_TEXT, json_schema_extra=CSET82_SCHEMA)
+    production_date: IsoDate | None = None
+    expiry_date: IsoDate | None = None
     quantity: float | None = Field(None, ge=0)
     unit: str | None = Field(None, max_length=20)
-    origin_gln: str | None = None
+    origin_gln: str | None = Field(None, description=GLN_TEXT, json_schema_extra=GLN_SCHEMA)
     certifications: list[Certification] = Field(default_factory=list, max_length=50)
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 

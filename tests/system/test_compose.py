@@ -11,6 +11,7 @@ TRACE_ variable that Settings would silently ignore.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -215,11 +216,15 @@ def test_nginx_balances_over_the_api_service_and_passes_the_client_address() -> 
     assert upstream is not None
     assert re.search(rf"^\s*server\s+api:{port}\b", upstream.group(2), re.M)
     assert f"proxy_pass http://{upstream.group(1)};" in conf
-    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", conf)
-    # uvicorn honours X-Forwarded-For only from trusted peers (FORWARDED_ALLOW_IPS, or the
-    # serve option that sets it); without it every client would share nginx's rate budget.
+    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$proxy_add_x_forwarded_for;", conf)
+    # The API believes X-Forwarded-For only from its proxies: the containers' address range of
+    # the compose network, never its gateway (what a published port may show for a client).
     env = environment("api")
-    assert env.get("FORWARDED_ALLOW_IPS") or env.get("TRACE_FORWARDED_ALLOW_IPS")
+    assert "FORWARDED_ALLOW_IPS" not in env, "the gateway decides, not uvicorn"
+    [network] = compose()["networks"]["default"]["ipam"]["config"]
+    trusted = Settings(trusted_proxies=env["TRACE_TRUSTED_PROXIES"]).trusted_proxy_networks
+    assert trusted == (ipaddress.ip_network(network["ip_range"]),)
+    assert ipaddress.ip_address(network["gateway"]) not in trusted[0]
 
 
 def test_locust_master_and_workers_run_only_under_the_load_profile() -> None:
