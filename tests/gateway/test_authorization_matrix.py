@@ -103,6 +103,7 @@ ROWS = [
         reads_private(),
     ),
     Row("GET", "/healthz", lambda w: "/healthz", everyone(200, nobody=200)),
+    Row("GET", "/metrics", lambda w: "/metrics", everyone(200, nobody=200)),
     Row("GET", "/log/checkpoint", lambda w: "/log/checkpoint", everyone(200, nobody=200)),
     Row("GET", "/log/key", lambda w: "/log/key", everyone(200, nobody=200)),
     Row(

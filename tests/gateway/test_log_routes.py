@@ -27,7 +27,10 @@ async def checkpoint(client: httpx.AsyncClient):
 async def test_health_reports_ok_when_the_database_answers(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "log": {"size": 0, "signed_size": 0, "problem": None},
+    }
     assert response.headers["x-request-id"]
 
 

@@ -102,8 +102,6 @@ async def test_second_run_changes_nothing(state: Portal) -> None:
 
 async def test_every_demo_lot_audits_intact(state: Portal) -> None:
     await seed(state)
-    async with state.database.write() as session:
-        await state.transparency.publish_checkpoint(session)
 
     async with state.database.read() as session:
         for lot in dataset.LOTS:
@@ -177,8 +175,6 @@ async def test_an_interrupted_run_is_completed_by_the_next(state: Portal) -> Non
     assert not summary.already_seeded
     assert all(o.api_key is None for o in summary.organizations)
     assert await stored_counts(state) == (partial[0], partial[1], len(dataset.EVENTS))
-    async with state.database.write() as session:
-        await state.transparency.publish_checkpoint(session)
     async with state.database.read() as session:
         for lot in (dataset.POND_A3, dataset.CARTON_LOT):
             audit = await state.audit.audit_lot(session, lot.gtin, lot.lot_code)

@@ -307,16 +307,17 @@ async def test_a_changed_field_is_a_hash_mismatch_at_that_event(
 # --- delete an event -----------------------------------------------------------------------------
 
 
-async def test_a_deleted_event_is_a_gap_at_the_event_after_it(
+async def test_a_deleted_event_is_a_gap_where_it_was(
     client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
 ) -> None:
     await delete_event(state, 3)
 
     body = await audited(client, scene)
-    assert_named(body, "gap", 4, scene.ids[3])
+    # Named by its place: event 4, found after the hole, is not to blame.
+    assert_named(body, "gap", 3, None)
     assert scene.ids[2] not in [e["event_id"] for e in body["events"]]
     after = verify(tmp_path, await bundle_now(client, scene), scene.log_key)
-    assert_verify_names(after, "gap", 4, scene.ids[3])
+    assert_verify_names(after, "gap", 3, None)
     # The bundle kept from before still proves the deleted event was logged and signed.
     kept = verify(tmp_path, scene.bundle_before, scene.log_key, "before.json")
     assert kept.exit_code == 0, kept.output
@@ -695,15 +696,16 @@ async def test_a_rewritten_leaf_row_is_not_in_the_log_at_its_event(
 async def test_a_rewritten_leaf_with_its_tree_fails_inclusion_against_the_signed_checkpoint(
     client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
 ) -> None:
-    """Leaf 1, its nodes and the log state rewritten; checkpoint 5 stays as signed, so the
-    first event whose audit path crosses the rewritten node (leaf 0's) no longer proves."""
+    """Leaf 1, its nodes and the log state rewritten; checkpoint 5 stays as signed. The
+    audit names event 2, whose own leaf it is; a bundle carries no event's own node, so its
+    verifier names event 1, the first whose proof crosses the rewritten node."""
     leaves = await log_leaves(state)
     leaves[1] = (bytes(32), leaves[1][1])
     await rebuild_log(state, leaves)
 
     body = await audited(client, scene)
-    assert_named(body, "not_in_log", 1, scene.ids[0])
-    assert "inclusion proof of leaf 0 fails against checkpoint 5" in body["first_bad"]["message"]
+    assert_named(body, "not_in_log", 2, scene.ids[1])
+    assert "log leaf 1 holds a different hash" in body["first_bad"]["message"]
     after = verify(tmp_path, await bundle_now(client, scene), scene.log_key)
     assert_verify_names(after, "not_in_log", 1, scene.ids[0])
 
@@ -711,16 +713,24 @@ async def test_a_rewritten_leaf_with_its_tree_fails_inclusion_against_the_signed
 async def test_a_rewritten_leaf_with_its_tree_and_checkpoints_is_named_and_breaks_consistency(
     client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
 ) -> None:
-    """As above, and the stored checkpoints deleted so the portal signs the rewritten tree."""
+    """As above, and the stored checkpoints deleted, hoping the portal signs the rewritten
+    tree: it signs nothing, no evidence can be made, and recording stops."""
     leaves = await log_leaves(state)
     leaves[1] = (bytes(32), leaves[1][1])
     await rebuild_log(state, leaves)
     await sql(state, "DELETE FROM log_checkpoints")
 
-    assert_named(await audited(client, scene), "not_in_log", 2, scene.ids[1])
-    after = verify(tmp_path, await bundle_now(client, scene), scene.log_key)
-    assert_verify_names(after, "not_in_log", 2, scene.ids[1])
-    assert not await consistent_with_before(client, scene)
+    body = await audited(client, scene)
+    assert (body["intact"], body["checkpoint"]) == (False, None)
+    assert "no signed checkpoint" in body["log_problem"]
+    bundle = await client.get(f"{scene.audit_path}/bundle", headers=scene.inspector.headers)
+    assert bundle.status_code == 409, bundle.text
+    assert (await client.get("/log/checkpoint")).status_code == 404
+    refused = await client.post(
+        "/api/v1/epcis/events", json=harvest(scene.gtin, LOT), headers=scene.owner.headers
+    )
+    assert refused.status_code == 503, refused.text
+    assert "no signed checkpoint" in refused.json()["detail"]
 
 
 async def rewrite_event_5_and_the_log(state: Portal, scene: Scene) -> None:
@@ -752,18 +762,25 @@ async def test_a_log_rewritten_to_match_an_edited_event_breaks_consistency_with_
 ) -> None:
     await rewrite_event_5_and_the_log(state, scene)
     other_lot = await register_lot(client, scene.owner, "L2")
-    await post_event(client, scene.owner, other_lot, "L2", 6)  # the log grows to 6
+    grown = await client.post(
+        "/api/v1/epcis/events",
+        json=harvest(other_lot, "L2", eventTime="2026-10-06T07:00:00+07:00"),
+        headers=scene.owner.headers,
+    )
+    # The log will not grow over a tree that does not give the root it signed.
+    assert grown.status_code == 503, grown.text
+    assert "signed" in grown.json()["detail"]
 
     body = await audited(client, scene)
     assert body["intact"] is False
-    assert body["checkpoint"]["size"] == 6
-    assert body["log_problem"] is not None
-    assert "not an extension of signed checkpoint 5" in body["log_problem"]
-    assert not await consistent_with_before(client, scene)
-    # Self-consistent, the new bundle verifies on its own (one checkpoint cannot show a
-    # rewrite: docs/BUNDLE.md)...
+    assert body["checkpoint"]["size"] == 5  # still the honest one
+    assert body["first_bad"]["fault"] == "log_tree"
+    assert body["first_bad"]["event_id"] is None  # the stored tree is not the signed one
+    # The inspector's kept checkpoint is the one still served: nothing rewritten was signed.
+    assert await consistent_with_before(client, scene)
+    # The new bundle proves nothing against checkpoint 5...
     after = await bundle_now(client, scene)
-    assert verify(tmp_path, after, scene.log_key).exit_code == 0
+    assert verify(tmp_path, after, scene.log_key).exit_code == 1
     # ...and the bundle kept from before names the event that changed.
     pairs = zip(scene.bundle_before["events"], after["events"], strict=True)
     changed = [
@@ -775,16 +792,18 @@ async def test_a_log_rewritten_to_match_an_edited_event_breaks_consistency_with_
 async def test_a_log_rewrite_with_the_stored_checkpoints_deleted_shows_against_a_kept_one(
     client: httpx.AsyncClient, state: Portal, scene: Scene
 ) -> None:
-    """The insider also deletes the checkpoints the portal stored. Its audit then has no
-    older checkpoint to compare with and finds nothing (the documented limit of a log
-    without outside witnesses); the checkpoint an inspector kept still shows the rewrite."""
+    """The insider also deletes the checkpoints the portal stored, hoping it signs the
+    rewrite afresh. It never does: the audit has no checkpoint to prove anything against,
+    and the checkpoint an inspector kept is the last word the log said."""
     await rewrite_event_5_and_the_log(state, scene)
     await sql(state, "DELETE FROM log_checkpoints")
 
     body = await audited(client, scene)
-    assert body["checkpoint"]["size"] == 5
-    assert (body["intact"], body["log_problem"]) == (True, None)
-    assert not await consistent_with_before(client, scene)
+    assert (body["intact"], body["checkpoint"]) == (False, None)
+    assert "no signed checkpoint" in body["log_problem"]
+    assert (await client.get("/log/checkpoint")).status_code == 404
+    health = await client.get("/healthz")
+    assert health.status_code == 503 and "no signed checkpoint" in health.json()["detail"]
 
 
 # --- truncate the log and regrow it ---------------------------------------------------------------
@@ -793,29 +812,45 @@ async def test_a_log_rewrite_with_the_stored_checkpoints_deleted_shows_against_a
 async def test_a_log_truncated_and_regrown_names_the_first_event_it_lost(
     client: httpx.AsyncClient, state: Portal, scene: Scene, tmp_path: Path
 ) -> None:
-    """The log is rolled back to 3 leaves and regrows to 7 with other events; events 4 and
+    """The log is rolled back to 3 leaves, hoping to regrow with other events; events 4 and
     5 of the lot are kept, moved out of the way of the new leaves."""
     leaves = await log_leaves(state)
     await rebuild_log(state, leaves[:3])
     await sql(state, "UPDATE events SET log_index = log_index + 1000 WHERE log_index >= 3")
     other_lot = await register_lot(client, scene.owner, "L2")
-    for day in range(6, 10):
-        await post_event(client, scene.owner, other_lot, "L2", day)
+    await assert_the_log_does_not_regrow(client, scene, other_lot)
 
     body = await audited(client, scene)
     assert_named(body, "not_in_log", 4, scene.ids[3])
-    assert "not covered by checkpoint 7" in body["first_bad"]["message"]
-    assert body["log_problem"] is not None and "checkpoint 5" in body["log_problem"]
-    assert not await consistent_with_before(client, scene)
+    assert "not covered by checkpoint 3" in body["first_bad"]["message"]
+    assert body["log_problem"] is not None and "5 leaves was signed" in body["log_problem"]
+    assert await serves_the_kept_checkpoint(client, scene)
     after = verify(tmp_path, await bundle_now(client, scene), scene.log_key)
     assert_verify_names(after, "not_in_log", 4, scene.ids[3])
+
+
+async def serves_the_kept_checkpoint(client: httpx.AsyncClient, scene: Scene) -> bool:
+    """The portal still serves checkpoint 5: what it signed, it never takes back."""
+    served = (await client.get("/log/checkpoint")).text
+    kept = scene.bundle_before["log"]["checkpoint"]
+    return checkpoint_of(scene, served) == checkpoint_of(scene, kept)
+
+
+async def assert_the_log_does_not_regrow(
+    client: httpx.AsyncClient, scene: Scene, other_lot: str
+) -> None:
+    """A log truncated behind the signer's back refuses to grow over what it signed."""
+    event = harvest(other_lot, "L2", eventTime="2026-10-06T07:00:00+07:00")
+    refused = await client.post("/api/v1/epcis/events", json=event, headers=scene.owner.headers)
+    assert refused.status_code == 503, refused.text
+    assert "leaves were removed" in refused.json()["detail"]
 
 
 async def test_a_log_truncated_and_regrown_over_erased_events_is_a_log_problem(
     client: httpx.AsyncClient, state: Portal, scene: Scene
 ) -> None:
-    """The insider erases events 4 and 5 entirely, rewinds the lot's head and the log, and
-    the log regrows: the chain left is whole, but the log no longer extends checkpoint 5."""
+    """The insider erases events 4 and 5 entirely and rewinds the lot's head and the log:
+    the chain left is whole, but the log signed 5 leaves, and will not regrow."""
     leaves = await log_leaves(state)
     await delete_event(state, 5)
     await delete_event(state, 4)
@@ -826,11 +861,10 @@ async def test_a_log_truncated_and_regrown_over_erased_events_is_a_log_problem(
     )
     await rebuild_log(state, leaves[:3])
     other_lot = await register_lot(client, scene.owner, "L2")
-    for day in range(6, 10):
-        await post_event(client, scene.owner, other_lot, "L2", day)
+    await assert_the_log_does_not_regrow(client, scene, other_lot)
 
     body = await audited(client, scene)
     assert body["intact"] is False
     assert body["checked"] == 3 and body["first_bad"] is None
-    assert body["log_problem"] is not None and "checkpoint 5" in body["log_problem"]
-    assert not await consistent_with_before(client, scene)
+    assert body["log_problem"] is not None and "5 leaves was signed" in body["log_problem"]
+    assert await serves_the_kept_checkpoint(client, scene)

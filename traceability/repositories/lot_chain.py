@@ -90,6 +90,8 @@ class LogHead:
     size: int
     checkpoint: LogCheckpoint | None
     previous: LogCheckpoint | None
+    # The largest checkpoint size stored at all: above ``size`` when leaves were removed.
+    largest_signed: int | None = None
 
 
 # Statements built once: one with aliases costs about a millisecond of CPU to build, more
@@ -164,8 +166,10 @@ _before = (
     .correlate(LogState)
     .scalar_subquery()
 )
+_largest = aliased(LogCheckpoint)
+_newest_of_all = select(func.max(_largest.size)).scalar_subquery()
 _LOG_HEAD: Final = (
-    select(LogState.size, LogCheckpoint)
+    select(LogState.size, _newest_of_all, LogCheckpoint)
     .outerjoin(LogCheckpoint, LogCheckpoint.size.in_([_current, _before]))
     .where(LogState.id == _STATE_ID)
 )
@@ -183,10 +187,10 @@ class LotChainRepository(Repository):
         """The log's size with its newest checkpoint and the one before, in one statement."""
         result = await self.session.execute(_LOG_HEAD)
         rows = result.all()
-        size = rows[0][0]
-        found = sorted((c for _, c in rows if c is not None), key=lambda c: c.size)
+        size, largest = rows[0][0], rows[0][1]
+        found = sorted((c for _, _, c in rows if c is not None), key=lambda c: c.size)
         current = found.pop() if found else None
-        return LogHead(size, current, found[-1] if found else None)
+        return LogHead(size, current, found[-1] if found else None, largest)
 
 
 def _events(rows: Sequence[Row[Any]]) -> tuple[ChainedEvent, ...]:

@@ -21,7 +21,6 @@ from traceability.db.models import LogCheckpoint
 from traceability.errors import NotFound, TraceabilityError
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.log.merkle import (
-    EMPTY_ROOT,
     NodeId,
     build_consistency_proof,
     build_inclusion_proof,
@@ -149,7 +148,7 @@ class AuditService:
             # /log/checkpoint does, and say so.
             assert checkpoint is not None
             forged = f"the newest checkpoint row (size {checkpoint.size}) does not open: {exc}"
-            head = LogHead(head.size, None, None)
+            head = LogHead(head.size, None, None, head.largest_signed)
             checkpoint = await self._last_good(session)
             opened = self.transparency.opened(checkpoint.note) if checkpoint else None
         root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
@@ -180,13 +179,24 @@ class AuditService:
             key,
             [e.entry for e in events],
             keys,
-            root or TrustedRoot(0, EMPTY_ROOT),
+            root,
             head=(chain.head_seq, chain.head_hash),
             shared_tree=True,
         )
         if opened is None:
-            return LotAudit(key, events, None, result, "the log has not signed a checkpoint")
+            # No event is to blame for checkpoints that are not there.
+            problem = "the log holds no signed checkpoint: its events cannot be proven logged"
+            return LotAudit(key, events, None, result, forged or problem)
         log_problem = forged or await self._history_problem(session, history, opened, nodes)
+        if (
+            log_problem is None
+            and head.largest_signed is not None
+            and head.largest_signed > head.size
+        ):
+            log_problem = (
+                f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
+                f"{head.size}: leaves were removed"
+            )
         return LotAudit(key, events, checkpoint, result, log_problem)
 
     async def _last_good(self, session: AsyncSession) -> LogCheckpoint | None:
