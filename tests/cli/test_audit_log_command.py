@@ -34,10 +34,16 @@ def last_line(result: Any) -> str:
 
 @pytest.fixture
 def seeded(env: dict[str, str]) -> Path:
-    """18 events of 6 lots in the data dir's SQLite file; returns that file."""
+    """18 events of 6 lots in the data dir's SQLite file; returns that file.
+
+    The seed appends each step of its six lots in one append, and the log signs a checkpoint
+    with each: checkpoints 6, 12 and 18 are stored, after the empty log's 0.
+    """
     seeded = runner.invoke(app, [*SEED, "--verify-sample", "0"])
     assert seeded.exit_code == 0, seeded.output
-    return Path(env["TRACE_DATA_DIR"]) / "traceability.db"
+    database = Path(env["TRACE_DATA_DIR"]) / "traceability.db"
+    assert checkpoint_sizes(database) == [0, 6, 12, 18]
+    return database
 
 
 def test_help_names_the_options_and_the_exit_statuses() -> None:
@@ -45,6 +51,11 @@ def test_help_names_the_options_and_the_exit_statuses() -> None:
     assert result.exit_code == 0
     for words in ("--start", "--limit", "--json", "TRACE_DATABASE_URL", "Exit status"):
         assert words in result.output
+
+
+def checkpoint_sizes(database: Path) -> list[int]:
+    with sqlite3.connect(database) as db:
+        return [size for (size,) in db.execute("SELECT size FROM log_checkpoints ORDER BY size")]
 
 
 def table_counts(database: Path) -> dict[str, int]:
@@ -60,8 +71,8 @@ def test_a_whole_log_exits_0_with_the_counts_and_the_checkpoint(seeded: Path) ->
     assert result.exit_code == 0, result.output
     assert "Checked 18 leaves [0, 18) of the log against signed checkpoint 18" in result.stdout
     assert "0 event(s) missing, 0 not hashing to their leaf" in result.stdout
-    # 18 leaves close 18 + 9 + 4 + 2 + 1 stored nodes.
-    assert "18 event signature(s), 34 stored tree node(s) and 1 stored checkpoint(s)" in (
+    # 18 leaves close 18 + 9 + 4 + 2 + 1 stored nodes; checkpoints 0, 6, 12 and 18 are opened.
+    assert "18 event signature(s), 34 stored tree node(s) and 4 stored checkpoint(s)" in (
         result.stdout
     )
     assert "skipped" not in result.stdout
@@ -79,7 +90,11 @@ def test_json_prints_one_object_with_the_verdict(seeded: Path) -> None:
         None,
     )
     assert (body["faults"], body["skipped"], body["uncovered"]) == ([], [], 0)
-    assert (body["signatures_checked"], body["nodes_checked"]) == (18, 34)
+    assert (body["signatures_checked"], body["nodes_checked"], body["checkpoints_checked"]) == (
+        18,
+        34,
+        4,
+    )
     assert body["checkpoint"]["size"] == 18
 
 
@@ -107,15 +122,50 @@ def test_a_range_says_where_the_next_one_starts_and_what_it_skipped(seeded: Path
     assert result.exit_code == 0, result.output
     assert "Checked 4 leaves [5, 9)" in result.stdout
     assert "run again with --start 9" in result.stdout
-    assert "skipped: [the tree before leaf 5, the log after leaf 8]" in result.stdout
+    # Checkpoint 0 lies before the range and 12 between it and 18: neither is opened.
+    assert "and 2 stored checkpoint(s) checked" in result.stdout
+    assert (
+        "skipped: [checkpoints before leaf 5, the tree before leaf 5, the log after leaf 8]"
+        in result.stdout
+    )
+    assert "- checkpoints before leaf 5: 1 stored checkpoint(s) lie wholly before the range" in (
+        result.stdout
+    )
     assert "- the tree before leaf 5: the range starts from the stored nodes 2/0, 0/4" in (
         result.stdout
     )
+    assert "and the 1 stored checkpoint(s) between were not opened" in result.stdout
     body = json.loads(run("--start", "5", "--limit", "4", "--json").stdout)
     assert [s["check"] for s in body["skipped"]] == [
+        "checkpoints before leaf 5",
         "the tree before leaf 5",
         "the log after leaf 8",
     ]
+
+
+def test_leaves_past_a_deleted_newest_checkpoint_exit_1_naming_them_uncovered(
+    seeded: Path,
+) -> None:
+    """The log signs a checkpoint with every append, so leaves past the newest stored one
+    mean its row was removed; the audit checks them and says so, and signs nothing."""
+    with sqlite3.connect(seeded) as db:
+        db.execute("DELETE FROM log_checkpoints WHERE size = 18")
+    before = table_counts(seeded)
+
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert "Checked 18 leaves [0, 18) of the log against signed checkpoint 12" in result.stdout
+    assert "6 leaf(s) [12, 18) not yet covered by a signed checkpoint" in result.stdout
+    problem = (
+        "6 leaves lie beyond the newest signed checkpoint (12), though the log signs one with "
+        "every append"
+    )
+    assert f"✗ uncovered_leaves (1), first at checkpoint 12: {problem}" in result.stdout
+    assert last_line(result) == f"FAILED: uncovered_leaves at checkpoint 12: {problem}"
+    body = json.loads(run("--json").stdout)
+    assert (body["intact"], body["uncovered"], body["first_bad"]) == (False, 6, None)
+    assert [f["fault"] for f in body["faults"]] == ["uncovered_leaves"]
+    assert table_counts(seeded) == before
 
 
 def test_a_deleted_event_exits_1_naming_its_leaf_and_event(seeded: Path) -> None:

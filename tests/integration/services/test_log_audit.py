@@ -1,16 +1,18 @@
 """The whole-log audit walks every leaf of the portal's log, recomputes the tree and checks
 every stored checkpoint; it names each kind of fault with its first place, and stores nothing.
 
-Each test builds a log of eight events on two lots, with checkpoints signed at sizes 4
-and 8, edits the database behind the portal's back (as an insider with SQL access
-would) and audits the log in a read-only transaction. The same edits seen through the HTTP
-API and the command line are in tests/integration/test_tampering.py.
+Each test builds a log of eight events on two lots in four appends, so with the checkpoints
+the log signs at its birth and with every append (sizes 0, 2, 4, 5 and 8), edits the
+database behind the portal's back (as an insider with SQL access would) and audits the log
+in a read-only transaction. The same edits seen through the HTTP API and the command line
+are in tests/integration/test_tampering.py.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,7 +39,8 @@ from traceability.services.log_audit import Finding, LogAudit, LogFault, audit_l
 class Logged:
     """Leaves 0-1: lot A seq 1-2; 2-3: lot B seq 1-2; 4: B seq 3; 5-7: A seq 3-5.
 
-    Checkpoints 4 and 8 are signed and stored.
+    Each of those four appends signed a checkpoint: 2, 4, 5 and 8 are stored, after the
+    empty log's 0.
     """
 
     org: OrgFixture
@@ -52,22 +55,23 @@ class Logged:
         return self.appended[index].event_hash
 
 
-async def sign_checkpoint_of_the_log(state: Portal) -> None:
-    """The log has signed a checkpoint of its current size: it signs one with every append."""
-    async with state.database.read() as session:
-        latest = await state.transparency.latest_checkpoint(session)
-        assert latest.size == await state.transparency.size(session)
+async def checkpoint_sizes(state: Portal) -> list[int]:
+    return [size for (size,) in await rows(state, "SELECT size FROM log_checkpoints ORDER BY size")]
 
 
 @pytest.fixture
 async def logged(state: Portal) -> Logged:
     org = await make_org(state)
     a, b = await make_lots(state, org, 2)
-    appended = await append(state, org, [a], 2) + await append(state, org, [b], 2)
-    await sign_checkpoint_of_the_log(state)
-    appended += await append(state, org, [b], 1) + await append(state, org, [a], 3)
+    appended = (
+        await append(state, org, [a], 2)
+        + await append(state, org, [b], 2)
+        + await append(state, org, [b], 1)
+        + await append(state, org, [a], 3)
+    )
     assert [x.log_index for x in appended] == list(range(8))
-    await sign_checkpoint_of_the_log(state)
+    # The log signs a checkpoint at its birth and one with every append, and nothing else.
+    assert await checkpoint_sizes(state) == [0, 2, 4, 5, 8]
     return Logged(org, a, b, appended)
 
 
@@ -135,11 +139,11 @@ async def test_an_untouched_log_is_intact_and_every_leaf_node_signature_and_chec
         )
     assert result.intact, result.faults
     assert (result.start, result.end, result.size, result.checked) == (0, 8, 8, 8)
-    # 8 leaves close 8 + 4 + 2 + 1 nodes; both checkpoints are opened.
+    # 8 leaves close 8 + 4 + 2 + 1 nodes; all five checkpoints (0, 2, 4, 5, 8) are opened.
     assert (result.signatures_checked, result.nodes_checked, result.checkpoints_checked) == (
         8,
         15,
-        2,
+        5,
     )
     assert (result.faults, result.skipped, result.uncovered) == ((), (), 0)
     assert (result.first_bad, result.root_problem, result.log_problem) == (None, None, None)
@@ -172,10 +176,17 @@ async def test_ranges_page_through_the_log_each_naming_where_the_next_begins(
     assert pages == [(0, 3, 3), (3, 6, 3), (6, 8, 2)]
 
 
-async def test_an_empty_log_is_intact_with_nothing_to_check(state: Portal) -> None:
+async def test_an_empty_log_is_intact_against_the_checkpoint_it_was_born_with(
+    state: Portal,
+) -> None:
+    """The portal signs the empty log's checkpoint when it opens it: size 0, the root of no
+    leaves (the hash of the empty string)."""
     result = await whole(state)
-    assert result.intact
-    assert (result.size, result.checked, result.next_start, result.checkpoint) == (0, 0, None, None)
+    assert result.intact, result.faults
+    assert (result.size, result.checked, result.uncovered, result.next_start) == (0, 0, 0, None)
+    assert result.checkpoint is not None
+    assert (result.checkpoint.size, result.checkpoint.root) == (0, hashlib.sha256().digest())
+    assert (result.checkpoints_checked, result.skipped) == (1, ())
 
 
 @pytest.mark.parametrize(
@@ -198,20 +209,34 @@ async def test_a_range_outside_the_log_is_refused_clearly(
 # --- it signs nothing and stores nothing ------------------------------------------------------
 
 
-async def test_the_audit_stores_nothing_and_leaves_past_the_latest_checkpoint_are_uncovered(
+async def test_leaves_past_the_newest_checkpoint_are_a_fault_and_the_audit_signs_none_for_them(
     state: Portal, logged: Logged
 ) -> None:
-    """Two more events, no checkpoint signed for them: the audit checks them against their
-    events and the recomputed tree, counts them as not yet covered, and signs nothing."""
+    """Two more events, appended with their checkpoint 10, whose row is then deleted: the log
+    signs with every append, so leaves past the newest checkpoint mean one was removed. The
+    audit checks them against their events and the recomputed tree, counts them as not
+    covered, names the fault, and signs nothing in the deleted checkpoint's place."""
     await append(state, logged.org, [logged.a], 2)
+    assert await checkpoint_sizes(state) == [0, 2, 4, 5, 8, 10]
+    await sql(state, "DELETE FROM log_checkpoints WHERE size = 10")
     before = await row_counts(state)
 
     result = await whole(state)
-    assert result.intact, result.faults
     assert (result.checked, result.size, result.uncovered) == (10, 10, 2)
     assert result.checkpoint is not None and result.checkpoint.size == 8
+    assert not result.intact
+    assert faults(result) == {LogFault.UNCOVERED_LEAVES: 1}
+    finding = fault_of(result, LogFault.UNCOVERED_LEAVES)
+    assert (finding.checkpoint, finding.place) == (8, "checkpoint 8")
+    assert finding.message == (
+        "2 leaves lie beyond the newest signed checkpoint (8), though the log signs one with "
+        "every append"
+    )
+    assert result.log_problem == finding.message
+    # Every leaf, the tree and the signed roots still check: only the signature is missing.
+    assert (result.first_bad, result.root_problem, result.skipped) == (None, None, ())
     assert await row_counts(state) == before
-    assert await rows(state, "SELECT size FROM log_checkpoints ORDER BY size") == [(4,), (8,)]
+    assert await checkpoint_sizes(state) == [0, 2, 4, 5, 8]
 
 
 async def test_a_log_with_no_checkpoint_says_so_and_still_checks_every_leaf(
@@ -364,7 +389,7 @@ async def test_a_rewritten_leaf_row_is_named_as_rewritten_and_the_nodes_above_it
 async def test_a_leaf_rewritten_with_the_whole_tree_is_named_against_the_signed_checkpoint(
     state: Portal, logged: Logged
 ) -> None:
-    """Leaf 5, every node and the log state rewritten to agree; checkpoints 4 and 8 kept."""
+    """Leaf 5, every node and the log state rewritten to agree; every checkpoint kept."""
     leaves = await log_leaves(state)
     leaves[5] = (bytes(32), leaves[5][1])
     await rebuild_log(state, leaves)
@@ -443,9 +468,9 @@ async def test_an_event_rewritten_with_its_leaf_is_named_by_its_signature(
 
     result = await whole(state)
     assert_first_bad(result, 6, logged.event_id(6), LogFault.BAD_SIGNATURE)
-    # The signed roots place it too: checkpoint 4 still checks, 8 does not.
+    # The signed roots place it too: checkpoint 5 still checks, 8 does not.
     placed = fault_of(result, LogFault.NOT_IN_CHECKPOINT)
-    assert (placed.index, placed.upto) == (4, 8)
+    assert (placed.index, placed.upto) == (5, 8)
     assert (result.events_missing, result.hash_mismatches) == (0, 0)
 
 
@@ -456,10 +481,10 @@ async def test_an_event_rewritten_with_its_leaf_and_re_signed_is_placed_between_
 
     result = await whole(state)
     # Every event hashes to its leaf and is signed; only the signed roots tell. Checkpoint
-    # 4 still checks, so the rewritten leaf is among leaves 4 to 7.
-    assert_first_bad(result, 4, logged.event_id(4), LogFault.NOT_IN_CHECKPOINT)
+    # 5 still checks, so the rewritten leaf is among leaves 5 to 7.
+    assert_first_bad(result, 5, logged.event_id(5), LogFault.NOT_IN_CHECKPOINT)
     placed = fault_of(result, LogFault.NOT_IN_CHECKPOINT)
-    assert "a leaf in [4, 8) was rewritten along with its event" in placed.message
+    assert "a leaf in [5, 8) was rewritten along with its event" in placed.message
     assert faults(result) == {LogFault.NOT_IN_CHECKPOINT: 1}
 
 
@@ -469,8 +494,8 @@ async def test_an_earlier_signed_checkpoint_that_no_longer_checks_is_named_first
     await rewrite_event_and_leaf(state, logged, 1, re_sign=True)
     result = await whole(state)
     assert_first_bad(result, 0, logged.event_id(0), LogFault.NOT_IN_CHECKPOINT)
-    assert result.root_problem == "the leaves [0, 4) do not give the root of signed checkpoint 4"
-    # The leaves give neither signed root, so neither checkpoint is the odd one out.
+    assert result.root_problem == "the leaves [0, 2) do not give the root of signed checkpoint 2"
+    # The leaves give no signed root past the empty log's, so no checkpoint is the odd one out.
     assert LogFault.CHECKPOINT_INCONSISTENT not in faults(result)
 
 
@@ -583,14 +608,18 @@ async def test_a_checkpoint_with_a_changed_signature_byte_is_named(
 async def test_a_latest_checkpoint_that_does_not_verify_is_named_and_the_one_before_trusted(
     state: Portal, logged: Logged
 ) -> None:
+    """Checkpoint 8's row forged: it is passed over and checkpoint 5 trusted, which leaves
+    the three leaves after 5 without a signature the log would have made with them."""
     [(note,)] = await rows(state, "SELECT note FROM log_checkpoints WHERE size = 8")
     await sql(state, "UPDATE log_checkpoints SET note = :n WHERE size = 8", n=forged_note(note))
 
     result = await whole(state)
-    assert faults(result) == {LogFault.BAD_CHECKPOINT: 1}
+    assert faults(result) == {LogFault.BAD_CHECKPOINT: 1, LogFault.UNCOVERED_LEAVES: 1}
     assert fault_of(result, LogFault.BAD_CHECKPOINT).checkpoint == 8
-    assert result.checkpoint is not None and result.checkpoint.size == 4
-    assert result.uncovered == 4
+    assert fault_of(result, LogFault.UNCOVERED_LEAVES).checkpoint == 5
+    assert result.checkpoint is not None and result.checkpoint.size == 5
+    assert result.uncovered == 3
+    assert result.first_bad is None and result.root_problem is None
 
 
 async def test_a_checkpoint_rows_root_column_must_be_the_one_its_note_signs(
@@ -605,7 +634,7 @@ async def test_a_checkpoint_inconsistent_with_the_ones_around_it_is_named(
     state: Portal, logged: Logged
 ) -> None:
     """A checkpoint at size 6 signed with the log key over another history (leaf 1
-    different): the leaves give checkpoints 4 and 8, so 6 is the one that does not fit."""
+    different): the leaves give checkpoints 5 and 8, so 6 is the one that does not fit."""
     other = MemoryTree([bytes(32) if i == 1 else logged.leaf(i) for i in range(6)])
     note = signed_by_the_log_key(state, 6, other.root())
     await sql(
@@ -642,8 +671,10 @@ async def test_a_range_lists_the_checks_it_skipped_with_reasons(
         "the tree before leaf 5",
         "the log after leaf 6",
     ]
+    # Checkpoints 0, 2 and 4 lie before the range; 5, at its start, and 8 are opened.
+    assert result.checkpoints_checked == 2
     reasons = [s.reason for s in result.skipped]
-    assert reasons[0].startswith("1 stored checkpoint(s) lie wholly before the range")
+    assert reasons[0].startswith("3 stored checkpoint(s) lie wholly before the range")
     assert "can only be checked through the stored nodes" in reasons[0]
     assert "the range starts from the stored nodes 2/0, 0/4" in reasons[1]
     assert "prefix of signed checkpoint 8 by a consistency proof" in reasons[2]
@@ -662,6 +693,7 @@ async def test_a_range_names_a_rewritten_leaf_inside_it_and_the_ranges_around_it
         middle.root_problem is not None and "prefix of signed checkpoint 8" in middle.root_problem
     )
     assert middle.next_start == 6
+    assert middle.first_bad is not None
     assert "the leaf that signed checkpoint 8 holds" in middle.first_bad.message
     assert (await whole(state, start=6)).intact
 
@@ -693,7 +725,7 @@ async def test_a_range_names_a_deleted_event_inside_it(state: Portal, logged: Lo
 
 async def test_a_log_that_lost_its_tail_is_a_log_problem(state: Portal, logged: Logged) -> None:
     """Leaves 6 and 7 removed and the tree rebuilt over the six left: what is left is
-    self-consistent and extends checkpoint 4, but checkpoint 8 was signed."""
+    self-consistent and extends checkpoint 5, but checkpoint 8 was signed."""
     await rebuild_log(state, (await log_leaves(state))[:6])
     await sql(state, "UPDATE events SET log_index = log_index + 1000 WHERE log_index >= 6")
 
