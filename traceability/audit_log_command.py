@@ -104,8 +104,9 @@ def _print(audit: LogAudit, seconds: float) -> None:
     if audit.uncovered:
         from_leaf = audit.end - audit.uncovered
         console.print(
-            f"  {audit.uncovered:,} leaf(s) [{from_leaf:,}, {audit.end:,}) not yet covered by a "
-            "signed checkpoint: checked against their events and the recomputed tree only.",
+            f"  {audit.uncovered:,} leaf(s) [{from_leaf:,}, {audit.end:,}) not covered by a "
+            "signed checkpoint (the log signs one with every append): checked against their "
+            "events and the recomputed tree only.",
             soft_wrap=True,
         )
     for summary in audit.faults:

@@ -99,16 +99,18 @@ def test_json_prints_one_object_with_the_verdict(seeded: Path) -> None:
 
 
 def test_the_audit_writes_nothing_even_with_no_checkpoint_to_trust(seeded: Path) -> None:
-    """With its checkpoints gone the log is still checked leaf by leaf, and no checkpoint is
-    signed for it: an audit only reads."""
+    """With its checkpoints gone the log is still checked leaf by leaf, no checkpoint is
+    signed for it (an audit only reads), and the missing checkpoints are the fault named."""
     with sqlite3.connect(seeded) as db:
         db.execute("DELETE FROM log_checkpoints")
     before = table_counts(seeded)
 
     result = run()
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "against no signed checkpoint" in result.stdout
-    assert "18 leaf(s) [0, 18) not yet covered by a signed checkpoint" in result.stdout
+    assert "18 leaf(s) [0, 18) not covered by a signed checkpoint" in result.stdout
+    assert "FAILED: uncovered_leaves" in result.stdout
+    assert "its checkpoints were removed" in result.stdout
     assert "skipped: [signed checkpoints]" in result.stdout
     assert "no checkpoint is stored" in result.stdout
     assert table_counts(seeded) == before
@@ -155,7 +157,7 @@ def test_leaves_past_a_deleted_newest_checkpoint_exit_1_naming_them_uncovered(
     result = run()
     assert result.exit_code == 1, result.output
     assert "Checked 18 leaves [0, 18) of the log against signed checkpoint 12" in result.stdout
-    assert "6 leaf(s) [12, 18) not yet covered by a signed checkpoint" in result.stdout
+    assert "6 leaf(s) [12, 18) not covered by a signed checkpoint" in result.stdout
     problem = (
         "6 leaves lie beyond the newest signed checkpoint (12), though the log signs one with "
         "every append"

@@ -17,8 +17,10 @@ log's end the log's state row. A second fold over the events' hashes tells a rew
 
 The audit trusts the latest stored checkpoint whose signature verifies with the log key.
 Each stored checkpoint must verify; one whose root the leaves do not give, while a later one's
-they do, is not consistent with that later one: the log key signed two histories. Leaves past
-the latest signed checkpoint are checked like the others and counted as not yet covered.
+they do, is not consistent with that later one: the log key signed two histories. The log
+signs a checkpoint with every append, so leaves past the latest signed checkpoint (or any
+leaf, when no checkpoint is stored) mean checkpoints were removed: they are checked like
+the others, counted, and named as a fault (uncovered_leaves).
 
 A range of leaves starts from the stored subtree nodes of the leaves before it, and must
 end in a tree the latest signed checkpoint extends (a consistency proof from the stored
@@ -762,15 +764,19 @@ async def audit_log(
             "leaves: leaves were removed"
         )
         findings.add(Finding(LogFault.LEAVES_REMOVED, log_problem, checkpoint=latest.size))
-    if latest is not None and latest.size < size:
+    signed_size = latest.size if latest is not None else 0
+    if signed_size < size:
         # The log signs a checkpoint with every append: leaves past the newest one mean a
         # checkpoint was removed, or leaves were added behind the signer's back.
         problem = (
-            f"{size - latest.size} leaves lie beyond the newest signed checkpoint "
-            f"({latest.size}), though the log signs one with every append"
+            f"{size - signed_size} leaves lie beyond the newest signed checkpoint "
+            f"({signed_size}), though the log signs one with every append"
+            if latest is not None
+            else f"the log holds {size} leaves but no signed checkpoint: its checkpoints "
+            "were removed"
         )
         log_problem = log_problem or problem
-        findings.add(Finding(LogFault.UNCOVERED_LEAVES, problem, checkpoint=latest.size))
+        findings.add(Finding(LogFault.UNCOVERED_LEAVES, problem, checkpoint=signed_size))
     unlogged, first_unlogged = await reads.events_beyond(size)
     if unlogged:
         problem = (
