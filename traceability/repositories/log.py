@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     LargeBinary,
     SmallInteger,
+    Text,
     and_,
     bindparam,
     cast,
@@ -63,6 +64,25 @@ _NODE_ROW_COLUMNS: Final = (literal(_NODE), LogNode.level, LogNode.index, LogNod
 _PROOF_READS_BY_ARRAYS: Final = union_all(
     _SIZE_ROW, _LEAF_ROW, select(*_NODE_ROW_COLUMNS).join(_wanted, _BY_ARRAYS)
 )
+
+
+# Where an append starts, in one statement: the newest checkpoint (size, root, note) and the
+# stored nodes whose fold is the tree of the log's size.
+_CHECKPOINT_ROW: Final = select(
+    literal(_SIZE), LogCheckpoint.size, LogCheckpoint.root, LogCheckpoint.note
+).where(LogCheckpoint.size == select(func.max(LogCheckpoint.size)).scalar_subquery())
+_HEAD_NODE_COLUMNS: Final = (LogNode.level, LogNode.index, LogNode.hash, cast(null(), Text))
+_HEAD_READS_BY_ARRAYS: Final = union_all(
+    _CHECKPOINT_ROW, select(*_HEAD_NODE_COLUMNS).join(_wanted, _BY_ARRAYS)
+)
+
+
+@dataclass(frozen=True)
+class HeadReads:
+    """The newest stored checkpoint (size, root, note), if any, and the named nodes."""
+
+    checkpoint: tuple[int, bytes, str] | None
+    nodes: dict[NodeId, bytes]
 
 
 def _node_arrays(wanted: Sequence[tuple[int, int]]) -> dict[str, list[int]]:
@@ -146,6 +166,30 @@ class LogRepository(Repository):
             else:
                 nodes[NodeId(level, position)] = value
         return ProofReads(size, leaf_data, nodes)
+
+    async def head_reads(self, ids: Sequence[NodeId]) -> HeadReads:
+        """The newest checkpoint and the named nodes in one round trip: an append reads them
+        under the sequencer lock, where every round trip holds up every other writer."""
+        wanted = sorted({(n.level, n.index) for n in ids})
+        if self.dialect == "postgresql":
+            result = await self.session.execute(_HEAD_READS_BY_ARRAYS, _node_arrays(wanted))
+        else:
+            result = await self.session.execute(
+                union_all(
+                    _CHECKPOINT_ROW,
+                    select(*_HEAD_NODE_COLUMNS).where(
+                        tuple_(LogNode.level, LogNode.index).in_(wanted)
+                    ),
+                )
+            )
+        checkpoint: tuple[int, bytes, str] | None = None
+        nodes: dict[NodeId, bytes] = {}
+        for level, position, value, note in result.all():
+            if note is not None:
+                checkpoint = (position, value, note)
+            else:
+                nodes[NodeId(level, position)] = value
+        return HeadReads(checkpoint, nodes)
 
     async def leaf(self, index: int) -> LogLeaf | None:
         return await self.session.get(LogLeaf, index)

@@ -247,7 +247,7 @@ class LedgerService:
         await log.insert_nodes(nodes)
         await log.save_state(frontier.size, frontier.to_bytes(), frontier.root())
         # Signed here and only here: the checkpoint commits with the leaves it covers.
-        await self.log.seal(session, start, frontier)
+        await self.log.seal(session, start, frontier, nodes)
         return appended
 
     def _check_ids(self, submissions: Sequence[Submission]) -> list[tuple[str, bool]]:

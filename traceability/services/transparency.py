@@ -11,7 +11,8 @@ proofs, leaves, pages) never sign and never write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -29,6 +30,7 @@ from traceability.errors import (
 from traceability.keyring import LogKeySettings
 from traceability.log.merkle import (
     Frontier,
+    NodeId,
     build_consistency_proof,
     build_inclusion_proof,
     consistency_proof_nodes,
@@ -96,6 +98,8 @@ class Extension:
 
     frontier: Frontier
     signed: Checkpoint | None
+    # The stored nodes the frontier was rebuilt from, by position.
+    nodes: Mapping[NodeId, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -277,22 +281,24 @@ class TransparencyService:
     ) -> Extension | str:
         repo = LogRepository(session)
         await self._ensure_identity(repo)
-        latest = await repo.latest_checkpoint()
+        ids = root_nodes(size)
+        reads = await repo.head_reads(ids)
         signed: Checkpoint | None = None
-        if latest is None:
+        if reads.checkpoint is None:
             if size != 0:
                 return (
                     f"the log holds {size} leaves but no signed checkpoint: its checkpoints "
                     "were removed"
                 )
         else:
+            latest_size, latest_root, note = reads.checkpoint
             try:
-                signed = self.opened(latest.note)
+                signed = self.opened(note)
             except TraceabilityError as exc:
-                return f"the newest stored checkpoint (size {latest.size}) does not open: {exc}"
-            if signed.size != latest.size or signed.root_hash != latest.root:
+                return f"the newest stored checkpoint (size {latest_size}) does not open: {exc}"
+            if signed.size != latest_size or signed.root_hash != latest_root:
                 return (
-                    f"the checkpoint row of size {latest.size} does not hold what its note "
+                    f"the checkpoint row of size {latest_size} does not hold what its note "
                     f"signed (size {signed.size})"
                 )
             if signed.size > size:
@@ -306,8 +312,7 @@ class TransparencyService:
                     f"({signed.size}): the log signs one with every append, so checkpoints "
                     "were removed or leaves added behind its back"
                 )
-        ids = root_nodes(size)
-        nodes = await repo.nodes(ids)
+        nodes = reads.nodes
         missing = [str(i) for i in ids if i not in nodes]
         if missing:
             return f"the stored tree of size {size} lacks node(s) {', '.join(missing)}"
@@ -323,13 +328,23 @@ class TransparencyService:
                 f"the log's state row says the root is {state_root.hex()}, but its stored "
                 f"nodes give {root.hex()}"
             )
-        return Extension(frontier, signed)
+        return Extension(frontier, signed, nodes)
 
-    async def seal(self, session: AsyncSession, start: Extension, frontier: Frontier) -> Checkpoint:
+    async def seal(
+        self,
+        session: AsyncSession,
+        start: Extension,
+        frontier: Frontier,
+        added: Sequence[tuple[NodeId, bytes]] = (),
+    ) -> Checkpoint:
         """Sign and store the checkpoint of ``frontier``, the tree an append grew from
-        ``start`` (its nodes already stored in this transaction), after proving from the
-        stored nodes that it extends the last signed checkpoint. Run it under the sequencer
-        lock (LogRepository.state(lock=True)), where the append runs."""
+        ``start`` by the nodes ``added`` (already stored in this transaction), after proving
+        that it extends the last signed checkpoint. Run it under the sequencer lock
+        (LogRepository.state(lock=True)), where the append runs.
+
+        When the append starts from the last signed checkpoint (always, but for a log's
+        first start after an upgrade), the proof's nodes are the stored ones the frontier
+        was rebuilt from and the ones the append added: no read. Otherwise they are read."""
         size, root = frontier.size, frontier.root()
         signed = start.signed
         if signed is not None and signed.size == size:
@@ -339,7 +354,9 @@ class TransparencyService:
         wanted = set(root_nodes(size))
         if first > 0:
             wanted.update(consistency_proof_nodes(first, size))
-        nodes = await repo.nodes(sorted(wanted))
+        nodes: Mapping[NodeId, bytes] = {**start.nodes, **dict(added)}
+        if first != start.frontier.size or not wanted.issubset(nodes.keys()):
+            nodes = await repo.nodes(sorted(wanted))
         try:
             recomputed = root_from_nodes(size, nodes)
             proof = build_consistency_proof(first, size, nodes) if first > 0 else []
