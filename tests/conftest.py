@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.conformance import CONFORMANCE_DIR, conformance_problem
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
 from traceability.db.models import Base
@@ -34,7 +35,6 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRACE_TEST_REDIS_URL")
 TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
@@ -53,6 +53,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(
             "CI requires TRACE_TEST_DATABASE_URL (PostgreSQL) and TRACE_TEST_REDIS_URL (Redis)"
         )
+    problem = conformance_problem()
+    if problem is None and IN_CI and CONFORMANCE_DIR is None:
+        problem = "CI requires TRACE_CONFORMANCE_DIR (GS1's conformance material)"
+    if problem is not None:
+        raise pytest.UsageError(problem)
 
 
 def _async_pg_url(url: str) -> str:

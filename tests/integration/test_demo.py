@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conformance import require_conformance
 from traceability.chain.record import LotKey
 from traceability.demo import DemoSummary, dataset, seed_demo
 from traceability.errors import Conflict
@@ -20,8 +20,6 @@ from traceability.portal import Portal
 from traceability.repositories.organizations import OrganizationRepository
 from traceability.repositories.registry import LotRepository
 from traceability.services.registry import NewOrganization
-
-SCHEMAS = SHARED / "conformance" / "epcis" / "schema" / "schemas"
 
 
 async def seed(state: Portal, steps: list[str] | None = None) -> DemoSummary:
@@ -49,7 +47,8 @@ def events_naming(lot: LotKey) -> list[dataset.DemoEvent]:
 
 
 def cbv_words(schema: str, definition: str) -> set[str]:
-    document = json.loads((SCHEMAS / schema).read_text())
+    schemas = require_conformance() / "schema" / "schemas"
+    document = json.loads((schemas / schema).read_text())
     for alternative in document["definitions"][definition]["anyOf"]:
         if "enum" in alternative:
             return set(alternative["enum"])
