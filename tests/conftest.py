@@ -34,6 +34,12 @@ pytest_plugins = ["tests.servers"]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TRACE_TEST_REDIS_URL")
+# Parallel workers (pytest-xdist) each take their own Redis database, counting down from
+# the one configured, so that one worker's rate counts and flushes never meet another's.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+if REDIS_URL and _WORKER:
+    _base, _, _db = REDIS_URL.rpartition("/")
+    REDIS_URL = f"{_base}/{(int(_db or 0) - _WORKER) % 16}" if _db.isdigit() else REDIS_URL
 TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
