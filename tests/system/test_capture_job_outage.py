@@ -12,6 +12,7 @@ production): the same mechanism, scaled down to fit a test.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,23 +76,30 @@ def _accepted_then_cut_off(
     return response.headers["location"], producer.headers, time.monotonic()
 
 
-def _report_once_decided(
+def _reports(
     server: ServeProcess, location: str, headers: dict[str, str], limit: float
-) -> dict[str, Any]:
-    """The job's report as soon as it stops running, or as it stands when ``limit`` is up.
-    A 503 while the server's connections to the database are replaced is asked again."""
+) -> Iterator[dict[str, Any]]:
+    """The job's reports, asked five times a second for ``limit`` seconds. A 503 while the
+    server's connections to the database are replaced is asked again."""
     deadline = time.monotonic() + limit
-    report: dict[str, Any] = {}
     with httpx.Client(base_url=server.url, timeout=10) as http:
         while time.monotonic() < deadline:
             response = http.get(location, headers=headers)
             if response.status_code == 200:
-                report = response.json()
-                if not report["running"]:
-                    return report
+                yield response.json()
             else:
                 assert response.status_code == 503, response.text
             time.sleep(0.2)
+
+
+def _report_once_decided(
+    server: ServeProcess, location: str, headers: dict[str, str], limit: float
+) -> dict[str, Any]:
+    """The job's report as soon as it stops running, or as it stands when ``limit`` is up."""
+    report: dict[str, Any] = {}
+    for report in _reports(server, location, headers, limit):
+        if not report["running"]:
+            break
     return report
 
 
@@ -100,20 +108,14 @@ def _resumes_within(
 ) -> bool:
     """Whether the job captures more (or ends) within ``limit`` seconds of the first answer
     about it once the database is back."""
-    deadline = time.monotonic() + limit
     first: int | None = None
-    with httpx.Client(base_url=server.url, timeout=10) as http:
-        while time.monotonic() < deadline:
-            response = http.get(location, headers=headers)
-            if response.status_code == 200:
-                report = response.json()
-                if not report["running"]:
-                    return True
-                if first is None:
-                    first = report["capturedCount"]
-                elif report["capturedCount"] > first:
-                    return True
-            time.sleep(0.2)
+    for report in _reports(server, location, headers, limit):
+        if not report["running"]:
+            return True
+        if first is None:
+            first = report["capturedCount"]
+        elif report["capturedCount"] > first:
+            return True
     return False
 
 
