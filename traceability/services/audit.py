@@ -258,7 +258,7 @@ class AuditService:
         """Check every leaf of the log in ``[start, start + limit)`` (all of them by default)
         against its stored event and the signed checkpoint; see services/log_audit.py.
 
-        Run it in a snapshot write session, like :meth:`audit_lot`.
+        Run it in a read-only snapshot (``Portal.snapshot``), like :meth:`audit_lot`.
         """
         return await audit_log(
             session, self.transparency, self.verifier, start, limit, progress=progress
