@@ -100,7 +100,9 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server was not healthy within 60 s")
 
 
-def _requests(client: httpx.Client, keys: dict[str, object]) -> list[tuple[str, str, dict[str, str]]]:
+def _requests(
+    client: httpx.Client, keys: dict[str, object]
+) -> list[tuple[str, str, dict[str, str]]]:
     """(name, path, headers) of every answer recorded."""
     inspector = {"Authorization": f"Bearer {keys['inspector']}"}
     admin = {"Authorization": f"Bearer {keys['admin']}"}
@@ -230,9 +232,13 @@ def compare(old: Path, new: Path) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("prepare", help="seed the demo into a data folder").add_argument("data_dir", type=Path)
+    commands.add_parser("prepare", help="seed the demo into a data folder").add_argument(
+        "data_dir", type=Path
+    )
     recording = commands.add_parser("record", help="serve a data folder and save its answers")
     recording.add_argument("data_dir", type=Path)
     recording.add_argument("out", type=Path)
