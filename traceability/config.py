@@ -100,7 +100,3 @@ class Settings(BaseSettings):
     @property
     def resolved_log_key_name(self) -> str:
         return self.log_key_name or self.resolved_log_origin
-
-
-def get_settings() -> Settings:
-    return Settings()

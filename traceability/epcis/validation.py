@@ -7,7 +7,7 @@ developer can find the problem without reading our code.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -187,8 +187,3 @@ def document_events(document: Any) -> tuple[list[Any], Any]:
     for index, event in enumerate(events):
         check_event_size(event, index)
     return events, document.get("@context")
-
-
-def validate_events(events: Sequence[Any], now: datetime) -> None:
-    for index, event in enumerate(events):
-        validate_event(event, index, now)

@@ -76,10 +76,6 @@ def validate_sscc(value: str) -> str:
     return _check_key(value, name="SSCC", lengths=(18,), field="sscc")
 
 
-def is_charset_82(value: str) -> bool:
-    return all(c in CHARSET_82 for c in value)
-
-
 def _check_cset82(value: object, *, name: str, ai: str, field: str) -> str:
     rule = f"{name} must be 1-20 characters of GS1 AI encodable set 82 (AI {ai})"
     if not isinstance(value, str):

@@ -30,12 +30,6 @@ class OrganizationRepository(Repository):
         )
         return result.scalar_one_or_none()
 
-    async def by_name(self, name: str) -> Organization | None:
-        result = await self.session.execute(
-            select(Organization).where(Organization.name == name).limit(1)
-        )
-        return result.scalar_one_or_none()
-
     async def prefixes_of(self, organization_id: str) -> list[str]:
         result = await self.session.execute(
             select(CompanyPrefix.prefix)
