@@ -13,10 +13,10 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.cache import Cache, make_cache
+from traceability.cache.invalidation import touched
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.session import Database
-from traceability.invalidation import touched
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService

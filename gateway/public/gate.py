@@ -20,9 +20,9 @@ from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.negotiation import language, representation
 from gateway.public.page_cache import page_key, public_answers
 from gateway.public.rendering import renderer
+from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
-from traceability.invalidation import page_scopes
 
 PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/")
 _PARSED_PATHS: Final = 8192

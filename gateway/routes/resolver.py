@@ -40,13 +40,13 @@ from gateway.public.page_cache import (
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
 from gateway.schemas.identifiers import GTIN_SCHEMA, GTIN_TEXT
+from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput, NotFound
 from traceability.identifiers.digital_link import (
     DigitalLink,
     digital_link_path,
     parse_digital_link,
 )
-from traceability.invalidation import page_scopes
 from traceability.portal import Portal
 from traceability.provenance.model import Provenance
 from traceability.provenance.scans import judge_scans

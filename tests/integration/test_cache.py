@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REDIS_URL, require_redis
 from traceability.cache import Cache, MemoryCache, SingleFlight
-from traceability.redis_cache import RedisCache
+from traceability.cache.redis import RedisCache
 
 
 @pytest.fixture(params=["memory", "redis"])

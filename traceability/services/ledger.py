@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.cache.invalidation import touch_lots
 from traceability.chain.record import (
     ORGANIZATION_CUSTODY,
     PORTAL_CUSTODY,
@@ -29,7 +30,6 @@ from traceability.crypto.signing import SigningKey, verify_signature
 from traceability.db.models import Chain, SigningKeyRow
 from traceability.epcis.index import identifiers, query_columns
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
-from traceability.invalidation import touch_lots
 from traceability.log.merkle import NodeId
 from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.cache.invalidation import product_scope, touch, touch_lots
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.crypto.sealing import seal
 from traceability.crypto.signing import (
@@ -29,7 +30,6 @@ from traceability.identifiers.gs1 import (
     validate_gln,
     validate_lot,
 )
-from traceability.invalidation import product_scope, touch, touch_lots
 from traceability.repositories.organizations import (
     ApiKeyRepository,
     OrganizationRepository,

@@ -29,13 +29,13 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.cache.invalidation import product_scope, touch, touch_lots
 from traceability.chain.record import LotKey
 from traceability.clock import Clock, utc_now
 from traceability.demo.seed import UnitsOfWork
 from traceability.demo.synthetic import SyntheticLot, SyntheticPlan
 from traceability.errors import Conflict, Forbidden
 from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
-from traceability.invalidation import product_scope, touch, touch_lots
 from traceability.repositories.bulk_registry import (
     LEDGER_TABLES,
     REGISTRY_TABLES,

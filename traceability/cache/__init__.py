@@ -178,6 +178,6 @@ class SingleFlight:
 def make_cache(redis_url: str | None) -> Cache:
     if not redis_url:
         return MemoryCache()
-    from traceability.redis_cache import RedisCache
+    from traceability.cache.redis import RedisCache
 
     return RedisCache(redis_url)
