@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.pages.render import CONTENT_SECURITY_POLICY
 from tests.conftest import REDIS_URL, require_redis
 from tests.factories import append, make_lots, make_org
-from traceability.cache import RATE_WINDOW_SECONDS
+from traceability.cache.limits import RATE_WINDOW_SECONDS
 from traceability.chain.record import LotKey
 from traceability.logging import configure_logging
 from traceability.portal import Portal

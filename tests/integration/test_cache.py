@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import REDIS_URL, require_redis
-from traceability.cache import Cache, MemoryCache, SingleFlight
+from traceability.cache import Cache, SingleFlight
+from traceability.cache.memory import MemoryCache
 from traceability.cache.redis import RedisCache
 
 

@@ -27,8 +27,8 @@ import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
-from traceability.cache import (
-    CACHE_REQUESTS,
+from traceability.cache import CACHE_REQUESTS
+from traceability.cache.limits import (
     RATE_WINDOW_SECONDS,
     SCAN_TTL_SECONDS,
     UNLIMITED,
