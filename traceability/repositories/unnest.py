@@ -4,13 +4,17 @@ An ORM insert of N rows renders and binds N x columns parameters, and that rende
 is most of an append's time. Sent as one array per column, the statement's text is the
 same for every N (prepared once by the driver) and the server reads the rows in one
 pass. The appends use this for the hundreds of rows a batch writes per table.
+
+Each statement names, in its execution option ``WRITES``, the table it writes and the
+columns of its arrays: the text alone does not say which rows it wrote, and the session's
+cache invalidation hooks read them from there.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from sqlalchemy import JSON, Table, TextClause, text
@@ -18,6 +22,8 @@ from sqlalchemy.dialects import postgresql
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _quote = _DIALECT.identifier_preparer.quote
+# Execution option: (table name, the columns of parameters p0, p1, ...) a statement writes.
+WRITES: Final = "traceability_writes"
 
 
 def _arrays(table: Table, columns: Sequence[str]) -> str:
@@ -45,7 +51,7 @@ def insert_statement(
         sql += f" ON CONFLICT ({', '.join(_quote(c) for c in conflict_keys)}) DO NOTHING"
     if returning:
         sql += f" RETURNING {', '.join(_quote(c) for c in returning)}"
-    return text(sql)
+    return text(sql).execution_options(**{WRITES: (table.name, columns)})
 
 
 @functools.cache
@@ -58,7 +64,7 @@ def update_statement(table: Table, key: str, columns: tuple[str, ...]) -> TextCl
         f"UPDATE {_quote(table.name)} SET {assignments} "
         f"FROM {_arrays(table, every)} AS v({names}) "
         f"WHERE {_quote(table.name)}.{_quote(key)} = v.{_quote(key)}"
-    )
+    ).execution_options(**{WRITES: (table.name, every)})
 
 
 @functools.cache

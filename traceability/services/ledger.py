@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.cache.invalidation import touch_lots
 from traceability.chain.record import (
     ORGANIZATION_CUSTODY,
     PORTAL_CUSTODY,
@@ -235,12 +234,11 @@ class LedgerService:
                 for link in a.record.links
             ]
         )
-        touched = {link.lot for a in appended for link in a.record.links}
-        touch_lots(session, ((k.gtin, k.lot) for k in touched))
+        moved = {link.lot for a in appended for link in a.record.links}
         await ledger.move_heads(
             [
                 {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
-                for k in sorted(touched)
+                for k in sorted(moved)
             ]
         )
         await log.insert_leaves([(a.log_index, a.event_hash, a.record.event_id) for a in appended])

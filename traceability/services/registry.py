@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.cache.invalidation import product_scope, touch, touch_lots
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.crypto.sealing import seal
 from traceability.crypto.signing import (
@@ -318,8 +317,6 @@ class RegistryService:
         products = ProductRepository(session)
         if await products.by_gtin(gtin):
             raise Conflict(f"product {gtin} is already registered", field="gtin")
-        # Unknown-product answers may have been cached; they stop being true now.
-        touch(session, [product_scope(gtin)])
         return await products.add(
             Product(
                 gtin=gtin,
@@ -374,7 +371,6 @@ class RegistryService:
         lots = LotRepository(session)
         if await lots.get(gtin, lot_code):
             raise Conflict(f"lot {lot_code} of {gtin} is already registered", field="lot_code")
-        touch_lots(session, [(gtin, lot_code)])
         return await lots.add(
             Lot(
                 product_id=product.id,
