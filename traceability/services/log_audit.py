@@ -55,7 +55,7 @@ from traceability.log.note import NoteVerifier, open_checkpoint
 from traceability.repositories.log import LogRepository
 from traceability.repositories.log_walk import LoggedLeaf, LogWalkRepository, StoredCheckpoint
 from traceability.repositories.lot_chain import KeyRow
-from traceability.services.records import record_of
+from traceability.services.rebuilt_records import record_of
 
 if TYPE_CHECKING:
     from traceability.services.transparency import TransparencyService
