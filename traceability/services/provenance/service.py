@@ -41,7 +41,8 @@ from traceability.services.provenance.model import (
     Stage,
     Verification,
 )
-from traceability.services.trace import Journey, JourneyStage, KnownChain, TraceService
+from traceability.services.trace import TraceService
+from traceability.services.trace.results import Journey, JourneyStage, KnownChain
 
 # A product page lists its newest lots; older ones are reached by their own codes.
 PRODUCT_PAGE_LOTS: Final = 50
