@@ -18,7 +18,7 @@ from gateway.routes.log import MAX_INDEX
 from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.chain.bundle import Bundle
 from traceability.services.audit import LotAudit
-from traceability.services.log_audit import LogAudit
+from traceability.services.log_audit.results import LogAudit
 from traceability.services.trace.export import SORT_KEYS
 
 router = APIRouter(

@@ -38,7 +38,8 @@ from traceability.repositories.lot_chain import (
 )
 from traceability.repositories.organizations import OwnershipRepository
 from traceability.services.access import READERS_OF_ALL, require_role
-from traceability.services.log_audit import LogAudit, Progress, audit_log
+from traceability.services.log_audit.results import LogAudit, Progress
+from traceability.services.log_audit.walk import audit_log
 from traceability.services.rebuilt_records import rebuilt_record
 from traceability.services.registry import Principal
 from traceability.services.transparency import TransparencyService, extension_problem
