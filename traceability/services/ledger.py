@@ -201,48 +201,7 @@ class LedgerService:
                 Appended(item.record, item.event_hash, item.signature, item.signed_by, index)
             )
 
-        event_pks = await ledger.insert_events(
-            [
-                item.row
-                | {
-                    "organization_id": a.record.organization_id,
-                    "key_id": a.record.key_id,
-                    "recorded_at": a.record.recorded_at,
-                    "event_hash": a.event_hash,
-                    "signature": a.signature,
-                    "signed_by": a.signed_by,
-                    "log_index": a.log_index,
-                }
-                for item, a in zip(prepared, appended, strict=True)
-            ]
-        )
-        await ledger.insert_identifiers(
-            [
-                {"event_pk": pk, "role": role, "value": value}
-                for pk, item in zip(event_pks, prepared, strict=True)
-                for role, value in item.identifiers
-            ]
-        )
-        await ledger.insert_links(
-            [
-                {
-                    "chain_id": chains[link.lot].id,
-                    "seq": link.seq,
-                    "event_pk": pk,
-                    "prev_hash": link.prev,
-                }
-                for pk, a in zip(event_pks, appended, strict=True)
-                for link in a.record.links
-            ]
-        )
-        touched = {link.lot for a in appended for link in a.record.links}
-        touch_lots(session, ((k.gtin, k.lot) for k in touched))
-        await ledger.move_heads(
-            [
-                {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
-                for k in sorted(touched)
-            ]
-        )
+        await _insert_events(session, ledger, prepared, appended, chains, heads)
         await log.insert_leaves([(a.log_index, a.event_hash, a.record.event_id) for a in appended])
         await log.insert_nodes(nodes)
         await log.save_state(frontier.size, frontier.to_bytes(), frontier.root())
@@ -326,3 +285,56 @@ class LedgerService:
         return EventRecord(
             submission.event, submission.organization_id, signed.key_id, links, recorded_at
         )
+
+
+async def _insert_events(
+    session: AsyncSession,
+    ledger: LedgerRepository,
+    prepared: Sequence[_Prepared],
+    appended: Sequence[Appended],
+    chains: Mapping[LotKey, Chain],
+    heads: Mapping[LotKey, tuple[int, bytes | None]],
+) -> None:
+    """The events' rows, their identifiers and chain links, and the lots' new heads."""
+    event_pks = await ledger.insert_events(
+        [
+            item.row
+            | {
+                "organization_id": a.record.organization_id,
+                "key_id": a.record.key_id,
+                "recorded_at": a.record.recorded_at,
+                "event_hash": a.event_hash,
+                "signature": a.signature,
+                "signed_by": a.signed_by,
+                "log_index": a.log_index,
+            }
+            for item, a in zip(prepared, appended, strict=True)
+        ]
+    )
+    await ledger.insert_identifiers(
+        [
+            {"event_pk": pk, "role": role, "value": value}
+            for pk, item in zip(event_pks, prepared, strict=True)
+            for role, value in item.identifiers
+        ]
+    )
+    await ledger.insert_links(
+        [
+            {
+                "chain_id": chains[link.lot].id,
+                "seq": link.seq,
+                "event_pk": pk,
+                "prev_hash": link.prev,
+            }
+            for pk, a in zip(event_pks, appended, strict=True)
+            for link in a.record.links
+        ]
+    )
+    touched = {link.lot for a in appended for link in a.record.links}
+    touch_lots(session, ((k.gtin, k.lot) for k in touched))
+    await ledger.move_heads(
+        [
+            {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
+            for k in sorted(touched)
+        ]
+    )
