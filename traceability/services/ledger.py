@@ -75,7 +75,9 @@ class _Prepared:
     identifiers: list[tuple[str, str]]
 
 
-def _describe(index: int, event: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _row_and_identifiers(
+    index: int, event: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The event's row fields and query identifiers: all that depends on the event alone."""
     row = {
         "event_id": event["eventID"],
@@ -124,7 +126,7 @@ class LedgerService:
             return []
         identities = self._check_ids(submissions)
         # Everything that does not depend on the chains is worked out before any lock.
-        described = [_describe(index, s.event) for index, s in enumerate(submissions)]
+        rows = [_row_and_identifiers(index, s.event) for index, s in enumerate(submissions)]
         wanted = sorted({lot for s in submissions for lot in s.lots})
         chains = await ChainRepository(session).ensure_and_lock([(k.gtin, k.lot) for k in wanted])
         by_key = {LotKey(row.gtin, row.lot_code): row for row in chains}
@@ -164,7 +166,7 @@ class LedgerService:
                     )
             for link in links:
                 heads[link.lot] = (link.seq, event_hash)
-            prepared.append(_Prepared(record, event_hash, signature, signed_by, *described[index]))
+            prepared.append(_Prepared(record, event_hash, signature, signed_by, *rows[index]))
 
         return await self._store(session, identities, prepared, by_key, heads)
 
