@@ -1,4 +1,5 @@
-"""What a trace answers: the lots, units, edges, parties and places of a lot's genealogy."""
+"""What a trace answers (the lots, units, edges, parties and places of a lot's genealogy),
+and the chain a caller who already read it may hand in (:class:`KnownChain`)."""
 
 from __future__ import annotations
 
