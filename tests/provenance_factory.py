@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from traceability.provenance.model import (
+from traceability.services.provenance.model import (
     Certification,
     LotInfo,
     LotRef,

@@ -36,7 +36,7 @@ from traceability.config import Settings
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging
 from traceability.portal import Portal
-from traceability.services.log_audit import LogAudit
+from traceability.services.log_audit.results import LogAudit
 
 console = Console()
 errors = Console(stderr=True)

@@ -14,7 +14,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from traceability.audit_log_command import audit_log_command
-from traceability.capture_jobs import resume_unfinished_jobs
 from traceability.client import PortalClient, load_signing_key, save_signing_key
 from traceability.config import Settings
 from traceability.crypto.signing import SigningKey
@@ -25,6 +24,7 @@ from traceability.logging import configure_logging
 from traceability.migrate_command import migrate
 from traceability.portal import Portal
 from traceability.seed_command import seed_command
+from traceability.services.capture_jobs import resume_unfinished_jobs
 from traceability.services.registry import ROLES, NewOrganization
 from traceability.verify_command import verify
 

@@ -23,7 +23,7 @@ from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
-from traceability.services.provenance import ProvenanceService
+from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.trace import TraceService

@@ -1,7 +1,7 @@
 """Server-rendered public pages: the provenance page of a product, lot or item, and error pages.
 
 One Jinja2 environment, autoescaping everything and failing on any undefined name.
-Templates only lay out a :class:`~traceability.provenance.model.Provenance`; words come
+Templates only lay out a :class:`~traceability.services.provenance.model.Provenance`; words come
 from :mod:`gateway.pages.messages`, and dates, numbers and URLs go through the filters
 below. The pages carry no JavaScript; their only style is one inline ``<style>`` element
 whose SHA-256 is in :data:`CONTENT_SECURITY_POLICY`, so routes that send
@@ -34,7 +34,7 @@ from gateway.pages.messages import (
     stage_name,
     unit_name,
 )
-from traceability.provenance.model import Provenance, Stage
+from traceability.services.provenance.model import Provenance, Stage
 
 TEMPLATES_DIR: Final = Path(__file__).resolve().parent.parent / "templates"
 PageStatus = Literal["recalled", "problem", "verified", "unverified"]

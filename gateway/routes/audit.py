@@ -18,8 +18,8 @@ from gateway.routes.log import MAX_INDEX
 from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.chain.bundle import Bundle
 from traceability.services.audit import LotAudit
-from traceability.services.log_audit import LogAudit
-from traceability.services.trace import SORT_KEYS
+from traceability.services.log_audit.results import LogAudit
+from traceability.services.trace.export import SORT_KEYS
 
 router = APIRouter(
     prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS, route_class=PortalRoute

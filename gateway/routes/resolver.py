@@ -48,8 +48,8 @@ from traceability.identifiers.digital_link import (
     parse_digital_link,
 )
 from traceability.portal import Portal
-from traceability.provenance.model import Provenance
-from traceability.provenance.scans import judge_scans
+from traceability.services.provenance.model import Provenance
+from traceability.services.provenance.scans import judge_scans
 
 router = APIRouter(tags=["resolver"])
 _VIEW: Final = TypeAdapter(Provenance)

@@ -45,7 +45,7 @@ from tests.provenance_factory import (
     stage,
     verification,
 )
-from traceability.provenance.model import (
+from traceability.services.provenance.model import (
     LotRef,
     Party,
     Place,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traceability.provenance.scans import judge_scans
+from traceability.services.provenance.scans import judge_scans
 
 DAY = 86400.0
 

@@ -38,8 +38,9 @@ from traceability.repositories.lot_chain import (
 )
 from traceability.repositories.organizations import OwnershipRepository
 from traceability.services.access import READERS_OF_ALL, require_role
-from traceability.services.log_audit import LogAudit, Progress, audit_log
-from traceability.services.records import rebuilt_record
+from traceability.services.log_audit.results import LogAudit, Progress, SignedCheckpoint
+from traceability.services.log_audit.walk import audit_log
+from traceability.services.rebuilt_records import rebuilt_record
 from traceability.services.registry import Principal
 from traceability.services.transparency import TransparencyService, extension_problem
 
@@ -55,7 +56,8 @@ class AuditedEvent:
 class LotAudit:
     lot: LotKey
     events: list[AuditedEvent]
-    checkpoint: LogCheckpoint | None  # None only before the log's first checkpoint
+    # The checkpoint the audit stood on; None only before the log's first checkpoint.
+    checkpoint: SignedCheckpoint | None
     result: AuditResult
     # Log-wide: set when the current log does not extend the previous signed checkpoint.
     log_problem: str | None = None
@@ -74,6 +76,25 @@ def key_info(row: KeyRow) -> KeyInfo:
         valid_to=as_utc(row.valid_to) if row.valid_to else None,
         revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
     )
+
+
+def _audited_event(
+    stored: ChainedEvent,
+    proofs: Mapping[int, list[bytes]],
+    nodes: Mapping[NodeId, bytes],
+    keys: Mapping[str, KeyInfo],
+) -> AuditedEvent:
+    """A chained event with its log evidence, as the chain audit checks it."""
+    index = stored.log_index
+    entry = ChainEntry(
+        record=record_of_chained(stored),
+        stored_hash=stored.event_hash,
+        signature=stored.signature,
+        log=LogEvidence(
+            index, stored.leaf_hash, proofs.get(index, []), nodes.get(NodeId(0, index))
+        ),
+    )
+    return AuditedEvent(entry, stored.signed_by, keys.get(stored.key_id))
 
 
 def record_of_chained(stored: ChainedEvent) -> EventRecord:
@@ -136,21 +157,7 @@ class AuditService:
         """:meth:`audit_lot` of a chain the caller read in this snapshot (a lot page reads it
         once for the audit and the journey). Every hash, signature, link and inclusion proof
         is checked here; only the reads are shared."""
-        reads = LotChainRepository(session)
-        head = await reads.log_head()
-        checkpoint = head.checkpoint
-        forged: str | None = None
-        # Trust the checkpoint's signed content, not the row's other columns.
-        try:
-            opened = self.transparency.opened(checkpoint.note) if checkpoint else None
-        except TraceabilityError as exc:
-            # A row the log never signed: stand on the last checkpoint that opens, as
-            # /log/checkpoint does, and say so.
-            assert checkpoint is not None
-            forged = f"the newest checkpoint row (size {checkpoint.size}) does not open: {exc}"
-            head = LogHead(head.size, None, None, head.largest_signed)
-            checkpoint = await self._last_good(session)
-            opened = self.transparency.opened(checkpoint.note) if checkpoint else None
+        head, checkpoint, opened, forged = await self._standing_checkpoint(session)
         root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
 
         size = root.size if root is not None else 0
@@ -163,18 +170,7 @@ class AuditService:
         nodes = await LogRepository(session).nodes(sorted(ids.union(history.ids)))
         proofs = {i: build_inclusion_proof(i, size, nodes) for i in wanted}
         keys = {k.key_id: key_info(k) for e in chain.events if (k := e.key) is not None}
-        events = []
-        for stored in chain.events:
-            index = stored.log_index
-            entry = ChainEntry(
-                record=record_of_chained(stored),
-                stored_hash=stored.event_hash,
-                signature=stored.signature,
-                log=LogEvidence(
-                    index, stored.leaf_hash, proofs.get(index, []), nodes.get(NodeId(0, index))
-                ),
-            )
-            events.append(AuditedEvent(entry, stored.signed_by, keys.get(stored.key_id)))
+        events = [_audited_event(stored, proofs, nodes, keys) for stored in chain.events]
         result = audit_chain(
             key,
             [e.entry for e in events],
@@ -183,7 +179,7 @@ class AuditService:
             head=(chain.head_seq, chain.head_hash),
             shared_tree=True,
         )
-        if opened is None:
+        if opened is None or checkpoint is None:
             # No event is to blame for checkpoints that are not there.
             problem = "the log holds no signed checkpoint: its events cannot be proven logged"
             return LotAudit(key, events, None, result, forged or problem)
@@ -197,7 +193,29 @@ class AuditService:
                 f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
                 f"{head.size}: leaves were removed"
             )
-        return LotAudit(key, events, checkpoint, result, log_problem)
+        signed = SignedCheckpoint(checkpoint.size, checkpoint.root, checkpoint.note)
+        return LotAudit(key, events, signed, result, log_problem)
+
+    async def _standing_checkpoint(
+        self, session: AsyncSession
+    ) -> tuple[LogHead, LogCheckpoint | None, Checkpoint | None, str | None]:
+        """The log's head, the checkpoint the audit stands on and its signed content, and why
+        the newest checkpoint row was passed over (None when it was not)."""
+        head = await LotChainRepository(session).log_head()
+        checkpoint = head.checkpoint
+        # Trust the checkpoint's signed content, not the row's other columns.
+        try:
+            opened = self.transparency.opened(checkpoint.note) if checkpoint else None
+        except TraceabilityError as exc:
+            # A row the log never signed: stand on the last checkpoint that opens, as
+            # /log/checkpoint does, and say so.
+            assert checkpoint is not None
+            forged = f"the newest checkpoint row (size {checkpoint.size}) does not open: {exc}"
+            head = LogHead(head.size, None, None, head.largest_signed)
+            checkpoint = await self._last_good(session)
+            opened = self.transparency.opened(checkpoint.note) if checkpoint else None
+            return head, checkpoint, opened, forged
+        return head, checkpoint, opened, None
 
     async def _last_good(self, session: AsyncSession) -> LogCheckpoint | None:
         try:
@@ -256,7 +274,7 @@ class AuditService:
         progress: Progress | None = None,
     ) -> LogAudit:
         """Check every leaf of the log in ``[start, start + limit)`` (all of them by default)
-        against its stored event and the signed checkpoint; see services/log_audit.py.
+        against its stored event and the signed checkpoint; see services/log_audit/.
 
         Run it in a read-only snapshot (``Portal.snapshot``), like :meth:`audit_lot`.
         """

@@ -14,11 +14,11 @@ from traceability.clock import Clock, as_utc, utc_now
 from traceability.db.models import CaptureJob, Event
 from traceability.epcis.query import parse_event_query, query_document
 from traceability.errors import InvalidInput, NotFound
-from traceability.paging import decode_token, encode_token, page_size
 from traceability.repositories.capture_jobs import CaptureJobRepository
 from traceability.repositories.events import EventQueryRepository
 from traceability.repositories.ledger import LedgerRepository
 from traceability.services.access import READERS_OF_ALL, can_read
+from traceability.services.paging import decode_token, encode_token, page_size
 from traceability.services.registry import Principal
 
 

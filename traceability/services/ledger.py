@@ -74,7 +74,9 @@ class _Prepared:
     identifiers: list[tuple[str, str]]
 
 
-def _describe(index: int, event: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _row_and_identifiers(
+    index: int, event: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The event's row fields and query identifiers: all that depends on the event alone."""
     row = {
         "event_id": event["eventID"],
@@ -123,7 +125,7 @@ class LedgerService:
             return []
         identities = self._check_ids(submissions)
         # Everything that does not depend on the chains is worked out before any lock.
-        described = [_describe(index, s.event) for index, s in enumerate(submissions)]
+        rows = [_row_and_identifiers(index, s.event) for index, s in enumerate(submissions)]
         wanted = sorted({lot for s in submissions for lot in s.lots})
         chains = await ChainRepository(session).ensure_and_lock([(k.gtin, k.lot) for k in wanted])
         by_key = {LotKey(row.gtin, row.lot_code): row for row in chains}
@@ -163,7 +165,7 @@ class LedgerService:
                     )
             for link in links:
                 heads[link.lot] = (link.seq, event_hash)
-            prepared.append(_Prepared(record, event_hash, signature, signed_by, *described[index]))
+            prepared.append(_Prepared(record, event_hash, signature, signed_by, *rows[index]))
 
         return await self._store(session, identities, prepared, by_key, heads)
 
@@ -200,47 +202,7 @@ class LedgerService:
                 Appended(item.record, item.event_hash, item.signature, item.signed_by, index)
             )
 
-        event_pks = await ledger.insert_events(
-            [
-                item.row
-                | {
-                    "organization_id": a.record.organization_id,
-                    "key_id": a.record.key_id,
-                    "recorded_at": a.record.recorded_at,
-                    "event_hash": a.event_hash,
-                    "signature": a.signature,
-                    "signed_by": a.signed_by,
-                    "log_index": a.log_index,
-                }
-                for item, a in zip(prepared, appended, strict=True)
-            ]
-        )
-        await ledger.insert_identifiers(
-            [
-                {"event_pk": pk, "role": role, "value": value}
-                for pk, item in zip(event_pks, prepared, strict=True)
-                for role, value in item.identifiers
-            ]
-        )
-        await ledger.insert_links(
-            [
-                {
-                    "chain_id": chains[link.lot].id,
-                    "seq": link.seq,
-                    "event_pk": pk,
-                    "prev_hash": link.prev,
-                }
-                for pk, a in zip(event_pks, appended, strict=True)
-                for link in a.record.links
-            ]
-        )
-        moved = {link.lot for a in appended for link in a.record.links}
-        await ledger.move_heads(
-            [
-                {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
-                for k in sorted(moved)
-            ]
-        )
+        await _insert_events(ledger, prepared, appended, chains, heads)
         await log.insert_leaves([(a.log_index, a.event_hash, a.record.event_id) for a in appended])
         await log.insert_nodes(nodes)
         await log.save_state(frontier.size, frontier.to_bytes(), frontier.root())
@@ -324,3 +286,54 @@ class LedgerService:
         return EventRecord(
             submission.event, submission.organization_id, signed.key_id, links, recorded_at
         )
+
+
+async def _insert_events(
+    ledger: LedgerRepository,
+    prepared: Sequence[_Prepared],
+    appended: Sequence[Appended],
+    chains: Mapping[LotKey, Chain],
+    heads: Mapping[LotKey, tuple[int, bytes | None]],
+) -> None:
+    """The events' rows, their identifiers and chain links, and the lots' new heads."""
+    event_pks = await ledger.insert_events(
+        [
+            item.row
+            | {
+                "organization_id": a.record.organization_id,
+                "key_id": a.record.key_id,
+                "recorded_at": a.record.recorded_at,
+                "event_hash": a.event_hash,
+                "signature": a.signature,
+                "signed_by": a.signed_by,
+                "log_index": a.log_index,
+            }
+            for item, a in zip(prepared, appended, strict=True)
+        ]
+    )
+    await ledger.insert_identifiers(
+        [
+            {"event_pk": pk, "role": role, "value": value}
+            for pk, item in zip(event_pks, prepared, strict=True)
+            for role, value in item.identifiers
+        ]
+    )
+    await ledger.insert_links(
+        [
+            {
+                "chain_id": chains[link.lot].id,
+                "seq": link.seq,
+                "event_pk": pk,
+                "prev_hash": link.prev,
+            }
+            for pk, a in zip(event_pks, appended, strict=True)
+            for link in a.record.links
+        ]
+    )
+    moved = {link.lot for a in appended for link in a.record.links}
+    await ledger.move_heads(
+        [
+            {"id": chains[k].id, "head_seq": heads[k][0], "head_hash": heads[k][1]}
+            for k in sorted(moved)
+        ]
+    )

@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
 from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
-from traceability.paging import Page, decode_token, encode_token, page_size
 from traceability.repositories.organizations import (
     ApiKeyRepository,
     OrganizationRepository,
@@ -14,6 +13,7 @@ from traceability.repositories.organizations import (
 )
 from traceability.repositories.registry import LocationRepository, LotRepository, ProductRepository
 from traceability.services.access import READERS_OF_ALL, ensure_readable
+from traceability.services.paging import Page, decode_token, encode_token, page_size
 from traceability.services.registry import Principal
 
 

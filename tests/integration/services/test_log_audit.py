@@ -32,7 +32,8 @@ from traceability.log.merkle import MemoryTree, NodeId, leaf_hash, node_hash
 from traceability.log.note import Checkpoint, sign_checkpoint
 from traceability.portal import Portal
 from traceability.services.ledger import Appended
-from traceability.services.log_audit import Finding, LogAudit, LogFault, audit_log
+from traceability.services.log_audit.results import Finding, LogAudit, LogFault
+from traceability.services.log_audit.walk import audit_log
 
 
 @dataclass

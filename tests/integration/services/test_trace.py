@@ -24,13 +24,9 @@ from traceability.identifiers.gs1 import gs1_check_digit
 from traceability.portal import Portal
 from traceability.services.ledger import Submission
 from traceability.services.registry import NewLocation
-from traceability.services.trace import (
-    CSV_COLUMNS,
-    SORT_KEYS,
-    Genealogy,
-    RecallScope,
-    TraceService,
-)
+from traceability.services.trace import TraceService
+from traceability.services.trace.export import CSV_COLUMNS, SORT_KEYS
+from traceability.services.trace.results import Genealogy, RecallScope
 
 trace = TraceService()
 

@@ -1,6 +1,6 @@
 """The provenance presenter: plain data a page, the JSON API and the linkset are made from.
 
-Built by ``services/provenance.py`` from the registry and the ledger; templates only
+Built by ``service.py`` from the registry and the ledger; templates only
 read it (no logic in templates). ``to_json`` is the public JSON form of each piece.
 """
 

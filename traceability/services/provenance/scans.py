@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from traceability.provenance.model import ScanInfo, ScanWarning
+from traceability.services.provenance.model import ScanInfo, ScanWarning
 
 
 def judge_scans(

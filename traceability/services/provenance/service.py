@@ -19,7 +19,17 @@ from traceability.epcis.genealogy import node_id
 from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink, digital_link_path
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
-from traceability.provenance.model import (
+from traceability.repositories.instances import InstanceRepository
+from traceability.repositories.lot_chain import LotChain, LotChainRepository
+from traceability.repositories.pages import PageRepository
+from traceability.repositories.registry import LotRepository
+from traceability.repositories.trace import (
+    RememberingTraceRepository,
+    TracedEvent,
+    TraceRepository,
+)
+from traceability.services.audit import AuditService, LotAudit
+from traceability.services.provenance.model import (
     Certification,
     LotInfo,
     LotRef,
@@ -31,17 +41,8 @@ from traceability.provenance.model import (
     Stage,
     Verification,
 )
-from traceability.repositories.instances import InstanceRepository
-from traceability.repositories.lot_chain import LotChain, LotChainRepository
-from traceability.repositories.pages import PageRepository
-from traceability.repositories.registry import LotRepository
-from traceability.repositories.trace import (
-    RememberingTraceRepository,
-    TracedEvent,
-    TraceRepository,
-)
-from traceability.services.audit import AuditService, LotAudit
-from traceability.services.trace import Journey, JourneyStage, KnownChain, TraceService
+from traceability.services.trace import TraceService
+from traceability.services.trace.results import Journey, JourneyStage, KnownChain
 
 # A product page lists its newest lots; older ones are reached by their own codes.
 PRODUCT_PAGE_LOTS: Final = 50
