@@ -19,24 +19,16 @@ from typing import Any, Final, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.chain.record import LotKey
-from traceability.epcis.genealogy import (
-    Edge,
+from traceability.epcis.critical_tracking import is_harvest
+from traceability.epcis.event_facts import LogisticUnit, Node, names, node_id, nodes_named
+from traceability.epcis.genealogy import Edge, children_of, edges, parents_of, transformation_ids
+from traceability.epcis.stages import (
     Endpoint,
-    LogisticUnit,
-    Node,
     Stage,
-    children_of,
-    edges,
-    is_harvest,
     last_known_location,
     locations_reached,
-    names,
-    node_id,
-    nodes_named,
-    parents_of,
     stage_of,
     stages,
-    transformation_ids,
 )
 from traceability.errors import InvalidInput, NotFound
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
