@@ -17,7 +17,8 @@ from enum import StrEnum
 
 from traceability.chain.record import EventRecord, LotKey
 from traceability.crypto.signing import SignatureVerifier
-from traceability.log.merkle import InclusionVerifier, leaf_hash
+from traceability.log.merkle import leaf_hash
+from traceability.log.proof_verification import InclusionVerifier
 
 
 class Fault(StrEnum):

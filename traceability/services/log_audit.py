@@ -42,16 +42,16 @@ from traceability.chain.audit import Fault, KeyInfo
 from traceability.chain.record import EventRecord
 from traceability.crypto.signing import SignatureVerifier
 from traceability.errors import InvalidInput, TraceabilityError
+from traceability.log.frontier import Frontier
 from traceability.log.merkle import (
     HASH_SIZE,
-    Frontier,
     NodeId,
     build_consistency_proof,
     consistency_proof_nodes,
     root_nodes,
-    verify_consistency,
 )
 from traceability.log.note import NoteVerifier, open_checkpoint
+from traceability.log.proof_verification import verify_consistency
 from traceability.repositories.log import LogRepository
 from traceability.repositories.log_walk import LoggedLeaf, LogWalkRepository, StoredCheckpoint
 from traceability.repositories.lot_chain import KeyRow

@@ -24,7 +24,7 @@ from traceability.chain.bundle_fields import MalformedBundle
 from traceability.chain.bundle_verify import BundleReport, verify_bundle
 from traceability.chain.record import EventRecord, LotKey, link_event
 from traceability.crypto.signing import SigningKey
-from traceability.log.merkle import MemoryTree
+from traceability.log.memory_tree import MemoryTree
 from traceability.log.note import Checkpoint, NoteSigner, sign_checkpoint
 
 LOT = LotKey("08930000000019", "L1")
