@@ -21,10 +21,10 @@ from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
+from traceability.crypto.strict_json import parse_json
 from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
-from traceability.json_input import parse_json
 from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
 from traceability.services.ledger import Appended, ClientSignature
