@@ -52,6 +52,8 @@ class NamedNode:
     role: NodeRole
 
 
+# --- identifiers ------------------------------------------------------------------------------
+
 _DL_GLN: Final = re.compile(r"/(414|417)/([0-9]{13})(?:/254/[^/]+)?/?$")
 _DL_SSCC: Final = re.compile(r"/00/([0-9]{18})/?$")
 _PGLN_PREFIX: Final = "urn:epc:id:pgln:"
@@ -199,6 +201,9 @@ def roles_of(event: Mapping[str, Any], node: Node) -> list[NodeRole]:
         if any(unit_id(epc) == node.id for epc in _strings(event.get(field))):
             roles.add(role)
     return sorted(roles)
+
+
+# --- quantities -------------------------------------------------------------------------------
 
 
 def _number(value: Any) -> float | None:

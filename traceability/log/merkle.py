@@ -165,6 +165,10 @@ def _ids_for(ranges: Iterable[tuple[int, int]]) -> list[NodeId]:
 # --------------------------------------------------------------------------- arguments
 
 
+def is_hash(value: object) -> bool:
+    return isinstance(value, bytes) and len(value) == HASH_SIZE
+
+
 def check_size(size: int) -> None:
     if size < 0:
         raise InvalidInput(f"tree size must not be negative, got {size}", field="size")
@@ -236,7 +240,3 @@ def build_consistency_proof(first: int, second: int, nodes: Mapping[NodeId, byte
     """RFC 9162 PROOF(first, D[0:second]) from the nodes of :func:`consistency_proof_nodes`."""
     check_consistency(first, second)
     return _hash_ranges(_consistency_ranges(first, second), nodes)
-
-
-def is_hash(value: object) -> bool:
-    return isinstance(value, bytes) and len(value) == HASH_SIZE
