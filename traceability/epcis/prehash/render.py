@@ -9,7 +9,6 @@ from traceability.epcis.prehash.values import canonical_value, utc_timestamp
 
 # Field order of the pre-hash string (CBV 2.0, 8.9). None: a leaf-like field; a dict: the order
 # of the field's children.
-
 _Order = dict[str, "_Order | None"]
 
 
