@@ -74,12 +74,11 @@ from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.canonical import canonical_bytes
 from traceability.crypto.signing import SignatureVerifier, SigningKey
 from traceability.identifiers.gs1 import gs1_check_digit
-from traceability.log.merkle import (
-    Frontier,
+from traceability.log.frontier import Frontier
+from traceability.log.memory_tree import MemoryNodeStore
+from traceability.log.merkle import NodeId, leaf_hash
+from traceability.log.proof_verification import (
     InclusionVerifier,
-    MemoryNodeStore,
-    NodeId,
-    leaf_hash,
     verify_consistency,
     verify_inclusion,
 )

@@ -4,14 +4,14 @@ Each run draws ``--codes`` distinct serial-level Digital Link URIs (base URL, a 
 lot and a serial, ~70 characters: version 4 at level M) and times, one after the other in
 the same process:
 
-1. ``matrix``: :func:`traceability.qr.qr_matrix` (one symbol built, eight masks scored on
-   big integers) beside ``qrcode.QRCode(); add_data; make(); get_matrix()``, which builds and
-   scores the symbol once per mask.
+1. ``matrix``: :func:`traceability.printing.qr.qr_matrix` (one symbol built, eight masks
+   scored on big integers) beside ``qrcode.QRCode(); add_data; make(); get_matrix()``, which
+   builds and scores the symbol once per mask.
 2. ``png``: matrix + :func:`png_bytes` (1-bit, 8 px a module) beside ``qrcode.make(uri)``
    saved as PNG (its default PIL image).
 3. ``svg``: matrix + :func:`svg_text` beside ``qrcode.make(uri, image_factory=SvgPathImage)``.
-4. ``labels``: :func:`traceability.labels.label_sheet` of the same URIs (A4 PDF, 24 labels a
-   page, vector modules and three caption lines each), no baseline.
+4. ``labels``: :func:`traceability.printing.label_sheet.label_sheet` of the same URIs (A4 PDF,
+   24 labels a page, vector modules and three caption lines each), no baseline.
 
 Each figure is the median of ``--runs`` runs; the order of ours and the default alternates
 between runs. Before timing, the symbols of the first URIs are checked against the ones
@@ -38,8 +38,8 @@ from qrcode.image.svg import SvgPathImage
 from rich.console import Console
 from rich.table import Table
 
-from traceability.labels import Label, label_sheet
-from traceability.qr import ErrorCorrection, png_bytes, qr_matrix, svg_text
+from traceability.printing.label_sheet import Label, label_sheet
+from traceability.printing.qr import ErrorCorrection, png_bytes, qr_matrix, svg_text
 
 GOAL_CODES_PER_S = 300.0
 BASE_URL = "https://truyxuat.gov.vn"

@@ -1,6 +1,6 @@
 """What every API request must satisfy before its route runs: no NUL in the URL, a body
 within the route's size limit, and a JSON body read by the portal's rules
-(traceability.json_input), not the stdlib's.
+(traceability.crypto.strict_json), not the stdlib's.
 
 PostgreSQL text cannot hold U+0000: an identifier with %00 would fail in the database as a
 500. The stdlib reads NaN, Infinity and 1e400 as numbers, U+0000 as text, and nests until
@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from traceability.crypto.strict_json import parse_json
 from traceability.errors import InvalidInput, TooLarge
-from traceability.json_input import parse_json
 
 # A registry body (a lot with 50 certifications, say) is a few kilobytes.
 DEFAULT_BODY_LIMIT = 1024 * 1024

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from traceability.chain.bundle import FAIL_MARK, OK_MARK, BundleReport, verify_bundle
+from traceability.chain.bundle_verify import FAIL_MARK, OK_MARK, BundleReport, verify_bundle
 from traceability.errors import TraceabilityError
 from traceability.log.note import NoteVerifier
 

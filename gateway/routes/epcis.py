@@ -20,10 +20,10 @@ from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
+from traceability.crypto.strict_json import parse_json
 from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
-from traceability.json_input import parse_json
 from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
 from traceability.services.capture_jobs import run_capture_job

@@ -16,8 +16,8 @@ from gateway.deps import ReadSession, State
 from gateway.errors import API_ERRORS
 from gateway.request_rules import PortalRoute
 from gateway.schemas.identifiers import GtinPath, LotPath
-from traceability.labels import LABELS_PER_PAGE, MAX_LABELS, label_sheet
-from traceability.qr import ErrorCorrection
+from traceability.printing.label_sheet import LABELS_PER_PAGE, MAX_LABELS, label_sheet
+from traceability.printing.qr import ErrorCorrection
 from traceability.services.labels import LabelService
 
 router = APIRouter(prefix="/api/v1", tags=["labels"], responses=API_ERRORS, route_class=PortalRoute)

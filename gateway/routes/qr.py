@@ -19,7 +19,7 @@ from gateway.errors import PUBLIC_ERRORS
 from gateway.schemas.identifiers import GtinPath, LotPath, SerialPath
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import build_digital_link, parse_digital_link
-from traceability.qr import ErrorCorrection, pixel_side, png_bytes, qr_matrix, svg_text
+from traceability.printing.qr import ErrorCorrection, pixel_side, png_bytes, qr_matrix, svg_text
 
 router = APIRouter(prefix="/qr", tags=["qr"], responses=PUBLIC_ERRORS)
 

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from tests.factories import gln_for, gtin_for
 from tests.gateway.test_epcis_api import document, harvest, job_of
 from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from traceability.crypto.strict_json import MAX_DEPTH
 from traceability.db.models import Base
-from traceability.json_input import MAX_DEPTH
 from traceability.portal import Portal
 from traceability.repositories.log import LogRepository
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT

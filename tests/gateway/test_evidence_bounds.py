@@ -18,7 +18,7 @@ from gateway.app import create_app
 from tests.factories import make_lots, make_org
 from tests.gateway.test_epcis_api import document, harvest
 from tests.gateway.test_registry_api import Tenant, register_lot, tenant
-from traceability.chain.bundle import verify_bundle
+from traceability.chain.bundle_verify import verify_bundle
 from traceability.crypto.canonical import canonical_bytes
 from traceability.db.models import CaptureJob, Event
 from traceability.epcis.validation import EVENT_SIZE_LIMIT

@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from tests.factories import append, make_lots, make_org
-from traceability.log.merkle import leaf_hash, verify_consistency, verify_inclusion
+from traceability.log.merkle import leaf_hash
 from traceability.log.note import NoteVerifier, open_checkpoint
+from traceability.log.proof_verification import verify_consistency, verify_inclusion
 from traceability.portal import Portal
 
 

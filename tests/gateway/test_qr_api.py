@@ -19,11 +19,11 @@ from gateway.routes import labels as label_routes
 from gateway.routes import qr as qr_routes
 from tests.factories import gtin_for
 from tests.gateway.test_registry_api import Tenant, register_lot, tenant
-from tests.unit.test_labels import drawn_codes
-from tests.unit.test_labels import scan as scan_rows
-from tests.unit.test_qr import png_modules, scan, svg_modules
-from traceability.labels import LABELS_PER_PAGE
+from tests.unit.printing.test_label_sheet import drawn_codes
+from tests.unit.printing.test_label_sheet import scan as scan_rows
+from tests.unit.printing.test_qr import png_modules, scan, svg_modules
 from traceability.portal import Portal
+from traceability.printing.label_sheet import LABELS_PER_PAGE
 
 GTIN = gtin_for("8930000", 1)  # any valid GTIN: the images need no registered product
 BAD_GTIN = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)

@@ -35,8 +35,9 @@ from traceability.cli import app
 from traceability.crypto.sealing import unseal
 from traceability.crypto.signing import SigningKey
 from traceability.db.models import JsonValue, UtcDateTime
-from traceability.log.merkle import Frontier, verify_consistency, verify_inclusion
+from traceability.log.frontier import Frontier
 from traceability.log.note import NoteVerifier, open_checkpoint
+from traceability.log.proof_verification import verify_consistency, verify_inclusion
 from traceability.portal import Portal
 
 LOT = "L1"

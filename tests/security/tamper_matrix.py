@@ -50,7 +50,6 @@ from traceability.cli import app
 from traceability.crypto.sealing import unseal
 from traceability.crypto.signing import SigningKey
 from traceability.errors import TraceabilityError
-from traceability.log.merkle import verify_consistency
 from traceability.log.note import (
     Checkpoint,
     NoteSigner,
@@ -58,6 +57,7 @@ from traceability.log.note import (
     open_checkpoint,
     sign_checkpoint,
 )
+from traceability.log.proof_verification import verify_consistency
 from traceability.portal import Portal
 
 AUDIT_DOC = Path(__file__).resolve().parents[2] / "docs" / "AUDIT.md"

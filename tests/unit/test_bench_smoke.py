@@ -21,7 +21,7 @@ from bench.ledger import (
     synthetic_leaf,
     verification_breakdown,
 )
-from traceability.log.merkle import MemoryTree
+from traceability.log.memory_tree import MemoryTree
 
 
 def test_verification_part_on_a_50_event_chain() -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from traceability.chain.record import parse_record_time
 from traceability.crypto.canonical import canonical_bytes
+from traceability.crypto.strict_json import MAX_DEPTH, parse_json
 from traceability.epcis.event_hash import event_hash_id
 from traceability.epcis.lots import named_lots
 from traceability.epcis.query import parse_event_query
@@ -46,7 +47,6 @@ from traceability.identifiers.gs1 import (
     validate_serial,
     validate_sscc,
 )
-from traceability.json_input import MAX_DEPTH, parse_json
 
 NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

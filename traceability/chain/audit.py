@@ -17,7 +17,8 @@ from enum import StrEnum
 
 from traceability.chain.record import EventRecord, LotKey
 from traceability.crypto.signing import SignatureVerifier
-from traceability.log.merkle import InclusionVerifier, leaf_hash
+from traceability.log.merkle import leaf_hash
+from traceability.log.proof_verification import InclusionVerifier
 
 
 class Fault(StrEnum):
@@ -120,123 +121,176 @@ def audit_chain(
     is the tree's fault, not the event's. In a bundle each event carries its own proof,
     which is then that event's evidence.
     """
-    prev: bytes | None = None
-    expected_seq = 1
-    hashes: list[bytes] = []
-    record: EventRecord | None = None
-
-    # The first failure that is the log's and not any event's own, kept while the rest of
-    # the chain is checked for an event that is itself bad.
-    tree_finding: Finding | None = None
-
-    def bad(fault: Fault, seq: int, message: str, *, at_event: bool = True) -> AuditResult:
-        event_id = _event_id(record) if at_event and record is not None else None
-        finding = Finding(fault, seq, event_id, message)
-        return AuditResult(lot, len(hashes), finding, tuple(hashes))
-
-    # Loaded once per audit, not once per event: each key's public key object, and one
-    # inclusion verifier for the checkpoint, which shares work between neighbouring
-    # leaves (every answer is still verify_inclusion's).
-    signers: dict[str, SignatureVerifier] = {}
-    inclusion = InclusionVerifier(root.size, root.root_hash) if root is not None else None
-
+    walk = _ChainWalk(lot, entries, keys, root, shared_tree=shared_tree)
     for position, entry in enumerate(entries):
-        record = entry.record
-        link = None
-        for candidate in record.links:
-            if candidate.lot is lot or candidate.lot == lot:
-                link = candidate
-                break
-        if link is None:
-            return bad(Fault.BROKEN_LINK, expected_seq, f"event does not link into lot {lot}")
-        try:
-            computed = record.hash()
-        except Exception as exc:  # a tampered body may not even canonicalise
-            return bad(Fault.HASH_MISMATCH, link.seq, f"record cannot be hashed: {exc}")
-        if computed != entry.stored_hash:
-            return bad(
-                Fault.HASH_MISMATCH,
-                link.seq,
-                f"content hashes to {computed.hex()}, but {entry.stored_hash.hex()} was recorded",
-            )
-        if link.seq > expected_seq and not _appears_later(entries, position, lot, expected_seq):
-            # The missing events are the bad ones; the one found after them is not.
-            missing = (
-                f"event {expected_seq} is"
-                if link.seq == expected_seq + 1
-                else f"events {expected_seq} to {link.seq - 1} are"
-            )
-            return bad(
-                Fault.GAP,
-                expected_seq,
-                f"{missing} missing from the chain (the next one found is {link.seq})",
-                at_event=False,
-            )
-        if link.seq != expected_seq:
-            return bad(
-                Fault.GAP,
-                link.seq,
-                f"expected sequence number {expected_seq}, found {link.seq} "
-                "(events repeated or out of order)",
-            )
-        if link.prev != prev:
-            return bad(
-                Fault.BROKEN_LINK,
-                link.seq,
-                "previous-hash link does not match the event before it",
-            )
-        key_id = record.key_id
-        key = keys.get(key_id)
-        if key is None:
-            return bad(Fault.UNKNOWN_KEY, link.seq, f"key {key_id} is unknown")
-        if key.organization_id != record.organization_id:
-            return bad(
-                Fault.BAD_SIGNATURE,
-                link.seq,
-                f"key {key_id} belongs to another organisation",
-            )
-        signer = signers.get(key_id)
-        if signer is None:
-            signer = signers[key_id] = SignatureVerifier(key.public_key)
-        if not signer.verify(entry.signature, computed):
-            return bad(
-                Fault.BAD_SIGNATURE,
-                link.seq,
-                f"signature does not verify with key {key_id}",
-            )
-        if not key.valid_at(record.recorded_at):
-            return bad(
-                Fault.KEY_NOT_VALID,
-                link.seq,
-                f"key {key_id} was not valid at {record.recorded_at.isoformat()}",
-            )
-        if inclusion is not None:
-            problem = _log_problem(entry.log, computed, inclusion)
-            if problem is not None:
-                return bad(Fault.NOT_IN_LOG, link.seq, problem)
-            proof_problem = _proof_problem(entry.log, computed, inclusion)
-            if proof_problem is not None and not shared_tree:
-                return bad(Fault.NOT_IN_LOG, link.seq, proof_problem)
-            if proof_problem is not None and tree_finding is None:
-                tree_finding = Finding(
-                    Fault.LOG_TREE,
-                    link.seq,
-                    None,
-                    f"{proof_problem} although the event and its leaf are as recorded: a "
-                    "stored node of the log's tree was altered",
-                )
-        hashes.append(computed)
-        prev = computed
-        expected_seq += 1
-
-    if head is not None and (head[0] != expected_seq - 1 or head[1] != prev):
-        return bad(
+        problem = walk.step(position, entry)
+        if problem is not None:
+            return walk.failed(problem, entry.record)
+    expected_seq = walk.expected_seq
+    if head is not None and (head[0] != expected_seq - 1 or head[1] != walk.prev):
+        truncated = _Problem(
             Fault.TRUNCATED,
             expected_seq,
             f"the lot's head is at sequence {head[0]} but the chain ends at {expected_seq - 1}",
             at_event=False,
         )
-    return AuditResult(lot, len(hashes), tree_finding, tuple(hashes))
+        return walk.failed(truncated, None)
+    return AuditResult(lot, len(walk.hashes), walk.tree_finding, tuple(walk.hashes))
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A failed check; ``at_event``: the event being checked is to blame (its id is named)."""
+
+    fault: Fault
+    seq: int
+    message: str
+    at_event: bool = True
+
+
+class _ChainWalk:
+    """The state of one audit as it walks down a lot's chain, event by event."""
+
+    def __init__(
+        self,
+        lot: LotKey,
+        entries: Sequence[ChainEntry],
+        keys: Mapping[str, KeyInfo],
+        root: TrustedRoot | None,
+        *,
+        shared_tree: bool,
+    ) -> None:
+        self.lot = lot
+        self.entries = entries
+        self.keys = keys
+        self.shared_tree = shared_tree
+        self.prev: bytes | None = None
+        self.expected_seq = 1
+        self.hashes: list[bytes] = []
+        # The first failure that is the log's and not any event's own, kept while the rest
+        # of the chain is checked for an event that is itself bad.
+        self.tree_finding: Finding | None = None
+        # Loaded once per audit, not once per event: each key's public key object, and one
+        # inclusion verifier for the checkpoint, which shares work between neighbouring
+        # leaves (every answer is still verify_inclusion's).
+        self.signers: dict[str, SignatureVerifier] = {}
+        self.inclusion = InclusionVerifier(root.size, root.root_hash) if root is not None else None
+
+    def failed(self, problem: _Problem, record: EventRecord | None) -> AuditResult:
+        event_id = _event_id(record) if problem.at_event and record is not None else None
+        finding = Finding(problem.fault, problem.seq, event_id, problem.message)
+        return AuditResult(self.lot, len(self.hashes), finding, tuple(self.hashes))
+
+    def step(self, position: int, entry: ChainEntry) -> _Problem | None:
+        """Check the entry at ``position``; on success it becomes the chain's last event."""
+        record = entry.record
+        link = None
+        for candidate in record.links:
+            if candidate.lot is self.lot or candidate.lot == self.lot:
+                link = candidate
+                break
+        if link is None:
+            return _Problem(
+                Fault.BROKEN_LINK, self.expected_seq, f"event does not link into lot {self.lot}"
+            )
+        try:
+            computed = record.hash()
+        except Exception as exc:  # a tampered body may not even canonicalise
+            return _Problem(Fault.HASH_MISMATCH, link.seq, f"record cannot be hashed: {exc}")
+        if computed != entry.stored_hash:
+            return _Problem(
+                Fault.HASH_MISMATCH,
+                link.seq,
+                f"content hashes to {computed.hex()}, but {entry.stored_hash.hex()} was recorded",
+            )
+        problem = (
+            self._sequence_problem(position, link.seq, link.prev)
+            or self._signature_problem(entry, link.seq, computed)
+            or self._log_problem(entry.log, link.seq, computed)
+        )
+        if problem is not None:
+            return problem
+        self.hashes.append(computed)
+        self.prev = computed
+        self.expected_seq += 1
+        return None
+
+    def _sequence_problem(self, position: int, seq: int, prev: bytes | None) -> _Problem | None:
+        expected_seq = self.expected_seq
+        if seq > expected_seq and not _appears_later(
+            self.entries, position, self.lot, expected_seq
+        ):
+            # The missing events are the bad ones; the one found after them is not.
+            missing = (
+                f"event {expected_seq} is"
+                if seq == expected_seq + 1
+                else f"events {expected_seq} to {seq - 1} are"
+            )
+            return _Problem(
+                Fault.GAP,
+                expected_seq,
+                f"{missing} missing from the chain (the next one found is {seq})",
+                at_event=False,
+            )
+        if seq != expected_seq:
+            return _Problem(
+                Fault.GAP,
+                seq,
+                f"expected sequence number {expected_seq}, found {seq} "
+                "(events repeated or out of order)",
+            )
+        if prev != self.prev:
+            return _Problem(
+                Fault.BROKEN_LINK, seq, "previous-hash link does not match the event before it"
+            )
+        return None
+
+    def _signature_problem(self, entry: ChainEntry, seq: int, computed: bytes) -> _Problem | None:
+        record = entry.record
+        key_id = record.key_id
+        key = self.keys.get(key_id)
+        if key is None:
+            return _Problem(Fault.UNKNOWN_KEY, seq, f"key {key_id} is unknown")
+        if key.organization_id != record.organization_id:
+            return _Problem(
+                Fault.BAD_SIGNATURE, seq, f"key {key_id} belongs to another organisation"
+            )
+        signer = self.signers.get(key_id)
+        if signer is None:
+            signer = self.signers[key_id] = SignatureVerifier(key.public_key)
+        if not signer.verify(entry.signature, computed):
+            return _Problem(
+                Fault.BAD_SIGNATURE, seq, f"signature does not verify with key {key_id}"
+            )
+        if not key.valid_at(record.recorded_at):
+            return _Problem(
+                Fault.KEY_NOT_VALID,
+                seq,
+                f"key {key_id} was not valid at {record.recorded_at.isoformat()}",
+            )
+        return None
+
+    def _log_problem(
+        self, evidence: LogEvidence | None, seq: int, computed: bytes
+    ) -> _Problem | None:
+        inclusion = self.inclusion
+        if inclusion is None:
+            return None
+        problem = _entry_problem(evidence, computed, inclusion)
+        if problem is not None:
+            return _Problem(Fault.NOT_IN_LOG, seq, problem)
+        proof_problem = _proof_problem(evidence, computed, inclusion)
+        if proof_problem is not None and not self.shared_tree:
+            return _Problem(Fault.NOT_IN_LOG, seq, proof_problem)
+        if proof_problem is not None and self.tree_finding is None:
+            self.tree_finding = Finding(
+                Fault.LOG_TREE,
+                seq,
+                None,
+                f"{proof_problem} although the event and its leaf are as recorded: a "
+                "stored node of the log's tree was altered",
+            )
+        return None
 
 
 def _appears_later(entries: Sequence[ChainEntry], position: int, lot: LotKey, seq: int) -> bool:
@@ -253,7 +307,7 @@ def _event_id(record: EventRecord) -> str | None:
     return str(value) if value is not None else None
 
 
-def _log_problem(
+def _entry_problem(
     evidence: LogEvidence | None, event_hash: bytes, inclusion: InclusionVerifier
 ) -> str | None:
     """What is wrong with the event's own entry in the log, if anything."""
@@ -273,7 +327,7 @@ def _proof_problem(
     evidence: LogEvidence | None, event_hash: bytes, inclusion: InclusionVerifier
 ) -> str | None:
     """Why the event's inclusion proof fails, once its own entry has checked."""
-    assert evidence is not None  # _log_problem refused an event without one
+    assert evidence is not None  # _entry_problem refused an event without one
     if inclusion.verify(leaf_hash(event_hash), evidence.index, evidence.proof):
         return None
     return f"inclusion proof of leaf {evidence.index} fails against checkpoint {inclusion.size}"

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from traceability.crypto.canonical import canonical_bytes
+from traceability.crypto.strict_json import check_json_value
 from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.identifiers.epc import parse_lgtin, parse_sgtin, sgln_to_gln, sscc_urn_to_sscc
-from traceability.json_input import check_json_value
 
 EVENT_TYPES = frozenset(
     {

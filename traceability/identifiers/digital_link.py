@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlsplit
 
 from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import (
@@ -177,6 +177,34 @@ def parse_digital_link(uri_or_path: str, *, today: date | None = None) -> Parsed
     ``today`` pins the reference date of the AI 17 century rule (see
     :func:`~traceability.identifiers.gs1.parse_expiry`).
     """
+    parts = _split_uri(uri_or_path)
+    segments = parts.path.split("/")
+    trailing_slash = len(segments) > 1 and segments[-1] == ""
+    if trailing_slash:
+        segments.pop()
+    values, canonical_pairs = _path_values(segments)
+    gtin = values[AI_GTIN]
+    if gtin != gtin.strip():
+        # normalize_gtin forgives spaces around form input; inside a URI they are an error.
+        raise InvalidInput(f"GTIN {gtin!r} in the path must be digits only", field="gtin")
+    query, expiry = _query_values(parts.query, today)
+    link = DigitalLink(
+        gtin=gtin,
+        lot=values.get(AI_LOT),
+        serial=values.get(AI_SERIAL),
+        cpv=values.get(AI_CPV),
+        expiry=expiry,
+    )
+    return ParsedDigitalLink(
+        link=link,
+        is_canonical=not trailing_slash and canonical_pairs and len(gtin) == 14,
+        canonical_path=digital_link_path(link),
+        query=query,
+    )
+
+
+def _split_uri(uri_or_path: str) -> SplitResult:
+    """The URI's parts, once it is known to be an http(s) URI or a bare path."""
     if not isinstance(uri_or_path, str) or not uri_or_path.strip():
         raise InvalidInput("Digital Link URI must be a non-empty string", field="uri")
     text = uri_or_path.strip()
@@ -195,15 +223,16 @@ def parse_digital_link(uri_or_path: str, *, today: date | None = None) -> Parsed
         raise InvalidInput(
             f"{text!r} is not an http(s) URI or a path starting with /01/", field="uri"
         )
-    segments = parts.path.split("/")
-    canonical = True
-    if len(segments) > 1 and segments[-1] == "":
-        segments.pop()
-        canonical = False
+    return parts
 
+
+def _path_values(segments: list[str]) -> tuple[dict[str, str], bool]:
+    """The AI values of the path from /01/ on, and whether they are spelled canonically
+    (each value percent-encoded the canonical way, qualifiers in the standard order)."""
     start = _find_primary_key(segments)
     values: dict[str, str] = {}
     order: list[str] = []
+    canonical = True
     for k in range(start, len(segments), 2):
         ai, raw = segments[k], segments[k + 1]
         if ai in values:
@@ -222,37 +251,21 @@ def parse_digital_link(uri_or_path: str, *, today: date | None = None) -> Parsed
             canonical = False
         values[ai] = value
         order.append(ai)
-
     qualifiers = order[1:]
     if qualifiers != sorted(qualifiers, key=_QUALIFIERS.index):
         canonical = False
-    gtin = values[AI_GTIN]
-    if gtin != gtin.strip():
-        # normalize_gtin forgives spaces around form input; inside a URI they are an error.
-        raise InvalidInput(f"GTIN {gtin!r} in the path must be digits only", field="gtin")
-    if len(gtin) != 14:
-        canonical = False
+    return values, canonical
 
+
+def _query_values(query_text: str, today: date | None) -> tuple[dict[str, str], date | None]:
+    """The query's attributes: the expiry date (AI 17) apart, every other key as sent."""
     query: dict[str, str] = {}
     expiry: date | None = None
-    for key, val in parse_qsl(parts.query, keep_blank_values=True):
+    for key, val in parse_qsl(query_text, keep_blank_values=True):
         if key == AI_EXPIRY:
             if expiry is not None:
                 raise InvalidInput("AI 17 (expiry) appears twice in the query", field="expiry")
             expiry = parse_expiry(val, today=today)
         else:
             query[key] = val
-
-    link = DigitalLink(
-        gtin=gtin,
-        lot=values.get(AI_LOT),
-        serial=values.get(AI_SERIAL),
-        cpv=values.get(AI_CPV),
-        expiry=expiry,
-    )
-    return ParsedDigitalLink(
-        link=link,
-        is_canonical=canonical,
-        canonical_path=digital_link_path(link),
-        query=query,
-    )
+    return query, expiry

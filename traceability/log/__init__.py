@@ -1,12 +1,10 @@
 """The portal-wide transparency log: RFC 9162 Merkle math and C2SP signed checkpoints."""
 
+from traceability.log.frontier import Frontier
+from traceability.log.memory_tree import MemoryNodeStore, MemoryTree
 from traceability.log.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
-    Frontier,
-    InclusionVerifier,
-    MemoryNodeStore,
-    MemoryTree,
     NodeId,
     build_consistency_proof,
     build_inclusion_proof,
@@ -16,8 +14,6 @@ from traceability.log.merkle import (
     node_hash,
     root_from_nodes,
     root_nodes,
-    verify_consistency,
-    verify_inclusion,
 )
 from traceability.log.note import (
     Checkpoint,
@@ -27,6 +23,11 @@ from traceability.log.note import (
     open_checkpoint,
     parse_checkpoint,
     sign_checkpoint,
+)
+from traceability.log.proof_verification import (
+    InclusionVerifier,
+    verify_consistency,
+    verify_inclusion,
 )
 
 __all__ = [

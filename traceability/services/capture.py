@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.chain.record import LotKey
 from traceability.clock import Clock, utc_now
+from traceability.epcis.event_facts import units_named
 from traceability.epcis.event_hash import event_hash_id
-from traceability.epcis.genealogy import declares_error, units_named
+from traceability.epcis.genealogy import declares_error
 from traceability.epcis.index import cbv_word
 from traceability.epcis.lots import (
     NamedLot,

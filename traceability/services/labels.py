@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.identifiers.digital_link import DigitalLink, build_digital_link
-from traceability.labels import LABELS_PER_PAGE, Label, parse_serials
+from traceability.printing.label_sheet import LABELS_PER_PAGE, Label, parse_serials
 from traceability.services.registry import Principal
 from traceability.services.registry_reads import RegistryReader
 

@@ -28,8 +28,8 @@ from traceability.errors import (
     TraceabilityError,
 )
 from traceability.keyring import LogKeySettings
+from traceability.log.frontier import Frontier
 from traceability.log.merkle import (
-    Frontier,
     NodeId,
     build_consistency_proof,
     build_inclusion_proof,
@@ -38,7 +38,6 @@ from traceability.log.merkle import (
     leaf_hash,
     root_from_nodes,
     root_nodes,
-    verify_consistency,
 )
 from traceability.log.note import (
     Checkpoint,
@@ -46,6 +45,7 @@ from traceability.log.note import (
     open_checkpoint,
     sign_checkpoint,
 )
+from traceability.log.proof_verification import verify_consistency
 from traceability.repositories.log import LogRepository
 
 log = structlog.get_logger(__name__)

@@ -17,7 +17,7 @@ from traceability.chain.audit import Fault
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey
 from traceability.errors import LogIntegrityFailure
-from traceability.log.merkle import Frontier
+from traceability.log.frontier import Frontier
 from traceability.portal import Portal
 from traceability.repositories.log import LogRepository
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.factories import append, audit, epcis_event, make_lots, make_org
-from traceability.chain.bundle import Bundle, verify_bundle
+from traceability.chain.bundle import Bundle
+from traceability.chain.bundle_verify import verify_bundle
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey
 from traceability.errors import NotFound

@@ -11,7 +11,8 @@ from tests.factories import append, audit, epcis_event, make_lots, make_org
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey, verify_signature
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound
-from traceability.log.merkle import MemoryTree, leaf_hash
+from traceability.log.memory_tree import MemoryTree
+from traceability.log.merkle import leaf_hash
 from traceability.portal import Portal
 from traceability.repositories.chains import ChainRepository
 from traceability.repositories.ledger import LedgerRepository

@@ -28,7 +28,8 @@ from traceability.crypto.sealing import unseal
 from traceability.crypto.signing import SigningKey
 from traceability.db.models import Base
 from traceability.errors import InvalidInput
-from traceability.log.merkle import MemoryTree, NodeId, leaf_hash, node_hash
+from traceability.log.memory_tree import MemoryTree
+from traceability.log.merkle import NodeId, leaf_hash, node_hash
 from traceability.log.note import Checkpoint, sign_checkpoint
 from traceability.portal import Portal
 from traceability.services.ledger import Appended

@@ -12,7 +12,8 @@ from sqlalchemy import event
 from tests.factories import OrgFixture, append, make_lots, make_org
 from traceability.chain.record import LotKey
 from traceability.errors import InvalidInput, NotFound
-from traceability.log.merkle import leaf_hash, verify_consistency, verify_inclusion
+from traceability.log.merkle import leaf_hash
+from traceability.log.proof_verification import verify_consistency, verify_inclusion
 from traceability.portal import Portal
 
 

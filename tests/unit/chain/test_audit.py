@@ -15,7 +15,8 @@ from traceability.chain.audit import (
 )
 from traceability.chain.record import EventRecord, LotKey, link_event
 from traceability.crypto.signing import SigningKey
-from traceability.log.merkle import MemoryTree, leaf_hash
+from traceability.log.memory_tree import MemoryTree
+from traceability.log.merkle import leaf_hash
 
 LOT = LotKey("08930000000019", "L1")
 ORG = "org-1"

@@ -19,17 +19,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from traceability.chain.audit import ChainEntry, KeyInfo, LogEvidence
-from traceability.chain.bundle import (
-    BUNDLE_FORMAT,
-    Bundle,
-    BundleReport,
-    MalformedBundle,
-    build_bundle,
-    verify_bundle,
-)
+from traceability.chain.bundle import BUNDLE_FORMAT, Bundle, build_bundle
+from traceability.chain.bundle_fields import MalformedBundle
+from traceability.chain.bundle_verify import BundleReport, verify_bundle
 from traceability.chain.record import EventRecord, LotKey, link_event
 from traceability.crypto.signing import SigningKey
-from traceability.log.merkle import MemoryTree
+from traceability.log.memory_tree import MemoryTree
 from traceability.log.note import Checkpoint, NoteSigner, sign_checkpoint
 
 LOT = LotKey("08930000000019", "L1")

@@ -31,7 +31,8 @@ from traceability.epcis import (
     event_prehash,
     hash_id_from_prehash,
 )
-from traceability.epcis import event_hash as eh
+from traceability.epcis.prehash import values as prehash_values
+from traceability.epcis.prehash.cbv_vocabulary import EPCIS_PREFIXES
 from traceability.errors import InvalidInput
 
 CONFORMANCE = epcis_dir()
@@ -263,7 +264,7 @@ def test_epc_uris_and_digital_link_are_equivalent() -> None:
     ],
 )
 def test_canonical_values(uri: str, canonical: str) -> None:
-    assert eh._canonical_value(uri) == canonical
+    assert prehash_values.canonical_value(uri) == canonical
 
 
 def test_user_extension_names_are_expanded_with_the_document_context() -> None:
@@ -329,7 +330,7 @@ def test_invalid_input(call: Callable[[], object], field: str) -> None:
     ],
 )
 def test_timestamp_normalisation(timestamp: str, utc: str) -> None:
-    assert eh._utc_timestamp(timestamp) == utc
+    assert prehash_values.utc_timestamp(timestamp) == utc
 
 
 @given(
@@ -355,7 +356,7 @@ def test_timestamp_offsets_map_to_the_same_utc_instant(
     sign = "+" if offset_minutes >= 0 else "-"
     text += f"{sign}{abs(offset_minutes) // 60:02d}:{abs(offset_minutes) % 60:02d}"
     expected = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
-    assert eh._utc_timestamp(text) == expected
+    assert prehash_values.utc_timestamp(text) == expected
     in_utc = event_hash_id(_event(eventTime=expected), CONTEXT)
     assert event_hash_id(_event(eventTime=text), CONTEXT) == in_utc
 
@@ -399,7 +400,7 @@ def reference() -> Iterator[Callable[[dict[str, Any]], list[str]]]:
         context = document.get("@context")
         if isinstance(context, list):
             document["@context"] = [
-                {k: v for k, v in c.items() if k not in eh._EPCIS_PREFIXES}
+                {k: v for k, v in c.items() if k not in EPCIS_PREFIXES}
                 if isinstance(c, dict)
                 else c
                 for c in context

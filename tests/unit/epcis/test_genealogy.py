@@ -9,29 +9,30 @@ import pytest
 
 from traceability.chain.record import LotKey
 from traceability.demo import dataset
-from traceability.epcis.genealogy import (
+from traceability.epcis.critical_tracking import (
     CRITICAL_TRACKING_EVENTS,
-    LogisticUnit,
-    children_of,
     critical_tracking_event,
-    edges,
-    edges_of,
-    effective_events,
+    vocabulary_word,
+)
+from traceability.epcis.event_facts import (
+    LogisticUnit,
     gln_of,
-    last_known_location,
-    locations_reached,
     logistic_unit,
     names,
     node_id,
     nodes_named,
+    sscc_of,
+)
+from traceability.epcis.genealogy import (
+    children_of,
+    edges,
+    edges_of,
+    effective_events,
     parents_of,
     retracted_events,
-    sscc_of,
-    stage_of,
-    stages,
     transformation_ids,
-    vocabulary_word,
 )
+from traceability.epcis.stages import last_known_location, locations_reached, stage_of, stages
 
 GTIN = "08936901020057"
 PADDY = LotKey("08936901010010", "T01")

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn
 
 from tests.unit.log.forgeries import flip, tampered_paths
-from traceability.log.merkle import InclusionVerifier, MemoryTree, verify_inclusion
+from traceability.log.memory_tree import MemoryTree
+from traceability.log.proof_verification import InclusionVerifier, verify_inclusion
 
 MAX_SIZE = 200
 

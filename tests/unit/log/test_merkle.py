@@ -14,11 +14,10 @@ from hypothesis.strategies import DrawFn
 
 from tests.unit.log.forgeries import flip, tampered_paths
 from traceability.errors import ChainBroken, InvalidInput
+from traceability.log.frontier import Frontier
+from traceability.log.memory_tree import MemoryNodeStore, MemoryTree
 from traceability.log.merkle import (
     EMPTY_ROOT,
-    Frontier,
-    MemoryNodeStore,
-    MemoryTree,
     NodeId,
     build_consistency_proof,
     build_inclusion_proof,
@@ -28,9 +27,8 @@ from traceability.log.merkle import (
     node_hash,
     root_from_nodes,
     root_nodes,
-    verify_consistency,
-    verify_inclusion,
 )
+from traceability.log.proof_verification import verify_consistency, verify_inclusion
 
 # certificate-transparency (C++ merkle_tree_test.cc, Go merkletree tests): the
 # 8-leaf reference tree, its roots, and its published inclusion/consistency proofs.

@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from traceability.log.frontier import Frontier
 from traceability.log.merkle import (
     HASH_SIZE,
-    Frontier,
     NodeId,
     build_consistency_proof,
     consistency_proof_nodes,
     root_nodes,
-    verify_consistency,
 )
+from traceability.log.proof_verification import verify_consistency
 from traceability.repositories.log import LogRepository
 from traceability.repositories.log_walk import LoggedLeaf
 from traceability.services.log_audit.checkpoints import SignedRoot

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from traceability.chain.audit import Fault
 from traceability.chain.record import LotKey
 from traceability.db.models import Location, Lot, Organization, Product
-from traceability.epcis.genealogy import node_id
+from traceability.epcis.event_facts import node_id
 from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink, digital_link_path
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot

@@ -10,14 +10,9 @@ from typing import Any, Final
 
 from traceability.chain.record import LotKey
 from traceability.db.models import Organization
-from traceability.epcis.genealogy import (
-    LogisticUnit,
-    Node,
-    Stage,
-    is_harvest,
-    nodes_named,
-    stage_of,
-)
+from traceability.epcis.critical_tracking import is_harvest
+from traceability.epcis.event_facts import LogisticUnit, Node, nodes_named
+from traceability.epcis.stages import Stage, stage_of
 from traceability.errors import InvalidInput
 from traceability.repositories.trace import TracedEvent, TraceRepository
 from traceability.services.trace.graph import (

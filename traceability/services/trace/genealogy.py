@@ -7,15 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from traceability.chain.record import LotKey
-from traceability.epcis.genealogy import (
-    Endpoint,
-    LogisticUnit,
-    Node,
-    Stage,
-    node_id,
-    stage_of,
-    stages,
-)
+from traceability.epcis.event_facts import LogisticUnit, Node, node_id
+from traceability.epcis.stages import Endpoint, Stage, stage_of, stages
 from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.repositories.trace import TraceRepository

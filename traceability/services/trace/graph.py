@@ -12,17 +12,8 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from traceability.chain.record import LotKey
-from traceability.epcis.genealogy import (
-    Edge,
-    LogisticUnit,
-    Node,
-    children_of,
-    edges,
-    names,
-    node_id,
-    parents_of,
-    transformation_ids,
-)
+from traceability.epcis.event_facts import LogisticUnit, Node, names, node_id
+from traceability.epcis.genealogy import Edge, children_of, edges, parents_of, transformation_ids
 from traceability.errors import NotFound
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.repositories.trace import TracedEvent, TraceRepository

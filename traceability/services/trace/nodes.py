@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from traceability.chain.record import LotKey
 from traceability.db.models import Lot, Product
-from traceability.epcis.genealogy import LogisticUnit, Node, node_id
+from traceability.epcis.event_facts import LogisticUnit, Node, node_id
 from traceability.repositories.trace import TraceRepository
 from traceability.services.trace.results import Reach, TraceNode
 

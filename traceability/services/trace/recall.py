@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from traceability.epcis.genealogy import Node, Stage, last_known_location, locations_reached, stages
+from traceability.epcis.event_facts import Node
+from traceability.epcis.stages import Stage, last_known_location, locations_reached, stages
 from traceability.repositories.trace import TraceRepository
 from traceability.services.trace.graph import (
     DEFAULT_MAX_DEPTH,

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from traceability.chain.record import LotKey
-from traceability.epcis.genealogy import Stage
+from traceability.epcis.stages import Stage
 from traceability.repositories.trace import TracedEvent
 
 Direction = Literal["back", "forward", "both"]

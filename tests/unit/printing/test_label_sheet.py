@@ -9,10 +9,16 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from tests.unit.test_qr import scan as scan_png
+from tests.unit.printing.test_qr import scan as scan_png
 from traceability.errors import InvalidInput
-from traceability.labels import LABELS_PER_PAGE, MAX_LABELS, Label, label_sheet, parse_serials
-from traceability.qr import QRMatrix, png_bytes, qr_matrix
+from traceability.printing.label_sheet import (
+    LABELS_PER_PAGE,
+    MAX_LABELS,
+    Label,
+    label_sheet,
+    parse_serials,
+)
+from traceability.printing.qr import QRMatrix, png_bytes, qr_matrix
 
 BASE = "https://truyxuat.example.vn/01/08930000100013/10/L0001/21/"
 A4_POINTS = (595.28, 841.89)

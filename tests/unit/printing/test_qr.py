@@ -17,7 +17,7 @@ from qrcode import constants, util
 
 from bench import qr as bench_qr
 from traceability.errors import InvalidInput
-from traceability.qr import (
+from traceability.printing.qr import (
     ERROR_CORRECTION_LEVELS,
     QUIET_ZONE,
     ErrorCorrection,

@@ -17,7 +17,7 @@ from fpdf import FPDF
 
 from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import validate_serial
-from traceability.qr import QUIET_ZONE, ErrorCorrection, dark_runs, qr_matrix
+from traceability.printing.qr import QUIET_ZONE, ErrorCorrection, dark_runs, qr_matrix
 
 MAX_LABELS: Final = 5_000
 COLUMNS: Final = 4

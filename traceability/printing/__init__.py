@@ -1,0 +1,1 @@
+"""Printing GS1 Digital Link codes: QR symbols (matrix, PNG, SVG) and PDF label sheets."""
