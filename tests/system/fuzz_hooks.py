@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import schemathesis
 from hypothesis import strategies as st
 
-from traceability.demo import dataset
+from tests import demo_dataset as dataset
 from traceability.identifiers.gs1 import gs1_check_digit
 
 
