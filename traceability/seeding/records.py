@@ -119,7 +119,7 @@ class DemoEvent:
         return str(self.document["eventTime"])
 
     def to_epcis(self) -> dict[str, Any]:
-        """A fresh copy, so nobody can alter the constant through what is submitted."""
+        """A fresh copy, so nobody can alter the loaded data through what is submitted."""
         return copy.deepcopy(dict(self.document))
 
     @property
