@@ -59,14 +59,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.ledger import asyncpg_dsn, sqlalchemy_url
-from traceability.demo.dataset import RICE_BAG_LOT
 from traceability.identifiers.digital_link import DigitalLink, digital_link_path
 from traceability.identifiers.gs1 import gs1_check_digit
+from traceability.seeding.demo_data import load_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 # The packed ST25 rice lot of the demo (5 kg bags): the lot page a consumer's scan opens.
+RICE_BAG_LOT = load_demo().lots["rice_bag_lot"]
 DEFAULT_PATH = digital_link_path(DigitalLink(gtin=RICE_BAG_LOT.gtin, lot=RICE_BAG_LOT.lot_code))
 HOST = "127.0.0.1"
 

@@ -34,8 +34,8 @@ from urllib.parse import quote
 import httpx
 
 from loadtests.scenarios.common import Inspector, Lot, Producer, Seed
-from traceability.demo import dataset
 from traceability.identifiers.gs1 import gs1_check_digit
+from traceability.seeding.demo_data import load_demo
 
 VIETNAM: Final = timezone(timedelta(hours=7))
 EPCIS_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -87,7 +87,9 @@ class Plan:
     def steps(self) -> int:
         """Progress steps: organisations and locations, products, lots, captures, checks."""
         products = sum(-(-self.lots_of(p) // self.lots_per_product) for p in range(self.producers))
-        return 2 * self.producers + products + self.lots + self.producers + 2 + len(dataset.LOTS)
+        return (
+            2 * self.producers + products + self.lots + self.producers + 2 + len(load_demo().lots)
+        )
 
 
 def _check(response: httpx.Response, *expected: int) -> Any:
@@ -265,8 +267,9 @@ def round_robin(groups: Sequence[Sequence[Lot]]) -> list[Lot]:
 
 def demo_lots() -> list[Lot]:
     """The demo's lots, the ones on its sample packages first (the rice bag at the head)."""
-    sample = [Lot(s.gtin, s.lot) for s in dataset.SAMPLE_LINKS]
-    rest = [Lot(lot.gtin, lot.lot_code) for lot in dataset.LOTS]
+    demo = load_demo()
+    sample = [Lot(s.gtin, s.lot) for s in demo.sample_links]
+    rest = [Lot(lot.gtin, lot.lot_code) for lot in demo.lots.values()]
     return sample + [lot for lot in rest if lot not in sample]
 
 

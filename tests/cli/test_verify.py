@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from tests.unit.chain.test_bundle import LOG_KEY, ORIGIN, make_bundle
-from traceability import verify_command
+from traceability.cli import verify as verify_command
+from traceability.cli.verify import PROGRESS_THRESHOLD, verify
 from traceability.log.note import NoteSigner
-from traceability.verify_command import PROGRESS_THRESHOLD, verify
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 

@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import event, update
 
 from gateway.routes import resolver
+from tests import demo_dataset as dataset
 from tests.factories import append, audit, make_lots, make_org
 from traceability.db.models import Event
-from traceability.demo import dataset, seed_demo
 from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink
 from traceability.portal import Portal
+from traceability.seeding.demo import seed_demo
 
 # Product and producer, lot, origin and chain head; the chain (events, links, leaves, keys,
 # retractions); the log's head and checkpoints; the proofs' nodes.

@@ -10,11 +10,12 @@ import pytest
 
 from gateway.app import create_app
 from gateway.routes import resolver
+from tests import demo_dataset as dataset
 from tests.conftest import REDIS_URL, require_redis
 from tests.factories import append, epcis_event, make_lots, make_org
 from traceability.chain.record import LotKey
-from traceability.demo import dataset, seed_demo
 from traceability.portal import Portal
+from traceability.seeding.demo import seed_demo
 from traceability.services.ledger import Submission
 from traceability.services.registry import NewLot
 

@@ -8,9 +8,10 @@ import io
 import httpx
 import pytest
 
+from tests import demo_dataset as dataset
 from tests.gateway.test_registry_api import tenant
-from traceability.demo import dataset, seed_demo
 from traceability.portal import Portal
+from traceability.seeding.demo import seed_demo
 
 BAGS = dataset.RICE_BAG_LOT
 PADDY = dataset.PADDY_T01

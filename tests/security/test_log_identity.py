@@ -25,10 +25,10 @@ from tests.conftest import TEST_MASTER_KEY
 from traceability.cli import app as cli
 from traceability.config import Settings
 from traceability.crypto.signing import private_key_raw
-from traceability.demo import seed_demo
 from traceability.errors import LogIdentityMismatch
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.portal import Portal
+from traceability.seeding.demo import seed_demo
 
 runner = CliRunner()
 JSON = {"accept": "application/json"}

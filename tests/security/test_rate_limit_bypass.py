@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from gateway.app import create_app
 from gateway.client_address import TrustedProxies
+from tests import demo_dataset as dataset
 from tests.system.live import ServeProcess, portal_env
 from traceability.config import Settings, parse_networks
-from traceability.demo import dataset, seed_demo
 from traceability.portal import Portal
+from traceability.seeding.demo import seed_demo
 
 BUDGET = 3
 LOT = dataset.RICE_BAG_LOT

@@ -8,12 +8,13 @@ holds a GTIN; ``date-time`` and ``date`` values are drawn from the years the por
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
+from importlib import resources
 
 import schemathesis
 from hypothesis import strategies as st
 
-from traceability.demo import dataset
 from traceability.identifiers.gs1 import gs1_check_digit
 
 
@@ -26,8 +27,14 @@ def _with_check_digit(lengths: list[int]) -> st.SearchStrategy[str]:
 
 
 # The demo's own keys now and then, so some requests reach records that exist.
-KNOWN_GTINS = sorted({lot.gtin for lot in dataset.LOTS})
-KNOWN_GLNS = sorted({location.gln for location in dataset.LOCATIONS})
+_DEMO = json.loads(
+    resources.files("traceability.seeding")
+    .joinpath("data")
+    .joinpath("demo.json")
+    .read_text("utf-8")
+)
+KNOWN_GTINS = sorted({lot["gtin"] for lot in _DEMO["lots"]})
+KNOWN_GLNS = sorted({location["gln"] for location in _DEMO["locations"]})
 
 schemathesis.openapi.format(
     "gs1-gtin", st.sampled_from(KNOWN_GTINS) | _with_check_digit([8, 12, 13, 14])

@@ -19,9 +19,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from gateway.pages import CONTENT_SECURITY_POLICY, PageRenderer
+from tests.demo_dataset import RICE_5KG, RICE_BAG_LOT
 from tests.provenance_factory import lot_page
 from traceability.cli import app
-from traceability.demo.dataset import RICE_5KG, RICE_BAG_LOT
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

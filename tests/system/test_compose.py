@@ -166,7 +166,7 @@ def test_postgres_and_redis_are_health_checked_and_keep_their_data_on_a_volume(n
 
 def test_migrations_run_once_before_every_api_replica() -> None:
     words = command_words("migrate")
-    assert "traceability.migrate_command" in words or words[-1:] == ["migrate"]
+    assert "traceability.cli.migrate" in words or words[-1:] == ["migrate"]
     assert "deploy" not in service("migrate") or replicas("migrate") == 1
     assert service("migrate").get("restart", "no") == "no"
     assert depends_on("migrate") == {"postgres": "service_healthy"}

@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
+from tests import demo_dataset as dataset
 from tests.factories import OrgFixture, gln_for, make_lots, make_org
 from traceability.chain.record import LotKey
-from traceability.demo import dataset, seed_demo
 from traceability.epcis.lots import lots_of
 from traceability.errors import InvalidInput, NotFound
 from traceability.identifiers.gs1 import gs1_check_digit
 from traceability.portal import Portal
+from traceability.seeding.demo import seed_demo
 from traceability.services.ledger import Submission
 from traceability.services.registry import NewLocation
 from traceability.services.trace import TraceService

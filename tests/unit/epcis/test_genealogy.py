@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests import demo_dataset as dataset
 from traceability.chain.record import LotKey
-from traceability.demo import dataset
 from traceability.epcis.critical_tracking import (
     CRITICAL_TRACKING_EVENTS,
     critical_tracking_event,

@@ -4,10 +4,9 @@
 replicas behind a load balancer, a one-shot job runs the migrations before any replica
 starts (docker-compose.yml: the ``migrate`` service), so replicas never race Alembic.
 
-Registered on the console script with ``app.command()(migrate)``; also runnable as
-``python -m traceability.migrate_command``. Exit status: 0 when the schema is at the
-wanted revision, 1 when the database could not be reached within ``--wait`` seconds or
-a migration failed, 2 for unusable settings (a malformed TRACE_MASTER_KEY, ...).
+Also runnable as ``python -m traceability.cli.migrate``. Exit status: 0 when the schema is
+at the wanted revision, 1 when the database could not be reached within ``--wait`` seconds
+or a migration failed, 2 for unusable settings (a malformed TRACE_MASTER_KEY, ...).
 """
 
 from __future__ import annotations
@@ -17,26 +16,17 @@ from typing import Annotated
 
 import typer
 from alembic.script import ScriptDirectory
-from rich.console import Console
-from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from traceability.cli._common import console, error_exit, errors
 from traceability.config import Settings
 from traceability.db.migrate import alembic_config, upgrade
 from traceability.errors import TraceabilityError
 from traceability.keyring import load_keyring
 
-console = Console()
-errors = Console(stderr=True)
-
 # A server that is still starting refuses connections; anything else is not retried.
 _NOT_READY = (OSError, OperationalError, InterfaceError)
-
-
-def _error(message: str, code: int) -> typer.Exit:
-    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _shown(url: str) -> str:
@@ -62,7 +52,7 @@ def migrate(
         try:
             load_keyring(settings)
         except TraceabilityError as exc:
-            raise _error(str(exc), 2) from exc
+            raise error_exit(str(exc), 2) from exc
     target = revision
     if revision == "head":
         target = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or "head"
@@ -75,7 +65,7 @@ def migrate(
             break
         except _NOT_READY as exc:
             if time.monotonic() >= deadline:
-                raise _error(
+                raise error_exit(
                     f"cannot reach the database at {_shown(url)} after {attempt} attempt(s): "
                     f"{type(exc).__name__}: {exc}. Is it running, and is TRACE_DATABASE_URL right?",
                     1,
@@ -83,7 +73,7 @@ def migrate(
             errors.print(f"database not reachable yet ({type(exc).__name__}); retrying")
             time.sleep(1.0)
         except Exception as exc:  # a failed migration: say which, without a traceback
-            raise _error(
+            raise error_exit(
                 f"migrating {_shown(url)} to {target} failed: {type(exc).__name__}: {exc}", 1
             ) from exc
     console.print(f"Database {_shown(url)} is at revision {target}.")

@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 
+from tests import demo_dataset as dataset
 from tests.conformance import require_conformance
 from traceability.chain.record import LotKey
-from traceability.demo import DemoSummary, dataset, seed_demo
 from traceability.errors import Conflict
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
 from traceability.portal import Portal
 from traceability.repositories.organizations import OrganizationRepository
 from traceability.repositories.registry import LotRepository
+from traceability.seeding.demo import DemoSummary, seed_demo
 from traceability.services.registry import NewOrganization
 
 

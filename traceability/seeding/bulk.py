@@ -32,8 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from traceability.cache.invalidation import product_scope, touch, touch_lots
 from traceability.chain.record import LotKey
 from traceability.clock import Clock, utc_now
-from traceability.demo.seed import UnitsOfWork
-from traceability.demo.synthetic import SyntheticLot, SyntheticPlan
 from traceability.errors import Conflict, Forbidden
 from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
 from traceability.repositories.bulk_registry import (
@@ -44,6 +42,9 @@ from traceability.repositories.bulk_registry import (
 )
 from traceability.repositories.log import LogRepository
 from traceability.repositories.organizations import OrganizationRepository
+from traceability.seeding.demo import UnitsOfWork
+from traceability.seeding.synthetic.plan import SyntheticPlan
+from traceability.seeding.synthetic.spec import SyntheticLot
 from traceability.services.audit import AuditService
 from traceability.services.ledger import LedgerService, Submission
 from traceability.services.registry import (
@@ -177,17 +178,7 @@ def lot_row(
 
 
 def new_lot(lot: SyntheticLot) -> NewLot:
-    item = lot.lot
-    return NewLot(
-        gtin=item.gtin,
-        lot_code=item.lot_code,
-        production_date=item.production_date,
-        expiry_date=item.expiry_date,
-        quantity=item.quantity,
-        unit=item.unit,
-        origin_gln=item.origin_gln,
-        certifications=[c.to_json() for c in item.certifications],
-    )
+    return lot.lot.to_new_lot()
 
 
 def split(total: int, parts: int) -> list[tuple[int, int]]:
@@ -268,47 +259,18 @@ class SeedingService:
         if writers < 1 or batch < 1 or lot_chunk < 1:
             raise ValueError("writers, batch and lot_chunk must be at least 1")
         report = progress or _Silent()
-        spec = plan.spec
-
-        started = time.perf_counter()
-        registry_rows = len(plan.organizations) + len(plan.locations) + spec.products
-        async with units.write() as session:
-            await self._refuse_if_seeded(session, plan)
-            log_size_before = (await LogRepository(session).state()).size
-            report.start("registry", registry_rows)
-            registered = await self._register(session, plan, report)
-        registry = Timing(registry_rows, time.perf_counter() - started)
-
-        started = time.perf_counter()
-        report.start("lots", spec.lots)
-        for start in range(0, spec.lots, lot_chunk):
-            stop = min(start + lot_chunk, spec.lots)
-            async with units.write() as session:
-                await self._add_lots(session, plan, registered, start, stop)
-            report.advance("lots", stop - start)
-        async with units.write() as session:
-            await BulkRegistryRowsRepository(session).analyze(REGISTRY_TABLES)
-        lots = Timing(spec.lots, time.perf_counter() - started)
-
-        started = time.perf_counter()
-        report.start("events", spec.events)
-        ranges = split(spec.lots, writers)
-        if event_writer is None:
-            await self.append_events(
-                units, plan, ranges, registered.organization_ids, batch, report
-            )
-        else:
-            await event_writer(ranges, registered.organization_ids, batch, report)
-        async with units.write() as session:
-            await BulkRegistryRowsRepository(session).analyze(LEDGER_TABLES)
-        events = Timing(spec.events, time.perf_counter() - started)
-
+        registered, log_size_before, registry = await self._registry_phase(units, plan, report)
+        lots = await self._lots_phase(units, plan, registered, lot_chunk, report)
+        ranges = split(plan.spec.lots, writers)
+        events = await self._events_phase(
+            units, plan, registered, ranges, batch, report, event_writer
+        )
         async with units.write() as session:
             log_size_after = (await LogRepository(session).state()).size
         return SeedResult(
             organizations=len(plan.organizations),
             locations=len(plan.locations),
-            products=spec.products,
+            products=plan.spec.products,
             registry=registry,
             lots=lots,
             events=events,
@@ -317,6 +279,63 @@ class SeedingService:
             log_size_before=log_size_before,
             log_size_after=log_size_after,
         )
+
+    async def _registry_phase(
+        self, units: UnitsOfWork, plan: SyntheticPlan, report: SeedProgress
+    ) -> tuple[_Registered, int, Timing]:
+        """Phase 1, in one unit of work; also the log's size before anything is appended."""
+        started = time.perf_counter()
+        registry_rows = len(plan.organizations) + len(plan.locations) + plan.spec.products
+        async with units.write() as session:
+            await self._refuse_if_seeded(session, plan)
+            log_size_before = (await LogRepository(session).state()).size
+            report.start("registry", registry_rows)
+            registered = await self._register(session, plan, report)
+        return registered, log_size_before, Timing(registry_rows, time.perf_counter() - started)
+
+    async def _lots_phase(
+        self,
+        units: UnitsOfWork,
+        plan: SyntheticPlan,
+        registered: _Registered,
+        lot_chunk: int,
+        report: SeedProgress,
+    ) -> Timing:
+        """Phase 2: the lots in bulk, one unit of work per chunk."""
+        started = time.perf_counter()
+        total = plan.spec.lots
+        report.start("lots", total)
+        for start in range(0, total, lot_chunk):
+            stop = min(start + lot_chunk, total)
+            async with units.write() as session:
+                await self._add_lots(session, plan, registered, start, stop)
+            report.advance("lots", stop - start)
+        async with units.write() as session:
+            await BulkRegistryRowsRepository(session).analyze(REGISTRY_TABLES)
+        return Timing(total, time.perf_counter() - started)
+
+    async def _events_phase(
+        self,
+        units: UnitsOfWork,
+        plan: SyntheticPlan,
+        registered: _Registered,
+        ranges: Sequence[tuple[int, int]],
+        batch: int,
+        report: SeedProgress,
+        event_writer: EventWriter | None,
+    ) -> Timing:
+        """Phase 3: every event through the ledger's append, one writer per lot range."""
+        started = time.perf_counter()
+        report.start("events", plan.spec.events)
+        if event_writer is None:
+            await self.append_events(
+                units, plan, ranges, registered.organization_ids, batch, report
+            )
+        else:
+            await event_writer(ranges, registered.organization_ids, batch, report)
+        async with units.write() as session:
+            await BulkRegistryRowsRepository(session).analyze(LEDGER_TABLES)
+        return Timing(plan.spec.events, time.perf_counter() - started)
 
     async def _refuse_if_seeded(self, session: AsyncSession, plan: SyntheticPlan) -> None:
         orgs = OrganizationRepository(session)
@@ -361,33 +380,14 @@ class SeedingService:
 
         location_rows = []
         for location in plan.locations:
-            new = NewLocation(
-                gln=location.gln,
-                name=location.name,
-                address=location.address,
-                province=location.province,
-                latitude=location.latitude,
-                longitude=location.longitude,
-            )
-            self._check_prefix(new.gln, prefixes[location.org], "GLN", "gln")
-            location_rows.append(location_row(ids[location.org], new, self.clock()))
+            self._check_prefix(location.gln, prefixes[location.org], "GLN", "gln")
+            location_rows.append(location_row(ids[location.org], location, self.clock()))
         location_ids = await bulk.add_locations(location_rows)
         report.advance("registry", len(location_rows))
 
         product_rows = []
         for product in plan.products:
-            new_product = NewProduct(
-                gtin=product.gtin,
-                name=product.name,
-                name_en=product.name_en,
-                brand=product.brand,
-                category=product.category,
-                description=product.description,
-                image_url=product.image_url,
-                applied_standards=product.applied_standards,
-                shelf_life_days=product.shelf_life_days,
-            )
-            row = product_row(ids[product.org], new_product, self.clock())
+            row = product_row(ids[product.org], product, self.clock())
             self._check_prefix(row["gtin"][1:], prefixes[product.org], "GTIN", "gtin")
             product_rows.append(row)
         product_ids = await bulk.add_products(product_rows)

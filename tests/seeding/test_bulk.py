@@ -16,15 +16,16 @@ from sqlalchemy import text
 from tests.conftest import FakeClock
 from tests.factories import audit
 from traceability.db.models import Location, Lot, Product
-from traceability.demo.synthetic import SeedSpec, SyntheticPlan
 from traceability.errors import Conflict
 from traceability.identifiers.gs1 import gs1_check_digit
 from traceability.portal import Portal
 from traceability.repositories.bulk_registry import BulkRegistryRowsRepository, RowCounts
 from traceability.repositories.organizations import OrganizationRepository
 from traceability.repositories.registry import LocationRepository, LotRepository, ProductRepository
+from traceability.seeding.bulk import SeedingService, SeedResult, new_lot, split
+from traceability.seeding.synthetic.plan import SyntheticPlan
+from traceability.seeding.synthetic.spec import SeedSpec
 from traceability.services.registry import NewLocation, NewProduct
-from traceability.services.seeding import SeedingService, SeedResult, new_lot, split
 
 SPEC = SeedSpec(name="integration", orgs=3, products_per_org=2, lots=20, events_per_lot=4)
 

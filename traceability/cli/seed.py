@@ -1,8 +1,8 @@
 """`traceability seed`: synthetic supply chains at scale, with rates, then an audit of a sample.
 
-Registered on the console script with ``app.command("seed")(seed_command)``. The data
-comes from traceability.demo.synthetic, the work from traceability.services.seeding;
-this module only reads the options, owns the event loop, shows progress and prints.
+The data comes from traceability.seeding.synthetic, the work from
+traceability.seeding.bulk; this module only reads the options, owns the event loop, shows
+progress and prints.
 
 Exit status: 0 when seeded and verified, 1 when the verification finds a problem,
 2 for a usage error (a bad option, a database already seeded under that name).
@@ -17,7 +17,6 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,26 +30,24 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from traceability.cli._common import console, error_exit, errors
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
-from traceability.demo.synthetic import (
+from traceability.errors import TraceabilityError
+from traceability.keyring import load_keyring
+from traceability.logging import configure_logging
+from traceability.portal import Portal
+from traceability.seeding.bulk import SeedingService, SeedResult, Verification
+from traceability.seeding.processes import ProcessEventWriter
+from traceability.seeding.synthetic.plan import SyntheticPlan
+from traceability.seeding.synthetic.spec import (
     MAX_EVENTS_PER_LOT,
     MAX_PRODUCERS,
     MAX_PRODUCTS_PER_ORG,
     PRODUCERS_PER_PARTNER,
     SeedSpec,
-    SyntheticPlan,
 )
-from traceability.errors import TraceabilityError
-from traceability.keyring import load_keyring
-from traceability.logging import configure_logging
-from traceability.portal import Portal
-from traceability.seed_processes import ProcessEventWriter
 from traceability.services.capture import CAPTURE_LIMIT
-from traceability.services.seeding import SeedingService, SeedResult, Verification
-
-console = Console()
-errors = Console(stderr=True)
 
 PHASES = {
     "registry": ("Registry", "rows"),
@@ -58,11 +55,6 @@ PHASES = {
     "events": ("Events (append)", "events"),
     "verify": ("Audit sample", "lots"),
 }
-
-
-def _usage_error(message: str) -> typer.Exit:
-    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 class _Rate(ProgressColumn):
@@ -229,88 +221,99 @@ async def _run(
     return result, verification, verify_seconds
 
 
+Orgs = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=MAX_PRODUCERS,
+        help="Producing organisations (cooperatives, processors), each with its own GS1 "
+        f"company prefix. One distributor and one retail chain are added per "
+        f"{PRODUCERS_PER_PARTNER} producers.",
+    ),
+]
+ProductsPerOrg = Annotated[
+    int,
+    typer.Option(
+        "--products-per-org",
+        min=1,
+        max=MAX_PRODUCTS_PER_ORG,
+        help="Products (GTINs) of each producing organisation.",
+    ),
+]
+Lots = Annotated[int, typer.Option(min=1, help="Lots in all, spread evenly over the products.")]
+EventsPerLot = Annotated[
+    int,
+    typer.Option(
+        "--events-per-lot",
+        min=1,
+        max=MAX_EVENTS_PER_LOT,
+        help="EPCIS events per lot: 4 is commissioning, shipping, receiving, retail "
+        "selling; up to 8 adds inspecting, storing and a distribution centre.",
+    ),
+]
+Writers = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Concurrent append writers, each appending in its own transaction "
+        "(SQLite has a single writer: 1 is used there).",
+    ),
+]
+Processes = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Processes the writers are spread over, each with its own event loop "
+        "(PostgreSQL; about one per core). 1 runs every writer in this process.",
+    ),
+]
+Batch = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=CAPTURE_LIMIT,
+        help="Lots per append call: each call appends the next event of this many lots "
+        "in one transaction.",
+    ),
+]
+VerifySample = Annotated[
+    int,
+    typer.Option(
+        "--verify-sample",
+        min=0,
+        help="Lots audited afterwards (chain, signatures, log inclusion), chosen at "
+        "random; 0 checks only that the log holds one leaf per event.",
+    ),
+]
+Name = Annotated[
+    str,
+    typer.Option(
+        help="Seed name: it picks the GS1 company prefixes and event ids, and a "
+        "database already seeded under it is refused.",
+    ),
+]
+Seed = Annotated[
+    int, typer.Option(help="Random seed: the same name, seed and sizes give the same data.")
+]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object: counts, times, rates, verdict.")
+]
+
+
 def seed_command(
-    orgs: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=MAX_PRODUCERS,
-            help="Producing organisations (cooperatives, processors), each with its own GS1 "
-            f"company prefix. One distributor and one retail chain are added per "
-            f"{PRODUCERS_PER_PARTNER} producers.",
-        ),
-    ] = 20,
-    products_per_org: Annotated[
-        int,
-        typer.Option(
-            "--products-per-org",
-            min=1,
-            max=MAX_PRODUCTS_PER_ORG,
-            help="Products (GTINs) of each producing organisation.",
-        ),
-    ] = 5,
-    lots: Annotated[
-        int, typer.Option(min=1, help="Lots in all, spread evenly over the products.")
-    ] = 10_000,
-    events_per_lot: Annotated[
-        int,
-        typer.Option(
-            "--events-per-lot",
-            min=1,
-            max=MAX_EVENTS_PER_LOT,
-            help="EPCIS events per lot: 4 is commissioning, shipping, receiving, retail "
-            "selling; up to 8 adds inspecting, storing and a distribution centre.",
-        ),
-    ] = 4,
-    writers: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=64,
-            help="Concurrent append writers, each appending in its own transaction "
-            "(SQLite has a single writer: 1 is used there).",
-        ),
-    ] = 4,
-    processes: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=64,
-            help="Processes the writers are spread over, each with its own event loop "
-            "(PostgreSQL; about one per core). 1 runs every writer in this process.",
-        ),
-    ] = 1,
-    batch: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=CAPTURE_LIMIT,
-            help="Lots per append call: each call appends the next event of this many lots "
-            "in one transaction.",
-        ),
-    ] = 500,
-    verify_sample: Annotated[
-        int,
-        typer.Option(
-            "--verify-sample",
-            min=0,
-            help="Lots audited afterwards (chain, signatures, log inclusion), chosen at "
-            "random; 0 checks only that the log holds one leaf per event.",
-        ),
-    ] = 100,
-    name: Annotated[
-        str,
-        typer.Option(
-            help="Seed name: it picks the GS1 company prefixes and event ids, and a "
-            "database already seeded under it is refused.",
-        ),
-    ] = "synthetic",
-    seed: Annotated[
-        int, typer.Option(help="Random seed: the same name, seed and sizes give the same data.")
-    ] = 20261124,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object: counts, times, rates, verdict.")
-    ] = False,
+    orgs: Orgs = 20,
+    products_per_org: ProductsPerOrg = 5,
+    lots: Lots = 10_000,
+    events_per_lot: EventsPerLot = 4,
+    writers: Writers = 4,
+    processes: Processes = 1,
+    batch: Batch = 500,
+    verify_sample: VerifySample = 100,
+    name: Name = "synthetic",
+    seed: Seed = 20261124,
+    as_json: AsJson = False,
 ) -> None:
     """Seed synthetic Vietnamese supply chains at scale and report the rates.
 
@@ -325,38 +328,18 @@ def seed_command(
     settings = Settings()
     configure_logging("warning", settings.json_logs)
     try:
-        plan = SyntheticPlan(
-            SeedSpec(
-                name=name,
-                seed=seed,
-                orgs=orgs,
-                products_per_org=products_per_org,
-                lots=lots,
-                events_per_lot=events_per_lot,
-            )
-        )
+        spec = SeedSpec(name, seed, orgs, products_per_org, lots, events_per_lot)
+        plan = SyntheticPlan(spec)
     except ValueError as exc:
-        raise _usage_error(str(exc)) from exc
+        raise error_exit(str(exc)) from exc
     backend = "SQLite" if settings.is_sqlite else "PostgreSQL"
     if settings.is_sqlite and (writers > 1 or processes > 1):
         errors.print("SQLite has a single writer: appending with 1 writer in this process.")
         writers, processes = 1, 1
     writers = max(writers, processes)  # every process gets at least one writer
-    try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(settings.resolved_database_url)
-        load_keyring(settings)
-        result, verification, verify_seconds = asyncio.run(
-            _run(settings, plan, writers, batch, verify_sample, processes)
-        )
-    except TraceabilityError as exc:
-        raise _usage_error(str(exc)) from exc
-    except KeyboardInterrupt as exc:
-        errors.print(
-            "interrupted: what was committed so far stays; seed into an empty database "
-            "or choose another --name to start again"
-        )
-        raise typer.Exit(code=130) from exc
+    result, verification, verify_seconds = _seed(
+        settings, plan, writers, batch, verify_sample, processes
+    )
     summary = _summary(plan, result, verification, verify_seconds, backend)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
@@ -364,3 +347,22 @@ def seed_command(
         _print_summary(summary, verification)
     if not verification.ok:
         raise typer.Exit(code=1)
+
+
+def _seed(
+    settings: Settings, plan: SyntheticPlan, writers: int, batch: int, sample: int, processes: int
+) -> tuple[SeedResult, Verification, float]:
+    """Prepare the database, seed and verify; usage errors and an interrupt end the command."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.resolved_database_url)
+        load_keyring(settings)
+        return asyncio.run(_run(settings, plan, writers, batch, sample, processes))
+    except TraceabilityError as exc:
+        raise error_exit(str(exc)) from exc
+    except KeyboardInterrupt as exc:
+        errors.print(
+            "interrupted: what was committed so far stays; seed into an empty database "
+            "or choose another --name to start again"
+        )
+        raise typer.Exit(code=130) from exc

@@ -1,6 +1,6 @@
 """`traceability verify BUNDLE`: an inspector's offline check of a lot's evidence bundle.
 
-Registered on the console script with ``app.command()(verify)``. Exit status: 0 when
+Exit status: 0 when
 everything checks, 1 when the bundle fails verification (including a file that is
 not JSON), 2 for a usage error (no such file, unreadable file, unusable --log-key).
 """
@@ -12,36 +12,28 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from traceability.chain.bundle_verify import FAIL_MARK, OK_MARK, BundleReport, verify_bundle
+from traceability.cli._common import console, error_exit, errors
 from traceability.errors import TraceabilityError
 from traceability.log.note import NoteVerifier
 
 # Bundles with more events than this show a progress bar while verifying.
 PROGRESS_THRESHOLD = 200
 
-console = Console()
-errors = Console(stderr=True)
-
-
-def _usage_error(message: str) -> typer.Exit:
-    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(code=2)
-
 
 def _read_bundle(path: Path) -> tuple[Any, str | None]:
     """The parsed JSON, or None and why it is not JSON. Raises typer.Exit(2) if unreadable."""
     if not path.exists():
-        raise _usage_error(f"bundle file {path} does not exist; pass the path of a bundle JSON")
+        raise error_exit(f"bundle file {path} does not exist; pass the path of a bundle JSON")
     if path.is_dir():
-        raise _usage_error(f"{path} is a directory; pass the path of a bundle JSON file")
+        raise error_exit(f"{path} is a directory; pass the path of a bundle JSON file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _usage_error(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise error_exit(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         return json.loads(raw), None
     except UnicodeDecodeError as exc:
@@ -63,12 +55,12 @@ def _resolve_log_key(value: str) -> str:
         try:
             candidate = Path(candidate).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise _usage_error(f"cannot read the log key file {value}: {exc}") from exc
+            raise error_exit(f"cannot read the log key file {value}: {exc}") from exc
     try:
         NoteVerifier.from_key(candidate)
     except TraceabilityError as exc:
         where = f"the file {value} does not hold" if is_file else "--log-key is neither a file nor"
-        raise _usage_error(
+        raise error_exit(
             f"{where} a log verifier key (name+keyid+base64, as served at /log/key): {exc}"
         ) from exc
     return candidate

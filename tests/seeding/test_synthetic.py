@@ -9,21 +9,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.epcis_schema import schema_errors
-from traceability.demo.dataset import EPCIS_CONTEXT, lots_named
-from traceability.demo.synthetic import (
-    DEMO_BLOCK,
-    JOURNEYS,
-    MAX_EVENTS_PER_LOT,
-    PRODUCERS_PER_PARTNER,
-    PROVINCES,
-    SeedSpec,
-    SyntheticPlan,
-    name_block,
-)
 from traceability.epcis.index import canonical_identifier
 from traceability.epcis.lots import lots_of
 from traceability.epcis.validation import validate_event
 from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
+from traceability.seeding.epcis_events import EPCIS_CONTEXT
+from traceability.seeding.records import lots_named
+from traceability.seeding.synthetic.events import JOURNEYS
+from traceability.seeding.synthetic.places import PROVINCES
+from traceability.seeding.synthetic.plan import SyntheticPlan
+from traceability.seeding.synthetic.spec import (
+    DEMO_BLOCK,
+    MAX_EVENTS_PER_LOT,
+    PRODUCERS_PER_PARTNER,
+    SeedSpec,
+    name_block,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -1,6 +1,5 @@
 """`traceability audit-log`: an inspector's check of the whole Merkle log, leaf by leaf.
 
-Registered on the console script with ``app.command("audit-log")(audit_log_command)``.
 Reads the database named by TRACE_DATABASE_URL in one snapshot (it neither migrates it nor
 writes to it: nothing is signed or stored). Exit status: 0 when the log is intact, 1 when
 any fault is found (each kind is named with its first place; the first bad leaf is named
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,19 +30,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.cli._common import console, error_exit, errors
 from traceability.config import Settings
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging
 from traceability.portal import Portal
 from traceability.services.log_audit.results import LogAudit
-
-console = Console()
-errors = Console(stderr=True)
-
-
-def _usage_error(message: str) -> typer.Exit:
-    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 class _LeafRate(ProgressColumn):
@@ -82,12 +73,19 @@ async def _run(settings: Settings, start: int, limit: int | None, quiet: bool) -
 
 
 def _print(audit: LogAudit, seconds: float) -> None:
-    rate = f"{audit.checked / seconds:,.0f} leaves/s" if seconds > 0 and audit.checked else "-"
     against = (
         f"signed checkpoint {audit.checkpoint.size:,}"
         if audit.checkpoint is not None
         else "no signed checkpoint"
     )
+    _print_counts(audit, seconds, against)
+    _print_faults(audit)
+    _print_verdict(audit, against)
+
+
+def _print_counts(audit: LogAudit, seconds: float, against: str) -> None:
+    """What was checked, how fast, and how many of each fault."""
+    rate = f"{audit.checked / seconds:,.0f} leaves/s" if seconds > 0 and audit.checked else "-"
     console.print(
         f"Checked {audit.checked:,} leaves [{audit.start:,}, {audit.end:,}) of the log against "
         f"{against} in {seconds:.1f} s ({rate}): "
@@ -109,6 +107,10 @@ def _print(audit: LogAudit, seconds: float) -> None:
             "events and the recomputed tree only.",
             soft_wrap=True,
         )
+
+
+def _print_faults(audit: LogAudit) -> None:
+    """Each kind of fault with its first place, the checks skipped, and where to go on."""
     for summary in audit.faults:
         console.print(
             Text(
@@ -132,6 +134,10 @@ def _print(audit: LogAudit, seconds: float) -> None:
             f"--start {audit.next_start}.",
             soft_wrap=True,
         )
+
+
+def _print_verdict(audit: LogAudit, against: str) -> None:
+    """OK, or FAILED naming the first bad leaf (or the first fault when no leaf is to blame)."""
     bad = audit.first_bad
     if bad is not None:
         event = f" (event {bad.event_id})" if bad.event_id else ""
@@ -203,7 +209,7 @@ def audit_log_command(
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         # Checked here rather than left to the driver: an audit never creates a database,
         # and a failed SQLite open leaves the driver's thread behind the closed event loop.
-        raise _usage_error(
+        raise error_exit(
             f"cannot read the log from {url.database}: no such database file "
             "(is TRACE_DATABASE_URL or TRACE_DATA_DIR right?)"
         )
@@ -211,10 +217,10 @@ def audit_log_command(
     try:
         audit = asyncio.run(_run(settings, start, limit, quiet=as_json))
     except TraceabilityError as exc:
-        raise _usage_error(f"--{exc.field}: {exc.message}" if exc.field else str(exc)) from exc
+        raise error_exit(f"--{exc.field}: {exc.message}" if exc.field else str(exc)) from exc
     except (SQLAlchemyError, OSError) as exc:
         where = url.render_as_string(hide_password=True)
-        raise _usage_error(
+        raise error_exit(
             f"cannot read the log from {where} (is TRACE_DATABASE_URL right, and the "
             f"schema migrated?): {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
         ) from exc

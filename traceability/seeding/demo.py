@@ -1,11 +1,11 @@
 """Seeding the demo supply chains through the real services (registry, then the ledger).
 
-The demo owns its transactions because the command line calls it directly: one
-transaction registers everything, then each supply chain's events are appended
-in one ledger call. Running it again changes nothing: the demo organisations'
-tax codes say whether the registry part is done, and events already recorded
-(by their fixed eventIDs) are skipped, so an interrupted run is completed by
-the next one instead of failing.
+The data is :mod:`traceability.seeding.demo_data`. The demo owns its transactions because
+the command line calls it directly: one transaction registers everything, then each supply
+chain's events are appended in one ledger call. Running it again changes nothing: the demo
+organisations' tax codes say whether the registry part is done, and events already recorded
+(by their fixed eventIDs) are skipped, so an interrupted run is completed by the next one
+instead of failing.
 """
 
 from __future__ import annotations
@@ -17,20 +17,14 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.demo import dataset
-from traceability.demo.dataset import DemoChain, DemoOrg
 from traceability.errors import Conflict
 from traceability.identifiers.digital_link import DigitalLink, build_digital_link
 from traceability.repositories.ledger import LedgerRepository
 from traceability.repositories.organizations import OrganizationRepository
+from traceability.seeding.demo_data import DemoData, load_demo
+from traceability.seeding.records import DemoChain, DemoOrg
 from traceability.services.ledger import LedgerService, Submission
-from traceability.services.registry import (
-    NewLocation,
-    NewLot,
-    NewOrganization,
-    NewProduct,
-    RegistryService,
-)
+from traceability.services.registry import NewOrganization, RegistryService
 
 
 @dataclass(frozen=True)
@@ -73,22 +67,23 @@ async def seed_demo(
     on_step: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     step = on_step or _noop
+    dataset = load_demo()
     # Build the links first: a malformed base URL fails before anything is written.
     sample_links = [
         (s.label, build_digital_link(base_url, DigitalLink(gtin=s.gtin, lot=s.lot)))
-        for s in dataset.SAMPLE_LINKS
+        for s in dataset.sample_links
     ]
 
     step("Checking for existing demo data")
     async with database.write() as session:
-        ids = await _existing_organizations(session)
+        ids = await _existing_organizations(session, dataset)
         if ids is None:
             step(
-                f"Registering {len(dataset.ORGANIZATIONS)} organisations, "
-                f"{len(dataset.LOCATIONS)} locations, {len(dataset.PRODUCTS)} products "
-                f"and {len(dataset.LOTS)} lots"
+                f"Registering {len(dataset.organizations)} organisations, "
+                f"{len(dataset.locations)} locations, {len(dataset.products)} products "
+                f"and {len(dataset.lots)} lots"
             )
-            keys = await _register(session, registry)
+            keys = await _register(session, registry, dataset)
             ids = {org_key: org_id for org_key, (org_id, _) in keys.items()}
             api_keys: dict[str, str | None] = {k: key for k, (_, key) in keys.items()}
         else:
@@ -96,7 +91,7 @@ async def seed_demo(
     created_registry = any(api_keys.values())
 
     appended = 0
-    for chain in dataset.CHAINS:
+    for chain in dataset.chains:
         step(f"Recording {len(chain.events)} events: {chain.title}")
         async with database.write() as session:
             appended += await _append_chain(session, ledger, chain, ids)
@@ -109,18 +104,20 @@ async def seed_demo(
             organization_id=ids[org.key],
             api_key=api_keys[org.key],
         )
-        for org in dataset.ORGANIZATIONS
+        for org in dataset.organizations
     ]
     return DemoSummary(
         already_seeded=not created_registry and appended == 0,
         organizations=organizations,
-        lots=len(dataset.LOTS),
-        events=len(dataset.EVENTS),
+        lots=len(dataset.lots),
+        events=len(dataset.events),
         sample_links=sample_links,
     )
 
 
-async def _existing_organizations(session: AsyncSession) -> dict[str, str] | None:
+async def _existing_organizations(
+    session: AsyncSession, dataset: DemoData
+) -> dict[str, str] | None:
     """Ids of the demo organisations by key when all exist; None when none does.
 
     Some but not all of them existing means a tax code of the demo is used by
@@ -128,7 +125,7 @@ async def _existing_organizations(session: AsyncSession) -> dict[str, str] | Non
     """
     orgs = OrganizationRepository(session)
     found: dict[str, str] = {}
-    for org in dataset.ORGANIZATIONS:
+    for org in dataset.organizations:
         row = await orgs.by_tax_code(org.tax_code)
         if row is not None:
             if row.name != org.name:
@@ -140,7 +137,7 @@ async def _existing_organizations(session: AsyncSession) -> dict[str, str] | Non
             found[org.key] = row.id
     if not found:
         return None
-    missing = [org.name for org in dataset.ORGANIZATIONS if org.key not in found]
+    missing = [org.name for org in dataset.organizations if org.key not in found]
     if missing:
         raise Conflict(
             f"the demo data is only partly present ({', '.join(missing)} missing); "
@@ -150,57 +147,21 @@ async def _existing_organizations(session: AsyncSession) -> dict[str, str] | Non
     return found
 
 
-async def _register(session: AsyncSession, registry: RegistryService) -> dict[str, tuple[str, str]]:
+async def _register(
+    session: AsyncSession, registry: RegistryService, dataset: DemoData
+) -> dict[str, tuple[str, str]]:
     """Register everything; returns (organization id, API key) by organisation key."""
     created: dict[str, tuple[str, str]] = {}
-    for org in dataset.ORGANIZATIONS:
+    for org in dataset.organizations:
         result = await registry.create_organization(session, _new_organization(org))
         created[org.key] = (result.organization.id, result.api_key)
     ids = {key: org_id for key, (org_id, _) in created.items()}
-    for location in dataset.LOCATIONS:
-        await registry.create_location(
-            session,
-            ids[location.org],
-            NewLocation(
-                gln=location.gln,
-                name=location.name,
-                address=location.address,
-                province=location.province,
-                latitude=location.latitude,
-                longitude=location.longitude,
-            ),
-        )
-    for product in dataset.PRODUCTS:
-        await registry.create_product(
-            session,
-            ids[product.org],
-            NewProduct(
-                gtin=product.gtin,
-                name=product.name,
-                name_en=product.name_en,
-                brand=product.brand,
-                category=product.category,
-                description=product.description,
-                image_url=product.image_url,
-                applied_standards=product.applied_standards,
-                shelf_life_days=product.shelf_life_days,
-            ),
-        )
-    for lot in dataset.LOTS:
-        await registry.create_lot(
-            session,
-            ids[lot.org],
-            NewLot(
-                gtin=lot.gtin,
-                lot_code=lot.lot_code,
-                production_date=lot.production_date,
-                expiry_date=lot.expiry_date,
-                quantity=lot.quantity,
-                unit=lot.unit,
-                origin_gln=lot.origin_gln,
-                certifications=[c.to_json() for c in lot.certifications],
-            ),
-        )
+    for location in dataset.locations.values():
+        await registry.create_location(session, ids[location.org], location)
+    for product in dataset.products.values():
+        await registry.create_product(session, ids[product.org], product)
+    for lot in dataset.lots.values():
+        await registry.create_lot(session, ids[lot.org], lot.to_new_lot())
     return created
 
 

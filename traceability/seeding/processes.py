@@ -19,10 +19,11 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.sharedctypes import Synchronized
 
 from traceability.config import Settings
-from traceability.demo.synthetic import SeedSpec, SyntheticPlan
 from traceability.logging import configure_logging
 from traceability.portal import Portal
-from traceability.services.seeding import SeedingService, SeedProgress
+from traceability.seeding.bulk import SeedingService, SeedProgress
+from traceability.seeding.synthetic.plan import SyntheticPlan
+from traceability.seeding.synthetic.spec import SeedSpec
 
 # How often the parent moves its progress bar on from the children's counter.
 PROGRESS_INTERVAL_SECONDS = 0.25

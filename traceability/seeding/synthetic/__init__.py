@@ -1,0 +1,1 @@
+"""Synthetic Vietnamese supply chains at any scale, for `traceability seed`."""
