@@ -8,14 +8,13 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
-from traceability.db.session import is_unavailable
+from traceability.database_errors import INFRASTRUCTURE_ERRORS, is_unavailable
 from traceability.errors import (
     BadSignature,
     ChainBroken,
@@ -159,8 +158,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TraceabilityError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _infrastructure_error)
-    app.add_exception_handler(OSError, _infrastructure_error)
+    for infrastructure_error in INFRASTRUCTURE_ERRORS:
+        app.add_exception_handler(infrastructure_error, _infrastructure_error)
     app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(Exception, _unexpected)
 

@@ -5,6 +5,7 @@ The HTTP app and the command line both build one of these, so both run the same 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from traceability.cache import Cache, make_cache
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
+from traceability.db.migrate import upgrade
 from traceability.db.session import Database
 from traceability.invalidation import touched
 from traceability.keyring import Keyring, load_keyring
@@ -68,11 +70,20 @@ class Portal:
         async with self.database.read(snapshot=True) as session:
             return await work(session)
 
+    async def migrate(self) -> None:
+        """Bring the database's schema to the newest migration (run in a thread: Alembic
+        blocks)."""
+        await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
+
     async def open(self) -> None:
         """Start-up: take the log's identity from the database (recording it for a new log)
         and refuse a configured log key or origin that disagrees (LogIdentityMismatch)."""
         async with self.write() as session:
             await self.transparency.open(session)
+
+    async def close(self) -> None:
+        await self.cache.close()
+        await self.database.dispose()
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:

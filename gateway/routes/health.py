@@ -5,10 +5,10 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter
 
-from gateway.deps import State
+from gateway.deps import PortalDep, SnapshotSession
 from gateway.errors import problem
 from gateway.responses import JSONResponse
-from traceability.db.session import is_unavailable
+from traceability.database_errors import is_unavailable
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["health"])
@@ -19,9 +19,9 @@ router = APIRouter(tags=["health"])
     summary="Health: the database answers and the transparency log checks",
     responses={503: {"description": "The database is unreachable, or the log failed a check"}},
 )
-async def healthz(state: State) -> JSONResponse:
+async def healthz(portal: PortalDep, session: SnapshotSession) -> JSONResponse:
     try:
-        health = await state.snapshot(state.transparency.health)
+        health = await portal.transparency.health(session)
     except Exception as exc:
         if not is_unavailable(exc):
             log.exception("health_check_failed")
