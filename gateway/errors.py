@@ -8,13 +8,13 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
-from traceability.database_errors import INFRASTRUCTURE_ERRORS, is_unavailable
 from traceability.errors import (
     BadSignature,
     ChainBroken,
@@ -27,6 +27,7 @@ from traceability.errors import (
     TraceabilityError,
     Unauthorized,
 )
+from traceability.portal import Portal
 
 log = structlog.get_logger(__name__)
 
@@ -125,7 +126,7 @@ RETRY_AFTER_UNAVAILABLE = 2
 
 async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
     """Database or network trouble: 503 with Retry-After when it passes by itself."""
-    if not is_unavailable(exc):
+    if not Portal.database_unavailable(exc):
         return await _unexpected(request, exc)
     log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
     return problem(
@@ -158,8 +159,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TraceabilityError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for infrastructure_error in INFRASTRUCTURE_ERRORS:
-        app.add_exception_handler(infrastructure_error, _infrastructure_error)
+    app.add_exception_handler(DBAPIError, _infrastructure_error)
+    app.add_exception_handler(OSError, _infrastructure_error)
     app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(Exception, _unexpected)
 

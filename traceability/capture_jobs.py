@@ -29,8 +29,8 @@ from typing import Any, Final
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.database_errors import is_unavailable
 from traceability.db.models import CaptureJob
+from traceability.db.session import is_unavailable
 from traceability.epcis.event_hash import document_event_hash_ids
 from traceability.epcis.validation import document_events
 from traceability.errors import TraceabilityError

@@ -17,7 +17,7 @@ from traceability.cache import Cache, make_cache
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
-from traceability.db.session import Database
+from traceability.db.session import Database, is_unavailable
 from traceability.invalidation import touched
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
@@ -69,6 +69,12 @@ class Portal:
         and nothing can be written (a public read never signs or stores anything)."""
         async with self.database.read(snapshot=True) as session:
             return await work(session)
+
+    @staticmethod
+    def database_unavailable(exc: BaseException) -> bool:
+        """Whether ``exc`` says the database cannot be reached now (it passes by itself: try
+        again shortly), rather than that something broke."""
+        return is_unavailable(exc)
 
     async def migrate(self) -> None:
         """Bring the database's schema to the newest migration (run in a thread: Alembic

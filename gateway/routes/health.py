@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from gateway.deps import PortalDep, SnapshotSession
 from gateway.errors import problem
 from gateway.responses import JSONResponse
-from traceability.database_errors import is_unavailable
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["health"])
@@ -23,7 +22,7 @@ async def healthz(portal: PortalDep, session: SnapshotSession) -> JSONResponse:
     try:
         health = await portal.transparency.health(session)
     except Exception as exc:
-        if not is_unavailable(exc):
+        if not portal.database_unavailable(exc):
             log.exception("health_check_failed")
         return problem(503, "the database is not reachable", headers={"Retry-After": "5"})
     figures = {"size": health.size, "signed_size": health.signed_size, "problem": health.problem}

@@ -26,8 +26,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from traceability.database_errors import is_unavailable
-
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -135,3 +133,38 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+
+
+# PostgreSQL: serialization_failure, deadlock_detected. Retrying the transaction is the cure.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# Connection exceptions (class 08) and the server shutting down or starting (57P01-57P03).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P01", "57P02", "57P03")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "driver_exception", None), "sqlstate", None
+    )
+    return code if isinstance(code, str) else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a database error says: run the same transaction again."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in _RETRYABLE_SQLSTATES
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether an error says the database cannot be reached now, not that the request is bad.
+
+    Such a failure passes when the server is back (the pool's pre-ping replaces dead
+    connections), so callers answer "try again shortly" rather than "something broke".
+    """
+    if isinstance(exc, OSError):
+        return True  # refused, reset or timed out before the driver had a connection
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or is_retryable(exc) or isinstance(exc.orig, OSError):
+        return True
+    code = _sqlstate(exc)
+    return code is not None and code.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
