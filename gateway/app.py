@@ -54,11 +54,11 @@ def portal_lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await Portal.migrate(settings)
         portal = Portal.build(settings, clock)
         app.state.portal = portal
         try:
-            if migrate:
-                await portal.migrate()
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
             async with capture_job_sweeper(portal):

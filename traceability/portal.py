@@ -76,10 +76,11 @@ class Portal:
         again shortly), rather than that something broke."""
         return is_unavailable(exc)
 
-    async def migrate(self) -> None:
-        """Bring the database's schema to the newest migration (run in a thread: Alembic
-        blocks)."""
-        await asyncio.to_thread(upgrade, self.settings.resolved_database_url)
+    @staticmethod
+    async def migrate(settings: Settings) -> None:
+        """Bring the settings' database to the newest schema, before a portal is built on it
+        (in a thread: Alembic blocks)."""
+        await asyncio.to_thread(upgrade, settings.resolved_database_url)
 
     async def open(self) -> None:
         """Start-up: take the log's identity from the database (recording it for a new log)
