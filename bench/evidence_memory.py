@@ -161,7 +161,7 @@ async def measure_lot(events: int, event_size: int, directory: Path) -> LotRun:
     )
     state = Portal.build(settings)
     app = create_app(settings)
-    app.state.traceability = state  # the lifespan is not run: this owns the Portal
+    app.state.portal = state  # the lifespan is not run: this owns the Portal
     try:
         async with state.write() as session:
             producer = await state.registry.create_organization(

@@ -526,11 +526,13 @@ async def _add_fillers(url: str, wanted: int, batch: int) -> tuple[int, float]:
                         province="Cần Thơ",
                     ),
                 )
-                product = await registry.create_product(
+                await registry.create_product(
                     session,
                     created.organization.id,
                     NewProduct(gtin=gtin, name="Bench filler product", brand="bench"),
                 )
+                product = await ProductRepository(session).by_gtin(gtin)
+                assert product is not None
             product_id, organization_id = product.id, product.organization_id
             bulk = BulkRegistryRepository(session)
             missing = wanted - await bulk.count_lots()

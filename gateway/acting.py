@@ -12,7 +12,7 @@ from traceability.services.registry import Principal
 
 
 async def existing_acting_organization(
-    state: Portal,
+    portal: Portal,
     session: AsyncSession,
     caller: Principal,
     requested: str | None,
@@ -23,5 +23,5 @@ async def existing_acting_organization(
     may act for whom (services/access.py)."""
     acting = rule(caller, requested)
     if acting != caller.organization_id:
-        await state.reader.organization(session, caller, acting)
+        await portal.reader.ensure_organization(session, caller, acting)
     return acting

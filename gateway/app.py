@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,7 +18,6 @@ from gateway.schemas.epcis import with_json_value
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
-from traceability.db.migrate import upgrade
 from traceability.portal import Portal
 from traceability.services.capture_jobs import capture_job_sweeper
 
@@ -28,35 +26,51 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock = utc_now, migrate: bool = False
 ) -> FastAPI:
     settings = settings or Settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if migrate:
-            await asyncio.to_thread(upgrade, settings.resolved_database_url)
-        state = Portal.build(settings, clock)
-        app.state.traceability = state
-        try:
-            # A configured log key or origin that is not the log's stops the start here.
-            await state.open()
-        except BaseException:
-            await state.cache.close()
-            await state.database.dispose()
-            raise
-        try:
-            async with capture_job_sweeper(state):
-                yield
-        finally:
-            await state.cache.close()
-            await state.database.dispose()
-
     app = FastAPI(
         title="Traceability portal",
         summary="Vietnam's national product-traceability engine: EPCIS 2.0 repository, "
         "GS1 Digital Link resolver and a transparency log.",
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=portal_lifespan(settings, clock, migrate=migrate),
     )
     install_error_handlers(app)
+    add_middleware(app, settings)
+    include_routers(app)
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The EPCIS body schemas refer to a component no pydantic model makes.
+        return with_json_value(generated())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def portal_lifespan(
+    settings: Settings, clock: Clock, *, migrate: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's life: the portal is built (the schema migrated first if asked) and opened
+    on start, the capture job sweeper runs while it serves, and all is closed on stop."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await Portal.migrate(settings)
+        portal = Portal.build(settings, clock)
+        app.state.portal = portal
+        try:
+            # A configured log key or origin that is not the log's stops the start here.
+            await portal.open()
+            async with capture_job_sweeper(portal):
+                yield
+        finally:
+            await portal.close()
+
+    return lifespan
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added innermost first: each one added wraps those before it."""
     # Innermost: by the time a HEAD is run as a GET, everything outside has seen a HEAD.
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -67,6 +81,9 @@ def create_app(
     app.add_middleware(
         ClientAddressMiddleware, trusted=TrustedProxies(settings.trusted_proxy_networks)
     )
+
+
+def include_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(log.router)
@@ -77,11 +94,3 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)
-    generated = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        # The EPCIS body schemas refer to a component no pydantic model makes.
-        return with_json_value(generated())
-
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app

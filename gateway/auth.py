@@ -8,7 +8,7 @@ import structlog
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.deps import State
+from gateway.deps import PortalDep
 from traceability.errors import Unauthorized
 from traceability.services.registry import Principal
 
@@ -16,7 +16,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key issued by the port
 
 
 async def current_principal(
-    state: State,
+    portal: PortalDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -24,8 +24,8 @@ async def current_principal(
     # Its own session, closed before the route runs: a request never holds this connection
     # while it waits for the pool to give it another (enough such requests at once would
     # hold the whole pool and wait on each other until the pool timeout).
-    async with state.database.read() as session:
-        principal = await state.registry.authenticate(session, credentials.credentials)
+    async with portal.read() as session:
+        principal = await portal.registry.authenticate(session, credentials.credentials)
     # The organisation is logged, never the key.
     structlog.contextvars.bind_contextvars(organization_id=principal.organization_id)
     return principal

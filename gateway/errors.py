@@ -15,7 +15,6 @@ from starlette.responses import Response
 
 from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
-from traceability.db.session import is_unavailable
 from traceability.errors import (
     BadSignature,
     ChainBroken,
@@ -28,6 +27,7 @@ from traceability.errors import (
     TraceabilityError,
     Unauthorized,
 )
+from traceability.portal import Portal
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +126,7 @@ RETRY_AFTER_UNAVAILABLE = 2
 
 async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
     """Database or network trouble: 503 with Retry-After when it passes by itself."""
-    if not is_unavailable(exc):
+    if not Portal.database_unavailable(exc):
         return await _unexpected(request, exc)
     log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
     return problem(

@@ -5,6 +5,7 @@ The HTTP app and the command line both build one of these, so both run the same 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from traceability.cache import Cache, make_cache
 from traceability.cache.invalidation import touched
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
-from traceability.db.session import Database
+from traceability.db.migrate import upgrade
+from traceability.db.session import Database, is_unavailable
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
@@ -68,11 +70,27 @@ class Portal:
         async with self.database.read(snapshot=True) as session:
             return await work(session)
 
+    @staticmethod
+    def database_unavailable(exc: BaseException) -> bool:
+        """Whether ``exc`` says the database cannot be reached now (it passes by itself: try
+        again shortly), rather than that something broke."""
+        return is_unavailable(exc)
+
+    @staticmethod
+    async def migrate(settings: Settings) -> None:
+        """Bring the settings' database to the newest schema, before a portal is built on it
+        (in a thread: Alembic blocks)."""
+        await asyncio.to_thread(upgrade, settings.resolved_database_url)
+
     async def open(self) -> None:
         """Start-up: take the log's identity from the database (recording it for a new log)
         and refuse a configured log key or origin that disagrees (LogIdentityMismatch)."""
         async with self.write() as session:
             await self.transparency.open(session)
+
+    async def close(self) -> None:
+        await self.cache.close()
+        await self.database.dispose()
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utc_now) -> Portal:

@@ -163,7 +163,7 @@ class PublicAnswers:
 def public_answers(app_state: State) -> PublicAnswers:
     """The app's public answers, over the cache of the app's portal (made on first use)."""
     answers: PublicAnswers | None = getattr(app_state, "public_answers", None)
-    portal = app_state.traceability
+    portal = app_state.portal
     if answers is None or answers.cache is not portal.cache:
         answers = PublicAnswers(portal.cache, enabled=portal.settings.public_cache)
         app_state.public_answers = answers

@@ -7,22 +7,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import Caller
-from gateway.deps import ReadSession, State
+from gateway.checked_route import CheckedRoute
+from gateway.deps import PortalDep, ReadSession, SnapshotSession
 from gateway.errors import API_ERRORS
-from gateway.request_rules import PortalRoute
 from gateway.responses import JSONResponse
 from gateway.routes.log import MAX_INDEX
 from gateway.schemas.identifiers import GtinPath, LotPath
-from traceability.chain.bundle import Bundle
 from traceability.services.audit import LotAudit
-from traceability.services.log_audit.results import LogAudit
 from traceability.services.trace.export import SORT_KEYS
 
 router = APIRouter(
-    prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS, route_class=PortalRoute
+    prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS, route_class=CheckedRoute
 )
 
 # One request checks at most this many leaves (a few seconds of work); `next` pages on.
@@ -79,7 +76,8 @@ def audit_json(audit: LotAudit) -> dict[str, Any]:
 )
 async def audit_log(
     caller: Caller,
-    state: State,
+    portal: PortalDep,
+    session: SnapshotSession,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="first leaf to check")] = 0,
     limit: Annotated[
         int,
@@ -90,12 +88,8 @@ async def audit_log(
         ),
     ] = LOG_PAGE_DEFAULT,
 ) -> JSONResponse:
-    state.audit.ensure_log_auditor(caller)
-
-    async def run(session: AsyncSession) -> LogAudit:
-        return await state.audit.audit_log(session, start, limit)
-
-    audit = await state.snapshot(run)
+    portal.audit.ensure_log_auditor(caller)
+    audit = await portal.audit.audit_log(session, start, limit)
     return JSONResponse(audit.to_json())
 
 
@@ -107,10 +101,10 @@ Direction = Annotated[Literal["back", "forward", "both"], Query(description="whi
     summary="One step back and one step forward (Circular 02/2024/TT-BKHCN)",
 )
 async def one_step(
-    gtin: GtinPath, lot: LotPath, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, lot: LotPath, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> JSONResponse:
-    await state.audit.ensure_auditable(session, caller, gtin, lot)
-    return JSONResponse(await state.trace.one_step(session, gtin, lot))
+    await portal.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(await portal.trace.one_step(session, gtin, lot))
 
 
 @router.get(
@@ -121,13 +115,13 @@ async def trace(
     gtin: GtinPath,
     lot: LotPath,
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     direction: Direction = "both",
     max_depth: Annotated[int, Query(alias="maxDepth", ge=1, le=200)] = 50,
 ) -> JSONResponse:
-    await state.audit.ensure_auditable(session, caller, gtin, lot)
-    return JSONResponse(await state.trace.genealogy(session, gtin, lot, direction, max_depth))
+    await portal.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(await portal.trace.genealogy(session, gtin, lot, direction, max_depth))
 
 
 @router.get(
@@ -135,10 +129,10 @@ async def trace(
     summary="Recall scope: every affected downstream lot and who and where holds it",
 )
 async def recall(
-    gtin: GtinPath, lot: LotPath, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, lot: LotPath, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> JSONResponse:
-    await state.audit.ensure_auditable(session, caller, gtin, lot)
-    return JSONResponse(await state.trace.recall_scope(session, gtin, lot))
+    await portal.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(await portal.trace.recall_scope(session, gtin, lot))
 
 
 @router.get(
@@ -151,15 +145,15 @@ async def export_csv(
     gtin: GtinPath,
     lot: LotPath,
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     sort_by: Annotated[
         str, Query(alias="sortBy", json_schema_extra={"enum": list(SORT_KEYS)})
     ] = "event_time",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
 ) -> Response:
-    await state.audit.ensure_auditable(session, caller, gtin, lot)
-    text = await state.trace.export_csv(session, gtin, lot, sort_by, order == "desc")
+    await portal.audit.ensure_auditable(session, caller, gtin, lot)
+    text = await portal.trace.export_csv(session, gtin, lot, sort_by, order == "desc")
     filename = f"trace-{gtin}-{lot}.csv".replace("/", "_").replace('"', "_")
     # A byte-order mark so spreadsheet programs read the Vietnamese text as UTF-8.
     return Response(
@@ -174,13 +168,11 @@ async def export_csv(
     summary="A self-contained bundle to verify a lot offline (see docs/BUNDLE.md)",
 )
 async def lot_bundle(
-    gtin: GtinPath, lot: LotPath, caller: Caller, state: State
+    gtin: GtinPath, lot: LotPath, caller: Caller, portal: PortalDep, session: SnapshotSession
 ) -> StreamingResponse:
-    async def build(session: AsyncSession) -> Bundle:
-        await state.audit.ensure_auditable(session, caller, gtin, lot)
-        return await state.bundles.lot_bundle(session, gtin, lot)
-
-    bundle = await state.snapshot(build)
+    await portal.audit.ensure_auditable(session, caller, gtin, lot)
+    # Read whole before the answer starts: the snapshot closes when this returns.
+    bundle = await portal.bundles.lot_bundle(session, gtin, lot)
     filename = f"bundle-{gtin}-{lot}.json".replace("/", "_").replace('"', "_")
     # Written an event at a time: the whole JSON of a long lot is never one string in memory.
     return StreamingResponse(
@@ -195,10 +187,8 @@ async def lot_bundle(
     summary="A lot's chain: every event with its hash, links, signature, key and log index, "
     "and the verdict naming the first bad event",
 )
-async def audit_lot(gtin: GtinPath, lot: LotPath, caller: Caller, state: State) -> JSONResponse:
-    async def run(session: AsyncSession) -> LotAudit:
-        await state.audit.ensure_auditable(session, caller, gtin, lot)
-        return await state.audit.audit_lot(session, gtin, lot)
-
-    audit = await state.snapshot(run)
-    return JSONResponse(audit_json(audit))
+async def audit_lot(
+    gtin: GtinPath, lot: LotPath, caller: Caller, portal: PortalDep, session: SnapshotSession
+) -> JSONResponse:
+    await portal.audit.ensure_auditable(session, caller, gtin, lot)
+    return JSONResponse(audit_json(await portal.audit.audit_lot(session, gtin, lot)))

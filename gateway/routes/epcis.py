@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
-from gateway.deps import ReadSession, State
+from gateway.checked_route import CheckedRoute, read_body
+from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.errors import API_ERRORS
-from gateway.request_rules import PortalRoute, read_body
 from gateway.responses import JSONResponse
 from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
@@ -30,7 +30,7 @@ from traceability.services.capture_jobs import run_capture_job
 from traceability.services.ledger import Appended, ClientSignature
 
 
-class EpcisRoute(PortalRoute):
+class EpcisRoute(CheckedRoute):
     body_limit = CAPTURE_FILE_SIZE_LIMIT
 
 
@@ -84,7 +84,8 @@ async def capture_options() -> Response:
 async def capture(
     request: Request,
     caller: Caller,
-    state: State,
+    portal: PortalDep,
+    session: WriteSession,
     background: BackgroundTasks,
     organization_id: ForOrganization = None,
     error_behaviour: Annotated[
@@ -104,13 +105,11 @@ async def capture(
     events, _context = document_events(document)  # the shape is checked before the 202
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
-    async with state.write() as session:
-        acting = await existing_acting_organization(state, session, caller, organization_id)
-        job = await state.events.start_job(
-            session, caller, acting, behaviour, document, len(events)
-        )
-    # Runs after the 202 is sent; a crash before it ends is resumed by the next `serve`.
-    background.add_task(run_capture_job, state, job.id)
+    acting = await existing_acting_organization(portal, session, caller, organization_id)
+    job = await portal.events.start_job(session, caller, acting, behaviour, document, len(events))
+    # Runs after the 202 is sent, so after the job's row has committed (the session commits
+    # when this returns); a crash before it ends is resumed by the next `serve`.
+    background.add_task(run_capture_job, portal, job.id)
     return Response(
         status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/api/v1/epcis/capture/{job.id}", **LIMIT_HEADERS},
@@ -138,9 +137,9 @@ def _created(appended: Appended) -> JSONResponse:
 
 @router.get("/capture/{capture_id}", summary="A capture job: running, success, or its errors")
 async def capture_job(
-    capture_id: str, caller: Caller, state: State, session: ReadSession
+    capture_id: str, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> JSONResponse:
-    job = await state.events.job(session, caller, capture_id)
+    job = await portal.events.job(session, caller, capture_id)
     return JSONResponse(
         {
             "captureID": job.id,
@@ -165,16 +164,19 @@ async def capture_job(
     openapi_extra={"requestBody": json_body(EVENT_SCHEMA, "application/json", EPCIS_JSON)},
 )
 async def capture_event(
-    request: Request, caller: Caller, state: State, organization_id: ForOrganization = None
+    request: Request,
+    caller: Caller,
+    portal: PortalDep,
+    session: WriteSession,
+    organization_id: ForOrganization = None,
 ) -> JSONResponse:
     """Inspectors record here too, but only the authority's status of lots (a recall)."""
     recording_organization(caller, organization_id)  # who may record, before reading the body
     event = await _read_json(request)
-    async with state.write() as session:
-        acting = await existing_acting_organization(
-            state, session, caller, organization_id, recording_organization
-        )
-        [appended] = await state.capture.capture(session, caller, acting, [event])
+    acting = await existing_acting_organization(
+        portal, session, caller, organization_id, recording_organization
+    )
+    [appended] = await portal.capture.capture(session, caller, acting, [event])
     return _created(appended)
 
 
@@ -185,9 +187,9 @@ async def capture_event(
     response_class=PlainResponse,
 )
 async def query_events(
-    request: Request, caller: Caller, state: State, session: ReadSession
+    request: Request, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> PlainResponse:
-    document, token = await state.events.query(session, caller, dict(request.query_params))
+    document, token = await portal.events.query(session, caller, dict(request.query_params))
     headers = {}
     if token:
         params = dict(request.query_params) | {"nextPageToken": token}
@@ -214,10 +216,10 @@ async def get_event(
         ),
     ],
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
 ) -> PlainResponse:
-    document = await state.events.get(session, caller, event_id)
+    document = await portal.events.get(session, caller, event_id)
     return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON)
 
 
@@ -240,7 +242,7 @@ class SignedEventIn(BaseModel):
 )
 async def chain_heads(
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     lot: Annotated[
         list[str],
@@ -252,7 +254,7 @@ async def chain_heads(
     ],
 ) -> JSONResponse:
     keys = [_lot_key(value) for value in lot]
-    heads = await state.capture.heads(session, keys)
+    heads = await portal.capture.heads(session, keys)
     return JSONResponse(
         [
             {"gtin": k.gtin, "lot": k.lot, "seq": seq, "hash": h.hex() if h else None}
@@ -274,7 +276,11 @@ def _lot_key(value: str) -> LotKey:
     summary="Record an event signed by the business's own key (the portal never sees it)",
 )
 async def capture_signed_event(
-    body: SignedEventIn, caller: Caller, state: State, organization_id: ForOrganization = None
+    body: SignedEventIn,
+    caller: Caller,
+    portal: PortalDep,
+    session: WriteSession,
+    organization_id: ForOrganization = None,
 ) -> JSONResponse:
     acting_organization(caller, organization_id)  # who may record, before anything else
     try:
@@ -287,9 +293,6 @@ async def capture_signed_event(
         links=links,
         signature=b64decode(body.signature, field="signature"),
     )
-    async with state.write() as session:
-        acting = await existing_acting_organization(state, session, caller, organization_id)
-        appended = await state.capture.capture_signed(
-            session, caller, acting, body.event, signature
-        )
+    acting = await existing_acting_organization(portal, session, caller, organization_id)
+    appended = await portal.capture.capture_signed(session, caller, acting, body.event, signature)
     return _created(appended)

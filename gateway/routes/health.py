@@ -5,10 +5,9 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter
 
-from gateway.deps import State
+from gateway.deps import PortalDep, SnapshotSession
 from gateway.errors import problem
 from gateway.responses import JSONResponse
-from traceability.db.session import is_unavailable
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["health"])
@@ -19,11 +18,11 @@ router = APIRouter(tags=["health"])
     summary="Health: the database answers and the transparency log checks",
     responses={503: {"description": "The database is unreachable, or the log failed a check"}},
 )
-async def healthz(state: State) -> JSONResponse:
+async def healthz(portal: PortalDep, session: SnapshotSession) -> JSONResponse:
     try:
-        health = await state.snapshot(state.transparency.health)
+        health = await portal.transparency.health(session)
     except Exception as exc:
-        if not is_unavailable(exc):
+        if not portal.database_unavailable(exc):
             log.exception("health_check_failed")
         return problem(503, "the database is not reachable", headers={"Retry-After": "5"})
     figures = {"size": health.size, "signed_size": health.signed_size, "problem": health.problem}

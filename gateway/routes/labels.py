@@ -12,15 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from gateway.auth import Caller
-from gateway.deps import ReadSession, State
+from gateway.checked_route import CheckedRoute
+from gateway.deps import PortalDep, ReadSession
 from gateway.errors import API_ERRORS
-from gateway.request_rules import PortalRoute
 from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.printing.label_sheet import LABELS_PER_PAGE, MAX_LABELS, label_sheet
 from traceability.printing.qr import ErrorCorrection
 from traceability.services.labels import LabelService
 
-router = APIRouter(prefix="/api/v1", tags=["labels"], responses=API_ERRORS, route_class=PortalRoute)
+router = APIRouter(
+    prefix="/api/v1", tags=["labels"], responses=API_ERRORS, route_class=CheckedRoute
+)
 
 
 @router.get(
@@ -34,7 +36,7 @@ async def lot_labels(
     gtin: GtinPath,
     lot: LotPath,
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     serials: Annotated[
         str | None,
@@ -47,7 +49,7 @@ async def lot_labels(
     ] = None,
     ecc: Annotated[ErrorCorrection, Query(description="error-correction level")] = "M",
 ) -> Response:
-    service = LabelService(state.reader, state.settings.base_url)
+    service = LabelService(portal.reader, portal.settings.base_url)
     labels = await service.lot_labels(session, caller, gtin, lot, serials)
     # Seconds of drawing for thousands of labels: off the event loop.
     pdf = await asyncio.to_thread(label_sheet, labels, ecc=ecc, title=f"{gtin} {lot} labels")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
-from gateway.deps import ReadSession, State
+from gateway.deps import PortalDep, ReadSession
 from gateway.errors import PUBLIC_ERRORS
 from gateway.responses import JSONResponse
 from traceability.log.merkle import leaf_hash
@@ -62,9 +62,9 @@ class LeafOut(BaseModel):
     response_class=PlainTextResponse,
     summary="The latest signed checkpoint (C2SP signed note)",
 )
-async def checkpoint(state: State, session: ReadSession) -> PlainTextResponse:
+async def checkpoint(portal: PortalDep, session: ReadSession) -> PlainTextResponse:
     # Read only: the log signs as it grows, never because someone asked.
-    stored = await state.transparency.latest_checkpoint(session)
+    stored = await portal.transparency.latest_checkpoint(session)
     return PlainTextResponse(stored.note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
 
 
@@ -73,9 +73,9 @@ async def checkpoint(state: State, session: ReadSession) -> PlainTextResponse:
     response_class=PlainTextResponse,
     summary="The log's verifier key (C2SP note verifier key: name+keyid+base64)",
 )
-async def key(state: State) -> PlainTextResponse:
+async def key(portal: PortalDep) -> PlainTextResponse:
     return PlainTextResponse(
-        state.transparency.verifier_key() + "\n", media_type="text/plain; charset=utf-8"
+        portal.transparency.verifier_key() + "\n", media_type="text/plain; charset=utf-8"
     )
 
 
@@ -83,12 +83,12 @@ async def key(state: State) -> PlainTextResponse:
     "/proof/inclusion", response_model=InclusionProofOut, summary="RFC 9162 inclusion proof"
 )
 async def inclusion(
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     index: Annotated[LogIndex, Query(description="leaf index")],
     size: Annotated[LogSize, Query(description="tree size the proof is for")],
 ) -> JSONResponse:
-    proof = await state.transparency.inclusion_proof(session, index, size)
+    proof = await portal.transparency.inclusion_proof(session, index, size)
     return JSONResponse(
         {
             "index": proof.index,
@@ -104,12 +104,12 @@ async def inclusion(
     "/proof/consistency", response_model=ConsistencyProofOut, summary="RFC 9162 consistency proof"
 )
 async def consistency(
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     first: Annotated[LogSize, Query(description="older tree size")],
     second: Annotated[LogSize, Query(description="newer tree size")],
 ) -> JSONResponse:
-    hashes = await state.transparency.consistency_proof(session, first, second)
+    hashes = await portal.transparency.consistency_proof(session, first, second)
     return JSONResponse(
         {"first": first, "second": second, "hashes": [h.hex() for h in hashes]},
         headers=IMMUTABLE,
@@ -118,11 +118,11 @@ async def consistency(
 
 @router.get("/leaves/{index}", response_model=LeafOut, summary="One log leaf: an event hash")
 async def leaf(
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     index: Annotated[LogIndex, Path(description="leaf index")],
 ) -> JSONResponse:
-    found = await state.transparency.leaf(session, index)
+    found = await portal.transparency.leaf(session, index)
     return JSONResponse(
         {
             "index": found.index,

@@ -14,7 +14,7 @@ from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gateway.deps import State
+from gateway.deps import PortalDep
 from gateway.errors import PUBLIC_ERRORS
 from gateway.schemas.identifiers import GtinPath, LotPath, SerialPath
 from traceability.errors import InvalidInput
@@ -69,20 +69,20 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 async def qr_image(
-    request: Request, state: State, fmt: Format, size: int, ecc: ErrorCorrection
+    request: Request, portal: PortalDep, fmt: Format, size: int, ecc: ErrorCorrection
 ) -> Response:
     raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
     path = raw_path.decode("latin-1").removesuffix(f".{fmt}")
     link = parse_digital_link(path).link
-    uri = build_digital_link(state.settings.base_url, link)
+    uri = build_digital_link(portal.settings.base_url, link)
     key = "qr:" + hashlib.sha256(f"{uri}\n{fmt}\n{size}\n{ecc}".encode()).hexdigest()
-    use_cache = state.settings.public_cache
-    body = await state.cache.get(key) if use_cache else None
+    use_cache = portal.settings.public_cache
+    body = await portal.cache.get(key) if use_cache else None
     if body is None:
         # A large PNG takes milliseconds to compress: off the event loop.
         body = await asyncio.to_thread(render, uri, fmt, size, ecc)
         if use_cache:
-            await state.cache.set(key, body, CACHE_TTL_SECONDS)
+            await portal.cache.set(key, body, CACHE_TTL_SECONDS)
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
     if etag_matches(request.headers.get("if-none-match"), etag):
@@ -101,11 +101,11 @@ async def item_png(
     lot: LotPath,
     serial: SerialPath,
     request: Request,
-    state: State,
+    portal: PortalDep,
     size: Size = 8,
     ecc: Ecc = "M",
 ) -> Response:
-    return await qr_image(request, state, "png", size, ecc)
+    return await qr_image(request, portal, "png", size, ecc)
 
 
 @router.get(
@@ -119,11 +119,11 @@ async def item_svg(
     lot: LotPath,
     serial: SerialPath,
     request: Request,
-    state: State,
+    portal: PortalDep,
     size: Size = 8,
     ecc: Ecc = "M",
 ) -> Response:
-    return await qr_image(request, state, "svg", size, ecc)
+    return await qr_image(request, portal, "svg", size, ecc)
 
 
 # {lot:path}: a lot with an encoded '/' arrives decoded; the raw path is what is parsed.
@@ -134,9 +134,14 @@ async def item_svg(
     responses=IMAGE_RESPONSES,
 )
 async def lot_png(
-    gtin: GtinPath, lot: LotPath, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
+    gtin: GtinPath,
+    lot: LotPath,
+    request: Request,
+    portal: PortalDep,
+    size: Size = 8,
+    ecc: Ecc = "M",
 ) -> Response:
-    return await qr_image(request, state, "png", size, ecc)
+    return await qr_image(request, portal, "png", size, ecc)
 
 
 @router.get(
@@ -146,6 +151,11 @@ async def lot_png(
     responses=IMAGE_RESPONSES,
 )
 async def lot_svg(
-    gtin: GtinPath, lot: LotPath, request: Request, state: State, size: Size = 8, ecc: Ecc = "M"
+    gtin: GtinPath,
+    lot: LotPath,
+    request: Request,
+    portal: PortalDep,
+    size: Size = 8,
+    ecc: Ecc = "M",
 ) -> Response:
-    return await qr_image(request, state, "svg", size, ecc)
+    return await qr_image(request, portal, "svg", size, ecc)

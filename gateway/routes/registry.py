@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
-from gateway.deps import ReadSession, State, WriteSession
+from gateway.checked_route import CheckedRoute
+from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.errors import API_ERRORS
-from gateway.request_rules import PortalRoute
 from gateway.schemas.identifiers import GlnPath, GtinPath, GtinQuery, LotPath
 from gateway.schemas.registry import (
     ApiKeyIn,
@@ -34,10 +34,9 @@ from gateway.schemas.registry import (
 )
 from traceability.errors import InvalidInput
 from traceability.services.access import acting_organization, require_role
-from traceability.services.registry import NewLocation, NewLot, NewOrganization, NewProduct
 
 router = APIRouter(
-    prefix="/api/v1", tags=["registry"], responses=API_ERRORS, route_class=PortalRoute
+    prefix="/api/v1", tags=["registry"], responses=API_ERRORS, route_class=CheckedRoute
 )
 
 PageToken = Annotated[str | None, Query(alias="nextPageToken", description="from the last page")]
@@ -51,22 +50,12 @@ PerPage = Annotated[int | None, Query(alias="perPage", ge=1, le=1000)]
     summary="Create an organisation with its first API key (admins)",
 )
 async def create_organization(
-    body: OrganizationIn, caller: Caller, state: State, session: WriteSession
+    body: OrganizationIn, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> CreatedOrganizationOut:
     require_role(caller, "admin")
-    created = await state.registry.create_organization(
-        session,
-        NewOrganization(
-            name=body.name,
-            role=body.role,
-            tax_code=body.tax_code,
-            gs1_prefixes=body.gs1_prefixes,
-            address=body.address,
-            province=body.province,
-        ),
-    )
+    created = await portal.registry.create_organization(session, body.to_new())
     return CreatedOrganizationOut(
-        organization=OrganizationOut.of(created.organization, sorted(set(body.gs1_prefixes))),
+        organization=OrganizationOut.of(created.organization),
         api_key=created.api_key,
         signing_key_id=created.signing_key_id,
     )
@@ -75,22 +64,21 @@ async def create_organization(
 @router.get("/organizations", response_model=OrganizationsPage, summary="List organisations")
 async def list_organizations(
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     token: PageToken = None,
     per_page: PerPage = None,
 ) -> OrganizationsPage:
-    page = await state.reader.organizations(session, caller, token, per_page)
-    items = [OrganizationOut.of(o, await state.reader.prefixes(session, o.id)) for o in page.items]
+    page = await portal.reader.organizations(session, caller, token, per_page)
+    items = [OrganizationOut.of(record) for record in page.items]
     return OrganizationsPage(items=items, nextPageToken=page.next_token)
 
 
 @router.get("/organizations/{organization_id}", response_model=OrganizationOut)
 async def get_organization(
-    organization_id: str, caller: Caller, state: State, session: ReadSession
+    organization_id: str, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> OrganizationOut:
-    row = await state.reader.organization(session, caller, organization_id)
-    return OrganizationOut.of(row, await state.reader.prefixes(session, row.id))
+    return OrganizationOut.of(await portal.reader.organization(session, caller, organization_id))
 
 
 @router.get("/me", summary="Who the API key belongs to")
@@ -99,8 +87,8 @@ async def me(caller: Caller) -> dict[str, str]:
 
 
 @router.get("/keys", response_model=list[ApiKeyOut], summary="The caller organisation's API keys")
-async def list_api_keys(caller: Caller, state: State, session: ReadSession) -> list[ApiKeyOut]:
-    return [ApiKeyOut.model_validate(k) for k in await state.reader.api_keys(session, caller)]
+async def list_api_keys(caller: Caller, portal: PortalDep, session: ReadSession) -> list[ApiKeyOut]:
+    return [ApiKeyOut.model_validate(k) for k in await portal.reader.api_keys(session, caller)]
 
 
 @router.post(
@@ -110,9 +98,9 @@ async def list_api_keys(caller: Caller, state: State, session: ReadSession) -> l
     summary="Create another API key for the caller's organisation (shown once)",
 )
 async def create_api_key(
-    body: ApiKeyIn, caller: Caller, state: State, session: WriteSession
+    body: ApiKeyIn, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> CreatedApiKeyOut:
-    plaintext = await state.registry.create_api_key(
+    plaintext = await portal.registry.create_api_key(
         session, caller.organization_id, caller.role, body.label
     )
     return CreatedApiKeyOut(api_key=plaintext)
@@ -122,17 +110,17 @@ async def create_api_key(
     "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API key at once"
 )
 async def revoke_api_key(
-    key_id: str, caller: Caller, state: State, session: WriteSession
+    key_id: str, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> Response:
-    await state.registry.revoke_api_key(session, caller.organization_id, key_id)
+    await portal.registry.revoke_api_key(session, caller.organization_id, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/signing-keys", response_model=list[SigningKeyOut])
 async def list_signing_keys(
-    caller: Caller, state: State, session: ReadSession
+    caller: Caller, portal: PortalDep, session: ReadSession
 ) -> list[SigningKeyOut]:
-    return [SigningKeyOut.of(k) for k in await state.reader.signing_keys(session, caller)]
+    return [SigningKeyOut.of(k) for k in await portal.reader.signing_keys(session, caller)]
 
 
 @router.post(
@@ -142,20 +130,20 @@ async def list_signing_keys(
     summary="Register a public key the organisation signs with, or ask the portal to hold one",
 )
 async def add_signing_key(
-    body: SigningKeyIn, caller: Caller, state: State, session: WriteSession
+    body: SigningKeyIn, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> SigningKeyOut:
     organization_id = acting_organization(caller, None)
     if body.custody == "portal":
-        row = await state.registry.create_portal_key(session, organization_id)
+        record = await portal.registry.create_portal_key(session, organization_id)
     else:
         if not body.public_key:
             raise InvalidInput(
                 "is required when the organisation keeps the key", field="public_key"
             )
-        row = await state.registry.register_public_key(
+        record = await portal.registry.register_public_key(
             session, organization_id, body.public_key, body.valid_from, body.valid_to
         )
-    return SigningKeyOut.of(row)
+    return SigningKeyOut.of(record)
 
 
 @router.post(
@@ -164,125 +152,109 @@ async def add_signing_key(
     summary="Revoke a signing key: events it signed before stay verifiable",
 )
 async def revoke_signing_key(
-    key_id: str, caller: Caller, state: State, session: WriteSession
+    key_id: str, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> Response:
-    await state.registry.revoke_key(session, acting_organization(caller, None), key_id)
+    await portal.registry.revoke_key(session, acting_organization(caller, None), key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/locations", status_code=status.HTTP_201_CREATED, response_model=LocationOut)
 async def create_location(
-    body: LocationIn, caller: Caller, state: State, session: WriteSession
+    body: LocationIn, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> LocationOut:
     organization_id = await existing_acting_organization(
-        state, session, caller, body.organization_id
+        portal, session, caller, body.organization_id
     )
-    row = await state.registry.create_location(
-        session,
-        organization_id,
-        NewLocation(**body.model_dump(exclude={"organization_id"})),
-        any_owner=caller.role == "admin",
+    record = await portal.registry.create_location(
+        session, organization_id, body.to_new(), any_owner=caller.role == "admin"
     )
-    return LocationOut.model_validate(row)
+    return LocationOut.model_validate(record)
 
 
 @router.get("/locations", response_model=LocationsPage)
 async def list_locations(
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     token: PageToken = None,
     per_page: PerPage = None,
 ) -> LocationsPage:
-    page = await state.reader.locations(session, caller, token, per_page)
+    page = await portal.reader.locations(session, caller, token, per_page)
     return LocationsPage(
-        items=[LocationOut.model_validate(r) for r in page.items], nextPageToken=page.next_token
+        items=[LocationOut.model_validate(record) for record in page.items],
+        nextPageToken=page.next_token,
     )
 
 
 @router.get("/locations/{gln}", response_model=LocationOut)
 async def get_location(
-    gln: GlnPath, caller: Caller, state: State, session: ReadSession
+    gln: GlnPath, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> LocationOut:
-    return LocationOut.model_validate(await state.reader.location(session, caller, gln))
+    return LocationOut.model_validate(await portal.reader.location(session, caller, gln))
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
 async def create_product(
-    body: ProductIn, caller: Caller, state: State, session: WriteSession
+    body: ProductIn, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> ProductOut:
     organization_id = await existing_acting_organization(
-        state, session, caller, body.organization_id
+        portal, session, caller, body.organization_id
     )
-    row = await state.registry.create_product(
-        session,
-        organization_id,
-        NewProduct(**body.model_dump(exclude={"organization_id"})),
-        any_owner=caller.role == "admin",
+    record = await portal.registry.create_product(
+        session, organization_id, body.to_new(), any_owner=caller.role == "admin"
     )
-    return ProductOut.model_validate(row)
+    return ProductOut.model_validate(record)
 
 
 @router.get("/products", response_model=ProductsPage)
 async def list_products(
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     token: PageToken = None,
     per_page: PerPage = None,
 ) -> ProductsPage:
-    page = await state.reader.products(session, caller, token, per_page)
+    page = await portal.reader.products(session, caller, token, per_page)
     return ProductsPage(
-        items=[ProductOut.model_validate(r) for r in page.items], nextPageToken=page.next_token
+        items=[ProductOut.model_validate(record) for record in page.items],
+        nextPageToken=page.next_token,
     )
 
 
 @router.get("/products/{gtin}", response_model=ProductOut)
 async def get_product(
-    gtin: GtinPath, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> ProductOut:
-    return ProductOut.model_validate(await state.reader.product(session, caller, gtin))
+    return ProductOut.model_validate(await portal.reader.product(session, caller, gtin))
 
 
 @router.post("/lots", status_code=status.HTTP_201_CREATED, response_model=LotOut)
-async def create_lot(body: LotIn, caller: Caller, state: State, session: WriteSession) -> LotOut:
+async def create_lot(
+    body: LotIn, caller: Caller, portal: PortalDep, session: WriteSession
+) -> LotOut:
     organization_id = await existing_acting_organization(
-        state, session, caller, body.organization_id
+        portal, session, caller, body.organization_id
     )
-    row = await state.registry.create_lot(
-        session,
-        organization_id,
-        NewLot(
-            gtin=body.gtin,
-            lot_code=body.lot,
-            production_date=body.production_date,
-            expiry_date=body.expiry_date,
-            quantity=body.quantity,
-            unit=body.unit,
-            origin_gln=body.origin_gln,
-            certifications=[
-                c.model_dump(mode="json", exclude_none=True) for c in body.certifications
-            ],
-        ),
-    )
-    return LotOut.of(row)
+    return LotOut.of(await portal.registry.create_lot(session, organization_id, body.to_new()))
 
 
 @router.get("/lots", response_model=LotsPage)
 async def list_lots(
     caller: Caller,
-    state: State,
+    portal: PortalDep,
     session: ReadSession,
     gtin: GtinQuery = None,
     token: PageToken = None,
     per_page: PerPage = None,
 ) -> LotsPage:
-    page = await state.reader.lots(session, caller, gtin, token, per_page)
-    return LotsPage(items=[LotOut.of(r) for r in page.items], nextPageToken=page.next_token)
+    page = await portal.reader.lots(session, caller, gtin, token, per_page)
+    return LotsPage(
+        items=[LotOut.of(record) for record in page.items], nextPageToken=page.next_token
+    )
 
 
 @router.get("/lots/{gtin}/{lot:path}", response_model=LotOut)
 async def get_lot(
-    gtin: GtinPath, lot: LotPath, caller: Caller, state: State, session: ReadSession
+    gtin: GtinPath, lot: LotPath, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> LotOut:
-    return LotOut.of(await state.reader.lot(session, caller, gtin, lot))
+    return LotOut.of(await portal.reader.lot(session, caller, gtin, lot))

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.deps import State
+from gateway.deps import LazySnapshot, PortalDep, SnapshotOnDemand
 from gateway.errors import Problem
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.linkset import (
@@ -41,7 +41,7 @@ from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
 from gateway.schemas.identifiers import GTIN_SCHEMA, GTIN_TEXT
 from traceability.cache.invalidation import page_scopes
-from traceability.errors import InvalidInput, NotFound
+from traceability.errors import InvalidInput, NotFound, TraceabilityError
 from traceability.identifiers.digital_link import (
     DigitalLink,
     digital_link_path,
@@ -96,40 +96,41 @@ def scopes_of(link: DigitalLink) -> list[str] | None:
     return page_scopes(link.gtin, link.lot)
 
 
-async def generations(request: Request, state: Portal, scopes: list[str] | None) -> list[int]:
+async def generations(request: Request, portal: Portal, scopes: list[str] | None) -> list[int]:
     """The generations the public gate read on the way in, or read now."""
     if scopes is None:
         return [-1]
     known: list[int] | None = request.scope.get("state", {}).get("public_generations")
     if known is not None and len(known) == len(scopes):
         return known
-    return await state.cache.generations(scopes)
+    return await portal.cache.generations(scopes)
 
 
-async def build_view(state: Portal, link: DigitalLink) -> Provenance:
+async def build_view(portal: Portal, session: AsyncSession, link: DigitalLink) -> Provenance:
+    """The provenance ``link`` names, read in one snapshot (the page and its audit see one
+    moment of the database)."""
     if link.lot is None and link.serial is None:
-        async with state.database.read() as session:
-            return await state.provenance.product(session, link)
-
-    # The page and its audit read one moment of the database, in a read-only snapshot.
-    async def build(session: AsyncSession) -> Provenance:
-        lot = await state.provenance.item_lot(session, link)
-        if lot is None:
-            product = await state.provenance.product(session, link)
-            return dataclasses.replace(product, level="serial", serial=link.serial)
-        return await state.provenance.lot(session, link, lot)
-
-    return await state.snapshot(build)
+        return await portal.provenance.product(session, link)
+    lot = await portal.provenance.item_lot(session, link)
+    if lot is None:
+        product = await portal.provenance.product(session, link)
+        return dataclasses.replace(product, level="serial", serial=link.serial)
+    return await portal.provenance.lot(session, link, lot)
 
 
 async def cached_view(
-    state: Portal, answers: PublicAnswers, link: DigitalLink, path: str, gens: list[int]
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    answers: PublicAnswers,
+    link: DigitalLink,
+    path: str,
+    gens: list[int],
 ) -> Provenance:
     if link.serial is not None and link.lot is not None:
-        return await item_view(state, answers, link, path, gens)
+        return await item_view(portal, snapshot, answers, link, path, gens)
 
     async def build() -> CachedAnswer:
-        view = await build_view(state, link)
+        view = await build_view(portal, await snapshot.session(), link)
         return CachedAnswer.of(200, _MODEL_MEDIA_TYPE, _VIEW.dump_json(view))
 
     model = await answers.load(page_key(gens, "model", path), build)
@@ -137,23 +138,27 @@ async def cached_view(
 
 
 async def item_view(
-    state: Portal, answers: PublicAnswers, link: DigitalLink, path: str, gens: list[int]
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    answers: PublicAnswers,
+    link: DigitalLink,
+    path: str,
+    gens: list[int],
 ) -> Provenance:
     """An item of a named lot shows its lot's provenance: every serial of the lot shares the
     lot's cached view (the same generations), and only whether the item was recorded in
     another lot is read per scan."""
-    async with state.database.read() as session:
-        await state.provenance.item_lot(session, link)
+    await portal.provenance.item_lot(await snapshot.session(), link)
     lot_link = dataclasses.replace(link, serial=None)
-    view = await cached_view(state, answers, lot_link, digital_link_path(lot_link), gens)
+    view = await cached_view(portal, snapshot, answers, lot_link, digital_link_path(lot_link), gens)
     return dataclasses.replace(view, level="serial", canonical_path=path, serial=link.serial)
 
 
 def _headers(
-    state: Portal, path: str, lang: Language | None, cache_control: str
+    portal: Portal, path: str, lang: Language | None, cache_control: str
 ) -> list[tuple[str, str]]:
     headers = [
-        ("link", link_header(state.settings.base_url, path)),
+        ("link", link_header(portal.settings.base_url, path)),
         ("cache-control", cache_control),
         ("vary", VARY),
     ]
@@ -162,14 +167,14 @@ def _headers(
     return headers
 
 
-def render(state: Portal, view: Provenance, kind: str, lang: Language) -> CachedAnswer:
-    base = state.settings.base_url
+def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> CachedAnswer:
+    base = portal.settings.base_url
     item = view.level == "serial"
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
     path = view.canonical_path
     if kind == "html":
         body = renderer.render_provenance(view, lang, base_url=base).encode()
-        headers = _headers(state, path, lang, cache_control) + list(SECURITY_HEADERS.items())
+        headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
         return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
     if kind == "json":
         document = view.to_json() | {"linkset": linkset(base, path, view.level, view.product.name)}
@@ -177,11 +182,11 @@ def render(state: Portal, view: Provenance, kind: str, lang: Language) -> Cached
             200,
             "application/json",
             orjson.dumps(document),
-            _headers(state, path, None, cache_control),
+            _headers(portal, path, None, cache_control),
         )
     body = orjson.dumps(linkset(base, path, view.level, view.product.name))
     return CachedAnswer.of(
-        200, LINKSET_MEDIA_TYPE, body, _headers(state, path, None, cache_control)
+        200, LINKSET_MEDIA_TYPE, body, _headers(portal, path, None, cache_control)
     )
 
 
@@ -200,6 +205,50 @@ def error_page(status: int, detail: str, lang: Language) -> Response:
     return Response(
         body, status, media_type=HTML_MEDIA_TYPE, headers=SECURITY_HEADERS | {"vary": VARY}
     )
+
+
+def error_page_or_raise(exc: TraceabilityError, status: int, kind: str, lang: Language) -> Response:
+    """A person's browser gets a readable page; an app gets the error map's problem+json."""
+    if kind != "html":
+        raise exc
+    return error_page(status, str(exc), lang)
+
+
+def canonical_redirect(portal: Portal, path: str, query: str) -> Response:
+    return Response(
+        status_code=301,
+        headers={
+            "location": path + (f"?{query}" if query else ""),
+            "link": link_header(portal.settings.base_url, path),
+        },
+    )
+
+
+def link_type_redirect(portal: Portal, view: Provenance, path: str, link_type: str) -> Response:
+    name = link_type_name(link_type)
+    if name is None or view.level not in LINK_TYPES[name][2]:
+        name = "pip"  # GS1 resolver: an unavailable link type falls back to the default
+    return Response(
+        status_code=307,
+        headers={
+            "location": link_target(portal.settings.base_url, path, name),
+            "link": link_header(portal.settings.base_url, path),
+        },
+    )
+
+
+async def with_scans(portal: Portal, view: Provenance, link: DigitalLink) -> Provenance:
+    """An item's view with this scan counted and judged (often scanned, or first long ago)."""
+    settings = portal.settings
+    count, first = await portal.cache.record_scan(f"{link.gtin}:{view.serial or ''}", time.time())
+    scans = judge_scans(
+        count,
+        first if count else None,
+        time.time(),
+        often=settings.scan_warn_count,
+        old_days=settings.scan_warn_days,
+    )
+    return dataclasses.replace(view, scans=scans)
 
 
 @router.get(
@@ -231,7 +280,8 @@ def error_page(status: int, detail: str, lang: Language) -> Response:
 )
 async def resolve(
     request: Request,
-    state: State,
+    portal: PortalDep,
+    snapshot: LazySnapshot,
     # The router hands over everything after /01/ (the route reads the raw path itself), but
     # a path parameter cannot hold a '/', which clients encode: documented as the GTIN.
     identifier: Annotated[
@@ -253,57 +303,26 @@ async def resolve(
     try:
         parsed = parse_digital_link(raw_path.decode("latin-1"))
     except InvalidInput as exc:
-        if kind == "html":
-            return error_page(400, str(exc), lg)
-        raise
+        return error_page_or_raise(exc, 400, kind, lg)
     path = parsed.canonical_path
     # The parser reads past anything before the key (``/01/x/%2E%2E/01/{gtin}``): only the
     # canonical path itself is answered, every other spelling is sent there.
     if not parsed.is_canonical or raw_path != path.encode():
-        query = request.url.query
-        return Response(
-            status_code=301,
-            headers={
-                "location": path + (f"?{query}" if query else ""),
-                "link": link_header(state.settings.base_url, path),
-            },
-        )
+        return canonical_redirect(portal, path, request.url.query)
     link = parsed.link
     answers = public_answers(request.app.state)
-    gens = await generations(request, state, scopes_of(link))
+    gens = await generations(request, portal, scopes_of(link))
     try:
-        view = await cached_view(state, answers, link, path, gens)
+        view = await cached_view(portal, snapshot, answers, link, path, gens)
     except NotFound as exc:
-        if kind == "html":
-            return error_page(404, str(exc), lg)
-        raise
-
+        return error_page_or_raise(exc, 404, kind, lg)
     if link_type is not None and kind != "linkset":
-        name = link_type_name(link_type)
-        if name is None or view.level not in LINK_TYPES[name][2]:
-            name = "pip"  # GS1 resolver: an unavailable link type falls back to the default
-        return Response(
-            status_code=307,
-            headers={
-                "location": link_target(state.settings.base_url, path, name),
-                "link": link_header(state.settings.base_url, path),
-            },
-        )
+        return link_type_redirect(portal, view, path, link_type)
     if view.level == "serial":
-        serial = view.serial or ""
-        count, first = await state.cache.record_scan(f"{link.gtin}:{serial}", time.time())
-        settings = state.settings
-        scans = judge_scans(
-            count,
-            first if count else None,
-            time.time(),
-            often=settings.scan_warn_count,
-            old_days=settings.scan_warn_days,
-        )
-        return respond(request, render(state, dataclasses.replace(view, scans=scans), kind, lg))
+        return respond(request, render(portal, await with_scans(portal, view, link), kind, lg))
     variant = f"{kind}:{lg}" if kind == "html" else kind
     answer = await answers.load(
-        page_key(gens, variant, path), _async(lambda: render(state, view, kind, lg))
+        page_key(gens, variant, path), _async(lambda: render(portal, view, kind, lg))
     )
     return respond(request, answer)
 
@@ -337,8 +356,8 @@ def _async(make: Callable[[], CachedAnswer]) -> Callable[[], Awaitable[CachedAns
     summary="The GS1 resolver description file",
     response_model=ResolverDescription,
 )
-async def resolver_description_file(state: State) -> JSONResponse:
+async def resolver_description_file(portal: PortalDep) -> JSONResponse:
     return JSONResponse(
-        resolver_description(state.settings.base_url),
+        resolver_description(portal.settings.base_url),
         headers={"cache-control": "public, max-age=86400"},
     )

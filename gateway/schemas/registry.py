@@ -21,7 +21,12 @@ from gateway.schemas.identifiers import (
     TAX_CODE_PATTERN,
 )
 from traceability.clock import as_utc
-from traceability.db.models import Lot, Organization, SigningKeyRow
+from traceability.services.registry import NewLocation, NewLot, NewOrganization, NewProduct
+from traceability.services.registry_records import (
+    LotRecord,
+    OrganizationRecord,
+    SigningKeyRecord,
+)
 
 Role = Literal["producer", "inspector", "admin"]
 # SQLite hands back naive datetimes; they were stored as UTC and must say so.
@@ -44,8 +49,8 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FromRow(BaseModel):
-    """Read straight from the ORM row's attributes of the same names."""
+class FromRecord(BaseModel):
+    """Read straight from the registry record's attributes of the same names."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -67,6 +72,9 @@ class OrganizationIn(Strict):
     address: str | None = Field(None, max_length=1000)
     province: str | None = Field(None, max_length=100)
 
+    def to_new(self) -> NewOrganization:
+        return NewOrganization(**self.model_dump())
+
 
 class OrganizationOut(BaseModel):
     id: str
@@ -79,16 +87,16 @@ class OrganizationOut(BaseModel):
     created_at: Utc
 
     @classmethod
-    def of(cls, row: Organization, prefixes: list[str]) -> OrganizationOut:
+    def of(cls, record: OrganizationRecord) -> OrganizationOut:
         return cls(
-            id=row.id,
-            name=row.name,
-            role=row.role,
-            tax_code=row.tax_code,
-            gs1_prefixes=prefixes,
-            address=row.address,
-            province=row.province,
-            created_at=row.created_at,
+            id=record.id,
+            name=record.name,
+            role=record.role,
+            tax_code=record.tax_code,
+            gs1_prefixes=list(record.gs1_prefixes),
+            address=record.address,
+            province=record.province,
+            created_at=record.created_at,
         )
 
 
@@ -102,7 +110,7 @@ class ApiKeyIn(Strict):
     label: str | None = Field(None, max_length=200)
 
 
-class ApiKeyOut(FromRow):
+class ApiKeyOut(FromRecord):
     id: str
     role: str
     hint: str
@@ -147,15 +155,15 @@ class SigningKeyOut(BaseModel):
     revoked_at: Utc | None
 
     @classmethod
-    def of(cls, row: SigningKeyRow) -> SigningKeyOut:
+    def of(cls, record: SigningKeyRecord) -> SigningKeyOut:
         return cls(
-            key_id=row.key_id,
-            organization_id=row.organization_id,
-            public_key=base64.b64encode(row.public_key).decode(),
-            custody=row.custody,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            revoked_at=row.revoked_at,
+            key_id=record.key_id,
+            organization_id=record.organization_id,
+            public_key=base64.b64encode(record.public_key).decode(),
+            custody=record.custody,
+            valid_from=record.valid_from,
+            valid_to=record.valid_to,
+            revoked_at=record.revoked_at,
         )
 
 
@@ -168,8 +176,11 @@ class LocationIn(Strict):
     longitude: float | None = Field(None, ge=-180, le=180)
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 
+    def to_new(self) -> NewLocation:
+        return NewLocation(**self.model_dump(exclude={"organization_id"}))
 
-class LocationOut(FromRow):
+
+class LocationOut(FromRecord):
     gln: str
     organization_id: str
     name: str
@@ -191,8 +202,11 @@ class ProductIn(Strict):
     shelf_life_days: int | None = Field(None, ge=0, le=36500, strict=True)
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 
+    def to_new(self) -> NewProduct:
+        return NewProduct(**self.model_dump(exclude={"organization_id"}))
 
-class ProductOut(FromRow):
+
+class ProductOut(FromRecord):
     gtin: str
     organization_id: str
     name: str
@@ -224,6 +238,20 @@ class LotIn(Strict):
     certifications: list[Certification] = Field(default_factory=list, max_length=50)
     organization_id: str | None = Field(None, description="Admins only: record for this one")
 
+    def to_new(self) -> NewLot:
+        return NewLot(
+            gtin=self.gtin,
+            lot_code=self.lot,
+            production_date=self.production_date,
+            expiry_date=self.expiry_date,
+            quantity=self.quantity,
+            unit=self.unit,
+            origin_gln=self.origin_gln,
+            certifications=[
+                c.model_dump(mode="json", exclude_none=True) for c in self.certifications
+            ],
+        )
+
 
 class LotOut(BaseModel):
     gtin: str
@@ -236,16 +264,16 @@ class LotOut(BaseModel):
     certifications: list[dict[str, Any]]
 
     @classmethod
-    def of(cls, row: Lot) -> LotOut:
+    def of(cls, record: LotRecord) -> LotOut:
         return cls(
-            gtin=row.gtin,
-            lot=row.lot_code,
-            organization_id=row.organization_id,
-            production_date=row.production_date,
-            expiry_date=row.expiry_date,
-            quantity=row.quantity,
-            unit=row.unit,
-            certifications=list(row.certifications or []),
+            gtin=record.gtin,
+            lot=record.lot_code,
+            organization_id=record.organization_id,
+            production_date=record.production_date,
+            expiry_date=record.expiry_date,
+            quantity=record.quantity,
+            unit=record.unit,
+            certifications=[dict(c) for c in record.certifications],
         )
 
 

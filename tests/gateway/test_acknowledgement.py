@@ -21,7 +21,7 @@ async def test_a_write_whose_commit_fails_is_never_acknowledged(
     state: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = create_app(state.settings)
-    app.state.traceability = state
+    app.state.portal = state
     owner = await tenant(state)
     gtin = gtin_for(owner.prefix, 3)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -29,7 +29,7 @@ def captured_logs() -> Iterator[LogCapture]:
 async def post_then_disconnect(state: Portal, path: str, headers: dict[str, str]) -> list[Any]:
     """POST the first half of a JSON body over raw ASGI, then report the client gone."""
     app = create_app(state.settings)
-    app.state.traceability = state
+    app.state.portal = state
     messages = iter(
         [
             {"type": "http.request", "body": b'{"type": "EPCISDocument", ', "more_body": True},

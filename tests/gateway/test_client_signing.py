@@ -19,7 +19,7 @@ from traceability.portal import Portal
 
 def client_for(state: Portal, api_key: str) -> PortalClient:
     app = create_app(state.settings)
-    app.state.traceability = state
+    app.state.portal = state
     return PortalClient(
         "http://testserver",
         api_key,

@@ -121,7 +121,7 @@ async def test_a_lot_at_the_caps_builds_its_page_audit_and_bundle_within_a_few_t
     event_bytes = LOT_EVENTS * EVENT_SIZE_LIMIT
 
     app = create_app(state.settings)
-    app.state.traceability = state
+    app.state.portal = state
     reads = {
         "page": (f"/01/{gtin}/10/L1", {"accept": "text/html"}),
         "page JSON": (f"/01/{gtin}/10/L1", {"accept": "application/json"}),

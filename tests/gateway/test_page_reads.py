@@ -23,6 +23,7 @@ from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
+from traceability.services.provenance.model import Provenance
 
 # Product and producer, lot, origin and chain head; the chain (events, links, leaves, keys,
 # retractions); the log's head and checkpoints; the proofs' nodes.
@@ -53,15 +54,21 @@ def statements(state: Portal) -> Iterator[list[str]]:
             event.remove(engine, "before_cursor_execute", count)
 
 
+async def page_view(state: Portal, link: DigitalLink) -> Provenance:
+    """A page's view as the resolver builds it on a cache miss, in a snapshot of its own."""
+    async with state.read(snapshot=True) as session:
+        return await resolver.build_view(state, session, link)
+
+
 async def test_an_uncached_lot_page_reads_its_chain_once(state: Portal) -> None:
     org = await make_org(state)
     [lot] = await make_lots(state, org)
     await append(state, org, [lot], count=3)
     link = DigitalLink(gtin=lot.gtin, lot=lot.lot)
-    await resolver.build_view(state, link)  # signs the log's checkpoint
+    await page_view(state, link)  # signs the log's checkpoint
 
     with statements(state) as seen:
-        view = await resolver.build_view(state, link)
+        view = await page_view(state, link)
 
     assert len(seen) <= LOT_PAGE_STATEMENTS, "\n\n".join(seen)
     assert view.verification is not None
@@ -73,10 +80,10 @@ async def test_a_lot_made_from_other_lots_stays_within_its_statements(state: Por
     await seed_demo(state, state.registry, state.ledger, state.settings.base_url)
     bags = dataset.RICE_BAG_LOT
     link = DigitalLink(gtin=bags.gtin, lot=bags.lot_code)
-    await resolver.build_view(state, link)
+    await page_view(state, link)
 
     with statements(state) as seen:
-        view = await resolver.build_view(state, link)
+        view = await page_view(state, link)
 
     assert len(seen) <= DEMO_BAGS_STATEMENTS, "\n\n".join(seen)
     assert view.verification is not None and view.verification.intact
@@ -88,7 +95,7 @@ async def test_an_unknown_lot_is_answered_from_one_statement(state: Portal) -> N
     [lot] = await make_lots(state, org)
 
     with statements(state) as seen, pytest.raises(NotFound):
-        await resolver.build_view(state, DigitalLink(gtin=lot.gtin, lot="NO-SUCH-LOT"))
+        await page_view(state, DigitalLink(gtin=lot.gtin, lot="NO-SUCH-LOT"))
 
     assert len(seen) == 1, "\n\n".join(seen)
 
@@ -102,7 +109,7 @@ async def test_a_tampered_lot_page_says_what_the_inspectors_audit_says(state: Po
     async with state.write() as session:
         await session.execute(update(Event).where(Event.event_id == second).values(event=edited))
 
-    view = await resolver.build_view(state, DigitalLink(gtin=lot.gtin, lot=lot.lot))
+    view = await page_view(state, DigitalLink(gtin=lot.gtin, lot=lot.lot))
     inspected = await audit(state, lot)
 
     assert view.verification is not None and not view.verification.intact

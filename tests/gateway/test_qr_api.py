@@ -50,7 +50,7 @@ def include_routers(app: FastAPI) -> None:
 async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(state.settings)
     include_routers(app)
-    app.state.traceability = state  # the lifespan is skipped: the test owns the Portal
+    app.state.portal = state  # the lifespan is skipped: the test owns the Portal
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

@@ -206,9 +206,9 @@ async def test_an_event_on_one_lot_keeps_its_sibling_lots_pages_cached(
     built: list[str] = []
     real = resolver.build_view
 
-    async def counting(state: Portal, link: object) -> object:
+    async def counting(state: Portal, session: object, link: object) -> object:
         built.append(str(link.lot))  # type: ignore[attr-defined]
-        return await real(state, link)  # type: ignore[arg-type]
+        return await real(state, session, link)  # type: ignore[arg-type]
 
     monkeypatch.setattr(resolver, "build_view", counting)
     await append(state, org, [busy])
@@ -226,10 +226,10 @@ async def test_items_of_one_lot_share_the_lots_page_and_each_shows_its_own_seria
     builds = 0
     real = resolver.build_view
 
-    async def counting(state: Portal, link: object) -> object:
+    async def counting(state: Portal, session: object, link: object) -> object:
         nonlocal builds
         builds += 1
-        return await real(state, link)  # type: ignore[arg-type]
+        return await real(state, session, link)  # type: ignore[arg-type]
 
     monkeypatch.setattr(resolver, "build_view", counting)
     serials = [f"SN{n:04d}" for n in range(5)]
@@ -278,11 +278,11 @@ async def test_many_concurrent_misses_build_the_page_once(
     builds = 0
     real = resolver.build_view
 
-    async def counting(state: Portal, link: object) -> object:
+    async def counting(state: Portal, session: object, link: object) -> object:
         nonlocal builds
         builds += 1
         await asyncio.sleep(0.05)
-        return await real(state, link)  # type: ignore[arg-type]
+        return await real(state, session, link)  # type: ignore[arg-type]
 
     monkeypatch.setattr(resolver, "build_view", counting)
     answers = await asyncio.gather(*(client.get(page(BAGS), headers=JSON) for _ in range(20)))
@@ -298,7 +298,7 @@ async def redis_client(state: Portal) -> AsyncIterator[tuple[httpx.AsyncClient, 
     settings = state.settings.model_copy(update={"redis_url": REDIS_URL})
     portal = Portal.build(settings)
     app = create_app(settings)
-    app.state.traceability = portal
+    app.state.portal = portal
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:
@@ -331,7 +331,7 @@ async def test_with_redis_down_pages_come_from_the_database(state: Portal) -> No
     settings = state.settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
     portal = Portal.build(settings)
     app = create_app(settings)
-    app.state.traceability = portal
+    app.state.portal = portal
     try:
         org = await make_org(portal)
         [lot] = await make_lots(portal, org)
@@ -354,7 +354,7 @@ async def test_with_redis_down_pages_come_from_the_database(state: Portal) -> No
 async def test_a_client_over_its_budget_gets_429_with_retry_after(state: Portal) -> None:
     settings = state.settings.model_copy(update={"public_rate_limit": 3})
     app = create_app(settings)
-    app.state.traceability = state
+    app.state.portal = state
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as http:

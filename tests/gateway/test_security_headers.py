@@ -55,7 +55,7 @@ def page(lot: LotKey) -> str:
 def app_with(state: Portal, portal: Portal | None = None, **changes: object) -> httpx.AsyncClient:
     settings = state.settings.model_copy(update=changes)
     app = create_app(settings)
-    app.state.traceability = portal or state
+    app.state.portal = portal or state
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
@@ -194,7 +194,7 @@ async def test_a_burst_of_concurrent_public_requests_gets_only_200_or_429_within
         update={"public_rate_limit": LIMIT, "redis_url": limited.settings.redis_url}
     )
     app = create_app(settings)
-    app.state.traceability = limited
+    app.state.portal = limited
     # One client address of its own, so counts left by other tests in this window do not mix.
     address = (f"198.51.100.{time.time_ns() % 250 + 1}", 40000 + time.time_ns() % 20000)
     # Errors come back as the 500 a client would get, not as exceptions in the test.

@@ -41,7 +41,7 @@ async def portal(request: pytest.FixtureRequest, state: Portal) -> AsyncIterator
 @pytest.fixture
 async def client(portal: Portal) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(portal.settings)
-    app.state.traceability = portal
+    app.state.portal = portal
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:

@@ -43,7 +43,7 @@ PRIVATE_MARKER = "PO-CONFIDENTIAL-7f3a9c"
 async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway over the test's portal; a crash is the 500 a client would get."""
     app = create_app(state.settings)
-    app.state.traceability = state
+    app.state.portal = state
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

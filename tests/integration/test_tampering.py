@@ -77,7 +77,7 @@ async def post_event(
 async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway over the test's portal, as in tests/gateway/conftest.py."""
     gateway = create_app(state.settings)
-    gateway.state.traceability = state
+    gateway.state.portal = state
     transport = httpx.ASGITransport(app=gateway)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

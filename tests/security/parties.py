@@ -143,7 +143,7 @@ async def stored_as_before(
 def portal_client(state: Portal, who: Tenant) -> PortalClient:
     """The project's own client (it signs events locally), speaking to the app in process."""
     app = create_app(state.settings)
-    app.state.traceability = state
+    app.state.portal = state
     return PortalClient(
         "http://testserver",
         who.headers["Authorization"].removeprefix("Bearer "),

@@ -35,7 +35,7 @@ def limited_app(state: Portal, **settings: object) -> httpx.AsyncClient:
     whose socket peer is 203.0.113.7 unless the test says otherwise."""
     peer = settings.pop("peer", "203.0.113.7")
     app = create_app(state.settings.model_copy(update={"public_rate_limit": BUDGET, **settings}))
-    app.state.traceability = state
+    app.state.portal = state
     transport = httpx.ASGITransport(app=app, client=(str(peer), 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://t")
 

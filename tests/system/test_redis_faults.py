@@ -111,7 +111,7 @@ async def test_redis_stopped_flushed_and_back_under_load(
     for lot in lots:
         await append(portal, org, [lot])
     app = create_app(portal.settings)
-    app.state.traceability = portal
+    app.state.portal = portal
     statuses: list[int] = []
     stop = asyncio.Event()
 

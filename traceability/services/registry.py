@@ -35,6 +35,13 @@ from traceability.repositories.organizations import (
     SigningKeyRepository,
 )
 from traceability.repositories.registry import LocationRepository, LotRepository, ProductRepository
+from traceability.services.registry_records import (
+    LocationRecord,
+    LotRecord,
+    OrganizationRecord,
+    ProductRecord,
+    SigningKeyRecord,
+)
 
 ROLES = ("producer", "inspector", "admin")
 API_KEY_PREFIX = "trc_"
@@ -73,7 +80,7 @@ class NewOrganization:
 
 @dataclass(frozen=True)
 class CreatedOrganization:
-    organization: Organization
+    organization: OrganizationRecord
     api_key: str
     signing_key_id: str
 
@@ -182,7 +189,9 @@ class RegistryService:
         )
         api_key = await self.create_api_key(session, organization.id, new.role, "first key")
         signing = await self.create_portal_key(session, organization.id)
-        return CreatedOrganization(organization, api_key, signing.key_id)
+        return CreatedOrganization(
+            OrganizationRecord.of(organization, prefixes), api_key, signing.key_id
+        )
 
     async def create_api_key(
         self, session: AsyncSession, organization_id: str, role: str, label: str | None = None
@@ -208,12 +217,14 @@ class RegistryService:
             raise Unauthorized("the API key is unknown or revoked")
         return Principal(key.organization_id, key.role, key.id)
 
-    async def create_portal_key(self, session: AsyncSession, organization_id: str) -> SigningKeyRow:
+    async def create_portal_key(
+        self, session: AsyncSession, organization_id: str
+    ) -> SigningKeyRecord:
         """A key the portal holds and uses for this organisation, sealed under the master key."""
         key = SigningKey.generate()
 
         now = self.clock()
-        return await SigningKeyRepository(session).add(
+        row = await SigningKeyRepository(session).add(
             SigningKeyRow(
                 key_id=key.key_id,
                 organization_id=organization_id,
@@ -226,6 +237,7 @@ class RegistryService:
                 created_at=now,
             )
         )
+        return SigningKeyRecord.of(row)
 
     async def register_public_key(
         self,
@@ -234,7 +246,7 @@ class RegistryService:
         public_key_b64: str,
         valid_from: datetime | None = None,
         valid_to: datetime | None = None,
-    ) -> SigningKeyRow:
+    ) -> SigningKeyRecord:
         """A key the business keeps itself; the portal stores only the public half."""
         raw = public_key_raw(load_public_key(public_key_b64))
         key_id = key_id_for(raw)
@@ -245,7 +257,7 @@ class RegistryService:
         start = as_utc(valid_from) if valid_from else now
         if valid_to is not None and as_utc(valid_to) <= start:
             raise InvalidInput("must be after valid_from", field="valid_to")
-        return await keys.add(
+        row = await keys.add(
             SigningKeyRow(
                 key_id=key_id,
                 organization_id=organization_id,
@@ -257,6 +269,7 @@ class RegistryService:
                 created_at=now,
             )
         )
+        return SigningKeyRecord.of(row)
 
     async def revoke_api_key(
         self, session: AsyncSession, organization_id: str, key_id: str
@@ -282,14 +295,14 @@ class RegistryService:
         new: NewLocation,
         *,
         any_owner: bool = False,
-    ) -> Location:
+    ) -> LocationRecord:
         gln = validate_gln(new.gln)
         if not any_owner:
             await self._check_prefix(session, organization_id, gln, "GLN", "gln")
         locations = LocationRepository(session)
         if await locations.by_gln(gln):
             raise Conflict(f"location {gln} is already registered", field="gln")
-        return await locations.add(
+        row = await locations.add(
             Location(
                 gln=gln,
                 organization_id=organization_id,
@@ -301,6 +314,7 @@ class RegistryService:
                 created_at=self.clock(),
             )
         )
+        return LocationRecord.of(row)
 
     async def create_product(
         self,
@@ -309,7 +323,7 @@ class RegistryService:
         new: NewProduct,
         *,
         any_owner: bool = False,
-    ) -> Product:
+    ) -> ProductRecord:
         gtin = normalize_gtin(new.gtin)
         if not any_owner:
             # A GTIN-14's company prefix starts after its indicator digit.
@@ -317,7 +331,7 @@ class RegistryService:
         products = ProductRepository(session)
         if await products.by_gtin(gtin):
             raise Conflict(f"product {gtin} is already registered", field="gtin")
-        return await products.add(
+        row = await products.add(
             Product(
                 gtin=gtin,
                 organization_id=organization_id,
@@ -332,6 +346,7 @@ class RegistryService:
                 created_at=self.clock(),
             )
         )
+        return ProductRecord.of(row)
 
     async def _check_prefix(
         self, session: AsyncSession, organization_id: str, key: str, kind: str, field: str
@@ -343,7 +358,9 @@ class RegistryService:
                 field=field,
             )
 
-    async def create_lot(self, session: AsyncSession, organization_id: str, new: NewLot) -> Lot:
+    async def create_lot(
+        self, session: AsyncSession, organization_id: str, new: NewLot
+    ) -> LotRecord:
         gtin = normalize_gtin(new.gtin)
         lot_code = validate_lot(new.lot_code)
         product = await ProductRepository(session).by_gtin(gtin)
@@ -371,7 +388,7 @@ class RegistryService:
         lots = LotRepository(session)
         if await lots.get(gtin, lot_code):
             raise Conflict(f"lot {lot_code} of {gtin} is already registered", field="lot_code")
-        return await lots.add(
+        row = await lots.add(
             Lot(
                 product_id=product.id,
                 organization_id=organization_id,
@@ -386,3 +403,4 @@ class RegistryService:
                 created_at=self.clock(),
             )
         )
+        return LotRecord.of(row)

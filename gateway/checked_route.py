@@ -48,7 +48,7 @@ def _check_url(request: Request) -> None:
         raise InvalidInput("the URL must not contain NUL characters (%00)")
 
 
-class PortalRoute(APIRoute):
+class CheckedRoute(APIRoute):
     """A route that checks its URL, and reads its declared body with :func:`parse_json`."""
 
     body_limit: ClassVar[int] = DEFAULT_BODY_LIMIT

@@ -1,0 +1,164 @@
+"""What the registry hands back: frozen records, so no database row leaves the service.
+
+A caller (the HTTP API, the command line) builds its own answer from these; the rows stay
+behind the repositories, where a later attribute read cannot reach a closed session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
+
+
+@dataclass(frozen=True)
+class OrganizationRecord:
+    id: str
+    name: str
+    role: str
+    tax_code: str | None
+    gs1_prefixes: tuple[str, ...]
+    address: str | None
+    province: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Organization, prefixes: list[str]) -> OrganizationRecord:
+        return cls(
+            id=row.id,
+            name=row.name,
+            role=row.role,
+            tax_code=row.tax_code,
+            gs1_prefixes=tuple(prefixes),
+            address=row.address,
+            province=row.province,
+            created_at=row.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """An API key as its organisation sees it: never the key, only its first characters."""
+
+    id: str
+    role: str
+    hint: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKey) -> ApiKeyRecord:
+        return cls(
+            id=row.id,
+            role=row.role,
+            hint=row.hint,
+            label=row.label,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+@dataclass(frozen=True)
+class SigningKeyRecord:
+    """A signing key's public side; a portal-held private half never leaves the database."""
+
+    key_id: str
+    organization_id: str
+    public_key: bytes
+    custody: str
+    valid_from: datetime
+    valid_to: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: SigningKeyRow) -> SigningKeyRecord:
+        return cls(
+            key_id=row.key_id,
+            organization_id=row.organization_id,
+            public_key=row.public_key,
+            custody=row.custody,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            revoked_at=row.revoked_at,
+        )
+
+
+@dataclass(frozen=True)
+class LocationRecord:
+    gln: str
+    organization_id: str
+    name: str
+    address: str | None
+    province: str | None
+    latitude: float | None
+    longitude: float | None
+
+    @classmethod
+    def of(cls, row: Location) -> LocationRecord:
+        return cls(
+            gln=row.gln,
+            organization_id=row.organization_id,
+            name=row.name,
+            address=row.address,
+            province=row.province,
+            latitude=row.latitude,
+            longitude=row.longitude,
+        )
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    gtin: str
+    organization_id: str
+    name: str
+    name_en: str | None
+    brand: str | None
+    category: str | None
+    description: str | None
+    image_url: str | None
+    applied_standards: tuple[str, ...]
+    shelf_life_days: int | None
+
+    @classmethod
+    def of(cls, row: Product) -> ProductRecord:
+        return cls(
+            gtin=row.gtin,
+            organization_id=row.organization_id,
+            name=row.name,
+            name_en=row.name_en,
+            brand=row.brand,
+            category=row.category,
+            description=row.description,
+            image_url=row.image_url,
+            applied_standards=tuple(row.applied_standards),
+            shelf_life_days=row.shelf_life_days,
+        )
+
+
+@dataclass(frozen=True)
+class LotRecord:
+    gtin: str
+    lot_code: str
+    organization_id: str
+    production_date: date | None
+    expiry_date: date | None
+    quantity: float | None
+    unit: str | None
+    certifications: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def of(cls, row: Lot) -> LotRecord:
+        return cls(
+            gtin=row.gtin,
+            lot_code=row.lot_code,
+            organization_id=row.organization_id,
+            production_date=row.production_date,
+            expiry_date=row.expiry_date,
+            quantity=row.quantity,
+            unit=row.unit,
+            certifications=tuple(row.certifications or ()),
+        )
