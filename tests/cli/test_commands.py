@@ -9,7 +9,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.factories import gtin_for
+from tests.factories.organizations import gtin_for
 from traceability.cli import app
 from traceability.log.note import NoteVerifier, open_checkpoint
 

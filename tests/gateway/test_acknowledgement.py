@@ -8,8 +8,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import SessionTransaction
 
 from gateway.app import create_app
-from tests.factories import gtin_for
-from tests.gateway.test_registry_api import tenant
+from tests.factories.organizations import gtin_for, tenant
 from traceability.portal import Portal
 
 

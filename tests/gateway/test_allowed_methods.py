@@ -12,7 +12,7 @@ import re
 import httpx
 
 from gateway.methods import METHOD_ORDER
-from tests.factories import gtin_for
+from tests.factories.organizations import gtin_for
 
 PROBES = (*METHOD_ORDER, "TRACE", "QUERY")
 GTIN = gtin_for("8930000", 1)

@@ -9,8 +9,9 @@ import httpx
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from tests.gateway.test_epcis_api import harvest
-from tests.gateway.test_registry_api import register_lot, tenant
+from tests.factories.events import harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import tenant
 from traceability.cli import app
 from traceability.portal import Portal
 

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from tests.factories import gln_for, gtin_for
-from tests.gateway.test_epcis_api import document, harvest
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from tests.factories.events import document, harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, gln_for, gtin_for, tenant
 from traceability.config import Settings
 from traceability.portal import Portal
 

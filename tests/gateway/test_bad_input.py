@@ -20,9 +20,10 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import gln_for, gtin_for
-from tests.gateway.test_epcis_api import document, harvest, job_of
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from tests.factories.events import document, harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, gln_for, gtin_for, tenant
+from tests.gateway.test_epcis_api import job_of
 from traceability.crypto.strict_json import MAX_DEPTH
 from traceability.db.models import Base
 from traceability.portal import Portal

@@ -10,7 +10,7 @@ import structlog
 from structlog.testing import LogCapture
 
 from gateway.app import create_app
-from tests.gateway.test_registry_api import tenant
+from tests.factories.organizations import tenant
 from traceability.portal import Portal
 
 

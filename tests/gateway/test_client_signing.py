@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from tests.gateway.test_epcis_api import harvest
-from tests.gateway.test_registry_api import register_lot, tenant
+from tests.factories.events import harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import tenant
 from traceability.chain.record import ChainLink, EventRecord, LotKey, format_record_time
 from traceability.client import PortalClient, PortalError
 from traceability.crypto.signing import SigningKey

@@ -11,8 +11,7 @@ import asyncio
 
 import httpx
 
-from tests.factories import gtin_for
-from tests.gateway.test_registry_api import tenant
+from tests.factories.organizations import gtin_for, tenant
 from traceability.portal import Portal
 
 # Beyond the pool's 10 connections and 10 overflow.

@@ -12,7 +12,9 @@ import pytest
 
 from tests.conformance import material, require_conformance
 from tests.epcis_schema import EXAMPLES_DIR, schema_errors
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from tests.factories.events import document, harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, tenant
 from traceability.epcis.event_hash import event_hash_id
 from traceability.portal import Portal
 
@@ -37,31 +39,6 @@ async def job_of(client: httpx.AsyncClient, who: Tenant, response: httpx.Respons
     job = await client.get(response.headers["location"], headers=who.headers)
     assert job.status_code == 200
     return job.json()
-
-
-def document(*events: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-10-30T08:00:00.000+07:00",
-        "epcisBody": {"eventList": list(events)},
-    }
-
-
-def harvest(gtin: str, lot: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "ObjectEvent",
-        "eventTime": "2026-10-30T07:15:00.000+07:00",
-        "eventTimeZoneOffset": "+07:00",
-        "action": "ADD",
-        "bizStep": "commissioning",
-        "disposition": "active",
-        "quantityList": [
-            {"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}", "quantity": 500, "uom": "KGM"}
-        ],
-        **extra,
-    }
 
 
 @pytest.mark.parametrize(

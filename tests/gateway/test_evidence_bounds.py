@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from bench.evidence_memory import event_at_size, traced_read
 from gateway.app import create_app
-from tests.factories import make_lots, make_org
-from tests.gateway.test_epcis_api import document, harvest
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from tests.factories.events import document, harvest
+from tests.factories.lots import make_lots, register_lot
+from tests.factories.organizations import Tenant, make_org, tenant
 from traceability.chain.bundle_verify import verify_bundle
 from traceability.crypto.canonical import canonical_bytes
 from traceability.db.models import CaptureJob, Event

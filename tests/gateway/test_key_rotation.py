@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from tests.conftest import FakeClock
+from tests.factories.events import harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, tenant
 from tests.gateway.test_client_signing import client_for, key_of
-from tests.gateway.test_epcis_api import harvest
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
 from tests.integration.test_tampering import chain_of, sql
 from traceability.chain.bundle_verify import verify_bundle
 from traceability.chain.record import ChainLink, EventRecord, LotKey, format_record_time

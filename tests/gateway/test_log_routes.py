@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import append, make_lots, make_org
+from tests.factories.events import append
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.log.merkle import leaf_hash
 from traceability.log.note import NoteVerifier, open_checkpoint
 from traceability.log.proof_verification import verify_consistency, verify_inclusion

@@ -17,7 +17,9 @@ from sqlalchemy import event, update
 
 from gateway.routes import resolver
 from tests import demo_dataset as dataset
-from tests.factories import append, audit, make_lots, make_org
+from tests.factories.events import append, audit
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.db.models import Event
 from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink

@@ -27,7 +27,7 @@ from gateway.pages.messages import (
     lang_or_default,
 )
 from gateway.pages.render import format_datetime, format_number, image_src, local_link
-from tests.provenance_factory import (
+from tests.factories.provenance import (
     GTIN,
     HACCP,
     LOT,

@@ -17,8 +17,8 @@ from starlette.routing import NoMatchFound
 from gateway.app import create_app
 from gateway.routes import labels as label_routes
 from gateway.routes import qr as qr_routes
-from tests.factories import gtin_for
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, gtin_for, tenant
 from tests.unit.printing.test_label_sheet import drawn_codes
 from tests.unit.printing.test_label_sheet import scan as scan_rows
 from tests.unit.printing.test_qr import png_modules, scan, svg_modules

@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 import pytest
 
-from tests.factories import gln_for, gtin_for, make_org
+from tests.factories.lots import register_lot
+from tests.factories.organizations import gln_for, gtin_for, tenant
 from traceability.crypto.signing import SigningKey
 from traceability.portal import Portal
-
-
-@dataclass
-class Tenant:
-    id: str
-    prefix: str
-    headers: dict[str, str]
-
-
-async def tenant(state: Portal, role: str = "producer") -> Tenant:
-    org = await make_org(state, role=role)
-    return Tenant(org.id, org.prefix, {"Authorization": f"Bearer {org.created.api_key}"})
-
-
-async def register_lot(client: httpx.AsyncClient, owner: Tenant, lot: str = "L1") -> str:
-    gtin = gtin_for(owner.prefix, 7)
-    product = await client.post(
-        "/api/v1/products", json={"gtin": gtin, "name": "Gạo ST25"}, headers=owner.headers
-    )
-    assert product.status_code in (201, 409), product.text
-    response = await client.post(
-        "/api/v1/lots",
-        json={"gtin": gtin, "lot": lot, "quantity": 1000, "unit": "KGM"},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
-    return gtin
 
 
 async def test_a_request_without_a_key_is_401_problem_json(client: httpx.AsyncClient) -> None:

@@ -10,9 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import gln_for, gtin_for
-from tests.gateway.test_epcis_api import document, harvest
-from tests.gateway.test_registry_api import tenant
+from tests.factories.events import document, harvest
+from tests.factories.organizations import gln_for, gtin_for, tenant
 from traceability.db.models import CaptureJob, Location, Product
 from traceability.portal import Portal
 

@@ -12,7 +12,9 @@ from gateway.app import create_app
 from gateway.routes import resolver
 from tests import demo_dataset as dataset
 from tests.conftest import REDIS_URL, require_redis
-from tests.factories import append, epcis_event, make_lots, make_org
+from tests.factories.events import append, epcis_event
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.chain.record import LotKey
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo

@@ -19,7 +19,9 @@ import structlog
 from gateway.app import create_app
 from gateway.pages.render import CONTENT_SECURITY_POLICY
 from tests.conftest import REDIS_URL, require_redis
-from tests.factories import append, make_lots, make_org
+from tests.factories.events import append
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.cache.limits import RATE_WINDOW_SECONDS
 from traceability.chain.record import LotKey
 from traceability.logging import configure_logging

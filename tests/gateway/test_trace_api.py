@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests import demo_dataset as dataset
-from tests.gateway.test_registry_api import tenant
+from tests.factories.organizations import tenant
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
 

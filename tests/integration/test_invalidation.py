@@ -10,7 +10,9 @@ import pytest
 
 from gateway.app import create_app
 from tests.conftest import require_redis
-from tests.factories import append, gtin_for, make_lots, make_org
+from tests.factories.events import append
+from tests.factories.lots import make_lots
+from tests.factories.organizations import gtin_for, make_org
 from traceability.cache.invalidation import (
     lot_scope,
     page_scopes,

@@ -23,9 +23,9 @@ from sqlalchemy import text
 
 from gateway.app import create_app
 from tests.conftest import TEST_MASTER_KEY
-from tests.factories import gtin_for, make_org
+from tests.factories.events import harvest
+from tests.factories.organizations import gtin_for, make_org
 from tests.gateway.test_client_signing import client_for
-from tests.gateway.test_epcis_api import harvest
 from traceability.crypto.sealing import seal, unseal
 from traceability.crypto.signing import SigningKey, private_key_raw
 from traceability.db.models import Base

@@ -27,9 +27,9 @@ from sqlalchemy import LargeBinary, bindparam, text
 from typer.testing import CliRunner
 
 from gateway.app import create_app
-from tests.factories import audit
-from tests.gateway.test_epcis_api import harvest
-from tests.gateway.test_registry_api import Tenant, register_lot, tenant
+from tests.factories.events import audit, harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, tenant
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.cli import app
 from traceability.crypto.sealing import unseal

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 
 from gateway.app import create_app
-from tests.factories import make_org
-from tests.gateway.test_epcis_api import harvest
-from tests.gateway.test_registry_api import Tenant, register_lot
+from tests.factories.events import harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, tenant
 from traceability.chain.record import LotKey
 from traceability.client import PortalClient
 from traceability.portal import Portal
@@ -43,16 +43,11 @@ class Parties:
         return f"https://id.gs1.org/01/{self.gtin}/10/L1"
 
 
-async def tenant_named(state: Portal, name: str, role: str = "producer") -> Tenant:
-    org = await make_org(state, name=name, role=role)
-    return Tenant(org.id, org.prefix, {"Authorization": f"Bearer {org.created.api_key}"})
-
-
 async def parties(client: httpx.AsyncClient, state: Portal) -> Parties:
     """The owner's lot L1, already harvested (so its page has a story)."""
-    owner = await tenant_named(state, OWNER_NAME)
-    attacker = await tenant_named(state, ATTACKER_NAME)
-    inspector = await tenant_named(state, INSPECTOR_NAME, "inspector")
+    owner = await tenant(state, name=OWNER_NAME)
+    attacker = await tenant(state, name=ATTACKER_NAME)
+    inspector = await tenant(state, "inspector", name=INSPECTOR_NAME)
     gtin = await register_lot(client, owner)
     world = Parties(owner, attacker, inspector, gtin)
     await record(client, owner, harvest(gtin, "L1", eventID=new_id()))

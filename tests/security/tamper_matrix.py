@@ -27,8 +27,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from tests.factories import audit
-from tests.gateway.test_registry_api import register_lot, tenant
+from tests.factories.events import audit
+from tests.factories.lots import register_lot
+from tests.factories.organizations import tenant
 from tests.integration.test_tampering import (
     INSERT_FORGED_EVENT,
     LOT,

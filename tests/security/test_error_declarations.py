@@ -9,7 +9,8 @@ import io
 
 import httpx
 
-from tests.gateway.test_epcis_api import document
+from tests.factories.events import document
+from tests.factories.organizations import tenant
 from tests.security.parties import (
     assert_forbidden,
     attempt,
@@ -22,7 +23,6 @@ from tests.security.parties import (
     record,
     stored_as_before,
     stored_event_ids,
-    tenant_named,
 )
 from traceability.client import PortalError
 from traceability.crypto.signing import SigningKey
@@ -130,7 +130,7 @@ async def test_an_admin_corrects_only_for_the_organisation_that_recorded_the_eve
     recall = lot_event(world, "holding", disposition="recalled")
     await record(client, world.owner, recall)
 
-    operator = await tenant_named(state, "Cổng thông tin quốc gia", "admin")
+    operator = await tenant(state, "admin", name="Cổng thông tin quốc gia")
     for_attacker = await client.post(
         "/api/v1/epcis/events",
         params={"organizationId": world.attacker.id},

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.gateway.test_epcis_api import document, harvest
+from tests.factories.events import document, harvest
 from tests.security.parties import (
     INSPECTOR_NAME,
     Parties,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.gateway.test_registry_api import register_lot
+from tests.factories.lots import register_lot
 from tests.security.parties import (
     ATTACKER_NAME,
     OWNER_NAME,

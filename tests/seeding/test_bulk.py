@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import FakeClock
-from tests.factories import audit
+from tests.factories.events import audit
 from traceability.db.models import Location, Lot, Product
 from traceability.errors import Conflict
 from traceability.identifiers.gs1 import gs1_check_digit

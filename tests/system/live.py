@@ -30,7 +30,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.factories import gtin_for
+from tests.factories.organizations import gtin_for
 from traceability.chain.record import LotKey
 from traceability.db.models import CaptureJob, Chain, ChainLinkRow, Event, LogLeaf, LogState
 

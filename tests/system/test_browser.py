@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from gateway.pages import CONTENT_SECURITY_POLICY, PageRenderer
 from tests.demo_dataset import RICE_5KG, RICE_BAG_LOT
-from tests.provenance_factory import lot_page
+from tests.factories.provenance import lot_page
 from traceability.cli import app
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))

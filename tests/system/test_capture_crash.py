@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, PG_URL
-from tests.factories import epcis_event
+from tests.factories.events import epcis_event
 from tests.system.live import (
     AcceptedJob,
     Producer,

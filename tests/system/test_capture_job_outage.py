@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import epcis_event
+from tests.factories.events import epcis_event
 from tests.system.live import (
     PrivatePostgres,
     ServeProcess,

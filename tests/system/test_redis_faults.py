@@ -19,7 +19,9 @@ import redis.asyncio as redis
 
 from gateway.app import create_app
 from tests.conftest import IN_CI
-from tests.factories import append, make_lots, make_org
+from tests.factories.events import append
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.portal import Portal
 
 REDIS_SERVER = shutil.which("redis-server")

@@ -12,7 +12,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.factories import OrgFixture, append, audit, make_lots, make_org
+from tests.factories.events import append, audit
+from tests.factories.lots import make_lots
+from tests.factories.organizations import OrgFixture, make_org
 from traceability.chain.audit import Fault
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.factories import append, audit, epcis_event, make_lots, make_org
+from tests.factories.events import append, audit, epcis_event
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.chain.bundle import Bundle
 from traceability.chain.bundle_verify import verify_bundle
 from traceability.chain.record import ChainLink, EventRecord, LotKey

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import FakeClock
-from tests.factories import epcis_event, make_lots, make_org
-from tests.gateway.test_epcis_api import document
+from tests.factories.events import document, epcis_event
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.portal import Portal
 from traceability.repositories.chains import ChainRepository
 from traceability.services.capture_jobs import (

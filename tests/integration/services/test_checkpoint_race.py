@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.factories import append, make_lots, make_org
+from tests.factories.events import append
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.portal import Portal
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 
-from tests.factories import OrgFixture, audit, epcis_event, make_lots, make_org
+from tests.factories.events import audit, epcis_event
+from tests.factories.lots import make_lots
+from tests.factories.organizations import OrgFixture, make_org
 from traceability.chain.record import LotKey
 from traceability.portal import Portal
 from traceability.repositories.chains import ChainRepository

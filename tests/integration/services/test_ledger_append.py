@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import append, audit, epcis_event, make_lots, make_org
+from tests.factories.events import append, audit, epcis_event
+from tests.factories.lots import make_lots
+from tests.factories.organizations import make_org
 from traceability.chain.record import ChainLink, EventRecord, LotKey
 from traceability.crypto.signing import SigningKey, verify_signature
 from traceability.errors import BadSignature, Conflict, InvalidInput, NotFound

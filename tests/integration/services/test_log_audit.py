@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import OrgFixture, append, audit, make_lots, make_org
+from tests.factories.events import append, audit
+from tests.factories.lots import make_lots
+from tests.factories.organizations import OrgFixture, make_org
 from tests.integration.test_tampering import log_leaves, rebuild_log, rows, sql
 from traceability.chain.record import LotKey
 from traceability.crypto.sealing import unseal

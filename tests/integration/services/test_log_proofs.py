@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tests.factories import OrgFixture, append, make_lots, make_org
+from tests.factories.events import append
+from tests.factories.lots import make_lots
+from tests.factories.organizations import OrgFixture, make_org
 from traceability.chain.record import LotKey
 from traceability.errors import InvalidInput, NotFound
 from traceability.log.merkle import leaf_hash

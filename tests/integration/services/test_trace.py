@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tests import demo_dataset as dataset
-from tests.factories import OrgFixture, gln_for, make_lots, make_org
+from tests.factories.lots import make_lots
+from tests.factories.organizations import OrgFixture, gln_for, make_org
 from traceability.chain.record import LotKey
 from traceability.epcis.lots import lots_of
 from traceability.errors import InvalidInput, NotFound
