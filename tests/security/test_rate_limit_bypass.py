@@ -9,6 +9,7 @@ canonical Digital Link is never answered from the cache either: the route redire
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from gateway.app import create_app
 from gateway.client_address import TrustedProxies
 from tests import demo_dataset as dataset
 from tests.system.live import ServeProcess, portal_env
+from traceability.cache.limits import RATE_WINDOW_SECONDS
 from traceability.config import Settings, parse_networks
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
@@ -32,7 +34,13 @@ JSON = {"accept": "application/json"}
 
 def limited_app(state: Portal, **settings: object) -> httpx.AsyncClient:
     """An HTTP client of an app over the test's Portal with a budget of BUDGET a minute,
-    whose socket peer is 203.0.113.7 unless the test says otherwise."""
+    whose socket peer is 203.0.113.7 unless the test says otherwise.
+
+    The budget is counted in fixed windows: a test that began in a window's last seconds
+    would see its count start again in the next one, so it waits for a fresh window."""
+    left = RATE_WINDOW_SECONDS - time.time() % RATE_WINDOW_SECONDS
+    if left < 5:
+        time.sleep(left)
     peer = settings.pop("peer", "203.0.113.7")
     app = create_app(state.settings.model_copy(update={"public_rate_limit": BUDGET, **settings}))
     app.state.portal = state
