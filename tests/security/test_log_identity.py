@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from gateway.app import create_app
 from tests.conftest import TEST_MASTER_KEY
+from tests.factories.organizations import tenant
 from traceability.cli import app as cli
 from traceability.config import Settings
 from traceability.crypto.signing import private_key_raw
@@ -80,10 +81,8 @@ async def test_a_new_base_url_keeps_the_logs_origin_and_every_proof(
 
 
 async def _inspector_headers(state: Portal) -> dict[str, str]:
-    from tests.factories import make_org
-
-    inspector = await make_org(state, name="Chi cục kiểm tra", role="inspector")
-    return {"Authorization": f"Bearer {inspector.created.api_key}"}
+    inspector = await tenant(state, "inspector", name="Chi cục kiểm tra")
+    return inspector.headers
 
 
 async def test_a_pinned_origin_that_is_not_the_logs_is_refused_at_start_up(state: Portal) -> None:
