@@ -18,6 +18,7 @@ from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
+from traceability.background.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
 from traceability.crypto.strict_json import parse_json
@@ -26,7 +27,6 @@ from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
-from traceability.services.capture_jobs import run_capture_job
 from traceability.services.ledger import Appended, ClientSignature
 
 

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import FakeClock
 from tests.factories import epcis_event, make_lots, make_org
 from tests.gateway.test_epcis_api import document
-from traceability.portal import Portal
-from traceability.repositories.chains import ChainRepository
-from traceability.services.capture_jobs import (
+from traceability.background.capture_jobs import (
     CLAIM_SECONDS,
     resume_unfinished_jobs,
     run_capture_job,
     sweep_capture_jobs,
 )
+from traceability.portal import Portal
+from traceability.repositories.chains import ChainRepository
 from traceability.services.registry import Principal
 
 
