@@ -106,7 +106,7 @@ async def capture(
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
     acting = await existing_acting_organization(portal, session, caller, organization_id)
-    job = await portal.events.start_job(session, caller, acting, behaviour, document, len(events))
+    job = await portal.capture_jobs.start(session, caller, acting, behaviour, document, len(events))
     # Runs after the 202 is sent, so after the job's row has committed (the session commits
     # when this returns); a crash before it ends is resumed by the next `serve`.
     background.add_task(run_capture_job, portal, job.id)
@@ -139,7 +139,7 @@ def _created(appended: Appended) -> JSONResponse:
 async def capture_job(
     capture_id: str, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> JSONResponse:
-    job = await portal.events.job(session, caller, capture_id)
+    job = await portal.capture_jobs.visible(session, caller, capture_id)
     return JSONResponse(
         {
             "captureID": job.id,

@@ -29,12 +29,12 @@ from typing import Any, Final
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.db.models import CaptureJob
 from traceability.db.session import is_unavailable
 from traceability.epcis.event_hash import document_event_hash_ids
 from traceability.epcis.validation import document_events
 from traceability.errors import TraceabilityError
 from traceability.portal import Portal
+from traceability.services.capture_jobs import CaptureJobRecord
 from traceability.services.registry import Principal
 
 log = structlog.get_logger(__name__)
@@ -141,26 +141,26 @@ async def _run(
 ) -> None:
     settings = portal.settings
     async with portal.write() as session:
-        job = await portal.events.claim_job(
+        job = await portal.capture_jobs.claim(
             session, job_id, runner, CLAIM_SECONDS, take_over=take_over
         )
         if job is None or job.claimed_by != runner or job.document is None:
             return  # finished, or another runner holds it
-        if portal.events.is_overdue(job, settings.capture_job_deadline):
+        if portal.capture_jobs.is_overdue(job, settings.capture_job_deadline):
             entry = deadline_entry(
                 settings.capture_job_deadline,
                 job.captured_count,
                 job.event_count,
                 unreachable=attempt.waited,
             )
-            await portal.events.abandon_job(session, job, entry)
+            await portal.capture_jobs.abandon(session, job, entry)
             log.error("capture_job_deadline_passed", job_id=job_id, detail=entry["detail"])
             return
         try:
             events, context = document_events(job.document)
         except TraceabilityError as exc:
             # Accepted under older limits (an event over today's size cap): refused whole.
-            await portal.events.finish_job(session, job_id, 0, [error_entry(exc)])
+            await portal.capture_jobs.finish(session, job_id, 0, [error_entry(exc)])
             return
         principal = Principal(job.organization_id, job.principal_role or "producer", "")
         document, behaviour = job.document, job.error_behaviour
@@ -177,7 +177,7 @@ async def _run(
 async def _record_failure(portal: Portal, job_id: str) -> None:
     try:
         async with portal.write() as session:
-            await portal.events.finish_job(
+            await portal.capture_jobs.finish(
                 session,
                 job_id,
                 0,
@@ -201,10 +201,10 @@ async def _all_or_nothing(
             appended = await portal.capture.capture(
                 session, principal, principal.organization_id, events, context, hash_ids=hash_ids
             )
-            await portal.events.finish_job(session, job_id, len(appended), [])
+            await portal.capture_jobs.finish(session, job_id, len(appended), [])
     except TraceabilityError as exc:
         async with portal.write() as session:
-            await portal.events.finish_job(session, job_id, 0, [error_entry(exc)])
+            await portal.capture_jobs.finish(session, job_id, 0, [error_entry(exc)])
 
 
 async def _each_on_its_own(
@@ -226,8 +226,8 @@ async def _each_on_its_own(
     what the first has decided, and a runner whose claim lapsed and was taken up stops.
     """
 
-    async def step(session: AsyncSession) -> CaptureJob | None:
-        job = await portal.events.claim_job(session, job_id, runner, CLAIM_SECONDS)
+    async def step(session: AsyncSession) -> CaptureJobRecord | None:
+        job = await portal.capture_jobs.claim(session, job_id, runner, CLAIM_SECONDS)
         if job is not None and job.claimed_by != runner:
             raise _Lost
         return job
@@ -250,25 +250,25 @@ async def _each_on_its_own(
                     hash_ids=hash_ids[index : index + 1] if hash_ids else None,
                     first_index=index,
                 )
-                await portal.events.record_job_step(session, job)
+                await portal.capture_jobs.record_step(session, job)
         except TraceabilityError as exc:
             async with portal.write() as session:
                 job = await step(session)
                 if job is None:
                     return
                 if job.captured_count + len(job.errors) == index:
-                    await portal.events.record_job_step(session, job, error_entry(exc))
+                    await portal.capture_jobs.record_step(session, job, error_entry(exc))
     async with portal.write() as session:
         job = await step(session)
         if job is not None:
-            await portal.events.finish_job(session, job_id, job.captured_count, list(job.errors))
+            await portal.capture_jobs.finish(session, job_id, job.captured_count, list(job.errors))
 
 
 async def sweep_capture_jobs(portal: Portal, *, runner: str = PROCESS_RUNNER) -> int:
     """Run every running job no process holds (never claimed, or its claim lapsed) and this
     process is not running already; returns how many it took up."""
     async with portal.database.read() as session:
-        job_ids = await portal.events.unclaimed_job_ids(session)
+        job_ids = await portal.capture_jobs.unclaimed_ids(session)
     job_ids = [job_id for job_id in job_ids if job_id not in _running]
     await asyncio.gather(*(run_capture_job(portal, job_id, runner=runner) for job_id in job_ids))
     return len(job_ids)
@@ -280,7 +280,7 @@ async def resume_unfinished_jobs(portal: Portal) -> int:
     For `serve` as it starts, before it answers: whatever ran those jobs has stopped.
     """
     async with portal.database.read() as session:
-        job_ids = await portal.events.running_job_ids(session)
+        job_ids = await portal.capture_jobs.running_ids(session)
     for job_id in job_ids:
         await run_capture_job(portal, job_id, take_over=True)
     return len(job_ids)
@@ -291,7 +291,7 @@ async def _sweep_for_ever(portal: Portal, interval: float, tasks: set[asyncio.Ta
         await asyncio.sleep(interval)
         try:
             async with portal.database.read() as session:
-                job_ids = await portal.events.unclaimed_job_ids(session)
+                job_ids = await portal.capture_jobs.unclaimed_ids(session)
         except Exception as exc:
             # The database away: the next sweep looks again.
             log.warning("capture_job_sweep_failed", error=type(exc).__name__)

@@ -1,0 +1,167 @@
+"""Capture jobs of the EPCIS REST binding: their bookkeeping, one transaction's step at a time.
+
+Running a job spans several transactions, so the runner (traceability/background) owns them
+and calls these steps; none of them commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traceability.clock import Clock, as_utc, utc_now
+from traceability.db.models import CaptureJob
+from traceability.errors import NotFound
+from traceability.repositories.capture_jobs import CaptureJobRepository
+from traceability.services.access import can_read
+from traceability.services.registry import Principal
+
+
+@dataclass(frozen=True)
+class CaptureJobRecord:
+    """A capture job as its row stood when read: what was asked, who runs it, how it ended."""
+
+    id: str
+    organization_id: str
+    principal_role: str | None
+    status: str
+    error_behaviour: str
+    event_count: int
+    captured_count: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    finished_at: datetime | None
+    # What was received, kept so a job interrupted by a crash can be run again.
+    document: dict[str, Any] | None
+    claimed_by: str | None
+
+    @classmethod
+    def of(cls, row: CaptureJob) -> CaptureJobRecord:
+        return cls(
+            id=row.id,
+            organization_id=row.organization_id,
+            principal_role=row.principal_role,
+            status=row.status,
+            error_behaviour=row.error_behaviour,
+            event_count=row.event_count,
+            captured_count=row.captured_count,
+            errors=list(row.errors),
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            document=row.document,
+            claimed_by=row.claimed_by,
+        )
+
+
+def _running(row: CaptureJob | None) -> CaptureJobRecord | None:
+    return CaptureJobRecord.of(row) if row is not None and row.status == "running" else None
+
+
+class CaptureJobService:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self.clock = clock
+
+    async def start(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        behaviour: str,
+        document: dict[str, Any],
+        count: int,
+    ) -> CaptureJobRecord:
+        """A job holding the received document, to be run after the request answers 202."""
+        row = await CaptureJobRepository(session).add(
+            CaptureJob(
+                id=str(uuid.uuid4()),
+                organization_id=organization_id,
+                principal_role=principal.role,
+                status="running",
+                error_behaviour=behaviour,
+                event_count=count,
+                captured_count=0,
+                errors=[],
+                document=document,
+                created_at=self.clock(),
+            )
+        )
+        return CaptureJobRecord.of(row)
+
+    async def get(self, session: AsyncSession, job_id: str) -> CaptureJobRecord | None:
+        row = await CaptureJobRepository(session).get(job_id)
+        return CaptureJobRecord.of(row) if row is not None else None
+
+    async def visible(
+        self, session: AsyncSession, principal: Principal, job_id: str
+    ) -> CaptureJobRecord:
+        """The job, for a caller who may read its organization's jobs (NotFound otherwise)."""
+        row = await CaptureJobRepository(session).get(job_id)
+        if row is None or not can_read(principal, row.organization_id):
+            raise NotFound(f"capture job {job_id} not found", field="captureID")
+        return CaptureJobRecord.of(row)
+
+    async def running_ids(self, session: AsyncSession) -> list[str]:
+        return await CaptureJobRepository(session).running_ids()
+
+    async def unclaimed_ids(self, session: AsyncSession) -> list[str]:
+        """Running jobs no process holds now (see :meth:`claim`)."""
+        return await CaptureJobRepository(session).unclaimed_running_ids(self.clock())
+
+    async def claim(
+        self,
+        session: AsyncSession,
+        job_id: str,
+        runner: str,
+        seconds: float,
+        *,
+        take_over: bool = False,
+    ) -> CaptureJobRecord | None:
+        """Claim a running job for ``runner`` for ``seconds`` more, unless another runner's
+        claim still holds (or even then, with ``take_over``), and lock it; None once it has
+        finished. Its ``claimed_by`` says whether ``runner`` holds it now."""
+        repository = CaptureJobRepository(session)
+        now = self.clock()
+        until = now + timedelta(seconds=seconds)
+        await repository.claim(job_id, runner, now, until, take_over=take_over)
+        return _running(await repository.lock(job_id))
+
+    async def lock_step(self, session: AsyncSession, job_id: str) -> CaptureJobRecord | None:
+        """Lock a running job for one step of its work; None once it has finished.
+
+        Its next step is the index of the first event it has not decided yet: captured
+        events and errors are recorded with each step, in the step's own transaction.
+        """
+        return _running(await CaptureJobRepository(session).lock(job_id))
+
+    async def record_step(
+        self, session: AsyncSession, job: CaptureJobRecord, error: dict[str, Any] | None = None
+    ) -> None:
+        """One more event of a job locked in this transaction decided: captured, or refused
+        with ``error``."""
+        captured = job.captured_count + (error is None)
+        errors = [*job.errors, error] if error is not None else list(job.errors)
+        await CaptureJobRepository(session).record_progress(job.id, captured, errors)
+
+    async def finish(
+        self, session: AsyncSession, job_id: str, captured: int, errors: list[dict[str, Any]]
+    ) -> None:
+        status = "success" if not errors else ("partial" if captured else "failed")
+        await CaptureJobRepository(session).finish(job_id, status, captured, errors, self.clock())
+
+    async def abandon(
+        self, session: AsyncSession, job: CaptureJobRecord, error: dict[str, Any]
+    ) -> None:
+        """Finish a locked running job as failed with ``error`` after the ones it recorded:
+        its document was not run to the end, whatever it captured before."""
+        errors = [*job.errors, error]
+        await CaptureJobRepository(session).finish(
+            job.id, "failed", job.captured_count, errors, self.clock()
+        )
+
+    def is_overdue(self, job: CaptureJobRecord, deadline_seconds: float) -> bool:
+        """Whether the job was accepted more than ``deadline_seconds`` ago."""
+        return self.clock() - as_utc(job.created_at) > timedelta(seconds=deadline_seconds)
