@@ -16,10 +16,10 @@ from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, metrics, qr, registry, resolver
 from gateway.schemas.epcis import with_json_value
 from gateway.security_headers import SecurityHeadersMiddleware
+from traceability.background.capture_jobs import capture_job_sweeper
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.portal import Portal
-from traceability.services.capture_jobs import capture_job_sweeper
 
 
 def create_app(

@@ -23,6 +23,7 @@ from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
+from traceability.services.capture_jobs import CaptureJobService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.provenance.service import ProvenanceService
@@ -48,6 +49,7 @@ class Portal:
     trace: TraceService
     capture: CaptureService
     events: EventService
+    capture_jobs: CaptureJobService
     cache: Cache
     provenance: ProvenanceService
 
@@ -114,6 +116,7 @@ class Portal:
             trace=trace,
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
+            capture_jobs=CaptureJobService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
         )

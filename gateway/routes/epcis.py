@@ -18,6 +18,7 @@ from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
+from traceability.background.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
 from traceability.crypto.strict_json import parse_json
@@ -26,7 +27,6 @@ from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
-from traceability.services.capture_jobs import run_capture_job
 from traceability.services.ledger import Appended, ClientSignature
 
 
@@ -106,7 +106,7 @@ async def capture(
     if len(events) > CAPTURE_LIMIT:
         raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
     acting = await existing_acting_organization(portal, session, caller, organization_id)
-    job = await portal.events.start_job(session, caller, acting, behaviour, document, len(events))
+    job = await portal.capture_jobs.start(session, caller, acting, behaviour, document, len(events))
     # Runs after the 202 is sent, so after the job's row has committed (the session commits
     # when this returns); a crash before it ends is resumed by the next `serve`.
     background.add_task(run_capture_job, portal, job.id)
@@ -139,7 +139,7 @@ def _created(appended: Appended) -> JSONResponse:
 async def capture_job(
     capture_id: str, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> JSONResponse:
-    job = await portal.events.job(session, caller, capture_id)
+    job = await portal.capture_jobs.visible(session, caller, capture_id)
     return JSONResponse(
         {
             "captureID": job.id,

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
+from traceability.background.capture_jobs import resume_unfinished_jobs
 from traceability.cli._common import console, fail, prepare
 from traceability.config import Settings
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging
 from traceability.portal import Portal
-from traceability.services.capture_jobs import resume_unfinished_jobs
 
 
 def serve(

@@ -17,7 +17,6 @@ from traceability.chain.audit import (
 )
 from traceability.chain.record import EventRecord, LotKey
 from traceability.clock import as_utc
-from traceability.db.models import LogCheckpoint
 from traceability.errors import NotFound, TraceabilityError
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.log.merkle import (
@@ -193,16 +192,16 @@ class AuditService:
                 f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
                 f"{head.size}: leaves were removed"
             )
-        signed = SignedCheckpoint(checkpoint.size, checkpoint.root, checkpoint.note)
-        return LotAudit(key, events, signed, result, log_problem)
+        return LotAudit(key, events, checkpoint, result, log_problem)
 
     async def _standing_checkpoint(
         self, session: AsyncSession
-    ) -> tuple[LogHead, LogCheckpoint | None, Checkpoint | None, str | None]:
+    ) -> tuple[LogHead, SignedCheckpoint | None, Checkpoint | None, str | None]:
         """The log's head, the checkpoint the audit stands on and its signed content, and why
         the newest checkpoint row was passed over (None when it was not)."""
         head = await LotChainRepository(session).log_head()
-        checkpoint = head.checkpoint
+        row = head.checkpoint
+        checkpoint = SignedCheckpoint(row.size, row.root, row.note) if row is not None else None
         # Trust the checkpoint's signed content, not the row's other columns.
         try:
             opened = self.transparency.opened(checkpoint.note) if checkpoint else None
@@ -217,7 +216,7 @@ class AuditService:
             return head, checkpoint, opened, forged
         return head, checkpoint, opened, None
 
-    async def _last_good(self, session: AsyncSession) -> LogCheckpoint | None:
+    async def _last_good(self, session: AsyncSession) -> SignedCheckpoint | None:
         try:
             return await self.transparency.latest_checkpoint(session)
         except NotFound:

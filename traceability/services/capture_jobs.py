@@ -1,325 +1,167 @@
-"""Running EPCIS capture jobs after the 202 has gone out, and taking up any left unfinished.
+"""Capture jobs of the EPCIS REST binding: their bookkeeping, one transaction's step at a time.
 
-A job spans several transactions by nature, so, like the CLI and the request dependency,
-this module owns them. In rollback mode the events and the job's success commit in one
-transaction: a crash leaves either both or neither. In proceed mode each event commits
-with the job's progress, so a job run again goes on where it stopped. A job's outcome is
-written only while it is still running, so if two processes ever run one job, the first
-to finish decides it and the other's duplicates (409) change nothing.
-
-Who runs a job: the process that accepted it, which claims the job's row for
-:data:`CLAIM_SECONDS` and renews the claim at each step. A job whose claim has lapsed (its
-process stopped, or lost the database for longer than the claim) is taken up by the next
-sweep of any serving process (:func:`capture_job_sweeper`), and `serve` takes up every job
-still running when it starts. While the database is out of reach a job waits and tries
-again, with waits that double up to ``capture_job_retry_max``; once
-``capture_job_deadline`` seconds have passed since it was accepted, it ends failed with
-an error entry that says why, so no job stays running for ever.
+Running a job spans several transactions, so the runner (traceability/background) owns them
+and calls these steps; none of them commits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Final
+from datetime import datetime, timedelta
+from typing import Any
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.clock import Clock, as_utc, utc_now
 from traceability.db.models import CaptureJob
-from traceability.db.session import is_unavailable
-from traceability.epcis.event_hash import document_event_hash_ids
-from traceability.epcis.validation import document_events
-from traceability.errors import TraceabilityError
-from traceability.portal import Portal
+from traceability.errors import NotFound
+from traceability.repositories.capture_jobs import CaptureJobRepository
+from traceability.services.access import can_read
 from traceability.services.registry import Principal
-
-log = structlog.get_logger(__name__)
-
-# This process's name on the jobs it claims (a process that stopped leaves its claims to
-# lapse). A step renews the claim; a step longer than this (a rollback document of thousands
-# of events on a slow database) may see another process run the job too, which is safe.
-PROCESS_RUNNER: Final = uuid.uuid4().hex
-CLAIM_SECONDS: Final = 120.0
-FIRST_RETRY_SECONDS: Final = 0.5
-
-# Jobs a task of this process is running now: a sweep leaves them alone.
-_running: set[str] = set()
-
-
-class _Lost(Exception):
-    """Another runner took the job up (this one's claim lapsed): leave it to that one."""
 
 
 @dataclass(frozen=True)
-class _Attempt:
-    waited: bool  # the database was out of reach at least once since the job started here
+class CaptureJobRecord:
+    """A capture job as its row stood when read: what was asked, who runs it, how it ended."""
 
+    id: str
+    organization_id: str
+    principal_role: str | None
+    status: str
+    error_behaviour: str
+    event_count: int
+    captured_count: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    finished_at: datetime | None
+    # What was received, kept so a job interrupted by a crash can be run again.
+    document: dict[str, Any] | None
+    claimed_by: str | None
 
-def error_entry(exc: TraceabilityError) -> dict[str, Any]:
-    return {"type": type(exc).__name__, "detail": str(exc), "field": exc.field}
-
-
-def deadline_entry(
-    deadline: float, captured: int, event_count: int, *, unreachable: bool
-) -> dict[str, Any]:
-    """The error a job ends with when its deadline passes, in the shape of its other errors."""
-    why = (
-        "the database was unreachable for longer than the job's deadline"
-        if unreachable
-        else "the job was not finished within its deadline (the process running it stopped)"
-    )
-    return {
-        "type": "DeadlineExceeded",
-        "detail": f"{why} of {deadline:g} s; {captured} of its {event_count} events "
-        "were captured before",
-        "field": None,
-    }
-
-
-def retry_delays(longest: float) -> Iterator[float]:
-    """Seconds to wait before each new try: doubling from half a second, capped."""
-    delay = FIRST_RETRY_SECONDS
-    while True:
-        yield min(delay, longest)
-        delay *= 2
-
-
-def hash_ids_of(document: Any, events: list[Any]) -> list[str] | None:
-    """CBV hash IDs over the whole document, when an event needs one and the events allow it."""
-    if all(isinstance(e, dict) and "eventID" in e for e in events):
-        return None
-    try:
-        return document_event_hash_ids(document)
-    except (TraceabilityError, ValueError, TypeError, KeyError):
-        return None  # validation will name what is wrong with the event
-
-
-async def run_capture_job(
-    portal: Portal, job_id: str, *, runner: str = PROCESS_RUNNER, take_over: bool = False
-) -> None:
-    """Run a job to its end. It never raises: it runs after the 202 has gone out, where an
-    error reaches no one (and would cut the client's connection).
-
-    While the database is out of reach the job waits and tries again, from where it stood:
-    what was accepted must be captured, and an outage is not the document's fault. It stops
-    trying when the job is decided: captured, refused, failed past its deadline, or taken
-    up by another runner. ``take_over`` claims the job even from a runner whose claim still
-    holds (`serve` starting: the runners of jobs still running are presumed stopped).
-    """
-    if job_id in _running:
-        return  # a task of this process runs it already
-    _running.add(job_id)
-    try:
-        waited = False
-        for delay in retry_delays(portal.settings.capture_job_retry_max):
-            try:
-                await _run(portal, job_id, runner, take_over, _Attempt(waited))
-                return
-            except _Lost:
-                log.info("capture_job_taken_up_elsewhere", job_id=job_id)
-                return
-            except Exception as exc:
-                if not is_unavailable(exc):
-                    log.exception("capture_job_failed", job_id=job_id)
-                    await _record_failure(portal, job_id)
-                    return
-                waited = True
-                log.warning(
-                    "capture_job_waits", job_id=job_id, error=type(exc).__name__, delay=delay
-                )
-                await asyncio.sleep(delay)
-    finally:
-        _running.discard(job_id)
-
-
-async def _run(
-    portal: Portal, job_id: str, runner: str, take_over: bool, attempt: _Attempt
-) -> None:
-    settings = portal.settings
-    async with portal.write() as session:
-        job = await portal.events.claim_job(
-            session, job_id, runner, CLAIM_SECONDS, take_over=take_over
-        )
-        if job is None or job.claimed_by != runner or job.document is None:
-            return  # finished, or another runner holds it
-        if portal.events.is_overdue(job, settings.capture_job_deadline):
-            entry = deadline_entry(
-                settings.capture_job_deadline,
-                job.captured_count,
-                job.event_count,
-                unreachable=attempt.waited,
-            )
-            await portal.events.abandon_job(session, job, entry)
-            log.error("capture_job_deadline_passed", job_id=job_id, detail=entry["detail"])
-            return
-        try:
-            events, context = document_events(job.document)
-        except TraceabilityError as exc:
-            # Accepted under older limits (an event over today's size cap): refused whole.
-            await portal.events.finish_job(session, job_id, 0, [error_entry(exc)])
-            return
-        principal = Principal(job.organization_id, job.principal_role or "producer", "")
-        document, behaviour = job.document, job.error_behaviour
-        decided = job.captured_count + len(job.errors)
-    hash_ids = hash_ids_of(document, events)
-    if behaviour == "rollback":
-        await _all_or_nothing(portal, principal, job_id, events, context, hash_ids)
-    else:
-        await _each_on_its_own(
-            portal, principal, job_id, runner, events, context, hash_ids, decided
+    @classmethod
+    def of(cls, row: CaptureJob) -> CaptureJobRecord:
+        return cls(
+            id=row.id,
+            organization_id=row.organization_id,
+            principal_role=row.principal_role,
+            status=row.status,
+            error_behaviour=row.error_behaviour,
+            event_count=row.event_count,
+            captured_count=row.captured_count,
+            errors=list(row.errors),
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            document=row.document,
+            claimed_by=row.claimed_by,
         )
 
 
-async def _record_failure(portal: Portal, job_id: str) -> None:
-    try:
-        async with portal.write() as session:
-            await portal.events.finish_job(
-                session,
-                job_id,
-                0,
-                [{"type": "InternalError", "detail": "the job failed; it was logged"}],
+def _running(row: CaptureJob | None) -> CaptureJobRecord | None:
+    return CaptureJobRecord.of(row) if row is not None and row.status == "running" else None
+
+
+class CaptureJobService:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self.clock = clock
+
+    async def start(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        organization_id: str,
+        behaviour: str,
+        document: dict[str, Any],
+        count: int,
+    ) -> CaptureJobRecord:
+        """A job holding the received document, to be run after the request answers 202."""
+        row = await CaptureJobRepository(session).add(
+            CaptureJob(
+                id=str(uuid.uuid4()),
+                organization_id=organization_id,
+                principal_role=principal.role,
+                status="running",
+                error_behaviour=behaviour,
+                event_count=count,
+                captured_count=0,
+                errors=[],
+                document=document,
+                created_at=self.clock(),
             )
-    except Exception:
-        # Still running, then: a sweep takes it up again once its claim lapses.
-        log.exception("capture_job_failure_not_recorded", job_id=job_id)
+        )
+        return CaptureJobRecord.of(row)
 
+    async def get(self, session: AsyncSession, job_id: str) -> CaptureJobRecord | None:
+        row = await CaptureJobRepository(session).get(job_id)
+        return CaptureJobRecord.of(row) if row is not None else None
 
-async def _all_or_nothing(
-    portal: Portal,
-    principal: Principal,
-    job_id: str,
-    events: list[Any],
-    context: Any,
-    hash_ids: list[str] | None,
-) -> None:
-    try:
-        async with portal.write() as session:
-            appended = await portal.capture.capture(
-                session, principal, principal.organization_id, events, context, hash_ids=hash_ids
-            )
-            await portal.events.finish_job(session, job_id, len(appended), [])
-    except TraceabilityError as exc:
-        async with portal.write() as session:
-            await portal.events.finish_job(session, job_id, 0, [error_entry(exc)])
+    async def visible(
+        self, session: AsyncSession, principal: Principal, job_id: str
+    ) -> CaptureJobRecord:
+        """The job, for a caller who may read its organization's jobs (NotFound otherwise)."""
+        row = await CaptureJobRepository(session).get(job_id)
+        if row is None or not can_read(principal, row.organization_id):
+            raise NotFound(f"capture job {job_id} not found", field="captureID")
+        return CaptureJobRecord.of(row)
 
+    async def running_ids(self, session: AsyncSession) -> list[str]:
+        return await CaptureJobRepository(session).running_ids()
 
-async def _each_on_its_own(
-    portal: Portal,
-    principal: Principal,
-    job_id: str,
-    runner: str,
-    events: list[Any],
-    context: Any,
-    hash_ids: list[str] | None,
-    decided: int,
-) -> None:
-    """Each event in its own transaction, which also records the job's progress.
+    async def unclaimed_ids(self, session: AsyncSession) -> list[str]:
+        """Running jobs no process holds now (see :meth:`claim`)."""
+        return await CaptureJobRepository(session).unclaimed_running_ids(self.clock())
 
-    A job a crash or an outage interrupted goes on from the first event it had not decided
-    (``decided`` of them were, when it was claimed): the events it captured before are not
-    refused as duplicates of themselves, nor visited again one transaction each. The job's
-    row is locked and its claim renewed for each step, so a second runner of the job skips
-    what the first has decided, and a runner whose claim lapsed and was taken up stops.
-    """
+    async def claim(
+        self,
+        session: AsyncSession,
+        job_id: str,
+        runner: str,
+        seconds: float,
+        *,
+        take_over: bool = False,
+    ) -> CaptureJobRecord | None:
+        """Claim a running job for ``runner`` for ``seconds`` more, unless another runner's
+        claim still holds (or even then, with ``take_over``), and lock it; None once it has
+        finished. Its ``claimed_by`` says whether ``runner`` holds it now."""
+        repository = CaptureJobRepository(session)
+        now = self.clock()
+        until = now + timedelta(seconds=seconds)
+        await repository.claim(job_id, runner, now, until, take_over=take_over)
+        return _running(await repository.lock(job_id))
 
-    async def step(session: AsyncSession) -> CaptureJob | None:
-        job = await portal.events.claim_job(session, job_id, runner, CLAIM_SECONDS)
-        if job is not None and job.claimed_by != runner:
-            raise _Lost
-        return job
+    async def lock_step(self, session: AsyncSession, job_id: str) -> CaptureJobRecord | None:
+        """Lock a running job for one step of its work; None once it has finished.
 
-    for index in range(decided, len(events)):
-        event = events[index]
-        try:
-            async with portal.write() as session:
-                job = await step(session)
-                if job is None:
-                    return  # finished by another runner
-                if job.captured_count + len(job.errors) != index:
-                    continue  # decided before a crash, or by another runner
-                await portal.capture.capture(
-                    session,
-                    principal,
-                    principal.organization_id,
-                    [event],
-                    context,
-                    hash_ids=hash_ids[index : index + 1] if hash_ids else None,
-                    first_index=index,
-                )
-                await portal.events.record_job_step(session, job)
-        except TraceabilityError as exc:
-            async with portal.write() as session:
-                job = await step(session)
-                if job is None:
-                    return
-                if job.captured_count + len(job.errors) == index:
-                    await portal.events.record_job_step(session, job, error_entry(exc))
-    async with portal.write() as session:
-        job = await step(session)
-        if job is not None:
-            await portal.events.finish_job(session, job_id, job.captured_count, list(job.errors))
+        Its next step is the index of the first event it has not decided yet: captured
+        events and errors are recorded with each step, in the step's own transaction.
+        """
+        return _running(await CaptureJobRepository(session).lock(job_id))
 
+    async def record_step(
+        self, session: AsyncSession, job: CaptureJobRecord, error: dict[str, Any] | None = None
+    ) -> None:
+        """One more event of a job locked in this transaction decided: captured, or refused
+        with ``error``."""
+        captured = job.captured_count + (error is None)
+        errors = [*job.errors, error] if error is not None else list(job.errors)
+        await CaptureJobRepository(session).record_progress(job.id, captured, errors)
 
-async def sweep_capture_jobs(portal: Portal, *, runner: str = PROCESS_RUNNER) -> int:
-    """Run every running job no process holds (never claimed, or its claim lapsed) and this
-    process is not running already; returns how many it took up."""
-    async with portal.database.read() as session:
-        job_ids = await portal.events.unclaimed_job_ids(session)
-    job_ids = [job_id for job_id in job_ids if job_id not in _running]
-    await asyncio.gather(*(run_capture_job(portal, job_id, runner=runner) for job_id in job_ids))
-    return len(job_ids)
+    async def finish(
+        self, session: AsyncSession, job_id: str, captured: int, errors: list[dict[str, Any]]
+    ) -> None:
+        status = "success" if not errors else ("partial" if captured else "failed")
+        await CaptureJobRepository(session).finish(job_id, status, captured, errors, self.clock())
 
+    async def abandon(
+        self, session: AsyncSession, job: CaptureJobRecord, error: dict[str, Any]
+    ) -> None:
+        """Finish a locked running job as failed with ``error`` after the ones it recorded:
+        its document was not run to the end, whatever it captured before."""
+        errors = [*job.errors, error]
+        await CaptureJobRepository(session).finish(
+            job.id, "failed", job.captured_count, errors, self.clock()
+        )
 
-async def resume_unfinished_jobs(portal: Portal) -> int:
-    """Run again every job a stopped process left running, claims or not; returns how many.
-
-    For `serve` as it starts, before it answers: whatever ran those jobs has stopped.
-    """
-    async with portal.database.read() as session:
-        job_ids = await portal.events.running_job_ids(session)
-    for job_id in job_ids:
-        await run_capture_job(portal, job_id, take_over=True)
-    return len(job_ids)
-
-
-async def _sweep_for_ever(portal: Portal, interval: float, tasks: set[asyncio.Task[None]]) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with portal.database.read() as session:
-                job_ids = await portal.events.unclaimed_job_ids(session)
-        except Exception as exc:
-            # The database away: the next sweep looks again.
-            log.warning("capture_job_sweep_failed", error=type(exc).__name__)
-            continue
-        for job_id in job_ids:
-            if job_id in _running:
-                continue
-            task = asyncio.create_task(run_capture_job(portal, job_id))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-
-
-@asynccontextmanager
-async def capture_job_sweeper(portal: Portal) -> AsyncIterator[None]:
-    """While the serving process runs: every ``capture_job_sweep_interval`` seconds, take up
-    the running jobs no process holds, each in a task of its own."""
-    interval = portal.settings.capture_job_sweep_interval
-    if interval <= 0:
-        yield
-        return
-    tasks: set[asyncio.Task[None]] = set()
-    sweeper = asyncio.create_task(_sweep_for_ever(portal, interval, tasks))
-    try:
-        yield
-    finally:
-        # Stopping: the jobs' claims lapse and another process's sweep takes them up.
-        for task in (sweeper, *tasks):
-            task.cancel()
-        for task in (sweeper, *tasks):
-            with suppress(asyncio.CancelledError):
-                await task
+    def is_overdue(self, job: CaptureJobRecord, deadline_seconds: float) -> bool:
+        """Whether the job was accepted more than ``deadline_seconds`` ago."""
+        return self.clock() - as_utc(job.created_at) > timedelta(seconds=deadline_seconds)

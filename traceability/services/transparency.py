@@ -19,7 +19,6 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.clock import Clock, utc_now
-from traceability.db.models import LogCheckpoint
 from traceability.errors import (
     InvalidInput,
     LogIdentityMismatch,
@@ -47,6 +46,7 @@ from traceability.log.note import (
 )
 from traceability.log.proof_verification import verify_consistency
 from traceability.repositories.log import LogRepository
+from traceability.services.log_audit.results import SignedCheckpoint
 
 log = structlog.get_logger(__name__)
 
@@ -249,7 +249,7 @@ class TransparencyService:
         self._opened[note] = checkpoint
         return checkpoint
 
-    async def latest_checkpoint(self, session: AsyncSession) -> LogCheckpoint:
+    async def latest_checkpoint(self, session: AsyncSession) -> SignedCheckpoint:
         """The newest stored checkpoint that opens: a row someone forged is passed over, so
         the last good checkpoint keeps being served. NotFound before the log's first."""
         for row in await LogRepository(session).newest_checkpoints(_GOOD_CHECKPOINT_SEARCH):
@@ -258,7 +258,7 @@ class TransparencyService:
             except TraceabilityError:
                 log.error("log_checkpoint_does_not_open", size=row.size)
                 continue
-            return row
+            return SignedCheckpoint(row.size, row.root, row.note)
         raise NotFound("the log has not signed a checkpoint yet", field="checkpoint")
 
     async def extension(

@@ -14,14 +14,14 @@ from tests.conftest import FakeClock
 from tests.factories.events import document, epcis_event
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org
-from traceability.portal import Portal
-from traceability.repositories.chains import ChainRepository
-from traceability.services.capture_jobs import (
+from traceability.background.capture_jobs import (
     CLAIM_SECONDS,
     resume_unfinished_jobs,
     run_capture_job,
     sweep_capture_jobs,
 )
+from traceability.portal import Portal
+from traceability.repositories.chains import ChainRepository
 from traceability.services.registry import Principal
 
 
@@ -31,7 +31,7 @@ async def accepted_but_not_run(
     """A job as a process leaves it when it dies right after answering 202."""
     principal = Principal(org_id, "producer", "key")
     async with state.database.write() as session:
-        job = await state.events.start_job(
+        job = await state.capture_jobs.start(
             session, principal, org_id, behaviour, document(*events), len(events)
         )
     return job.id
@@ -52,7 +52,7 @@ async def test_a_job_left_running_by_a_crash_is_finished_on_restart(state: Porta
 
     assert await resume_unfinished_jobs(state) == 1
     async with state.database.read() as session:
-        job = await state.events.job_row(session, job_id)
+        job = await state.capture_jobs.get(session, job_id)
     assert job is not None and (job.status, job.captured_count) == ("success", 2)
     assert await head_of(state, lot) == 2
     assert await resume_unfinished_jobs(state) == 0
@@ -65,7 +65,7 @@ async def test_running_a_finished_job_again_changes_nothing(state: Portal) -> No
     await run_capture_job(state, job_id)
     await run_capture_job(state, job_id)
     async with state.database.read() as session:
-        job = await state.events.job_row(session, job_id)
+        job = await state.capture_jobs.get(session, job_id)
     assert job is not None and job.status == "success"
     assert await head_of(state, lot) == 1
 
@@ -79,9 +79,9 @@ async def test_a_second_runner_of_the_same_job_cannot_overturn_its_outcome(state
     # Another process that picked up the same job before it finished: its events are
     # duplicates now (409), and the job's recorded success stands.
     async with state.database.write() as session:
-        await state.events.finish_job(session, job_id, 0, [{"detail": "late duplicate"}])
+        await state.capture_jobs.finish(session, job_id, 0, [{"detail": "late duplicate"}])
     async with state.database.read() as session:
-        job = await state.events.job_row(session, job_id)
+        job = await state.capture_jobs.get(session, job_id)
     assert job is not None and (job.status, job.errors) == ("success", [])
 
 
@@ -92,16 +92,16 @@ async def test_a_proceed_job_a_crash_cut_short_goes_on_where_it_stopped(state: P
     job_id = await accepted_but_not_run(state, org.id, events, "proceed")
     # The first event was captured, with the job's progress, before the process died.
     async with state.write() as session:
-        job = await state.events.job_step(session, job_id)
+        job = await state.capture_jobs.lock_step(session, job_id)
         assert job is not None
         await state.capture.capture(
             session, Principal(org.id, "producer", "key"), org.id, events[:1]
         )
-        await state.events.record_job_step(session, job)
+        await state.capture_jobs.record_step(session, job)
 
     assert await resume_unfinished_jobs(state) == 1
     async with state.database.read() as session:
-        job = await state.events.job_row(session, job_id)
+        job = await state.capture_jobs.get(session, job_id)
     # Not a duplicate of itself: the job succeeded, with every event counted once.
     assert job is not None and (job.status, job.captured_count, job.errors) == ("success", 3, [])
     assert await head_of(state, lot) == 3
@@ -112,7 +112,7 @@ async def test_a_proceed_job_a_crash_cut_short_goes_on_where_it_stopped(state: P
 
 async def status_of(state: Portal, job_id: str) -> tuple[str, int, list[dict]]:
     async with state.database.read() as session:
-        job = await state.events.job_row(session, job_id)
+        job = await state.capture_jobs.get(session, job_id)
     assert job is not None
     return job.status, job.captured_count, list(job.errors)
 
@@ -120,7 +120,7 @@ async def status_of(state: Portal, job_id: str) -> tuple[str, int, list[dict]]:
 async def claimed_elsewhere(state: Portal, job_id: str) -> None:
     """The job as a live process holds it: claimed by that process, the claim still good."""
     async with state.write() as session:
-        job = await state.events.claim_job(session, job_id, "another-process", CLAIM_SECONDS)
+        job = await state.capture_jobs.claim(session, job_id, "another-process", CLAIM_SECONDS)
         assert job is not None and job.claimed_by == "another-process"
 
 
@@ -232,12 +232,12 @@ async def test_a_proceed_job_past_its_deadline_that_no_process_holds_ends_failed
     job_id = await accepted_but_not_run(state, org.id, events, "proceed")
     # One event captured, then the process running the job stopped for good.
     async with state.write() as session:
-        job = await state.events.claim_job(session, job_id, "stopped-process", CLAIM_SECONDS)
+        job = await state.capture_jobs.claim(session, job_id, "stopped-process", CLAIM_SECONDS)
         assert job is not None
         await state.capture.capture(
             session, Principal(org.id, "producer", "key"), org.id, events[:1]
         )
-        await state.events.record_job_step(session, job)
+        await state.capture_jobs.record_step(session, job)
 
     clock.advance(seconds=state.settings.capture_job_deadline + 1)
     assert await sweep_capture_jobs(state) == 1
