@@ -6,10 +6,9 @@ The HTTP app and the command line both build one of these, so both run the same 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,8 +30,6 @@ from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -65,12 +62,6 @@ class Portal:
     def read(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
         """Reads only, in a read-only transaction (see Database.read)."""
         return self.database.read(snapshot=snapshot)
-
-    async def snapshot(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``work`` in a read-only snapshot: every read sees one moment of the database,
-        and nothing can be written (a public read never signs or stores anything)."""
-        async with self.database.read(snapshot=True) as session:
-            return await work(session)
 
     @staticmethod
     def database_unavailable(exc: BaseException) -> bool:

@@ -102,7 +102,7 @@ class PublicGate:
         # The socket peer, or the client a trusted proxy names (gateway.client_address).
         client = scope.get("client")
         client_id = client[0] if client else "unknown"
-        admission, gens = await answers.cache.admit(client_id, self.limit, scopes)
+        admission, scope_generations = await answers.cache.admit(client_id, self.limit, scopes)
         if not admission.allowed:
             lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
             await _too_many(send, admission.retry_after, kind == "html", lang)
@@ -110,10 +110,10 @@ class PublicGate:
         if parsed is None or not cacheable or not answers.enabled:
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})["public_generations"] = gens
+        scope.setdefault("state", {})["public_generations"] = scope_generations
         lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
         variant = f"{kind}:{lang}" if kind == "html" else kind
-        key = page_key(gens, variant, parsed[1])
+        key = page_key(scope_generations, variant, parsed[1])
         found = await answers.lookup(key) if key is not None else None
         if found is None:
             await self.app(scope, receive, send)

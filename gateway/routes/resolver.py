@@ -124,16 +124,16 @@ async def cached_view(
     answers: PublicAnswers,
     link: DigitalLink,
     path: str,
-    gens: list[int],
+    scope_generations: list[int],
 ) -> Provenance:
     if link.serial is not None and link.lot is not None:
-        return await item_view(portal, snapshot, answers, link, path, gens)
+        return await item_view(portal, snapshot, answers, link, path, scope_generations)
 
     async def build() -> CachedAnswer:
         view = await build_view(portal, await snapshot.session(), link)
         return CachedAnswer.of(200, _MODEL_MEDIA_TYPE, _VIEW.dump_json(view))
 
-    model = await answers.load(page_key(gens, "model", path), build)
+    model = await answers.load(page_key(scope_generations, "model", path), build)
     return _VIEW.validate_json(model.body)
 
 
@@ -143,14 +143,16 @@ async def item_view(
     answers: PublicAnswers,
     link: DigitalLink,
     path: str,
-    gens: list[int],
+    scope_generations: list[int],
 ) -> Provenance:
     """An item of a named lot shows its lot's provenance: every serial of the lot shares the
     lot's cached view (the same generations), and only whether the item was recorded in
     another lot is read per scan."""
     await portal.provenance.item_lot(await snapshot.session(), link)
     lot_link = dataclasses.replace(link, serial=None)
-    view = await cached_view(portal, snapshot, answers, lot_link, digital_link_path(lot_link), gens)
+    view = await cached_view(
+        portal, snapshot, answers, lot_link, digital_link_path(lot_link), scope_generations
+    )
     return dataclasses.replace(view, level="serial", canonical_path=path, serial=link.serial)
 
 
@@ -298,12 +300,12 @@ async def resolve(
     lang: Annotated[str | None, Query(max_length=20, description="vi or en")] = None,
 ) -> Response:
     kind = representation(request.headers.get("accept"), link_type)
-    lg = language(lang, request.headers.get("accept-language"))
+    page_language = language(lang, request.headers.get("accept-language"))
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     try:
         parsed = parse_digital_link(raw_path.decode("latin-1"))
     except InvalidInput as exc:
-        return error_page_or_raise(exc, 400, kind, lg)
+        return error_page_or_raise(exc, 400, kind, page_language)
     path = parsed.canonical_path
     # The parser reads past anything before the key (``/01/x/%2E%2E/01/{gtin}``): only the
     # canonical path itself is answered, every other spelling is sent there.
@@ -311,18 +313,21 @@ async def resolve(
         return canonical_redirect(portal, path, request.url.query)
     link = parsed.link
     answers = public_answers(request.app.state)
-    gens = await generations(request, portal, scopes_of(link))
+    scope_generations = await generations(request, portal, scopes_of(link))
     try:
-        view = await cached_view(portal, snapshot, answers, link, path, gens)
+        view = await cached_view(portal, snapshot, answers, link, path, scope_generations)
     except NotFound as exc:
-        return error_page_or_raise(exc, 404, kind, lg)
+        return error_page_or_raise(exc, 404, kind, page_language)
     if link_type is not None and kind != "linkset":
         return link_type_redirect(portal, view, path, link_type)
     if view.level == "serial":
-        return respond(request, render(portal, await with_scans(portal, view, link), kind, lg))
-    variant = f"{kind}:{lg}" if kind == "html" else kind
+        return respond(
+            request, render(portal, await with_scans(portal, view, link), kind, page_language)
+        )
+    variant = f"{kind}:{page_language}" if kind == "html" else kind
     answer = await answers.load(
-        page_key(gens, variant, path), _async(lambda: render(portal, view, kind, lg))
+        page_key(scope_generations, variant, path),
+        _async(lambda: render(portal, view, kind, page_language)),
     )
     return respond(request, answer)
 

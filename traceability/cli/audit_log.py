@@ -28,7 +28,6 @@ from rich.progress import (
 from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.cli._common import console, error_exit, errors
 from traceability.config import Settings
@@ -64,10 +63,8 @@ async def _run(settings: Settings, start: int, limit: int | None, quiet: bool) -
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            async def audit(session: AsyncSession) -> LogAudit:
+            async with portal.read(snapshot=True) as session:
                 return await portal.audit.audit_log(session, start, limit, progress=advance)
-
-            return await portal.snapshot(audit)
     finally:
         await portal.database.dispose()
 

@@ -18,6 +18,7 @@ from traceability.db.models import CaptureJob
 from traceability.errors import NotFound
 from traceability.repositories.capture_jobs import CaptureJobRepository
 from traceability.services.access import can_read
+from traceability.services.record_of import record_of
 from traceability.services.registry import Principal
 
 
@@ -41,20 +42,7 @@ class CaptureJobRecord:
 
     @classmethod
     def of(cls, row: CaptureJob) -> CaptureJobRecord:
-        return cls(
-            id=row.id,
-            organization_id=row.organization_id,
-            principal_role=row.principal_role,
-            status=row.status,
-            error_behaviour=row.error_behaviour,
-            event_count=row.event_count,
-            captured_count=row.captured_count,
-            errors=list(row.errors),
-            created_at=row.created_at,
-            finished_at=row.finished_at,
-            document=row.document,
-            claimed_by=row.claimed_by,
-        )
+        return record_of(cls, row, errors=list(row.errors))
 
 
 def _running(row: CaptureJob | None) -> CaptureJobRecord | None:

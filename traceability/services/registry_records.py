@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from traceability.db.models import ApiKey, Location, Lot, Organization, Product, SigningKeyRow
+from traceability.services.record_of import record_of
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,7 @@ class OrganizationRecord:
 
     @classmethod
     def of(cls, row: Organization, prefixes: list[str]) -> OrganizationRecord:
-        return cls(
-            id=row.id,
-            name=row.name,
-            role=row.role,
-            tax_code=row.tax_code,
-            gs1_prefixes=tuple(prefixes),
-            address=row.address,
-            province=row.province,
-            created_at=row.created_at,
-        )
+        return record_of(cls, row, gs1_prefixes=tuple(prefixes))
 
 
 @dataclass(frozen=True)
@@ -52,14 +44,7 @@ class ApiKeyRecord:
 
     @classmethod
     def of(cls, row: ApiKey) -> ApiKeyRecord:
-        return cls(
-            id=row.id,
-            role=row.role,
-            hint=row.hint,
-            label=row.label,
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
-        )
+        return record_of(cls, row)
 
 
 @dataclass(frozen=True)
@@ -76,15 +61,7 @@ class SigningKeyRecord:
 
     @classmethod
     def of(cls, row: SigningKeyRow) -> SigningKeyRecord:
-        return cls(
-            key_id=row.key_id,
-            organization_id=row.organization_id,
-            public_key=row.public_key,
-            custody=row.custody,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            revoked_at=row.revoked_at,
-        )
+        return record_of(cls, row)
 
 
 @dataclass(frozen=True)
@@ -99,15 +76,7 @@ class LocationRecord:
 
     @classmethod
     def of(cls, row: Location) -> LocationRecord:
-        return cls(
-            gln=row.gln,
-            organization_id=row.organization_id,
-            name=row.name,
-            address=row.address,
-            province=row.province,
-            latitude=row.latitude,
-            longitude=row.longitude,
-        )
+        return record_of(cls, row)
 
 
 @dataclass(frozen=True)
@@ -125,18 +94,7 @@ class ProductRecord:
 
     @classmethod
     def of(cls, row: Product) -> ProductRecord:
-        return cls(
-            gtin=row.gtin,
-            organization_id=row.organization_id,
-            name=row.name,
-            name_en=row.name_en,
-            brand=row.brand,
-            category=row.category,
-            description=row.description,
-            image_url=row.image_url,
-            applied_standards=tuple(row.applied_standards),
-            shelf_life_days=row.shelf_life_days,
-        )
+        return record_of(cls, row, applied_standards=tuple(row.applied_standards))
 
 
 @dataclass(frozen=True)
@@ -152,13 +110,4 @@ class LotRecord:
 
     @classmethod
     def of(cls, row: Lot) -> LotRecord:
-        return cls(
-            gtin=row.gtin,
-            lot_code=row.lot_code,
-            organization_id=row.organization_id,
-            production_date=row.production_date,
-            expiry_date=row.expiry_date,
-            quantity=row.quantity,
-            unit=row.unit,
-            certifications=tuple(row.certifications or ()),
-        )
+        return record_of(cls, row, certifications=tuple(row.certifications or ()))
