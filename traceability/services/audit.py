@@ -139,7 +139,7 @@ class AuditService:
     async def audit_lot(self, session: AsyncSession, gtin: str, lot_code: str) -> LotAudit:
         """Audit a lot against a checkpoint of the log as it stands in this transaction.
 
-        Run it in a read-only snapshot (``Portal.snapshot``): the chain, the lot head and the
+        Run it in a read-only snapshot (``read(snapshot=True)``): the chain, the lot head and the
         checkpoint then describe one moment. The log signs a checkpoint with every append, so
         every event must be covered by the newest checkpoint, and one that is not was never
         really logged.
@@ -275,7 +275,7 @@ class AuditService:
         """Check every leaf of the log in ``[start, start + limit)`` (all of them by default)
         against its stored event and the signed checkpoint; see services/log_audit/.
 
-        Run it in a read-only snapshot (``Portal.snapshot``), like :meth:`audit_lot`.
+        Run it in a read-only snapshot (``read(snapshot=True)``), like :meth:`audit_lot`.
         """
         return await audit_log(
             session, self.transparency, self.verifier, start, limit, progress=progress

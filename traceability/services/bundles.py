@@ -26,7 +26,7 @@ class BundleService:
         """The lot's bundle, from the same snapshot its audit reads; ``json_chunks`` writes
         it out an event at a time.
 
-        Run it in a read-only snapshot (``Portal.snapshot``), as audits are: the chain, its
+        Run it in a read-only snapshot (``read(snapshot=True)``), as audits are: the chain, its
         head, the proofs and the checkpoint then describe one moment.
         The bundle is built even when the audit finds damage: it is the evidence, and the
         offline verifier names the same first bad event. Raises NotFound for a lot no

@@ -166,8 +166,9 @@ class ProvenanceService:
         return recorded or link.lot
 
     async def lot(self, session: AsyncSession, link: DigitalLink, lot_code: str) -> Provenance:
-        """A lot's (or an item's) provenance. Run it in a read-only snapshot (Portal.snapshot):
-        the audit and the journey then describe one moment (see AuditService.audit_lot).
+        """A lot's (or an item's) provenance. Run it in a read-only snapshot
+        (``read(snapshot=True)``): the audit and the journey then describe one moment (see
+        AuditService.audit_lot).
 
         The lot's chain is read once, for the audit and the journey; the registry rows read
         up front (product, producer, lot, origin) are not read again by the trace."""
