@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """The project's two commands, needing only Python 3.11+ and pip.
 
-    python3 dev.py run    install, create the SQLite database, seed the demo, serve
-    python3 dev.py test   install the test tools and run the whole suite
+    python3 dev.py run [--host HOST] [--port PORT]
+                          install, create the SQLite database, seed the demo and serve
+                          (default 127.0.0.1:8000; the QR codes point at that address
+                          unless TRACE_BASE_URL says otherwise)
+    python3 dev.py test [PYTEST ARGS]
+                          install the test tools and run the whole suite
 
 Both keep their own virtual environment in .venv and reinstall only when
 pyproject.toml changes.
@@ -10,6 +14,7 @@ pyproject.toml changes.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import subprocess
@@ -52,23 +57,46 @@ def ensure_environment(extras: str) -> None:
     stamp.touch()
 
 
-def run(*args: str) -> int:
-    return subprocess.run([str(a) for a in args], cwd=ROOT).returncode
+def run(*args: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run([str(a) for a in args], cwd=ROOT, env=env).returncode
 
 
-def command_run() -> int:
+def run_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python3 dev.py run",
+        description="Install, create the SQLite database, seed the demo and serve it.",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("TRACE_HOST", "127.0.0.1"),
+        help="interface to listen on (default 127.0.0.1, or TRACE_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("TRACE_PORT", "8000")),
+        help="TCP port (default 8000, or TRACE_PORT)",
+    )
+    return parser.parse_args(argv)
+
+
+def command_run(argv: list[str]) -> int:
+    arguments = run_arguments(argv)
     ensure_environment("")
     traceability = BIN / "traceability"
-    code = run(traceability, "demo")
+    host, port = arguments.host, str(arguments.port)
+    # The demo prints its QR codes' links and the server answers them: both at this address.
+    wildcard = host in {"0.0.0.0", "::"}
+    shown = "127.0.0.1" if wildcard else (f"[{host}]" if ":" in host else host)
+    env = {"TRACE_BASE_URL": f"http://{shown}:{port}", **os.environ}
+    code = run(traceability, "demo", env=env)
     if code:
         return code
-    host = os.environ.get("TRACE_HOST", "127.0.0.1")
-    port = os.environ.get("TRACE_PORT", "8000")
     print(
-        f"\nServing http://{host}:{port} (try /healthz, /log/checkpoint, /docs). Ctrl-C stops.",
+        f"\nServing http://{shown}:{port} (try /healthz, /log/checkpoint, /docs). Ctrl-C stops.",
         flush=True,
     )
-    return run(traceability, "serve", "--host", host, "--port", port)
+    return run(traceability, "serve", "--host", host, "--port", port, env=env)
 
 
 def command_test(extra: list[str]) -> int:
@@ -94,7 +122,7 @@ def main() -> int:
         return 0 if len(sys.argv) >= 2 else 2
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "run":
-        return command_run()
+        return command_run(rest)
     if command == "test":
         return command_test(rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)

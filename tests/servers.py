@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -42,8 +43,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(env: dict[str, str]) -> Iterator[str]:
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """`traceability serve` on a free loopback port with ``env`` over this environment; its
+    URL once it answers, the process stopped by its PID afterwards."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "traceability.cli", "serve", "--port", str(port)],
@@ -68,3 +71,9 @@ def server(env: dict[str, str]) -> Iterator[str]:
         process.wait(timeout=15)
         if process.stdout:
             process.stdout.close()
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[str]:
+    with serving(env) as url:
+        yield url

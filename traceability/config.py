@@ -25,6 +25,16 @@ def parse_networks(value: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+def local_base_url(host: str, port: int) -> str:
+    """The base URL printed in QR codes when none is configured: where a server on this
+    host and port answers. A wildcard interface answers on loopback too."""
+    if host in {"0.0.0.0", "::", ""}:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACE_", extra="ignore")
 

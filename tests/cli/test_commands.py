@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.factories.organizations import gtin_for
+from tests.servers import serving
 from traceability.cli import app
+from traceability.config import local_base_url
 from traceability.log.note import NoteVerifier, open_checkpoint
 
 runner = CliRunner()
@@ -87,6 +89,32 @@ def test_serve_upgrades_the_database_and_serves_the_log(server: str) -> None:
     note = httpx.get(f"{server}/log/checkpoint").text
     assert open_checkpoint(NoteVerifier.from_key(key), note).size == 0
     assert httpx.get(f"{server}/openapi.json").json()["paths"]
+
+
+def test_serve_without_a_base_url_points_its_links_at_its_own_port(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server moved to another port must not print QR codes that point at the default one.
+    monkeypatch.delenv("TRACE_BASE_URL")
+    with serving({k: v for k, v in env.items() if k != "TRACE_BASE_URL"}) as url:
+        resolver = httpx.get(f"{url}/.well-known/gs1resolver").json()
+    assert not url.endswith(":8000")
+    assert resolver["resolverRoot"] == url
+
+
+@pytest.mark.parametrize(
+    "host,port,expected",
+    [
+        ("127.0.0.1", 9000, "http://127.0.0.1:9000"),
+        ("0.0.0.0", 8080, "http://127.0.0.1:8080"),
+        ("::1", 9000, "http://[::1]:9000"),
+        ("truyxuat.local", 80, "http://truyxuat.local:80"),
+    ],
+)
+def test_the_default_base_url_is_where_the_server_answers(
+    host: str, port: int, expected: str
+) -> None:
+    assert local_base_url(host, port) == expected
 
 
 def test_a_business_signs_with_its_own_key_from_the_command_line(

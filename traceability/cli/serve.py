@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
 
 from traceability.background.capture_jobs import resume_unfinished_jobs
 from traceability.cli._common import console, fail, prepare
-from traceability.config import Settings
+from traceability.config import Settings, local_base_url
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging
 from traceability.portal import Portal
@@ -20,9 +21,14 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Upgrade the database and serve the HTTP API and public pages."""
+    """Upgrade the database and serve the HTTP API and public pages.
+
+    Without TRACE_BASE_URL, the QR codes and links point at this host and port."""
     import uvicorn
 
+    if "TRACE_BASE_URL" not in os.environ:
+        # Read by every worker process, which inherits this environment.
+        os.environ["TRACE_BASE_URL"] = local_base_url(host, port)
     settings = Settings()
     configure_logging(settings.log_level, settings.json_logs)
     if workers > 1 and not settings.redis_url:
@@ -40,6 +46,7 @@ def serve(
     if resumed:
         console.print(f"Finished {resumed} capture job(s) a previous run left unfinished.")
     console.print(f"Serving on [bold]http://{host}:{port}[/] (workers: {workers})")
+    console.print(f"QR codes and links point at {settings.base_url} (TRACE_BASE_URL)")
     uvicorn.run(
         "gateway.asgi:create_default_app",
         factory=True,
