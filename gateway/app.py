@@ -13,7 +13,18 @@ from gateway.errors import install_error_handlers
 from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
-from gateway.routes import audit, epcis, health, labels, log, metrics, qr, registry, resolver
+from gateway.routes import (
+    audit,
+    audit_pictures,
+    epcis,
+    health,
+    labels,
+    log,
+    metrics,
+    qr,
+    registry,
+    resolver,
+)
 from gateway.schemas.epcis import with_json_value
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
@@ -91,6 +102,8 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(labels.router)
     app.include_router(registry.router)
     app.include_router(epcis.router)
+    # Before audit: its last route takes any path under a lot, /trace.svg included.
+    app.include_router(audit_pictures.router)
     app.include_router(audit.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)

@@ -1,6 +1,6 @@
 """An inspector's trace of a lot: one step back and one step forward (Circular 02/2024/TT-BKHCN),
-its full genealogy, the scope of a recall, and an FSMA 204 style CSV of every event involved;
-and a lot's public journey.
+its full genealogy, the scope of a recall, what their pictures show, and an FSMA 204 style CSV
+of every event involved; and a lot's public journey.
 
 Each answer walks the genealogy (:mod:`.graph`) through one repository in the caller's
 transaction; :class:`TraceService` holds the one setting they share, the walk's size limit.
@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.repositories.trace import TraceRepository
-from traceability.services.trace import export, genealogy, recall
+from traceability.services.trace import export, genealogy, maps, recall
 from traceability.services.trace.graph import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES
+from traceability.services.trace.maps import PICTURE_MAX_NODES, TraceMap
 from traceability.services.trace.results import (
     Direction,
     Genealogy,
@@ -64,6 +65,15 @@ class TraceService:
     async def recall_scope(self, session: AsyncSession, gtin: str, lot: str) -> RecallScope:
         """See :func:`.recall.recall_scope`."""
         return await recall.recall_scope(TraceRepository(session), gtin, lot, self.max_nodes)
+
+    async def trace_map(
+        self, session: AsyncSession, gtin: str, lot: str, direction: Direction = "both"
+    ) -> TraceMap:
+        """What a genealogy picture shows (see :func:`.maps.trace_map`); the recall scope's
+        is the forward one. At most :data:`.maps.PICTURE_MAX_NODES` nodes."""
+        return await maps.trace_map(
+            TraceRepository(session), gtin, lot, direction, min(self.max_nodes, PICTURE_MAX_NODES)
+        )
 
     async def export_csv(
         self,
