@@ -92,6 +92,24 @@ ROWS = [
     ),
     Row(
         "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/trace.svg",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/trace.svg",
+        reads_private(),
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/recall.svg",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/recall.svg",
+        reads_private(),
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/lots/{gtin}/{lot}/page",
+        lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/page",
+        reads_private(),
+    ),
+    Row(
+        "GET",
         "/api/v1/audit/lots/{gtin}/{lot}/export.csv",
         lambda w: f"/api/v1/audit/lots/{w.gtin}/L1/export.csv",
         reads_private(),
