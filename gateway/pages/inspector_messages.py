@@ -30,8 +30,8 @@ INSPECTOR_MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "audit.no_events": "Chưa có sự kiện nào ghi cho lô này.",
         "trace.heading": "Phả hệ: nguồn gốc và nơi đến",
         "recall.heading": "Phạm vi thu hồi",
-        "recall.counts": "Nếu thu hồi lô này: {lots} lô hoặc kiện hàng, {places} địa điểm của "
-        "tổ chức khác, {organizations} tổ chức liên quan.",
+        "recall.counts": "Nếu thu hồi lô này: {lots} lô hoặc kiện hàng (kể cả lô này), {places} "
+        "địa điểm của tổ chức khác, {organizations} tổ chức liên quan.",
         "recall.organizations": "Tổ chức liên quan",
         "recall.no_province": "chưa rõ tỉnh/thành",
         "downloads.heading": "Tải xuống",
@@ -87,8 +87,8 @@ INSPECTOR_MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "audit.no_events": "No event has been recorded for this lot yet.",
         "trace.heading": "Genealogy: where it came from and where it went",
         "recall.heading": "Recall scope",
-        "recall.counts": "Recalling this lot reaches {lots} lots or logistic units, {places} "
-        "places of other organisations and {organizations} organisations.",
+        "recall.counts": "Recalling this lot reaches {lots} lots or logistic units (this one "
+        "included), {places} places of other organisations and {organizations} organisations.",
         "recall.organizations": "Organisations concerned",
         "recall.no_province": "province unknown",
         "downloads.heading": "Downloads",
