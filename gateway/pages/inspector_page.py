@@ -34,7 +34,7 @@ _STYLE_HASH: Final = base64.b64encode(
 ).decode()
 INSPECTOR_PAGE_HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self' data:; "
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
