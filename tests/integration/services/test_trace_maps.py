@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import demo_dataset as dataset
+from traceability.errors import InvalidInput
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
 from traceability.services.trace import TraceService
@@ -53,3 +54,9 @@ async def test_a_map_past_its_size_limit_says_it_was_cut_short(demo: Portal) -> 
     async with demo.read() as session:
         view = await TraceService(max_nodes=2).trace_map(session, BAGS.gtin, BAGS.lot_code, "back")
     assert len(view.nodes) == 2 and view.truncated and view.max_nodes == 2
+
+
+async def test_a_direction_that_is_not_one_is_refused(demo: Portal) -> None:
+    async with demo.read() as session:
+        with pytest.raises(InvalidInput, match="direction"):
+            await demo.trace.trace_map(session, BAGS.gtin, BAGS.lot_code, "sideways")  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ from typing import Final
 
 from traceability.epcis.event_facts import Node
 from traceability.epcis.stages import Stage, locations_reached, stages
+from traceability.errors import InvalidInput
 from traceability.repositories.trace import TraceRepository
+from traceability.services.trace.genealogy import DIRECTIONS
 from traceability.services.trace.graph import (
     DEFAULT_MAX_DEPTH,
     StandingEvents,
@@ -64,7 +66,12 @@ class TraceMap:
 async def trace_map(
     repo: TraceRepository, gtin: str, lot: str, direction: Direction, max_nodes: int
 ) -> TraceMap:
-    """The lot's genealogy ``direction`` wards, with owners' provinces and places reached."""
+    """The lot's genealogy in ``direction``, with its owners' provinces and the places of
+    other organisations its lots and units reached."""
+    if direction not in DIRECTIONS:
+        raise InvalidInput(
+            f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}", field="direction"
+        )
     origin = await find_origin(repo, gtin, lot)
     events = StandingEvents(repo)
     walks = [
