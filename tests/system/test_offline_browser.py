@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 from PIL import Image
+
+from tests.servers import serving
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -38,6 +41,17 @@ def chromium() -> Path:
         pytest.skip(message)
     ARTIFACTS.mkdir(exist_ok=True)
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One `traceability serve` for the module: nothing here writes, and each start costs."""
+    data = tmp_path_factory.mktemp("offline") / "var"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("TRACE_DATABASE_URL", "TRACE_MASTER_KEY", "TRACE_LOG_SIGNING_KEY"):
+            patch.delenv(name, raising=False)
+        with serving({"TRACE_DATA_DIR": str(data)}) as url:
+            yield url
 
 
 def offline(
