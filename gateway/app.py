@@ -18,6 +18,7 @@ from gateway.routes import (
     audit_pictures,
     epcis,
     health,
+    home,
     labels,
     log,
     metrics,
@@ -25,6 +26,7 @@ from gateway.routes import (
     registry,
     resolver,
 )
+from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_json_value
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
@@ -43,6 +45,9 @@ def create_app(
         "GS1 Digital Link resolver and a transparency log.",
         version="0.1.0",
         lifespan=portal_lifespan(settings, clock, migrate=migrate),
+        # Served from the package's own files by gateway.routes.docs, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     add_middleware(app, settings)
@@ -95,6 +100,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def include_routers(app: FastAPI) -> None:
+    app.include_router(home.router)
+    install_documentation(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(log.router)

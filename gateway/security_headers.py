@@ -1,8 +1,9 @@
 """Security headers on every answer the routes make.
 
-Provenance pages set their own strict policy (:data:`gateway.pages.render.SECURITY_HEADERS`).
-Everything else gets ``nosniff``; any other HTML (the API documentation at /docs and
-/redoc, which load their scripts and styles from a CDN) gets a policy that allows just that.
+Provenance pages, the home page and the API documentation (/docs, /redoc) set their own
+policies (:data:`gateway.pages.render.SECURITY_HEADERS`, :mod:`gateway.pages.home`,
+:mod:`gateway.routes.docs`). Everything else gets ``nosniff``; any other HTML gets a policy
+that allows nothing to load, run or be sent.
 Cached public answers leave from the gate with these headers already in them.
 """
 
@@ -13,11 +14,8 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
-DOCUMENTATION_POLICY: Final = (
-    b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"font-src https://fonts.gstatic.com; img-src 'self' data: https:; connect-src 'self'; "
-    b"worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+FALLBACK_POLICY: Final = (
+    b"default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 REFERRER_POLICY: Final = (b"referrer-policy", b"strict-origin-when-cross-origin")
 
@@ -29,7 +27,7 @@ def secure(headers: list[tuple[bytes, bytes]]) -> None:
         headers.append(NOSNIFF)
     content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
     if content_type.startswith(b"text/html") and b"content-security-policy" not in names:
-        headers.append((b"content-security-policy", DOCUMENTATION_POLICY))
+        headers.append((b"content-security-policy", FALLBACK_POLICY))
         if b"referrer-policy" not in names:
             headers.append(REFERRER_POLICY)
 
