@@ -26,10 +26,12 @@ async def make_lots(state: Portal, org: OrgFixture, count: int = 1) -> list[LotK
     return [LotKey(gtin, f"L{i + 1:04d}") for i in range(count)]
 
 
-async def register_lot(client: httpx.AsyncClient, owner: Tenant, lot: str = "L1") -> str:
+async def register_lot(
+    client: httpx.AsyncClient, owner: Tenant, lot: str = "L1", name: str = "Gạo ST25"
+) -> str:
     gtin = gtin_for(owner.prefix, 7)
     product = await client.post(
-        "/api/v1/products", json={"gtin": gtin, "name": "Gạo ST25"}, headers=owner.headers
+        "/api/v1/products", json={"gtin": gtin, "name": name}, headers=owner.headers
     )
     assert product.status_code in (201, 409), product.text
     response = await client.post(

@@ -172,6 +172,12 @@ ROWS = [
     ),
     Row(
         "GET",
+        "/api/v1/labels/test-page.pdf",
+        lambda w: "/api/v1/labels/test-page.pdf?layout=5x13",
+        everyone(200),
+    ),
+    Row(
+        "GET",
         "/.well-known/gs1resolver",
         lambda w: "/.well-known/gs1resolver",
         everyone(200, nobody=200),

@@ -19,12 +19,14 @@ from gateway.routes import labels as label_routes
 from gateway.routes import qr as qr_routes
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, gtin_for, tenant
-from tests.unit.printing.test_label_sheet import drawn_codes
+from tests.unit.printing.sheets import embedded_fonts, scanned_codes, texts_by_label
+from tests.unit.printing.test_label_sheet import COFFEE, drawn_codes
 from tests.unit.printing.test_label_sheet import scan as scan_rows
 from tests.unit.printing.test_qr import png_modules, scan, svg_modules
 from traceability.portal import Portal
-from traceability.printing.label_sheet import LABELS_PER_PAGE
+from traceability.printing.layouts import DEFAULT_LAYOUT, LAYOUTS, LabelLayout
 
+LABELS_PER_PAGE = LAYOUTS[DEFAULT_LAYOUT].per_page
 GTIN = gtin_for("8930000", 1)  # any valid GTIN: the images need no registered product
 BAD_GTIN = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)
 
@@ -185,10 +187,10 @@ def pdf_of(response: httpx.Response) -> PdfReader:
 
 
 async def owner_lot(
-    client: httpx.AsyncClient, state: Portal, lot: str = "L1"
+    client: httpx.AsyncClient, state: Portal, lot: str = "L1", name: str = "Gạo ST25"
 ) -> tuple[Tenant, str]:
     owner = await tenant(state)
-    return owner, await register_lot(client, owner, lot)
+    return owner, await register_lot(client, owner, lot, name)
 
 
 async def test_a_serial_range_prints_one_scannable_code_per_serial(
@@ -204,7 +206,7 @@ async def test_a_serial_range_prints_one_scannable_code_per_serial(
     assert [line for line in text if line.startswith("(21) ")] == [
         f"(21) {n}" for n in range(1, 31)
     ]
-    assert f"(01) {gtin}" in text and "(10) L1" in text
+    assert "Gạo ST25" in text and "(10) L1" in text
     codes = drawn_codes(pdf, 0) + drawn_codes(pdf, 1)
     base = state.settings.base_url
     assert [scan_rows(c.rows) for c in codes[:3]] == [
@@ -271,3 +273,71 @@ async def test_a_bad_or_oversized_range_is_400_with_the_reason(
     )
     assert_problem(response, 400)
     assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+async def test_each_label_stock_prints_its_count_a_page_with_the_vietnamese_name(
+    client: httpx.AsyncClient, state: Portal, layout: LabelLayout
+) -> None:
+    owner, gtin = await owner_lot(client, state, name=COFFEE)
+    response = await client.get(
+        f"/api/v1/lots/{gtin}/L1/labels.pdf",
+        params={"serials": f"1-{layout.per_page + 1}", "layout": layout.name},
+        headers=owner.headers,
+    )
+    pdf = pdf_of(response)
+    assert f"-{layout.name}.pdf" in response.headers["content-disposition"]
+    assert len(pdf.pages) == 2
+    assert embedded_fonts(pdf) == {"NotoSans"}
+    base = state.settings.base_url
+    scanned = sorted(code.text for code in scanned_codes(response.content, 0))
+    assert scanned == sorted(
+        f"{base}/01/{gtin}/10/L1/21/{n}" for n in range(1, layout.per_page + 1)
+    )
+    texts = texts_by_label(pdf, 0, layout)
+    assert len(texts) == layout.per_page
+    for slot, (*name, lot, serial) in texts.items():
+        assert (" ".join(name), lot, serial) == (COFFEE, "(10) L1", f"(21) {slot + 1}")
+
+
+async def test_an_unknown_layout_is_400_listing_the_stocks_to_choose_from(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner, gtin = await owner_lot(client, state)
+    for url in (f"/api/v1/lots/{gtin}/L1/labels.pdf", "/api/v1/labels/test-page.pdf"):
+        response = await client.get(url, params={"layout": "A5"}, headers=owner.headers)
+        assert_problem(response, 400)
+        detail = response.json()["detail"]
+        assert detail.startswith("query.layout: ")
+        assert all(f"'{name}'" in detail for name in LAYOUTS)
+
+
+async def test_codes_too_dense_for_the_stock_are_400_naming_the_one_that_fits(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    lot, serial = "ABCDEFGHIJKLMNOPQRST", "12345678901234567890"
+    owner, gtin = await owner_lot(client, state, lot)
+    url = f"/api/v1/lots/{gtin}/{lot}/labels.pdf"
+    dense = {"serials": serial, "ecc": "H"}
+    refused = await client.get(url, params=dense | {"layout": "5x13"}, headers=owner.headers)
+    assert_problem(refused, 400, "layout")
+    assert "Choose layout 3x8" in refused.json()["detail"]
+    printed = await client.get(url, params=dense | {"layout": "3x8"}, headers=owner.headers)
+    assert [c.text for c in scanned_codes(printed.content)] == [
+        f"{state.settings.base_url}/01/{gtin}/10/{lot}/21/{serial}"
+    ]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+async def test_the_test_page_outlines_the_stock_for_any_signed_in_caller(
+    client: httpx.AsyncClient, state: Portal, layout: LabelLayout
+) -> None:
+    url = "/api/v1/labels/test-page.pdf"
+    assert_problem(await client.get(url, params={"layout": layout.name}), 401)
+    caller = await tenant(state)
+    response = await client.get(url, params={"layout": layout.name}, headers=caller.headers)
+    pdf = pdf_of(response)
+    assert len(pdf.pages) == 1
+    assert f"{layout.name}: {layout.stock}" in pdf.pages[0].extract_text()
+    default = pdf_of(await client.get(url, headers=caller.headers))
+    assert f"{DEFAULT_LAYOUT}: " in default.pages[0].extract_text()

@@ -1,4 +1,10 @@
-"""Printable label sheets: A4 pages of QR codes, each with its human-readable lines beneath.
+"""Printable label sheets: A4 pages of QR codes on real label stock, each code with the
+product's name and its keys (lot, serial) beside or under it, in a font that prints Vietnamese.
+
+Where the labels are is the layout's (:mod:`traceability.printing.layouts`); how the text is
+fitted, :mod:`traceability.printing.captions`. A code fills its layout's square; when that
+would make its modules smaller than a phone reliably reads, the sheet is refused, naming a
+larger layout, rather than printed unscannable.
 
 The modules are drawn as vector rectangles, one per horizontal run of dark modules, all of a
 code in one filled path drawn in module units under a scaling transform. One path per code
@@ -17,63 +23,91 @@ from fpdf import FPDF
 
 from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import validate_serial
-from traceability.printing.qr import QUIET_ZONE, ErrorCorrection, dark_runs, qr_matrix
+from traceability.printing.captions import CaptionFitter, draw_caption
+from traceability.printing.layouts import (
+    DEFAULT_LAYOUT,
+    LAYOUT_NAMES,
+    LAYOUTS,
+    MIN_MODULE_MM,
+    LabelLayout,
+    describe,
+)
+from traceability.printing.qr import QUIET_ZONE, ErrorCorrection, QRMatrix, dark_runs, qr_matrix
 
 MAX_LABELS: Final = 5_000
-COLUMNS: Final = 4
-ROWS: Final = 6
-LABELS_PER_PAGE: Final = COLUMNS * ROWS
-CAPTION_LINES: Final = 3
-
-_PAGE_W, _PAGE_H, _MARGIN = 210.0, 297.0, 10.0  # A4, millimetres
-_CELL_W: Final = (_PAGE_W - 2 * _MARGIN) / COLUMNS
-_CELL_H: Final = (_PAGE_H - 2 * _MARGIN) / ROWS
-_SYMBOL: Final = 32.0  # side of a code with its quiet zone, mm
-_TOP: Final = 1.5  # space above a code in its cell, mm
-_LINE_H: Final = 3.2  # caption line height, mm (7 pt text)
 _RANGE: Final = re.compile(r"([0-9]+)-([0-9]+)")
 
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One code: the URI it encodes and up to three short lines printed under it."""
+    """One code: the URI it encodes, the keys printed with it (``"(10) L1"``) and the name
+    of the product above them."""
 
     uri: str
     caption: tuple[str, ...] = ()
+    name: str = ""
 
 
-def label_sheet(labels: Sequence[Label], *, ecc: ErrorCorrection = "M", title: str = "") -> bytes:
-    """An A4 PDF, ``LABELS_PER_PAGE`` labels a page, left to right then top to bottom."""
+def new_page_pdf(title: str = "") -> FPDF:
+    """An empty A4 document in millimetres, drawn where told (no automatic breaks)."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
-    pdf.set_margins(_MARGIN, _MARGIN)
+    pdf.set_margins(0, 0)
+    pdf.c_margin = 0
     pdf.set_creator("Traceability portal")
     if title:
         pdf.set_title(title)
-    pdf.set_font("helvetica", size=7)
+    return pdf
+
+
+def label_sheet(
+    labels: Sequence[Label],
+    *,
+    layout: LabelLayout = LAYOUTS[DEFAULT_LAYOUT],
+    ecc: ErrorCorrection = "M",
+    title: str = "",
+) -> bytes:
+    """An A4 PDF of ``layout.per_page`` labels a page, left to right then top to bottom."""
+    pdf = new_page_pdf(title)
+    captions = CaptionFitter(pdf)
     if not labels:
         pdf.add_page()
     for i, label in enumerate(labels):
-        if len(label.caption) > CAPTION_LINES:
-            raise ValueError(f"a label has room for {CAPTION_LINES} caption lines")
-        slot = i % LABELS_PER_PAGE
+        slot = i % layout.per_page
         if slot == 0:
             pdf.add_page()
-        x = _MARGIN + (slot % COLUMNS) * _CELL_W
-        y = _MARGIN + (slot // COLUMNS) * _CELL_H
-        _draw_code(pdf, label.uri, ecc, x + (_CELL_W - _SYMBOL) / 2, y + _TOP)
-        for n, line in enumerate(label.caption):
-            pdf.set_xy(x, y + _TOP + _SYMBOL + n * _LINE_H)
-            # The core fonts are Latin-1; GS1 keys and set-82 values always are.
-            text = line.encode("latin-1", "replace").decode("latin-1")
-            pdf.cell(w=_CELL_W, h=_LINE_H, text=text, align="C")
+        x, y = layout.code_box(slot)
+        _draw_code(pdf, _matrix(label.uri, ecc, layout), x, y, layout.code)
+        box = layout.text_box(slot)
+        lines = captions.fit(label.name, label.caption, box[2], box[3])
+        draw_caption(pdf, lines, box, layout.text_beside)
     return bytes(pdf.output())
 
 
-def _draw_code(pdf: FPDF, uri: str, ecc: ErrorCorrection, left: float, top: float) -> None:
-    """The code of ``uri`` with its quiet zone in the ``_SYMBOL`` square at (left, top) mm."""
+def _matrix(uri: str, ecc: ErrorCorrection, layout: LabelLayout) -> QRMatrix:
+    """The code of ``uri``, if it fits ``layout``'s square with modules a phone reads."""
     matrix = qr_matrix(uri, ecc)
-    module = _SYMBOL / (matrix.size + 2 * QUIET_ZONE) * pdf.k  # points
+    modules = matrix.size + 2 * QUIET_ZONE
+    if layout.code / modules < MIN_MODULE_MM:
+        larger = [
+            f"{n} ({describe(LAYOUTS[n])})"
+            for n in LAYOUT_NAMES
+            if LAYOUTS[n].code / modules >= MIN_MODULE_MM
+        ]
+        raise InvalidInput(
+            f"the codes of these labels are {modules} modules wide (quiet zone included), "
+            f"{layout.code / modules:.2f} mm each on {layout.name} labels "
+            f"({describe(layout)}): under the {MIN_MODULE_MM} mm a phone reliably reads. "
+            + (f"Choose layout {' or '.join(larger)}" if larger else "Use fewer characters")
+            + (", or a lower error-correction level" if ecc != "L" else ""),
+            field="layout",
+        )
+    return matrix
+
+
+def _draw_code(pdf: FPDF, matrix: QRMatrix, left: float, top: float, side: float) -> None:
+    """``matrix`` with its quiet zone in the ``side`` mm square at (left, top) mm."""
+    module = side / (matrix.size + 2 * QUIET_ZONE) * pdf.k  # points
     x = (left * pdf.k) + QUIET_ZONE * module
     y = (pdf.h - top) * pdf.k - QUIET_ZONE * module  # PDF y grows upwards
     runs = " ".join(f"{c} {r} {length} 1 re" for r, c, length in dark_runs(matrix))

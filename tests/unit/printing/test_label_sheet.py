@@ -1,4 +1,5 @@
-"""Label sheets: the codes drawn on the page scan to their URIs; the serial ranges parse."""
+"""Label sheets: on each stock, every code scans from the printed page, every label reads the
+product's Vietnamese name, lot and serial; the serial ranges parse."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
+from tests.unit.printing.sheets import (
+    MM,
+    embedded_fonts,
+    reader_of,
+    scanned_codes,
+    texts_by_label,
+)
 from tests.unit.printing.test_qr import scan as scan_png
 from traceability.errors import InvalidInput
-from traceability.printing.label_sheet import (
-    LABELS_PER_PAGE,
-    MAX_LABELS,
-    Label,
-    label_sheet,
-    parse_serials,
-)
-from traceability.printing.qr import QRMatrix, png_bytes, qr_matrix
+from traceability.printing.label_sheet import MAX_LABELS, Label, label_sheet, parse_serials
+from traceability.printing.layouts import A4, LAYOUTS, MIN_MODULE_MM, LabelLayout
+from traceability.printing.qr import QRMatrix, png_bytes
 
 BASE = "https://truyxuat.example.vn/01/08930000100013/10/L0001/21/"
 A4_POINTS = (595.28, 841.89)
@@ -65,44 +68,110 @@ def scan(rows: tuple[str, ...]) -> str:
     return text
 
 
-def serial_labels(serials: list[str]) -> list[Label]:
-    return [Label(BASE + s, ("(01) 08930000100013", "(10) L0001", f"(21) {s}")) for s in serials]
+RICE = "Gạo thơm ST25 Sóc Trăng – túi 5 kg"
+COFFEE = "Cà phê rang xay Buôn Ma Thuột"
+EVERY_STACKED_LETTER = "ắằẳẵặ ẮẰẲẴẶ ếềểễệ ẾỀỂỄỆ ốồổỗộ ỐỒỔỖỘ ớờởỡợ ỚỜỞỠỢ ứừửữự ỨỪỬỮỰ đĐ ơư ƠƯ"
 
 
-def test_each_code_on_the_sheet_scans_to_its_uri_with_its_serial_printed_under_it() -> None:
-    labels = serial_labels([str(n) for n in range(1, LABELS_PER_PAGE + 4)])
-    reader = PdfReader(io.BytesIO(label_sheet(labels)))
+def serial_labels(serials: list[str], names: tuple[str, ...] = (RICE,)) -> list[Label]:
+    return [
+        Label(BASE + s, ("(10) L0001", f"(21) {s}"), names[i % len(names)])
+        for i, s in enumerate(serials)
+    ]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_a_sheet_has_one_scannable_code_per_label_of_its_stock(layout: LabelLayout) -> None:
+    labels = serial_labels([f"{n:06d}" for n in range(layout.per_page + 3)], (RICE, COFFEE))
+    pdf = label_sheet(labels, layout=layout)
+    reader = reader_of(pdf)
     assert len(reader.pages) == 2
     assert [float(v) for v in reader.pages[0].mediabox[2:]] == pytest.approx(A4_POINTS, abs=0.01)
+    found = scanned_codes(pdf, 0)
+    assert len(found) == layout.per_page
+    assert sorted(code.text for code in found) == sorted(
+        label.uri for label in labels[: layout.per_page]
+    )
+    assert sorted(code.text for code in scanned_codes(pdf, 1)) == [
+        label.uri for label in labels[-3:]
+    ]
     first, second = drawn_codes(reader, 0), drawn_codes(reader, 1)
-    assert (len(first), len(second)) == (LABELS_PER_PAGE, 3)
+    assert (len(first), len(second)) == (layout.per_page, 3)
     for code, label in zip(first + second, labels, strict=True):
         assert scan(code.rows) == label.uri
-        assert code.rows == qr_matrix(label.uri).rows
-    text = "\n".join(page.extract_text() for page in reader.pages)
-    for label in labels:
-        assert label.caption[2] in text.splitlines()
-    assert "(10) L0001" in text and "(01) 08930000100013" in text
 
 
-def test_codes_sit_in_a_grid_inside_the_page_each_about_3_cm_with_its_quiet_zone() -> None:
-    codes = drawn_codes(PdfReader(io.BytesIO(label_sheet(serial_labels(["1"] * 24)))), 0)
-    mm = 72 / 25.4
-    for code in codes:
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_each_label_prints_the_vietnamese_name_then_lot_and_serial(layout: LabelLayout) -> None:
+    labels = serial_labels([str(n) for n in range(layout.per_page)], (RICE, COFFEE))
+    reader = reader_of(label_sheet(labels, layout=layout))
+    texts = texts_by_label(reader, 0, layout)
+    assert sorted(texts) == list(range(layout.per_page))
+    for slot, label in enumerate(labels):
+        *name, lot, serial = texts[slot]
+        assert " ".join(name) == label.name  # wrapped at spaces, never cut
+        assert (lot, serial) == label.caption
+
+
+def test_the_sheet_embeds_a_font_with_every_vietnamese_letter() -> None:
+    labels = [Label(BASE + "1", ("(10) L0001",), EVERY_STACKED_LETTER)]
+    reader = reader_of(label_sheet(labels, layout=LAYOUTS["3x8"]))
+    assert embedded_fonts(reader) == {"NotoSans"}
+    *name, _ = texts_by_label(reader, 0, LAYOUTS["3x8"])[0]
+    assert " ".join(name) == EVERY_STACKED_LETTER
+    assert "?" not in reader.pages[0].extract_text()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_codes_keep_their_quiet_zone_on_the_label_and_a_readable_module(
+    layout: LabelLayout,
+) -> None:
+    labels = serial_labels([str(n) for n in range(layout.per_page)])
+    codes = drawn_codes(reader_of(label_sheet(labels, layout=layout)), 0)
+    for slot, code in enumerate(codes):
         side = (len(code.rows) + 8) * code.module  # quiet zone of 4 modules each side
-        assert 30 * mm < side < 34 * mm
-        assert code.left - 4 * code.module > 0 and code.left + side < A4_POINTS[0]
-        assert code.top - side > 0 and code.top + 4 * code.module < A4_POINTS[1]
-    assert len({(round(c.left), round(c.top)) for c in codes}) == LABELS_PER_PAGE
+        left_mm, top_mm = code.left / MM - 4 * code.module / MM, A4[1] - (code.top / MM)
+        top_mm -= 4 * code.module / MM
+        x, y = layout.origin(slot)
+        assert x + layout.padding <= left_mm + 0.001
+        assert left_mm + side / MM <= x + layout.width - layout.padding + 0.001
+        assert y + layout.padding <= top_mm + 0.001
+        assert top_mm + side / MM <= y + layout.height - layout.padding + 0.001
+        assert code.module / MM >= MIN_MODULE_MM
+
+
+def test_a_name_too_long_for_the_label_is_cut_with_an_ellipsis_inside_its_box() -> None:
+    layout = LAYOUTS["5x13"]
+    name = " ".join([COFFEE] * 8)
+    reader = reader_of(
+        label_sheet([Label(BASE + "1", ("(10) L0001", "(21) 1"), name)], layout=layout)
+    )
+    *printed, lot, serial = texts_by_label(reader, 0, layout)[0]
+    assert (lot, serial) == ("(10) L0001", "(21) 1")
+    assert printed[-1].endswith("…")
+    assert name.startswith(" ".join(printed)[:-1].rstrip())
+
+
+def test_a_lot_of_twenty_characters_wraps_whole_on_the_smallest_labels() -> None:
+    layout = LAYOUTS["5x13"]
+    lot = "(10) ABCDEFGHIJKLMNOPQRST"
+    reader = reader_of(label_sheet([Label(BASE + "1", (lot, "(21) 1"), RICE)], layout=layout))
+    lines = texts_by_label(reader, 0, layout)[0]
+    assert "".join(lines).replace(" ", "").find(lot.replace(" ", "")) >= 0
+
+
+def test_codes_too_dense_for_the_labels_are_refused_naming_a_layout_that_fits() -> None:
+    uri = BASE + "A" * 24  # version 8 at level H: 57 modules with the quiet zone
+    fits = r"Choose layout 3x8 \(70 x 37 mm, 24 a page\) or 4x10"
+    with pytest.raises(InvalidInput, match=fits) as refused:
+        label_sheet([Label(uri)], layout=LAYOUTS["5x13"], ecc="H")
+    assert refused.value.field == "layout"
+    assert "0.375 mm" in refused.value.message
+    label_sheet([Label(uri)], layout=LAYOUTS["3x8"], ecc="H")  # the larger stock takes it
 
 
 def test_no_labels_still_makes_a_valid_one_page_pdf() -> None:
     assert len(PdfReader(io.BytesIO(label_sheet([]))).pages) == 1
-
-
-def test_a_caption_over_three_lines_is_refused() -> None:
-    with pytest.raises(ValueError, match="caption"):
-        label_sheet([Label(BASE + "1", ("a", "b", "c", "d"))])
 
 
 @pytest.mark.parametrize(
