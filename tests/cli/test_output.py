@@ -66,6 +66,8 @@ def test_demo_prints_its_keys_and_links_as_json(env: dict[str, str]) -> None:
     assert first["sample_links"][0]["url"].startswith("https://truyxuat.example.vn/01/")
     again = json_of(["demo", "--json"])
     assert again["already_seeded"] and {org["api_key"] for org in again["organizations"]} == {None}
+    hint = runner.invoke(app, ["demo"]).stdout
+    assert "traceability keys create --org TAX_CODE" in hint
 
 
 def test_keys_generate_prints_json(tmp_path: Path) -> None:

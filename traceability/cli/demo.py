@@ -105,6 +105,11 @@ def _print(summary: DemoSummary, log_size: int, base_url: str) -> None:
     console.print(table)
     if summary.already_seeded:
         console.print("The demo data was already there; nothing changed.")
+        console.print(
+            "Its API keys were shown when it was made; make another with: "
+            "traceability keys create --org TAX_CODE",
+            soft_wrap=True,
+        )
     keys = [org for org in summary.organizations if org.api_key]
     if keys:
         # Plain lines, never a table cell: a narrow terminal must not cut a key shown once.
