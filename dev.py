@@ -2,7 +2,8 @@
 """The project's two commands, needing only Python 3.11+ and pip.
 
     python3 dev.py run [--host HOST] [--port PORT]
-                          install, create the SQLite database, seed the demo and serve
+                          install, create the SQLite database (in TRACE_DATA_DIR, else
+                          the user's data directory, as every command), seed the demo and serve
                           (default 127.0.0.1:8000; the QR codes point at that address
                           unless TRACE_BASE_URL says otherwise)
     python3 dev.py test [PYTEST ARGS]

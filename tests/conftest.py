@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -54,7 +55,17 @@ def require_redis() -> str:
     return REDIS_URL
 
 
+_SESSION_DATA_DIR = tempfile.mkdtemp(prefix="trace-test-data-")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_SESSION_DATA_DIR, ignore_errors=True)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Without TRACE_DATA_DIR the commands use the user's own data directory: a test that
+    # runs one without choosing a folder must not touch (or create) the real portal there.
+    os.environ["TRACE_DATA_DIR"] = _SESSION_DATA_DIR
     if IN_CI and not (PG_URL and REDIS_URL):
         raise pytest.UsageError(
             "CI requires TRACE_TEST_DATABASE_URL (PostgreSQL) and TRACE_TEST_REDIS_URL (Redis)"

@@ -44,13 +44,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """`traceability serve` on a free loopback port with ``env`` over this environment; its
-    URL once it answers, the process stopped by its PID afterwards."""
+def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
+    """`traceability serve` on a free loopback port with ``env`` over this environment (and
+    in the folder ``cwd``); its URL once it answers, the process stopped by its PID
+    afterwards."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "traceability.cli", "serve", "--port", str(port)],
         env={**os.environ, **env},
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -7,7 +7,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import field_validator
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 IPNetwork = IPv4Network | IPv6Network
@@ -35,10 +36,21 @@ def local_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def default_data_dir() -> Path:
+    """Where the portal keeps its SQLite file and generated keys when TRACE_DATA_DIR is unset.
+
+    The user's data directory (Linux: ``$XDG_DATA_HOME/traceability``, by default
+    ``~/.local/share/traceability``; macOS: ``~/Library/Application Support/traceability``;
+    Windows: ``%LOCALAPPDATA%\\traceability``), never the current folder: every command, run from
+    any folder, then opens the database the server uses."""
+    return Path(user_data_dir("traceability", appauthor=False))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACE_", extra="ignore")
 
-    data_dir: Path = Path("./var")
+    # Unset: default_data_dir(), the same from whatever folder a command is run.
+    data_dir: Path = Field(default_factory=default_data_dir)
     # Unset: an SQLite file in the data dir, so one command runs a trial with nothing installed.
     database_url: str | None = None
     redis_url: str | None = None

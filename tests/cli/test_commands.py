@@ -29,7 +29,14 @@ runner = CliRunner()
         ["keys"],
         ["keys", "generate"],
         ["keys", "register"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
         ["submit"],
+        ["verify"],
+        ["audit-log"],
+        ["seed"],
+        ["migrate"],
     ],
     ids=" ".join,
 )
@@ -144,8 +151,9 @@ def test_a_business_signs_with_its_own_key_from_the_command_line(
     key = tmp_path / "own.key"
     assert runner.invoke(app, ["keys", "generate", "--out", str(key)]).exit_code == 0
     assert oct(key.stat().st_mode & 0o777) == "0o600"
-    registered = runner.invoke(app, ["keys", "register", "--key", str(key)])
+    registered = runner.invoke(app, ["keys", "register", "--key", str(key), "--json"])
     assert registered.exit_code == 0, registered.output
+    assert json.loads(registered.stdout)["key_id"].startswith("ed25519:")
     event = tmp_path / "event.json"
     event.write_text(
         json.dumps(
@@ -161,9 +169,14 @@ def test_a_business_signs_with_its_own_key_from_the_command_line(
             }
         )
     )
-    submitted = runner.invoke(app, ["submit", str(event), "--key", str(key)])
+    submitted = runner.invoke(app, ["submit", str(event), "--key", str(key), "--json"])
     assert submitted.exit_code == 0, submitted.output
-    assert "log index 0" in submitted.output
+    answer = json.loads(submitted.stdout)
+    assert answer["logIndex"] == 0 and answer["eventID"] and len(answer["eventHash"]) == 64
+    event.write_text(event.read_text().replace("07:15:00", "09:30:00"))
+    again = runner.invoke(app, ["submit", str(event), "--key", str(key)])
+    assert again.exit_code == 0, again.output
+    assert "log index 1" in again.output
     audit = httpx.get(f"{server}/api/v1/audit/lots/{gtin}/L1", headers=headers).json()
     assert audit["intact"] and audit["events"][0]["signed_by"] == "organization"
 

@@ -1,21 +1,36 @@
-"""What several commands share: the consoles, the error exits, preparing the database."""
+"""What several commands share: the consoles, the error exits, the portal client."""
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.text import Text
 
 from traceability.client import PortalClient
 from traceability.config import Settings
-from traceability.db.migrate import upgrade
-from traceability.keyring import load_keyring
-from traceability.portal import Portal
 
-console = Console()
-errors = Console(stderr=True)
+# Off a terminal, lines are never broken: 80 columns would split an event id, a key or a URL
+# that a script, a log file or a person copying it needs whole.
+_UNWRAPPED_WIDTH = 1_000_000
+
+
+class _Console(Console):
+    """A rich console that wraps to the terminal, and not at all when it writes elsewhere."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        if self.is_terminal:
+            return size
+        return ConsoleDimensions(_UNWRAPPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+console = _Console()
+errors = _Console(stderr=True)
 
 
 def fail(message: str) -> typer.Exit:
@@ -28,23 +43,6 @@ def error_exit(message: str, code: int = 2) -> typer.Exit:
     """Exit with ``code`` after an error line printed as is, wrapped softly."""
     errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     return typer.Exit(code=code)
-
-
-def prepare(settings: Settings) -> None:
-    """Create the data dir, upgrade the schema, make sure the portal's keys exist, and check
-    that the log's key and origin are the ones it was born with (or record them)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
-    load_keyring(settings)
-    asyncio.run(_open_log(settings))
-
-
-async def _open_log(settings: Settings) -> None:
-    portal = Portal.build(settings)
-    try:
-        await portal.open()
-    finally:
-        await portal.database.dispose()
 
 
 def portal_client(settings: Settings) -> PortalClient:

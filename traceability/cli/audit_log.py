@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from traceability.cli._common import console, error_exit, errors
+from traceability.cli._database import say_which_database
 from traceability.config import Settings
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging
@@ -203,6 +204,7 @@ def audit_log_command(
     settings = Settings()
     configure_logging("warning", settings.json_logs)
     url = make_url(settings.resolved_database_url)
+    say_which_database(settings)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         # Checked here rather than left to the driver: an audit never creates a database,
         # and a failed SQLite open leaves the driver's thread behind the closed event loop.

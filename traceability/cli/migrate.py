@@ -11,6 +11,7 @@ or a migration failed, 2 for unusable settings (a malformed TRACE_MASTER_KEY, ..
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated
 
@@ -20,8 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from traceability.cli._common import console, error_exit, errors
+from traceability.cli._database import say_which_database, warn_new_database
 from traceability.config import Settings
-from traceability.db.migrate import alembic_config, upgrade
+from traceability.db.migrate import alembic_config, is_new_database, upgrade
 from traceability.errors import TraceabilityError
 from traceability.keyring import load_keyring
 
@@ -42,10 +44,15 @@ def migrate(
         float,
         typer.Option(min=0, help="Seconds to keep retrying while the database is not reachable."),
     ] = 30.0,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object: the database, its revision."),
+    ] = False,
 ) -> None:
     """Upgrade the database schema (TRACE_DATABASE_URL) and exit; run once before the replicas."""
     settings = Settings()
     url = settings.resolved_database_url
+    say_which_database(settings)
     if settings.master_key and settings.log_signing_key:
         # Both given: decoding them here fails the one-shot job early and clearly, instead of
         # every replica crash-looping on the same bad value. Nothing is written.
@@ -56,13 +63,28 @@ def migrate(
     target = revision
     if revision == "head":
         target = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or "head"
+    created = _upgrade_when_reachable(settings, revision, target, wait)
+    if as_json:
+        shown = {"database": _shown(url), "revision": target, "created": created}
+        typer.echo(json.dumps(shown))
+        return
+    console.print(f"Database {_shown(url)} is at revision {target}.")
+
+
+def _upgrade_when_reachable(settings: Settings, revision: str, target: str, wait: float) -> bool:
+    """Upgrade, retrying for ``wait`` seconds while the database is not reachable; whether
+    the database was new (warned of on stderr)."""
+    url = settings.resolved_database_url
     deadline = time.monotonic() + wait
     attempt = 0
     while True:
         attempt += 1
         try:
+            created = is_new_database(url)
+            if created:
+                warn_new_database(settings)
             upgrade(url, revision)
-            break
+            return created
         except _NOT_READY as exc:
             if time.monotonic() >= deadline:
                 raise error_exit(
@@ -76,7 +98,6 @@ def migrate(
             raise error_exit(
                 f"migrating {_shown(url)} to {target} failed: {type(exc).__name__}: {exc}", 1
             ) from exc
-    console.print(f"Database {_shown(url)} is at revision {target}.")
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from traceability.cli._common import console, fail, prepare
+from traceability.cli._common import console, fail
+from traceability.cli._database import prepare
 from traceability.config import Settings
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging

@@ -31,6 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from traceability.cli._common import console, error_exit, errors
+from traceability.cli._database import announce_database
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
 from traceability.errors import TraceabilityError
@@ -354,6 +355,7 @@ def _seed(
 ) -> tuple[SeedResult, Verification, float]:
     """Prepare the database, seed and verify; usage errors and an interrupt end the command."""
     try:
+        announce_database(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.resolved_database_url)
         load_keyring(settings)

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from traceability.background.capture_jobs import resume_unfinished_jobs
-from traceability.cli._common import console, fail, prepare
+from traceability.cli._common import console, fail
+from traceability.cli._database import prepare
 from traceability.config import Settings, local_base_url
 from traceability.errors import TraceabilityError
 from traceability.logging import configure_logging

@@ -19,6 +19,12 @@ from traceability.errors import TraceabilityError
 def submit(
     event_file: Annotated[Path, typer.Argument(help="A JSON file with one EPCIS 2.0 event.")],
     key: Annotated[Path, typer.Option(help="Your private key file.")],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the portal's answer as JSON (event id, hash, log index...)."
+        ),
+    ] = False,
 ) -> None:
     """Sign an event with your own key, on this machine, and record it on the portal."""
     settings = Settings()
@@ -35,4 +41,7 @@ def submit(
         result = asyncio.run(run())
     except (TraceabilityError, httpx.HTTPError) as exc:
         raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
     console.print(f"Recorded {result['eventID']} (log index {result['logIndex']}).")

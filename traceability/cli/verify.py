@@ -105,6 +105,12 @@ def verify(
             ),
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object: ok, the lot, events checked, the failure."
+        ),
+    ] = False,
 ) -> None:
     """Verify a lot's evidence bundle offline, trusting only the portal's log key.
 
@@ -117,12 +123,25 @@ def verify(
     trusted = _resolve_log_key(log_key) if log_key is not None else None
     parsed, not_json = _read_bundle(bundle)
     if not_json is not None:
+        if as_json:
+            failure = {"kind": "malformed", "seq": None, "event_id": None, "message": not_json}
+            typer.echo(json.dumps({"ok": False, "failure": failure}, ensure_ascii=False))
+            raise typer.Exit(code=1)
         console.print(f"{FAIL_MARK} malformed: {not_json}", markup=False, soft_wrap=True)
         console.print(
             Text.assemble(("FAILED", "bold red"), f": malformed: {not_json}"), soft_wrap=True
         )
         raise typer.Exit(code=1)
     report = _verify_with_progress(parsed, trusted)
+    if as_json:
+        typer.echo(json.dumps(_report_json(report), ensure_ascii=False))
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def _print_report(report: BundleReport) -> None:
     for line in report.lines:
         if line.startswith(OK_MARK):
             style = "green"
@@ -140,5 +159,24 @@ def verify(
     else:
         colour = "bold yellow"
     console.print(Text.assemble((word, colour), summary[len(word) :]), soft_wrap=True)
-    if not report.ok:
-        raise typer.Exit(code=1)
+
+
+def _report_json(report: BundleReport) -> dict[str, Any]:
+    failure = report.failure
+    return {
+        "ok": report.ok,
+        "lot": {"gtin": report.lot.gtin, "lot": report.lot.lot} if report.lot else None,
+        "checked": report.checked,
+        "checkpoint_size": report.checkpoint_size,
+        "log_key_supplied": report.log_key_supplied,
+        "failure": None
+        if failure is None
+        else {
+            "kind": failure.kind,
+            "seq": failure.seq,
+            "event_id": failure.event_id,
+            "message": failure.message,
+        },
+        "summary": report.summary(),
+        "lines": list(report.lines),
+    }

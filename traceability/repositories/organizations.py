@@ -30,6 +30,15 @@ class OrganizationRepository(Repository):
         )
         return result.scalar_one_or_none()
 
+    async def by_prefix(self, prefix: str) -> Organization | None:
+        """The organisation holding exactly this GS1 company prefix."""
+        result = await self.session.execute(
+            select(Organization)
+            .join(CompanyPrefix, CompanyPrefix.organization_id == Organization.id)
+            .where(CompanyPrefix.prefix == prefix)
+        )
+        return result.scalar_one_or_none()
+
     async def prefixes_of(self, organization_id: str) -> list[str]:
         result = await self.session.execute(
             select(CompanyPrefix.prefix)

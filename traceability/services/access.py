@@ -10,7 +10,7 @@ whether another tenant's object exists.
 from __future__ import annotations
 
 from traceability.errors import Forbidden, NotFound
-from traceability.services.registry import Principal
+from traceability.services.registry import ROLES, Principal
 
 READERS_OF_ALL = frozenset({"inspector", "admin"})
 
@@ -42,6 +42,12 @@ def recording_organization(principal: Principal, requested: str | None) -> str:
     if requested is not None and requested != principal.organization_id:
         raise Forbidden("an inspector records only for its own organisation")
     return principal.organization_id
+
+
+def api_key_roles(organization_role: str) -> tuple[str, ...]:
+    """The roles an organisation's API keys may carry: its own; an admin organisation's
+    any role (an admin key acts for every organisation, so no one else gets one)."""
+    return ROLES if organization_role == "admin" else (organization_role,)
 
 
 def can_read(principal: Principal, owner_organization_id: str) -> bool:
