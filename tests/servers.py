@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,13 +44,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
+def serving(
+    env: dict[str, str],
+    command: Sequence[str] = ("-m", "traceability.cli"),
+    cwd: Path | None = None,
+) -> Iterator[str]:
     """`traceability serve` on a free loopback port with ``env`` over this environment (and
     in the folder ``cwd``); its URL once it answers, the process stopped by its PID
-    afterwards."""
+    afterwards.
+
+    ``command`` is what Python runs to reach the command line (a wrapper module, say)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "traceability.cli", "serve", "--port", str(port)],
+        [sys.executable, *command, "serve", "--port", str(port)],
         env={**os.environ, **env},
         cwd=cwd,
         stdout=subprocess.PIPE,
