@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class TraceabilityError(Exception):
-    """Base of every expected failure. ``field`` names where the problem is, when known."""
+    """Base of every expected failure. ``field`` names where the problem is, when known.
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    ``message`` is English, for API clients. ``reason`` (a stable word such as
+    "check_digit") and ``facts`` (the values the message names) let a reader word the same
+    problem in another language, as the consumer's Vietnamese page does.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        facts: Mapping[str, str | int] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason
+        self.facts: Mapping[str, str | int] = dict(facts or {})
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

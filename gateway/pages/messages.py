@@ -1,9 +1,9 @@
-"""Every word the public pages show, in Vietnamese (the default) and English.
+"""The public pages' own words and the CBV vocabulary, in Vietnamese (the default) and English.
 
-Three kinds of text live here: the pages' own strings (:data:`MESSAGES`), the human
-names of CBV 2.0 business steps and dispositions, and UN/ECE Recommendation 20 unit
-codes. A CBV word or unit nobody translated falls back to the raw word, so a new
-vocabulary entry never breaks a page.
+Two kinds of text live here: the pages' own strings (:data:`MESSAGES`) and the human
+names of CBV 2.0 business steps and dispositions (units are in :mod:`gateway.pages.units`,
+error details in :mod:`gateway.pages.problems`). A CBV word nobody translated falls back
+to the raw word, so a new vocabulary entry never breaks a page.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "timeline.upstream": "Nguyên liệu",
         "timeline.outputs": "Tạo ra",
         "timeline.lot": "lô",
+        "timeline.lots": "các lô",
         "timeline.corrected": "Bản ghi này đã được đính chính sau đó",
         "timeline.unknown_time": "Không rõ thời gian",
         "verify.heading": "Xác minh dữ liệu",
@@ -177,6 +178,7 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "timeline.upstream": "Ingredient",
         "timeline.outputs": "Produced",
         "timeline.lot": "lot",
+        "timeline.lots": "lots",
         "timeline.corrected": "This record was corrected later",
         "timeline.unknown_time": "Time unknown",
         "verify.heading": "Verification",
@@ -396,38 +398,6 @@ ALARMING_DISPOSITIONS: Final[frozenset[str]] = frozenset(
     }
 )
 
-# UN/ECE Recommendation 20 unit codes the portal's businesses use (EPCIS ``uom``).
-UNITS: Final[dict[Lang, dict[str, str]]] = {
-    "vi": {
-        "KGM": "kg",
-        "GRM": "g",
-        "TNE": "tấn",
-        "LTR": "lít",
-        "MLT": "ml",
-        "H87": "sản phẩm",
-        "EA": "sản phẩm",
-        "C62": "đơn vị",
-        "XBG": "bao",
-        "XBX": "hộp",
-        "XCT": "thùng",
-        "XPK": "gói",
-    },
-    "en": {
-        "KGM": "kg",
-        "GRM": "g",
-        "TNE": "t",
-        "LTR": "L",
-        "MLT": "mL",
-        "H87": "items",
-        "EA": "items",
-        "C62": "units",
-        "XBG": "bags",
-        "XBX": "boxes",
-        "XCT": "cartons",
-        "XPK": "packs",
-    },
-}
-
 _CBV_PREFIXES: Final = (
     "urn:epcglobal:cbv:bizstep:",
     "urn:epcglobal:cbv:disp:",
@@ -466,12 +436,6 @@ def disposition_name(word: str | None, lang: Lang) -> str | None:
     if not word:
         return None
     return DISPOSITIONS[lang].get(_bare(word), word)
-
-
-def unit_name(code: str | None, lang: Lang) -> str | None:
-    if not code:
-        return None
-    return UNITS[lang].get(code, code)
 
 
 def error_title(status: int, lang: Lang) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -32,9 +33,10 @@ from gateway.pages.messages import (
     error_title,
     message,
     stage_name,
-    unit_name,
 )
-from traceability.services.provenance.model import Provenance, Stage
+from gateway.pages.problems import verification_problem
+from gateway.pages.units import unit_name
+from traceability.services.provenance.model import LotRef, Provenance, Stage, Verification
 
 TEMPLATES_DIR: Final = Path(__file__).resolve().parent.parent / "templates"
 PageStatus = Literal["recalled", "problem", "verified", "unverified"]
@@ -136,7 +138,7 @@ def format_number(value: float | int, lang: Lang) -> str:
 def format_quantity(value: float | None, unit: str | None, lang: Lang) -> str:
     if value is None:
         return ""
-    name = unit_name(unit, lang)
+    name = unit_name(unit, lang, value)
     return f"{format_number(value, lang)} {name}" if name else format_number(value, lang)
 
 
@@ -212,6 +214,24 @@ def display_name(view: Provenance, lang: Lang) -> str:
     return view.product.name
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A text a business gave in Vietnamese, English or both, and the language shown."""
+
+    text: str
+    lang: Lang
+
+
+def in_language(vietnamese: str | None, english: str | None, lang: Lang) -> Shown | None:
+    """The text in the page's language, else in the other one (marked, for screen readers)."""
+    preferred, other = (english, vietnamese) if lang == "en" else (vietnamese, english)
+    if preferred:
+        return Shown(preferred, lang)
+    if other:
+        return Shown(other, "vi" if lang == "en" else "en")
+    return None
+
+
 # --- Jinja filters: the language comes from the template context -----------------------------
 
 
@@ -255,6 +275,30 @@ def _quantity_filter(context: Context, value: float | None, unit: str | None = N
     return format_quantity(value, unit, _lang(context))
 
 
+@pass_context
+def _product_name_filter(context: Context, ref: LotRef) -> str | None:
+    if _lang(context) == "en" and ref.product_name_en:
+        return ref.product_name_en
+    return ref.product_name
+
+
+@pass_context
+def _by_product_filter(
+    context: Context, refs: Sequence[LotRef]
+) -> list[tuple[str | None, list[LotRef]]]:
+    """Lots grouped under their product's name, in the order the products first appear."""
+    groups: dict[str, tuple[str | None, list[LotRef]]] = {}
+    for ref in refs:
+        name = _product_name_filter(context, ref)
+        groups.setdefault(ref.gtin, (name, []))[1].append(ref)
+    return list(groups.values())
+
+
+@pass_context
+def _verification_problem_filter(context: Context, check: Verification) -> str | None:
+    return verification_problem(check.problem, check.problem_kind, _lang(context))
+
+
 def _iso_filter(value: datetime | date | None, offset: str | None = None) -> str:
     if isinstance(value, datetime):
         return iso_datetime(value, offset)
@@ -288,6 +332,9 @@ def build_environment() -> Environment:
             "disposition": _disposition_filter,
             "number": _number_filter,
             "quantity": _quantity_filter,
+            "product_name": _product_name_filter,
+            "by_product": _by_product_filter,
+            "verification_problem": _verification_problem_filter,
             "image_src": image_src,
             "web_link": web_link,
             "local_link": local_link,
@@ -345,6 +392,8 @@ class PageRenderer:
             status=status,
             name=name,
             original_name=view.product.name if name != view.product.name else None,
+            category=in_language(view.product.category, view.product.category_en, lang),
+            description=in_language(view.product.description, view.product.description_en, lang),
             monogram=name.strip()[:1].upper(),
             image=image_src(view.product.image_url),
             # The recall banner replaces the badge; a product page has no chain of its own,

@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.pages.messages import Lang
+from gateway.pages.problems import rate_limited_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.negotiation import language, representation
 from gateway.public.page_cache import page_key, public_answers
@@ -140,7 +142,9 @@ class PublicGate:
 async def _too_many(send: Send, retry_after: int, html: bool, lang: str) -> None:
     detail = f"too many requests from this client; retry in {retry_after} s"
     if html:
-        body = renderer.render_error(429, "", detail, "en" if lang == "en" else "vi").encode()
+        page_lang: Lang = "en" if lang == "en" else "vi"
+        shown = rate_limited_detail(retry_after, page_lang)
+        body = renderer.render_error(429, "", shown, page_lang).encode()
         media_type = HTML_MEDIA_TYPE
         extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
     else:

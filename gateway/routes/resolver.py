@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.deps import LazySnapshot, PortalDep, SnapshotOnDemand
 from gateway.errors import Problem
+from gateway.pages.problems import problem_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.linkset import (
     LINK_TYPES,
@@ -213,7 +214,7 @@ def error_page_or_raise(exc: TraceabilityError, status: int, kind: str, lang: La
     """A person's browser gets a readable page; an app gets the error map's problem+json."""
     if kind != "html":
         raise exc
-    return error_page(status, str(exc), lang)
+    return error_page(status, problem_detail(exc, status, lang), lang)
 
 
 def canonical_redirect(portal: Portal, path: str, query: str) -> Response:

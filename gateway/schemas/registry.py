@@ -40,9 +40,17 @@ def _not_a_number(value: object) -> object:
     return value
 
 
+def _blank_is_none(value: object) -> object:
+    """An English text left blank is no translation: the page shows the Vietnamese one."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_not_a_number)]
 Text = Field(min_length=1, max_length=300, json_schema_extra={"pattern": NOT_BLANK_PATTERN})
+English = Annotated[str | None, BeforeValidator(_blank_is_none)]
 
 
 class Strict(BaseModel):
@@ -193,10 +201,14 @@ class LocationOut(FromRecord):
 class ProductIn(Strict):
     gtin: str = Field(description=GTIN_TEXT, json_schema_extra=GTIN_SCHEMA)
     name: str = Text
-    name_en: str | None = Field(None, max_length=300)
+    name_en: English = Field(None, max_length=300, description="The name on the English page")
     brand: str | None = Field(None, max_length=200)
     category: str | None = Field(None, max_length=200)
+    category_en: English = Field(None, max_length=200, description="The category in English")
     description: str | None = Field(None, max_length=5000)
+    description_en: English = Field(
+        None, max_length=5000, description="The description on the English page"
+    )
     image_url: str | None = Field(None, max_length=1000)
     applied_standards: list[str] = Field(default_factory=list, max_length=50)
     shelf_life_days: int | None = Field(None, ge=0, le=36500, strict=True)
@@ -213,7 +225,9 @@ class ProductOut(FromRecord):
     name_en: str | None
     brand: str | None
     category: str | None
+    category_en: str | None
     description: str | None
+    description_en: str | None
     image_url: str | None
     applied_standards: list[str]
     shelf_life_days: int | None

@@ -104,7 +104,13 @@ def rice_stages() -> tuple[Stage, ...]:
             action=None,
             disposition="active",
             inputs=(
-                LotRef(MILLED_GTIN, MILLED_LOT, MILLED_PATH, "Gạo ST25 xát trắng (bao 50 kg)"),
+                LotRef(
+                    MILLED_GTIN,
+                    MILLED_LOT,
+                    MILLED_PATH,
+                    "Gạo ST25 xát trắng (bao 50 kg)",
+                    "ST25 milled white rice (50 kg sacks)",
+                ),
             ),
             outputs=(LotRef(GTIN, LOT, LOT_PATH, "Gạo ST25 Sóc Trăng túi 5 kg"),),
         ),
@@ -134,8 +140,11 @@ def product_info(**overrides: Any) -> ProductInfo:
         "name_en": "ST25 fragrant rice from Sóc Trăng, 5 kg bag",
         "brand": "Kênh Xáng ST25",
         "category": "Lương thực – gạo",
+        "category_en": "Staple food – rice",
         "description": "Gạo thơm ST25 hạt dài, cơm dẻo, thơm mùi lá dứa; đóng túi hút chân "
         "không 5 kg.",
+        "description_en": "Long-grain ST25 fragrant rice that cooks soft and smells of pandan "
+        "leaves; vacuum-packed in 5 kg bags.",
         "image_url": None,
         "applied_standards": ("TCVN 11888:2017", "VietGAP", "HACCP"),
     }

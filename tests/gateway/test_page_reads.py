@@ -89,7 +89,7 @@ async def test_a_lot_made_from_other_lots_stays_within_its_statements(state: Por
 
     assert len(seen) <= DEMO_BAGS_STATEMENTS, "\n\n".join(seen)
     assert view.verification is not None and view.verification.intact
-    assert any(stage.upstream is not None for stage in view.stages)
+    assert any(stage.upstream for stage in view.stages)
 
 
 async def test_an_unknown_lot_is_answered_from_one_statement(state: Portal) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -26,7 +27,14 @@ from gateway.pages.messages import (
     disposition_name,
     lang_or_default,
 )
+from gateway.pages.problems import (
+    FIELD_DETAILS,
+    VERIFICATION_PROBLEMS,
+    problem_detail,
+    rate_limited_detail,
+)
 from gateway.pages.render import format_datetime, format_number, image_src, local_link
+from gateway.pages.units import UNITS, WORDS, unit_name
 from tests.factories.provenance import (
     GTIN,
     HACCP,
@@ -45,6 +53,8 @@ from tests.factories.provenance import (
     stage,
     verification,
 )
+from traceability.errors import InvalidInput, NotFound, TraceabilityError
+from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
 from traceability.services.provenance.model import (
     LotRef,
     Party,
@@ -558,3 +568,191 @@ def test_error_page_says_what_was_wrong_in_the_language(renderer: PageRenderer) 
     busy = Page(renderer.render_error(429, "Slow down", "Try in 30 s.", "en"))
     assert ("h1", "Slow down") in busy.headings and "Wait a moment" in busy.text
     assert {"name": "robots", "content": "noindex"} in busy.all("meta")
+
+
+# --- one language per page: error details, units, the product's own texts ------------------
+
+# Words of an English sentence that no Vietnamese sentence of these pages contains.
+ENGLISH_WORDS = re.compile(r"\b(the|is|has|must|expected|not|no|of|contains|should|was)\b")
+
+
+def error_of(check: Callable[[], object]) -> TraceabilityError:
+    """The error ``check`` raises (as the code a shopper scans meets it)."""
+    try:
+        check()
+    except TraceabilityError as error:
+        return error
+    raise AssertionError("no error raised")
+
+
+def test_an_error_page_words_the_problem_in_the_pages_language_with_its_values(
+    renderer: PageRenderer,
+) -> None:
+    error = error_of(lambda: normalize_gtin("08936901020058"))
+    assert error.message == "GTIN 08936901020058 has check digit 8, expected 7"  # API: as is
+    vi = Page(renderer.render_error(400, "", problem_detail(error, 400, "vi"), "vi"))
+    assert "Mã GTIN 08936901020058 có số kiểm tra cuối là 8, nhưng đúng ra phải là 7." in vi.text
+    assert "check digit" not in vi.text
+    en = Page(renderer.render_error(400, "", problem_detail(error, 400, "en"), "en"))
+    assert "The GTIN 08936901020058 ends in check digit 8, but it should be 7." in en.text
+
+
+@pytest.mark.parametrize(
+    ("error", "values"),
+    [
+        (error_of(lambda: normalize_gtin("0893690102005")), ["0893690102005", "5", "6"]),
+        (error_of(lambda: normalize_gtin("08936901O20057")), ["08936901O20057"]),
+        (error_of(lambda: normalize_gtin("089369")), ["089369", "6", "8, 12, 13, 14"]),
+        (error_of(lambda: validate_gln("8936901029013")), ["8936901029013", "3", "2"]),
+        (error_of(lambda: validate_lot("LÔ-1")), ["LÔ-1", "'Ô'"]),
+        (error_of(lambda: validate_lot("L" * 21)), ["21"]),
+        (NotFound("x", field="gtin", reason="unknown_product", facts={"gtin": GTIN}), [GTIN]),
+        (
+            NotFound("x", field="lot", reason="unknown_lot", facts={"gtin": GTIN, "lot": "NO-1"}),
+            [GTIN, "NO-1"],
+        ),
+        (
+            NotFound(
+                "x",
+                field="serial",
+                reason="item_in_other_lot",
+                facts={"serial": "SN9", "lot": "A", "recorded": "B"},
+            ),
+            ["SN9", "lô A", "lô B"],
+        ),
+    ],
+    ids=lambda value: getattr(value, "reason", None) or "values",
+)
+def test_every_reason_a_shopper_can_meet_is_worded_in_vietnamese_with_its_values(
+    error: TraceabilityError, values: list[str]
+) -> None:
+    vi = problem_detail(error, 400, "vi")
+    assert not ENGLISH_WORDS.search(vi), vi
+    for value in values:
+        assert value in vi, (value, vi)
+    assert problem_detail(error, 400, "en") != vi
+
+
+def test_an_error_of_no_known_reason_falls_back_to_its_field_then_its_status() -> None:
+    uri = InvalidInput("Digital Link path has no /01/{gtin} segment", field="uri")
+    assert problem_detail(uri, 400, "vi") == FIELD_DETAILS["vi"]["uri"]
+    assert problem_detail(uri, 400, "en") == "Digital Link path has no /01/{gtin} segment"
+    odd = NotFound("something else went missing", field="weird")
+    assert problem_detail(odd, 404, "vi") == "Không tìm thấy sản phẩm hoặc lô hàng này trên cổng."
+    assert problem_detail(odd, 404, "en") == "Something else went missing"
+    # A reason whose facts are missing is worded by its field rather than failing.
+    short = InvalidInput("lot too long", field="lot", reason="text_length")
+    assert problem_detail(short, 400, "vi") == FIELD_DETAILS["vi"]["lot"]
+    assert (
+        rate_limited_detail(30, "vi")
+        == "Thiết bị của bạn đã gửi quá nhiều yêu cầu. Hãy thử lại sau 30 giây."
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "quantity", "vi", "en"),
+    [
+        ("H87", 1900, "sản phẩm", "items"),
+        ("KGM", 9600, "kg", "kg"),
+        ("TNE", 2, "tấn", "tonnes"),
+        ("LTR", 1, "lít", "litre"),
+        ("XBO", 24, "chai", "bottles"),
+        ("bottle", 24, "chai", "bottles"),
+        ("Bottles", 1, "chai", "bottle"),
+        ("bag", 10, "túi", "bags"),
+        ("sacks", 10, "bao", "sacks"),
+        ("box", 3, "hộp", "boxes"),
+        ("carton", 3, "thùng các-tông", "cartons"),
+        ("chai", 6, "chai", "bottles"),
+        ("  kg ", 5, "kg", "kg"),
+        ("hogshead", 2, "hogshead", "hogshead"),  # nobody listed it: shown as typed
+    ],
+)
+def test_units_are_named_in_the_pages_language(
+    renderer: PageRenderer, unit: str, quantity: float, vi: str, en: str
+) -> None:
+    assert unit_name(unit, "vi", quantity) == vi
+    assert unit_name(unit, "en", quantity) == en
+    view = lot_page(lot=lot_info(quantity=quantity, unit=unit))
+    assert f"{format_number(quantity, 'vi')} {vi}" in Page(render(renderer, view)).text
+    assert f"{format_number(quantity, 'en')} {en}" in Page(render(renderer, view, "en")).text
+
+
+def test_every_unit_word_names_a_unit_with_a_vietnamese_name() -> None:
+    assert set(WORDS.values()) <= UNITS.keys()
+    for code, name in UNITS.items():
+        assert name.vi and name.en and name.en_plural, code
+        assert unit_name(code.lower(), "vi") == name.vi
+
+
+def test_category_and_description_follow_the_pages_language(renderer: PageRenderer) -> None:
+    vi = Page(render(renderer, lot_page()))
+    assert "Lương thực – gạo" in vi.text and "Staple food" not in vi.text
+    assert "thơm mùi lá dứa" in vi.text and "pandan" not in vi.text
+    en = Page(render(renderer, lot_page(), "en"))
+    assert "Staple food – rice" in en.text and "Lương thực – gạo" not in en.text
+    assert "smells of pandan leaves" in en.text and "lá dứa" not in en.text
+
+
+def test_a_text_given_in_one_language_only_is_shown_marked_with_its_language(
+    renderer: PageRenderer,
+) -> None:
+    only_vi = product_info(category_en=None, description_en=None)
+    en_html = render(renderer, lot_page(product=only_vi), "en")
+    assert '<dd lang="vi">Lương thực – gạo</dd>' in en_html
+    assert '<p class="description" lang="vi">' in en_html
+    only_en = product_info(category=None, description=None)
+    vi_html = render(renderer, lot_page(product=only_en))
+    assert '<dd lang="en">Staple food – rice</dd>' in vi_html
+    assert '<p class="description" lang="en">' in vi_html
+    both = render(renderer, lot_page())
+    assert "<dd>Lương thực – gạo</dd>" in both and 'class="description">' in both
+
+
+PADDY_GTIN = "08936901010010"
+PADDY = ("Lúa tươi ST25 vụ Hè Thu", "Fresh ST25 paddy, summer–autumn crop")
+
+
+def paddy(lot: str) -> LotRef:
+    return LotRef(PADDY_GTIN, lot, f"/01/{PADDY_GTIN}/10/{lot}", *PADDY)
+
+
+def test_an_upstream_step_of_several_lots_is_shown_once_naming_each_lot(
+    renderer: PageRenderer,
+) -> None:
+    both = (paddy("HT26-MX-T01"), paddy("HT26-MX-T02"))
+    view = lot_page(
+        stages=(
+            stage("commissioning", "2026-08-03 06:30", upstream=both[:1]),
+            stage("commissioning", "2026-08-04 06:45", upstream=both[1:]),
+            stage("shipping", "2026-08-05 08:00", upstream=both),
+        )
+    )
+    page = Page(render(renderer, view))
+    steps = [text for tag, text in page.headings if tag == "h3"]
+    assert steps == ["Sản xuất, tạo lô hàng", "Sản xuất, tạo lô hàng", "Xuất hàng, vận chuyển"]
+    text = read_as_text(page)
+    assert "Nguyên liệu: Lúa tươi ST25 vụ Hè Thu — lô HT26-MX-T01 " in text
+    assert "Nguyên liệu: Lúa tươi ST25 vụ Hè Thu — các lô HT26-MX-T01, HT26-MX-T02" in text
+    assert text.count("Lúa tươi ST25 vụ Hè Thu") == 3  # once per step, never once per lot
+    for ref in both:
+        assert page.hrefs().count(ref.path) == 2
+    en = read_as_text(Page(render(renderer, view, "en")))
+    assert f"Ingredient: {PADDY[1]} — lots HT26-MX-T01, HT26-MX-T02" in en
+    assert PADDY[0] not in en
+
+
+def read_as_text(page: Page) -> str:
+    """The page's text as a reader sees it: no space before a comma where a link ends."""
+    return re.sub(r" ([,;)])", r"\1", page.text)
+
+
+def test_a_verification_problem_is_worded_in_the_pages_language(renderer: PageRenderer) -> None:
+    check = verification(
+        intact=False, problem="event 3: stored hash does not match", problem_kind="hash_mismatch"
+    )
+    vi = Page(render(renderer, lot_page(verification=check)))
+    assert VERIFICATION_PROBLEMS["hash_mismatch"] in vi.text
+    assert "stored hash" not in vi.text
+    en = Page(render(renderer, lot_page(verification=check), "en"))
+    assert "event 3: stored hash does not match" in en.text

@@ -197,3 +197,42 @@ async def test_unknown_fields_are_refused(client: httpx.AsyncClient, state: Port
     )
     assert response.status_code == 400
     assert "colour" in response.json()["detail"]
+
+
+async def test_a_product_carries_its_category_and_description_in_english_too(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner, other = await tenant(state), await tenant(state)
+    product = {
+        "gtin": gtin_for(owner.prefix, 7),
+        "name": "Nước mắm Phú Quốc 40 độ đạm, chai 500 ml",
+        "name_en": "Phú Quốc fish sauce, 40° N, 500 ml bottle",
+        "category": "Gia vị – nước mắm",
+        "category_en": "Condiments – fish sauce",
+        "description": "Ủ chượp cá cơm trong thùng gỗ 12 tháng.",
+        "description_en": "Anchovies fermented in wooden vats for 12 months.",
+    }
+    created = await client.post("/api/v1/products", json=product, headers=owner.headers)
+    assert created.status_code == 201, created.text
+    read = await client.get(f"/api/v1/products/{product['gtin']}", headers=owner.headers)
+    assert {key: read.json()[key] for key in product} == product
+    page = await client.get(f"/01/{product['gtin']}", headers={"accept": "application/json"})
+    assert page.json()["product"]["category_en"] == "Condiments – fish sauce"
+    assert page.json()["product"]["description_en"] == product["description_en"]
+    # Another business cannot register it, English or not.
+    taken = await client.post("/api/v1/products", json=product, headers=other.headers)
+    assert taken.status_code == 403
+
+
+async def test_an_english_text_left_blank_is_no_translation_and_a_long_one_is_refused(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    blank = {"gtin": gtin_for(owner.prefix, 8), "name": "X", "category_en": "  ", "name_en": ""}
+    created = await client.post("/api/v1/products", json=blank, headers=owner.headers)
+    assert created.status_code == 201, created.text
+    assert (created.json()["category_en"], created.json()["name_en"]) == (None, None)
+    long = {"gtin": gtin_for(owner.prefix, 9), "name": "X", "category_en": "x" * 201}
+    refused = await client.post("/api/v1/products", json=long, headers=owner.headers)
+    assert refused.status_code == 400
+    assert "category_en" in refused.json()["detail"]

@@ -59,11 +59,19 @@ async def test_a_wrong_check_digit_is_a_400_naming_it_for_apps_and_for_people(
     problem = await client.get(f"/01/{wrong}", headers=JSON)
     assert problem.status_code == 400
     assert problem.headers["content-type"] == "application/problem+json"
-    assert "check digit" in problem.json()["detail"]
+    assert problem.json()["detail"] == (
+        f"gtin: GTIN {wrong} has check digit {wrong[-1]}, expected {BAGS.gtin[-1]}"
+    )
     html = await client.get(f"/01/{wrong}", headers={"accept": "text/html"})
     assert html.status_code == 400
     assert html.headers["content-type"].startswith("text/html")
-    assert wrong in html.text
+    assert (
+        f"Mã GTIN {wrong} có số kiểm tra cuối là {wrong[-1]}, nhưng đúng ra phải là "
+        f"{BAGS.gtin[-1]}." in html.text
+    )
+    assert "check digit" not in html.text
+    english = await client.get(f"/01/{wrong}?lang=en", headers={"accept": "text/html"})
+    assert f"ends in check digit {wrong[-1]}, but it should be {BAGS.gtin[-1]}" in english.text
 
 
 async def test_an_unknown_product_or_lot_is_a_404(client: httpx.AsyncClient, demo: Portal) -> None:
@@ -97,8 +105,13 @@ async def test_the_lot_json_carries_circular_02_minimum_data_from_origin_to_shel
     assert all(s["place"] and s["party"]["name"] for s in body["stages"])
     packing = next(s for s in body["stages"] if s["biz_step"] == "packing")
     assert [i["path"] for i in packing["inputs"]] == [page(dataset.MILLED_LOT)]
-    upstream = {s["upstream"]["lot"] for s in body["stages"] if s["upstream"]}
+    upstream = {ref["lot"] for s in body["stages"] for ref in s["upstream"]}
     assert dataset.MILLED_LOT.lot_code in upstream
+    product = dataset.RICE_5KG
+    assert (body["product"]["category_en"], body["product"]["description_en"]) == (
+        product.category_en,
+        product.description_en,
+    )
 
 
 async def test_the_verification_panel_reports_the_audit_and_the_log_checkpoint(
@@ -362,10 +375,17 @@ async def test_a_client_over_its_budget_gets_429_with_retry_after(state: Portal)
     ) as http:
         statuses = [(await http.get("/.well-known/gs1resolver")).status_code for _ in range(4)]
         limited = await http.get("/01/08930000000019", headers=JSON)
+        page = await http.get("/01/08930000000019", headers={"accept": "text/html"})
     assert statuses == [200, 200, 200, 429]
     assert limited.status_code == 429
     assert 0 < int(limited.headers["retry-after"]) <= 60
     assert limited.headers["content-type"] == "application/problem+json"
+    assert "too many requests" in limited.json()["detail"]
+    # A person's phone is told in the page's language, with the wait in seconds.
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    wait = page.headers["retry-after"]
+    assert f"Hãy thử lại sau {wait} giây." in page.text
+    assert "too many requests" not in page.text
 
 
 async def test_an_item_scanned_unusually_often_warns_of_a_copied_label(

@@ -157,10 +157,15 @@ def demo_lot_url(server: str, env: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("lang", "name"), [("vi", RICE_5KG.name), ("en", RICE_5KG.name_en)], ids=["vi", "en"]
+    ("lang", "name", "category"),
+    [
+        ("vi", RICE_5KG.name, RICE_5KG.category),
+        ("en", RICE_5KG.name_en, RICE_5KG.category_en),
+    ],
+    ids=["vi", "en"],
 )
 def test_served_demo_lot_page_on_a_phone(
-    chromium: Path, demo_lot_url: str, tmp_path: Path, lang: str, name: str
+    chromium: Path, demo_lot_url: str, tmp_path: Path, lang: str, name: str, category: str
 ) -> None:
     url = demo_lot_url if lang == "vi" else f"{demo_lot_url}?lang=en"
     response = httpx.get(url, headers={"Accept": "text/html"}, timeout=30)
@@ -175,5 +180,6 @@ def test_served_demo_lot_page_on_a_phone(
     dom, log = dump_dom(chromium, url, tmp_path / "dom")
     assert f'<html lang="{lang}">' in dom
     assert f"<h1>{name}</h1>" in dom
+    assert f"<dd>{category}</dd>" in dom  # the product's category in the page's language
     assert RICE_BAG_LOT.lot_code in dom
     assert CSP_REFUSAL not in log

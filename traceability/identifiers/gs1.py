@@ -48,15 +48,33 @@ def _check_key(value: object, *, name: str, lengths: tuple[int, ...], field: str
         raise InvalidInput(f"{name} must be a string of digits", field=field)
     key = value.strip()
     if not _is_digits(key):
-        raise InvalidInput(f"{name} {key!r} must contain only digits 0-9", field=field)
+        raise InvalidInput(
+            f"{name} {key!r} must contain only digits 0-9",
+            field=field,
+            reason="key_digits",
+            facts={"key": name, "value": key},
+        )
     if len(key) not in lengths:
         *head, tail = (str(n) for n in lengths)
         allowed = f"{', '.join(head)} or {tail}" if head else tail
-        raise InvalidInput(f"{name} {key} has {len(key)} digits, expected {allowed}", field=field)
+        raise InvalidInput(
+            f"{name} {key} has {len(key)} digits, expected {allowed}",
+            field=field,
+            reason="key_length",
+            facts={
+                "key": name,
+                "value": key,
+                "length": len(key),
+                "allowed": ", ".join(str(n) for n in lengths),
+            },
+        )
     expected = gs1_check_digit(key[:-1])
     if key[-1] != expected:
         raise InvalidInput(
-            f"{name} {key} has check digit {key[-1]}, expected {expected}", field=field
+            f"{name} {key} has check digit {key[-1]}, expected {expected}",
+            field=field,
+            reason="check_digit",
+            facts={"key": name, "value": key, "found": key[-1], "expected": expected},
         )
     return key
 
@@ -81,11 +99,21 @@ def _check_cset82(value: object, *, name: str, ai: str, field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(rule, field=field)
     if not 1 <= len(value) <= 20:
-        raise InvalidInput(f"{rule}; got {len(value)} characters", field=field)
+        raise InvalidInput(
+            f"{rule}; got {len(value)} characters",
+            field=field,
+            reason="text_length",
+            facts={"length": len(value)},
+        )
     bad = sorted({c for c in value if c not in CHARSET_82})
     if bad:
         shown = " ".join(repr(c) for c in bad)
-        raise InvalidInput(f"{rule}; {value!r} contains {shown}", field=field)
+        raise InvalidInput(
+            f"{rule}; {value!r} contains {shown}",
+            field=field,
+            reason="text_characters",
+            facts={"value": repr(value)[1:-1], "characters": shown},
+        )
     return value
 
 

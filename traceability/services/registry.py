@@ -102,7 +102,9 @@ class NewProduct:
     name_en: str | None = None
     brand: str | None = None
     category: str | None = None
+    category_en: str | None = None
     description: str | None = None
+    description_en: str | None = None
     image_url: str | None = None
     applied_standards: Sequence[str] = ()
     shelf_life_days: int | None = None
@@ -339,7 +341,9 @@ class RegistryService:
                 name_en=new.name_en,
                 brand=new.brand,
                 category=new.category,
+                category_en=new.category_en,
                 description=new.description,
+                description_en=new.description_en,
                 image_url=new.image_url,
                 applied_standards=list(new.applied_standards),
                 shelf_life_days=new.shelf_life_days,

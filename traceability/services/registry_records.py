@@ -87,7 +87,9 @@ class ProductRecord:
     name_en: str | None
     brand: str | None
     category: str | None
+    category_en: str | None
     description: str | None
+    description_en: str | None
     image_url: str | None
     applied_standards: tuple[str, ...]
     shelf_life_days: int | None

@@ -61,6 +61,7 @@ class LotRef:
     lot: str
     path: str  # canonical Digital Link path of that lot's page
     product_name: str | None = None
+    product_name_en: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,10 @@ class Stage:
     outputs: tuple[LotRef, ...] = ()
     # Set when a later event declared this one erroneous (EPCIS errorDeclaration).
     declared_error: str | None = None
-    # Set when the stage belongs to a lot this one was made from (harvest, milling...);
-    # None for the lot itself.
-    upstream: LotRef | None = None
+    # The lots this one was made from that the stage concerned (harvest, milling...), each
+    # event once however many of them it names; empty for the lot's own stages. Inputs of a
+    # transformation are in ``inputs`` and not repeated here.
+    upstream: tuple[LotRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,9 @@ class Verification:
     checkpoint_size: int  # the signed log checkpoint the chain was checked against
     log_indexes: tuple[int, ...]  # where this lot's events sit in the log
     proof_path: str  # link to the inclusion proof of the latest event
+    # What kind of problem ``problem`` is, for a page that words it in its own language:
+    # the audit's fault ("hash_mismatch", "bad_signature"...), or "log" for the public log.
+    problem_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +131,9 @@ class ProductInfo:
     name_en: str | None = None
     brand: str | None = None
     category: str | None = None
+    category_en: str | None = None
     description: str | None = None
+    description_en: str | None = None
     image_url: str | None = None
     applied_standards: tuple[str, ...] = ()
 

@@ -75,7 +75,9 @@ def _product(row: Product) -> ProductInfo:
         name_en=row.name_en,
         brand=row.brand,
         category=row.category,
+        category_en=row.category_en,
         description=row.description,
+        description_en=row.description_en,
         image_url=row.image_url,
         applied_standards=tuple(row.applied_standards or ()),
     )
@@ -104,14 +106,18 @@ def lot_path(gtin: str, lot: str) -> str:
     return digital_link_path(DigitalLink(gtin=gtin, lot=lot))
 
 
-def _lot_refs(edges: Sequence[Any], side: str, journey: Journey) -> dict[str, tuple[LotRef, ...]]:
-    """Per event id, the lots on ``side`` ("parent" inputs or "child" outputs) of its edges."""
+def _lot_refs(
+    edges: Sequence[Any], side: str, journey: Journey, english: Mapping[str, str]
+) -> dict[str, tuple[LotRef, ...]]:
+    """Per event id, the lots on ``side`` ("parent" inputs or "child" outputs) of its edges;
+    ``english``: product names in English, by GTIN."""
     found: dict[str, list[LotRef]] = {}
     for edge in edges:
         node = journey.nodes.get(getattr(edge, side))
         if node is None or node.kind != "lot" or node.gtin is None or node.lot is None:
             continue
-        ref = LotRef(node.gtin, node.lot, lot_path(node.gtin, node.lot), node.product_name)
+        path = lot_path(node.gtin, node.lot)
+        ref = LotRef(node.gtin, node.lot, path, node.product_name, english.get(node.gtin))
         found.setdefault(edge.event_id, []).append(ref)
     return {event_id: tuple(refs) for event_id, refs in found.items()}
 
@@ -126,6 +132,7 @@ def verification_of(audit: LotAudit) -> Verification:
         signatures_valid=bad is None or bad.fault not in _SIGNATURE_FAULTS,
         checked=audit.result.checked,
         problem=bad.message if bad else audit.log_problem,
+        problem_kind=bad.fault.value if bad else "log" if audit.log_problem else None,
         checkpoint_size=size,
         log_indexes=indexes,
         proof_path=f"/log/proof/inclusion?index={latest}&size={max(size, 1)}",
@@ -147,7 +154,13 @@ class ProvenanceService:
             producer=_party(producer),
             cpv=link.cpv,
             lots=tuple(
-                LotRef(row.gtin, row.lot_code, lot_path(row.gtin, row.lot_code), product.name)
+                LotRef(
+                    row.gtin,
+                    row.lot_code,
+                    lot_path(row.gtin, row.lot_code),
+                    product.name,
+                    product.name_en,
+                )
                 for row in lots
             ),
         )
@@ -162,6 +175,8 @@ class ProvenanceService:
             raise NotFound(
                 f"item {link.serial} was recorded in lot {recorded}, not in lot {link.lot}",
                 field="serial",
+                reason="item_in_other_lot",
+                facts={"serial": link.serial, "lot": link.lot, "recorded": recorded},
             )
         return recorded or link.lot
 
@@ -174,10 +189,15 @@ class ProvenanceService:
         up front (product, producer, lot, origin) are not read again by the trace."""
         head = await PageRepository(session).lot_head(link.gtin, lot_code)
         if head is None:
-            raise NotFound(f"no product with GTIN {link.gtin} is registered", field="gtin")
+            raise _unknown_product(link.gtin)
         product, producer = head.product, head.producer
         if head.lot is None and not head.has_chain:
-            raise NotFound(f"no lot {lot_code} of product {product.gtin} is known", field="lot")
+            raise NotFound(
+                f"no lot {lot_code} of product {product.gtin} is known",
+                field="lot",
+                reason="unknown_lot",
+                facts={"gtin": product.gtin, "lot": lot_code},
+            )
         key = LotKey(normalize_gtin(product.gtin), validate_lot(lot_code))
         chain = (
             await LotChainRepository(session).lot_chain(key.gtin, key.lot)
@@ -212,7 +232,7 @@ class ProvenanceService:
     async def _product(self, session: AsyncSession, gtin: str) -> tuple[Product, Organization]:
         found = await PageRepository(session).product_head(gtin)
         if found is None:
-            raise NotFound(f"no product with GTIN {gtin} is registered", field="gtin")
+            raise _unknown_product(gtin)
         return found
 
     async def _stages(
@@ -225,8 +245,9 @@ class ProvenanceService:
         organizations = await repo.organizations_by_id(
             sorted({j.organization_id for j in journey.stages})
         )
-        inputs = _lot_refs(journey.inputs, "parent", journey)
-        outputs = _lot_refs(journey.outputs, "child", journey)
+        english = await _english_names(repo, journey)
+        inputs = _lot_refs(journey.inputs, "parent", journey, english)
+        outputs = _lot_refs(journey.outputs, "child", journey, english)
         stages = []
         recall = Recall(False)
         for item in journey.stages:
@@ -246,12 +267,21 @@ class ProvenanceService:
                 party=_party(organization) if organization else Party(name="?"),
                 inputs=inputs.get(stage.event_id, ()),
                 outputs=outputs.get(stage.event_id, ()),
-                upstream=_ref_of(journey, item.upstream),
+                upstream=_upstream_refs(journey, item, inputs.get(stage.event_id, ()), english),
             )
             stages.append(shown)
             if not recall.recalled and shown.disposition == RECALLED:
                 recall = _recall(journey, item, shown, organization)
         return tuple(stages), recall
+
+
+def _unknown_product(gtin: str) -> NotFound:
+    return NotFound(
+        f"no product with GTIN {gtin} is registered",
+        field="gtin",
+        reason="unknown_product",
+        facts={"gtin": gtin},
+    )
 
 
 def _lot_info(row: Lot | None, origin: Location | None, code: str) -> LotInfo:
@@ -282,13 +312,28 @@ def _known_chain(chain: LotChain | None) -> KnownChain:
     )
 
 
-def _ref_of(journey: Journey, key: LotKey | None) -> LotRef | None:
-    if key is None:
-        return None
-    node = journey.nodes.get(node_id(key))
-    return LotRef(
-        key.gtin, key.lot, lot_path(key.gtin, key.lot), node.product_name if node else None
-    )
+def _upstream_refs(
+    journey: Journey, item: JourneyStage, inputs: tuple[LotRef, ...], english: Mapping[str, str]
+) -> tuple[LotRef, ...]:
+    """The upstream lots a stage concerned, but those it lists as its inputs."""
+    listed = {(ref.gtin, ref.lot) for ref in inputs}
+    refs = []
+    for key in item.lots:
+        if (key.gtin, key.lot) in listed:
+            continue
+        node = journey.nodes.get(node_id(key))
+        name = node.product_name if node else None
+        path = lot_path(key.gtin, key.lot)
+        refs.append(LotRef(key.gtin, key.lot, path, name, english.get(key.gtin)))
+    return tuple(refs)
+
+
+async def _english_names(repo: TraceRepository, journey: Journey) -> dict[str, str]:
+    """The English names of the journey's products, by GTIN (the trace read their rows, which
+    a remembering repository hands back without reading them again)."""
+    gtins = sorted({node.gtin for node in journey.nodes.values() if node.gtin})
+    products = await repo.products_by_gtin(gtins)
+    return {gtin: row.name_en for gtin, row in products.items() if row.name_en}
 
 
 def _recall(

@@ -4,6 +4,7 @@ and its full genealogy; and the public journey of a lot, from origin to shelf.""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Final
 
 from traceability.chain.record import LotKey
@@ -88,17 +89,12 @@ async def journey(
     described = await trace_nodes(repo, merge_walks(origin, back, forward).reach)
     carriers = [n for n, (d, _) in forward.reach.items() if d == 1 and isinstance(n, LogisticUnit)]
     upstream = [n for n in nodes_in_order(back.reach) if isinstance(n, LotKey) and n != origin]
-    found: dict[str, JourneyStage] = {}
     nodes: list[tuple[Node, LotKey | None]] = [
         (origin, None),
         *((c, None) for c in carriers),
         *((u, u) for u in upstream),
     ]
-    for node, about in nodes:
-        for recorded in events.of(node):
-            stage = stage_of(recorded.document, node)
-            if stage is not None and stage.event_id not in found:
-                found[stage.event_id] = JourneyStage(stage, recorded.organization_id, about)
+    found = _journey_stages(events, nodes)
     ordered = sorted(found.values(), key=lambda j: (time_key(j.stage.event_time), j.stage.event_id))
     return Journey(
         lot=origin,
@@ -107,6 +103,26 @@ async def journey(
         outputs=trace_edges(forward.edges.values()),
         nodes={node_id(n): t for n, t in described.items()},
     )
+
+
+def _journey_stages(
+    events: StandingEvents, nodes: Sequence[tuple[Node, LotKey | None]]
+) -> dict[str, JourneyStage]:
+    """Each event once, by eventID, however many of ``nodes`` it names: a shipment of two
+    input lots is one stage, about both lots (a stage of the lot itself stays its own)."""
+    found: dict[str, JourneyStage] = {}
+    for node, about in nodes:
+        for recorded in events.of(node):
+            stage = stage_of(recorded.document, node)
+            if stage is None:
+                continue
+            seen = found.get(stage.event_id)
+            if seen is None:
+                lots = (about,) if about is not None else ()
+                found[stage.event_id] = JourneyStage(stage, recorded.organization_id, about, lots)
+            elif seen.upstream is not None and about is not None and about not in seen.lots:
+                found[stage.event_id] = replace(seen, lots=(*seen.lots, about))
+    return found
 
 
 async def genealogy(

@@ -140,6 +140,8 @@ class JourneyStage:
     organization_id: str
     # The upstream lot this stage belongs to; None for the lot itself (or a unit carrying it).
     upstream: LotKey | None = None
+    # Every upstream lot the event names (``upstream`` first), in the walk's order.
+    lots: tuple[LotKey, ...] = ()
 
 
 @dataclass(frozen=True)
