@@ -71,7 +71,8 @@ class HomeRenderer:
             t=t,
             switch_href=f"/?lang={other}",
             problem=problem_message(problem, lang) if problem else None,
-            detail=problem.detail if problem else "",
+            # The validator's own words are English: a Vietnamese page says only its own.
+            detail=problem.detail if problem and lang == "en" else "",
             problem_field=problem.field if problem else None,
             gtin=typed.gtin,
             lot=typed.lot,

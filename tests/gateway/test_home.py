@@ -185,6 +185,18 @@ async def test_a_bad_check_digit_is_named_in_the_pages_language(
     assert 'aria-invalid="true"' in response.text
 
 
+async def test_a_vietnamese_page_shows_no_english_validator_words(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/lookup", params={"gtin": GTIN, "lot": "Lô 1", "lang": "vi"}, headers=HTML
+    )
+    assert response.status_code == 400
+    shown = problem_text(response.text)
+    assert "Số lô không hợp lệ" in shown
+    assert not any(word in shown.split() for word in ("the", "must", "invalid", "characters"))
+
+
 @pytest.mark.parametrize(
     ("params", "words"),
     [

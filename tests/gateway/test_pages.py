@@ -376,6 +376,13 @@ def test_serial_page_without_warning_shows_the_count_only(renderer: PageRenderer
     assert "bất thường" not in page.text and "rất lâu" not in page.text
 
 
+def test_a_code_scanned_once_says_once_in_both_languages(renderer: PageRenderer) -> None:
+    view = serial_page(scans=ScanInfo(count=1, first_seen=None))
+    assert "Mã này đã được quét 1 lần." in Page(render(renderer, view)).text
+    english = Page(render(renderer, view, lang="en")).text
+    assert "This code has been scanned once." in english and "1 times" not in english
+
+
 # --- nothing a business typed becomes markup --------------------------------------------------
 
 
