@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
@@ -22,8 +22,8 @@ from gateway.pages.inspector_page import (
     InspectorPageRenderer,
     InspectorView,
 )
-from gateway.pages.messages import lang_or_default
 from gateway.pages.render import HTML_MEDIA_TYPE
+from gateway.public.negotiation import language as negotiated_language
 from gateway.routes.audit import Direction
 from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.errors import NotFound
@@ -42,7 +42,12 @@ SVG_HEADERS: Final[dict[str, str]] = {
 SVG_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
     200: {"content": {SVG_MEDIA_TYPE: {}}, "description": "the picture"}
 }
-Language = Annotated[str | None, Query(max_length=20, description="vi (default) or en")]
+Language = Annotated[
+    str | None,
+    Query(max_length=20, description="vi or en; without it, the Accept-Language header decides"),
+]
+# The browser's languages, as the public pages read them.
+AcceptLanguage = Annotated[str | None, Header(max_length=500)]
 Download = Annotated[
     bool, Query(description="send it as a file to save (Content-Disposition: attachment)")
 ]
@@ -73,11 +78,12 @@ async def trace_svg(
     session: ReadSession,
     direction: Direction = "both",
     lang: Language = None,
+    accept_language: AcceptLanguage = None,
     download: Download = False,
 ) -> Response:
     await portal.audit.ensure_auditable(session, caller, gtin, lot)
     view = await portal.trace.trace_map(session, gtin, lot, direction)
-    language = lang_or_default(lang)
+    language = negotiated_language(lang, accept_language)
     name = f"trace-{view.lot.gtin}-{view.lot.lot}-{direction}.svg" if download else None
     return svg_answer(svg_document(view, language), language, name)
 
@@ -96,11 +102,12 @@ async def recall_svg(
     portal: PortalDep,
     session: ReadSession,
     lang: Language = None,
+    accept_language: AcceptLanguage = None,
     download: Download = False,
 ) -> Response:
     await portal.audit.ensure_auditable(session, caller, gtin, lot)
     view = await portal.trace.trace_map(session, gtin, lot, "forward")
-    language = lang_or_default(lang)
+    language = negotiated_language(lang, accept_language)
     name = f"recall-{view.lot.gtin}-{view.lot.lot}.svg" if download else None
     return svg_answer(svg_document(view, language, recall=True), language, name)
 
@@ -119,6 +126,7 @@ async def inspector_page(
     portal: PortalDep,
     session: SnapshotSession,
     lang: Language = None,
+    accept_language: AcceptLanguage = None,
 ) -> Response:
     await portal.audit.ensure_auditable(session, caller, gtin, lot)
     trace = await portal.trace.trace_map(session, gtin, lot, "both")
@@ -127,7 +135,7 @@ async def inspector_page(
         audit = await portal.audit.audit_lot(session, gtin, lot)
     except NotFound:  # registered, but no event names it yet: nothing to audit
         audit = None
-    language = lang_or_default(lang)
+    language = negotiated_language(lang, accept_language)
     body = renderer.render(InspectorView(trace, recall, audit), language)
     headers = INSPECTOR_PAGE_HEADERS | {"Content-Language": language}
     return Response(body.encode(), media_type=HTML_MEDIA_TYPE, headers=headers)

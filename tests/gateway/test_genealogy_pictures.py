@@ -231,6 +231,17 @@ def inline_pictures(html: str) -> list[ET.Element]:
     return [ET.fromstring(m) for m in re.findall(r"<svg xmlns=.*?</svg>", html, re.S)]
 
 
+async def test_the_inspector_page_follows_the_browsers_language_unless_asked(
+    client: httpx.AsyncClient, demo: Portal
+) -> None:
+    inspector = await tenant(demo, "inspector")
+    english = {**inspector.headers, "Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"}
+    page = await client.get(f"{of(MILLED)}/page", headers=english)
+    assert '<html lang="en">' in page.text and page.headers["content-language"] == "en"
+    asked = await client.get(f"{of(MILLED)}/page", params={"lang": "vi"}, headers=english)
+    assert '<html lang="vi">' in asked.text
+
+
 @pytest.mark.parametrize(
     ("lang", "heading", "audit_says"),
     [

@@ -45,6 +45,7 @@ from tests.system.screenshots import (
 )
 
 RICE_LOT = f"/01/{RICE_5KG.gtin}/10/{RICE_BAG_LOT.lot_code}"
+RICE_AUDIT = f"/api/v1/audit/lots/{RICE_5KG.gtin}/{RICE_BAG_LOT.lot_code}"
 GROUND_COFFEE = DEMO.lots["ground_lot"]
 COFFEE_LOT = f"/01/{GROUND_COFFEE.gtin}/10/{GROUND_COFFEE.lot_code}"
 # The rice bag's GTIN with its last digit (the check digit) off by one.
@@ -57,6 +58,9 @@ PAGES: tuple[Page, ...] = (
     Page("item", f"{RICE_LOT}/21/{VISIT}"),
     Page("error-check-digit", f"/01/{WRONG_CHECK_DIGIT}/10/{RICE_BAG_LOT.lot_code}"),
     Page("error-not-found", f"/01/{RICE_5KG.gtin}/10/NO-SUCH-LOT"),
+    Page("home", "/"),
+    Page("lookup-mistake", f"/lookup?gtin={WRONG_CHECK_DIGIT}&lot={RICE_BAG_LOT.lot_code}"),
+    Page("inspector-lot", f"{RICE_AUDIT}/page", auth="inspector"),
 )
 SHOTS = every_shot(PAGES)
 # An instant to the microsecond: when an answer was made, never a stored time (whole seconds).
@@ -136,6 +140,9 @@ def test_the_pages_are_the_ones_their_names_say(portal: DemoPortal) -> None:
         "item": 200,
         "error-check-digit": 400,
         "error-not-found": 404,
+        "home": 200,
+        "lookup-mistake": 400,
+        "inspector-lot": 401,  # without the inspector's key
     }
     assert "SẢN PHẨM BỊ THU HỒI" in answers["recalled-lot"].text
     assert "SẢN PHẨM BỊ THU HỒI" not in answers["lot"].text
