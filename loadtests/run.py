@@ -295,9 +295,18 @@ def summary_line(verdicts: Sequence[Verdict]) -> str:
     )
 
 
-def judge(results: Path, thresholds: Thresholds, console: Console, *, save: bool = True) -> int:
+def judge(
+    results: Path,
+    thresholds: Thresholds,
+    console: Console,
+    *,
+    save: bool = True,
+    as_json: bool = False,
+) -> int:
     """Prints the table and the verdict for the Locust CSVs in ``results`` (and saves them
-    there as summary.txt and summary.json unless ``save`` is false); the exit status."""
+    there as summary.txt and summary.json unless ``save`` is false); the exit status. With
+    ``as_json`` the verdict and every endpoint's figures also go to stdout as one JSON
+    document (the console then writes to stderr)."""
     stats_file = results / f"{CSV_PREFIX}_stats.csv"
     if not stats_file.exists():
         raise RunError(f"{stats_file} is missing: Locust did not finish (see its log)")
@@ -312,6 +321,9 @@ def judge(results: Path, thresholds: Thresholds, console: Console, *, save: bool
     if save:
         _save_summary(results, line, verdicts)
     ok = all(v.ok for v in verdicts)
+    if as_json:
+        document = {"passed": ok, "summary": line, "results": str(results)}
+        print(json.dumps(document | {"endpoints": _endpoint_summaries(verdicts)}, indent=1))
     console.print(f"[bold {'green' if ok else 'red'}]{escape(line)}[/]", soft_wrap=True)
     return EXIT_OK if ok else EXIT_THRESHOLD
 
@@ -319,20 +331,20 @@ def judge(results: Path, thresholds: Thresholds, console: Console, *, save: bool
 def _save_summary(results: Path, line: str, verdicts: Sequence[Verdict]) -> None:
     (results / "summary.txt").write_text(line + "\n")
     (results / "summary.json").write_text(
-        json.dumps(
-            [
-                {
-                    "endpoint": v.stats.key,
-                    "stats": asdict(v.stats),
-                    "limits": asdict(v.limits),
-                    "problems": list(v.problems),
-                }
-                for v in verdicts
-            ],
-            indent=1,
-        )
-        + "\n"
+        json.dumps(_endpoint_summaries(verdicts), indent=1) + "\n"
     )
+
+
+def _endpoint_summaries(verdicts: Sequence[Verdict]) -> list[dict[str, object]]:
+    return [
+        {
+            "endpoint": v.stats.key,
+            "stats": asdict(v.stats),
+            "limits": asdict(v.limits),
+            "problems": list(v.problems),
+        }
+        for v in verdicts
+    ]
 
 
 def _top_failures(path: Path, limit: int = 5) -> list[str]:
@@ -523,6 +535,7 @@ class Options:
     producers: int = 3
     results: Path | None = None
     keep_database: bool = False
+    as_json: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -703,7 +716,7 @@ def run(options: Options, console: Console) -> int:
         f"Reports: {results / 'report.html'}, {results / CSV_PREFIX}_stats.csv "
         f"(server log: {results / 'server.log'})"
     )
-    return judge(results, options.thresholds, console)
+    return judge(results, options.thresholds, console, as_json=options.as_json)
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -811,6 +824,12 @@ def parser() -> argparse.ArgumentParser:
         help="limits for the endpoints a name or *-pattern matches; repeatable, later wins",
     )
     out.add_argument(
+        "--json",
+        action="store_true",
+        help="print the verdict and every endpoint's figures on stdout as JSON (the rest "
+        "goes to stderr)",
+    )
+    out.add_argument(
         "--evaluate",
         type=Path,
         metavar="RESULTS",
@@ -837,6 +856,7 @@ def options_from(args: argparse.Namespace) -> Options:
         producers=args.producers,
         results=args.results,
         keep_database=args.keep_database,
+        as_json=args.json,
         thresholds=Thresholds(
             max_failure_ratio=args.max_failure_ratio,
             p95=args.p95,
@@ -859,13 +879,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("--processes is a number of processes, or -1 for one per core")
     if options.think < 0 or options.spawn_rate <= 0:
         p.error("--think must be 0 or more and --spawn-rate above 0")
-    console = Console(highlight=False)
+    # With --json, stdout holds the JSON document alone.
+    console = Console(highlight=False, stderr=options.as_json)
     if not console.is_terminal:
         # Logs and CI: wide enough for the table's endpoint names on one line.
-        console = Console(highlight=False, width=160)
+        console = Console(highlight=False, width=160, stderr=options.as_json)
     try:
         if args.evaluate is not None:
-            return judge(args.evaluate, options.thresholds, console, save=False)
+            return judge(
+                args.evaluate, options.thresholds, console, save=False, as_json=options.as_json
+            )
         return run(options, console)
     except RunError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)

@@ -88,6 +88,18 @@ def test_a_short_run_passes_writes_its_reports_and_an_impossible_threshold_fails
     assert f"{HTML_LOT}: p99" in judged.stdout
     assert "PASSED" in (results / "summary.txt").read_text()
 
+    # --json: stdout is one JSON document (the table goes to stderr), with the same verdict.
+    as_json = runner(
+        *("--evaluate", str(results), "--json", "--p95", "30000", "--p99", "60000"),
+        *("--threshold", f"{HTML_LOT}:p99=0.001"),
+    )
+    assert as_json.returncode == 1, as_json.stderr
+    verdict = json.loads(as_json.stdout)
+    assert verdict["passed"] is False and verdict["summary"].startswith("FAILED")
+    missed_here = [e for e in verdict["endpoints"] if e["problems"]]
+    assert [e["endpoint"] for e in missed_here] == [HTML_LOT]
+    assert "Load test results" in as_json.stderr
+
 
 def test_a_run_that_cannot_start_says_why_and_exits_2(tmp_path: Path) -> None:
     done = runner("--workers", "2", "--results", str(tmp_path), timeout=30)
