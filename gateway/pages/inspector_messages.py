@@ -87,8 +87,9 @@ INSPECTOR_MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "audit.no_events": "No event has been recorded for this lot yet.",
         "trace.heading": "Genealogy: where it came from and where it went",
         "recall.heading": "Recall scope",
-        "recall.counts": "Recalling this lot reaches {lots} lots or logistic units (this one "
-        "included), {places} places of other organisations and {organizations} organisations.",
+        "recall.counts": "Recalling this lot reaches lots or logistic units (this one "
+        "included): {lots}; places of other organisations: {places}; organisations: "
+        "{organizations}.",
         "recall.organizations": "Organisations concerned",
         "recall.no_province": "province unknown",
         "downloads.heading": "Downloads",
