@@ -16,6 +16,7 @@ from gateway.checked_route import CheckedRoute, read_body
 from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
+from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
 from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.background.capture_jobs import run_capture_job
@@ -135,25 +136,33 @@ def _created(appended: Appended) -> JSONResponse:
     )
 
 
-@router.get("/capture/{capture_id}", summary="A capture job: running, success, or its errors")
+@router.get(
+    "/capture/{capture_id}",
+    summary="A capture job: running, success, or its errors, and the eventIDs it captured",
+    response_model=CaptureJobOut,
+)
 async def capture_job(
-    capture_id: str, caller: Caller, portal: PortalDep, session: ReadSession
+    request: Request,
+    capture_id: str,
+    caller: Caller,
+    portal: PortalDep,
+    session: ReadSession,
+    token: Annotated[
+        str | None, Query(alias="nextPageToken", description="from the last answer")
+    ] = None,
+    per_page: Annotated[
+        int,
+        Query(alias="perPage", ge=1, le=CAPTURED_IDS_PER_PAGE, description="eventIDs listed"),
+    ] = CAPTURED_IDS_PER_PAGE,
 ) -> JSONResponse:
     job = await portal.capture_jobs.visible(session, caller, capture_id)
-    return JSONResponse(
-        {
-            "captureID": job.id,
-            "running": job.status == "running",
-            "success": job.status == "success",
-            "status": job.status,
-            "captureErrorBehaviour": job.error_behaviour,
-            "eventCount": job.event_count,
-            "capturedCount": job.captured_count,
-            "errors": job.errors,
-            "createdAt": job.created_at.isoformat(),
-            "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
-        }
-    )
+    captured = await portal.capture_jobs.captured_page(session, job.id, token, per_page)
+    headers = {}
+    if captured.next_token:
+        params = dict(request.query_params) | {"nextPageToken": captured.next_token}
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    body = CaptureJobOut.of(job, captured).model_dump(mode="json")
+    return JSONResponse(body, headers=headers)
 
 
 @router.post(
