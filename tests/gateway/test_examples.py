@@ -224,3 +224,24 @@ async def test_a_recall_sent_with_another_organisations_key_is_refused(
     assert "belongs to another organisation" in job["errors"][0]["detail"]
     assert job["capturedEventIDs"] == []
     assert (await provenance(client, BAGS))["recall"]["recalled"] is False
+
+
+async def test_the_authority_recalls_with_the_recall_example_minus_its_place(
+    client: httpx.AsyncClient, state: Portal, fresh: Producers
+) -> None:
+    for name, org in STEPS[:5]:
+        accepted = await client.post(
+            "/api/v1/epcis/capture", json=example(name), headers=fresh.headers[org]
+        )
+        assert accepted.status_code == 202, accepted.text
+    [event] = example("06-recall.jsonld")["epcisBody"]["eventList"]
+    inspector = await tenant(state, "inspector", name="Cục Quản lý thị trường")
+    recorded = await client.post(
+        "/api/v1/epcis/events",
+        json={k: v for k, v in event.items() if k not in ("readPoint", "bizLocation")},
+        headers=inspector.headers,
+    )
+    assert recorded.status_code == 201, recorded.text
+    recall = (await provenance(client, BAGS))["recall"]
+    assert (recall["recalled"], recall["by_authority"]) == (True, True)
+    assert recall["ordered_by"]["name"] == "Cục Quản lý thị trường"
