@@ -14,7 +14,7 @@ from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.gate import PublicGate
 from gateway.routes import audit, epcis, health, labels, log, metrics, qr, registry, resolver
-from gateway.schemas.epcis import with_json_value
+from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
 from traceability.clock import Clock, utc_now
@@ -39,8 +39,8 @@ def create_app(
     generated = app.openapi
 
     def openapi() -> dict[str, Any]:
-        # The EPCIS body schemas refer to a component no pydantic model makes.
-        return with_json_value(generated())
+        # The EPCIS body schemas refer to components no pydantic model makes.
+        return with_epcis_components(generated())
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -17,7 +17,12 @@ from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
-from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
+from gateway.schemas.epcis import (
+    DOCUMENT_SCHEMA,
+    EVENT_SCHEMA,
+    json_body,
+    signed_event_schema,
+)
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.background.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
@@ -236,7 +241,10 @@ class SignedEventIn(BaseModel):
     """An event record built and signed by the business with its own registered key."""
 
     model_config = ConfigDict(extra="forbid")
-    event: dict[str, Any] = Field(description="The EPCIS event, with its eventID")
+    event: dict[str, Any] = Field(
+        description="The EPCIS event, with its eventID",
+        json_schema_extra=signed_event_schema,
+    )
     key_id: str
     recorded_at: str = Field(description="UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ, near the portal clock")
     links: list[dict[str, Any]] = Field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from gateway.schemas.epcis_examples import document_examples, event_examples
 from traceability.epcis.validation import ACTIONS, EPC_LISTS, EVENT_TYPES, QUANTITY_LISTS
 from traceability.services.capture import CAPTURE_LIMIT
 
@@ -109,6 +110,9 @@ EVENT_SCHEMA: Final[dict[str, Any]] = {
     ],
 }
 
+EVENT_NAME: Final = "EPCISEvent"
+EVENT_REF: Final = {"$ref": f"#/components/schemas/{EVENT_NAME}"}
+
 # Only the document's shape is checked before the 202; its events are checked by the capture
 # job (EVENT_SCHEMA states what it insists on), which reports each refusal.
 DOCUMENT_SCHEMA: Final[dict[str, Any]] = {
@@ -121,17 +125,43 @@ DOCUMENT_SCHEMA: Final[dict[str, Any]] = {
         "epcisBody": {
             "type": "object",
             "required": ["eventList"],
-            "properties": {"eventList": {"type": "array", "maxItems": CAPTURE_LIMIT}},
+            "properties": {
+                "eventList": {
+                    "type": "array",
+                    "maxItems": CAPTURE_LIMIT,
+                    "description": f"EPCIS events (components/schemas/{EVENT_NAME}); one "
+                    "the portal refuses is reported by the capture job, not refused here",
+                }
+            },
         },
     },
 }
 
 
-def with_json_value(openapi: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the JsonValue component these schemas refer to."""
+def with_epcis_components(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the components these schemas refer to (JsonValue, and the
+    event as EPCISEvent) and the walkthrough's documents as the capture bodies' examples."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     schemas[JSON_VALUE_NAME] = JSON_VALUE_SCHEMA
+    schemas[EVENT_NAME] = EVENT_SCHEMA
+    paths = openapi.get("paths", {})
+    for path, examples in (
+        ("/api/v1/epcis/capture", document_examples()),
+        ("/api/v1/epcis/events", event_examples()),
+    ):
+        content = paths.get(path, {}).get("post", {}).get("requestBody", {}).get("content", {})
+        for media_type in content.values():
+            if examples:
+                media_type["examples"] = examples
     return openapi
+
+
+def signed_event_schema(schema: dict[str, Any]) -> None:
+    """The event of a self-signed record: an EPCISEvent that names its eventID (the signature
+    covers it)."""
+    description = schema.get("description")
+    schema.clear()
+    schema.update({"allOf": [EVENT_REF], "required": ["eventID"], "description": description})
 
 
 def json_body(schema: dict[str, Any], *media_types: str) -> dict[str, Any]:
