@@ -29,7 +29,7 @@ from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
 from traceability.crypto.strict_json import parse_json
 from traceability.epcis.validation import document_events
-from traceability.errors import InvalidInput, TooLarge
+from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
@@ -108,9 +108,8 @@ async def capture(
         raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
     acting_organization(caller, organization_id)  # who may record, before reading the body
     document = await _read_json(request)
-    events, _context = document_events(document)  # the shape is checked before the 202
-    if len(events) > CAPTURE_LIMIT:
-        raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
+    # The shape and the limits are checked before the 202.
+    events, _context = document_events(document, max_events=CAPTURE_LIMIT)
     acting = await existing_acting_organization(portal, session, caller, organization_id)
     job = await portal.capture_jobs.start(session, caller, acting, behaviour, document, len(events))
     # Runs after the 202 is sent, so after the job's row has committed (the session commits
