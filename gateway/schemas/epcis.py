@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from gateway.schemas.epcis_examples import document_examples, event_examples
+from gateway.schemas.epcis_examples import event_examples
 from traceability.epcis.validation import ACTIONS, EPC_LISTS, EVENT_TYPES, QUANTITY_LISTS
 from traceability.services.capture import CAPTURE_LIMIT
 
@@ -118,7 +118,9 @@ EVENT_REF: Final = {"$ref": f"#/components/schemas/{EVENT_NAME}"}
 DOCUMENT_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "description": "An EPCISDocument; each event in eventList is checked by the capture job "
-    "as POST /events checks one (see its request body)",
+    "as POST /events checks one (see its request body and its examples). Whole documents, one "
+    "for each step of a lot's supply chain, are in the project's examples/ folder, sent in "
+    "order by its docs/PRODUCER.md",
     "required": ["type", "epcisBody"],
     "properties": {
         "type": {"const": "EPCISDocument"},
@@ -140,19 +142,18 @@ DOCUMENT_SCHEMA: Final[dict[str, Any]] = {
 
 def with_epcis_components(openapi: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document with the components these schemas refer to (JsonValue, and the
-    event as EPCISEvent) and the walkthrough's documents as the capture bodies' examples."""
+    event as EPCISEvent) and the events of the walkthrough's documents (examples/) as the
+    examples of POST /events."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     schemas[JSON_VALUE_NAME] = JSON_VALUE_SCHEMA
     schemas[EVENT_NAME] = EVENT_SCHEMA
-    paths = openapi.get("paths", {})
-    for path, examples in (
-        ("/api/v1/epcis/capture", document_examples()),
-        ("/api/v1/epcis/events", event_examples()),
-    ):
-        content = paths.get(path, {}).get("post", {}).get("requestBody", {}).get("content", {})
-        for media_type in content.values():
-            if examples:
-                media_type["examples"] = examples
+    # The events only: a fuzzer that tiles an example document's event up to the capture
+    # limit would send megabytes a case; the documents are in examples/ and docs/PRODUCER.md.
+    examples = event_examples()
+    events = openapi.get("paths", {}).get("/api/v1/epcis/events", {}).get("post", {})
+    for media_type in events.get("requestBody", {}).get("content", {}).values():
+        if examples:
+            media_type["examples"] = examples
     return openapi
 
 

@@ -1,5 +1,5 @@
-"""The producer walkthrough's EPCIS documents (examples/), shown as the examples of the
-capture endpoints' request bodies in /openapi.json.
+"""The producer walkthrough's EPCIS documents (examples/), whose events are shown as the
+examples of POST /api/v1/epcis/events in /openapi.json.
 
 They are read from the source tree's examples/ or, installed from a wheel, from
 share/traceability/examples under the installation's data path (pyproject.toml puts them
@@ -44,17 +44,6 @@ def example_documents() -> dict[str, dict[str, Any]]:
         document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         found[path.stem] = document
     return found
-
-
-def document_examples() -> dict[str, dict[str, Any]]:
-    """OpenAPI Example Objects of the whole documents (POST /capture)."""
-    return {
-        name: {
-            "summary": _summary(name, document["epcisBody"]["eventList"][0]),
-            "value": document,
-        }
-        for name, document in example_documents().items()
-    }
 
 
 def event_examples() -> dict[str, dict[str, Any]]:
