@@ -18,6 +18,7 @@ COPY pyproject.toml README.md ./
 COPY traceability ./traceability
 COPY gateway ./gateway
 COPY loadtests ./loadtests
+COPY examples ./examples
 RUN pip install . \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home trace \
     && mkdir /data \

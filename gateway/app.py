@@ -27,7 +27,7 @@ from gateway.routes import (
     resolver,
 )
 from gateway.routes.docs import install_documentation
-from gateway.schemas.epcis import with_json_value
+from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
 from traceability.clock import Clock, utc_now
@@ -55,8 +55,8 @@ def create_app(
     generated = app.openapi
 
     def openapi() -> dict[str, Any]:
-        # The EPCIS body schemas refer to a component no pydantic model makes.
-        return with_json_value(generated())
+        # The EPCIS body schemas refer to components no pydantic model makes.
+        return with_epcis_components(generated())
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -16,14 +16,20 @@ from gateway.checked_route import CheckedRoute, read_body
 from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
-from gateway.schemas.epcis import DOCUMENT_SCHEMA, EVENT_SCHEMA, json_body
+from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
+from gateway.schemas.epcis import (
+    DOCUMENT_SCHEMA,
+    EVENT_SCHEMA,
+    json_body,
+    signed_event_schema,
+)
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.background.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
 from traceability.crypto.strict_json import parse_json
 from traceability.epcis.validation import document_events
-from traceability.errors import InvalidInput, TooLarge
+from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.services.access import acting_organization, recording_organization
 from traceability.services.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
@@ -102,9 +108,8 @@ async def capture(
         raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
     acting_organization(caller, organization_id)  # who may record, before reading the body
     document = await _read_json(request)
-    events, _context = document_events(document)  # the shape is checked before the 202
-    if len(events) > CAPTURE_LIMIT:
-        raise TooLarge(f"the document has {len(events)} events; the limit is {CAPTURE_LIMIT}")
+    # The shape and the limits are checked before the 202.
+    events, _context = document_events(document, max_events=CAPTURE_LIMIT)
     acting = await existing_acting_organization(portal, session, caller, organization_id)
     job = await portal.capture_jobs.start(session, caller, acting, behaviour, document, len(events))
     # Runs after the 202 is sent, so after the job's row has committed (the session commits
@@ -135,25 +140,33 @@ def _created(appended: Appended) -> JSONResponse:
     )
 
 
-@router.get("/capture/{capture_id}", summary="A capture job: running, success, or its errors")
+@router.get(
+    "/capture/{capture_id}",
+    summary="A capture job: running, success, or its errors, and the eventIDs it captured",
+    response_model=CaptureJobOut,
+)
 async def capture_job(
-    capture_id: str, caller: Caller, portal: PortalDep, session: ReadSession
+    request: Request,
+    capture_id: str,
+    caller: Caller,
+    portal: PortalDep,
+    session: ReadSession,
+    token: Annotated[
+        str | None, Query(alias="nextPageToken", description="from the last answer")
+    ] = None,
+    per_page: Annotated[
+        int,
+        Query(alias="perPage", ge=1, le=CAPTURED_IDS_PER_PAGE, description="eventIDs listed"),
+    ] = CAPTURED_IDS_PER_PAGE,
 ) -> JSONResponse:
     job = await portal.capture_jobs.visible(session, caller, capture_id)
-    return JSONResponse(
-        {
-            "captureID": job.id,
-            "running": job.status == "running",
-            "success": job.status == "success",
-            "status": job.status,
-            "captureErrorBehaviour": job.error_behaviour,
-            "eventCount": job.event_count,
-            "capturedCount": job.captured_count,
-            "errors": job.errors,
-            "createdAt": job.created_at.isoformat(),
-            "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
-        }
-    )
+    captured = await portal.capture_jobs.captured_page(session, job.id, token, per_page)
+    headers = {}
+    if captured.next_token:
+        params = dict(request.query_params) | {"nextPageToken": captured.next_token}
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    body = CaptureJobOut.of(job, captured).model_dump(mode="json")
+    return JSONResponse(body, headers=headers)
 
 
 @router.post(
@@ -227,7 +240,10 @@ class SignedEventIn(BaseModel):
     """An event record built and signed by the business with its own registered key."""
 
     model_config = ConfigDict(extra="forbid")
-    event: dict[str, Any] = Field(description="The EPCIS event, with its eventID")
+    event: dict[str, Any] = Field(
+        description="The EPCIS event, with its eventID",
+        json_schema_extra=signed_event_schema,
+    )
     key_id: str
     recorded_at: str = Field(description="UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ, near the portal clock")
     links: list[dict[str, Any]] = Field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from gateway.schemas.epcis_examples import event_examples
 from traceability.epcis.validation import ACTIONS, EPC_LISTS, EVENT_TYPES, QUANTITY_LISTS
 from traceability.services.capture import CAPTURE_LIMIT
 
@@ -109,29 +110,59 @@ EVENT_SCHEMA: Final[dict[str, Any]] = {
     ],
 }
 
+EVENT_NAME: Final = "EPCISEvent"
+EVENT_REF: Final = {"$ref": f"#/components/schemas/{EVENT_NAME}"}
+
 # Only the document's shape is checked before the 202; its events are checked by the capture
 # job (EVENT_SCHEMA states what it insists on), which reports each refusal.
 DOCUMENT_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "description": "An EPCISDocument; each event in eventList is checked by the capture job "
-    "as POST /events checks one (see its request body)",
+    "as POST /events checks one (see its request body and its examples). Whole documents, one "
+    "for each step of a lot's supply chain, are in the project's examples/ folder, sent in "
+    "order by its docs/PRODUCER.md",
     "required": ["type", "epcisBody"],
     "properties": {
         "type": {"const": "EPCISDocument"},
         "epcisBody": {
             "type": "object",
             "required": ["eventList"],
-            "properties": {"eventList": {"type": "array", "maxItems": CAPTURE_LIMIT}},
+            "properties": {
+                "eventList": {
+                    "type": "array",
+                    "maxItems": CAPTURE_LIMIT,
+                    "description": f"EPCIS events (components/schemas/{EVENT_NAME}); one "
+                    "the portal refuses is reported by the capture job, not refused here",
+                }
+            },
         },
     },
 }
 
 
-def with_json_value(openapi: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the JsonValue component these schemas refer to."""
+def with_epcis_components(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the components these schemas refer to (JsonValue, and the
+    event as EPCISEvent) and the events of the walkthrough's documents (examples/) as the
+    examples of POST /events."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     schemas[JSON_VALUE_NAME] = JSON_VALUE_SCHEMA
+    schemas[EVENT_NAME] = EVENT_SCHEMA
+    # The events only: a fuzzer that tiles an example document's event up to the capture
+    # limit would send megabytes a case; the documents are in examples/ and docs/PRODUCER.md.
+    examples = event_examples()
+    events = openapi.get("paths", {}).get("/api/v1/epcis/events", {}).get("post", {})
+    for media_type in events.get("requestBody", {}).get("content", {}).values():
+        if examples:
+            media_type["examples"] = examples
     return openapi
+
+
+def signed_event_schema(schema: dict[str, Any]) -> None:
+    """The event of a self-signed record: an EPCISEvent that names its eventID (the signature
+    covers it)."""
+    description = schema.get("description")
+    schema.clear()
+    schema.update({"allOf": [EVENT_REF], "required": ["eventID"], "description": description})
 
 
 def json_body(schema: dict[str, Any], *media_types: str) -> dict[str, Any]:

@@ -201,6 +201,8 @@ async def _all_or_nothing(
             appended = await portal.capture.capture(
                 session, principal, principal.organization_id, events, context, hash_ids=hash_ids
             )
+            captured = [a.record.event_id for a in appended]
+            await portal.capture_jobs.record_captured(session, job_id, 0, captured)
             await portal.capture_jobs.finish(session, job_id, len(appended), [])
     except TraceabilityError as exc:
         async with portal.write() as session:
@@ -241,7 +243,7 @@ async def _each_on_its_own(
                     return  # finished by another runner
                 if job.captured_count + len(job.errors) != index:
                     continue  # decided before a crash, or by another runner
-                await portal.capture.capture(
+                [appended] = await portal.capture.capture(
                     session,
                     principal,
                     principal.organization_id,
@@ -249,6 +251,9 @@ async def _each_on_its_own(
                     context,
                     hash_ids=hash_ids[index : index + 1] if hash_ids else None,
                     first_index=index,
+                )
+                await portal.capture_jobs.record_captured(
+                    session, job_id, job.captured_count, [appended.record.event_id]
                 )
                 await portal.capture_jobs.record_step(session, job)
         except TraceabilityError as exc:

@@ -228,6 +228,19 @@ class CaptureJob(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class CaptureJobEvent(Base):
+    """One event a capture job captured, in the order it captured them: what its answer lists.
+
+    A row of its own per event, so a job of thousands of events adds one small row a step and
+    its answer reads one page of them."""
+
+    __tablename__ = "capture_job_events"
+
+    capture_job_id: Mapped[str] = mapped_column(ForeignKey("capture_jobs.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(512))
+
+
 class InstanceLot(Base):
     """Which lot a serialised item (GTIN + serial) belongs to, as its commissioning said.
 

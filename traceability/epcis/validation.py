@@ -171,9 +171,10 @@ def _check_quantities(items: Any, index: int, field: str) -> None:
             raise _fail(index, f"{where}.quantity", "must be a non-negative number")
 
 
-def document_events(document: Any) -> tuple[list[Any], Any]:
-    """The events of an EPCISDocument and its @context; refuses anything else, and any
-    event over :data:`EVENT_SIZE_LIMIT` (before a capture job is accepted for it)."""
+def document_events(document: Any, max_events: int | None = None) -> tuple[list[Any], Any]:
+    """The events of an EPCISDocument and its @context; refuses anything else, more than
+    ``max_events`` events, and any event over :data:`EVENT_SIZE_LIMIT` (before a capture job
+    is accepted for it)."""
     if not isinstance(document, Mapping):
         raise InvalidInput("the body must be a JSON object (an EPCISDocument)")
     if document.get("type") != "EPCISDocument":
@@ -184,6 +185,9 @@ def document_events(document: Any) -> tuple[list[Any], Any]:
     events = body.get("eventList") if isinstance(body, Mapping) else None
     if not isinstance(events, list):
         raise InvalidInput("epcisBody.eventList must be a list of events", field="epcisBody")
+    # Counted before any event is measured: measuring is the costly part.
+    if max_events is not None and len(events) > max_events:
+        raise TooLarge(f"the document has {len(events)} events; the limit is {max_events}")
     for index, event in enumerate(events):
         check_event_size(event, index)
     return events, document.get("@context")

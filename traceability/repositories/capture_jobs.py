@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 
-from traceability.db.models import CaptureJob
+from traceability.db.models import CaptureJob, CaptureJobEvent
 from traceability.repositories.base import Repository
 
 
@@ -89,3 +89,25 @@ class CaptureJobRepository(Repository):
             .order_by(CaptureJob.created_at)
         )
         return list(result.scalars())
+
+    async def add_captured(self, job_id: str, first_position: int, event_ids: list[str]) -> None:
+        """The events a step captured, numbered on from ``first_position``."""
+        if not event_ids:
+            return
+        await self.session.execute(
+            insert(CaptureJobEvent),
+            [
+                {"capture_job_id": job_id, "position": first_position + i, "event_id": event_id}
+                for i, event_id in enumerate(event_ids)
+            ],
+        )
+
+    async def captured(self, job_id: str, after: int, limit: int) -> list[tuple[int, str]]:
+        """(position, eventID) of the job's captured events past ``after``, in their order."""
+        result = await self.session.execute(
+            select(CaptureJobEvent.position, CaptureJobEvent.event_id)
+            .where(CaptureJobEvent.capture_job_id == job_id, CaptureJobEvent.position > after)
+            .order_by(CaptureJobEvent.position)
+            .limit(limit)
+        )
+        return [(position, event_id) for position, event_id in result.all()]

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.db.models import CaptureJob
-from traceability.errors import NotFound
+from traceability.errors import InvalidInput, NotFound
 from traceability.repositories.capture_jobs import CaptureJobRepository
 from traceability.services.access import can_read
+from traceability.services.paging import Page, decode_token, encode_token
 from traceability.services.record_of import record_of
 from traceability.services.registry import Principal
 
@@ -133,6 +134,29 @@ class CaptureJobService:
         captured = job.captured_count + (error is None)
         errors = [*job.errors, error] if error is not None else list(job.errors)
         await CaptureJobRepository(session).record_progress(job.id, captured, errors)
+
+    async def record_captured(
+        self, session: AsyncSession, job_id: str, first_position: int, event_ids: list[str]
+    ) -> None:
+        """The eventIDs a step of a job captured, after the ``first_position`` it had before."""
+        await CaptureJobRepository(session).add_captured(job_id, first_position, event_ids)
+
+    async def captured_page(
+        self, session: AsyncSession, job_id: str, token: str | None, per_page: int
+    ) -> Page[str]:
+        """One page of the eventIDs a job captured, in the order it captured them."""
+        position = decode_token(token)
+        if position is None:
+            after = -1
+        elif isinstance(position, int) and not isinstance(position, bool) and position >= 0:
+            after = position
+        else:
+            raise InvalidInput("is not a page token this service issued", field="nextPageToken")
+        rows = await CaptureJobRepository(session).captured(job_id, after, per_page + 1)
+        more = len(rows) > per_page
+        rows = rows[:per_page]
+        next_token = encode_token(rows[-1][0]) if more else None
+        return Page([event_id for _, event_id in rows], next_token)
 
     async def finish(
         self, session: AsyncSession, job_id: str, captured: int, errors: list[dict[str, Any]]

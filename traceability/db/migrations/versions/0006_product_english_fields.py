@@ -3,7 +3,7 @@
 The consumer's page shows each in the page's language, and the other one when only one
 was given.
 
-Revision ID: 0006_product_english_fields
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 16:00:00.000000
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_product_english_fields"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
