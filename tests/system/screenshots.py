@@ -29,12 +29,13 @@ from typing import Final, Literal
 import pytest
 from PIL import Image, ImageChops
 
-CHROMIUM: Final = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-IN_CI: Final = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.system.chromium import ARTIFACTS as BROWSER_ARTIFACTS
+from tests.system.chromium import IN_CI, headless
+
 UPDATE: Final = os.environ.get("UPDATE_SCREENSHOTS", "").lower() in {"1", "true", "yes"}
 ROOT: Final = Path(__file__).resolve().parents[2]
 REFERENCES: Final = Path(__file__).resolve().parent / "screenshots"
-ARTIFACTS: Final = ROOT / "test-artifacts" / "screenshots"
+ARTIFACTS: Final = BROWSER_ARTIFACTS / "screenshots"
 MANIFEST: Final = "manifest.json"
 UPDATE_COMMAND: Final = (
     "UPDATE_SCREENSHOTS=1 .venv/bin/pytest -n 0 tests/system/test_screenshots.py"
@@ -110,16 +111,6 @@ def every_shot(pages: tuple[Page, ...]) -> list[Shot]:
 # --- Chromium -------------------------------------------------------------------------------
 
 
-def require_chromium() -> Path:
-    """Chromium's path; without it a skip on a developer's machine and a failure in CI."""
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is not installed: install chromium (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"CI requires a real browser: {message}")
-        pytest.skip(message)
-    return CHROMIUM
-
-
 def chromium_version(chromium: Path) -> str:
     """The version Chromium reports, e.g. "156.0.8078.114"."""
     result = subprocess.run(
@@ -164,27 +155,16 @@ def _window(chromium: Path, url: str, size: tuple[int, int], lang: Lang, out: Pa
     """What Chromium shows of ``url`` in a window of ``size`` CSS pixels."""
     out.unlink(missing_ok=True)
     profile = out.with_suffix(".profile")
-    result = subprocess.run(
-        [
-            str(chromium),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--no-first-run",
-            "--force-device-scale-factor=1",
-            # Pages that animate honour this; pictures are taken of them at rest.
-            "--force-prefers-reduced-motion",
-            f"--window-size={size[0]},{size[1]}",
-            f"--user-data-dir={profile}",
-            f"--accept-lang={ACCEPT_LANGUAGE[lang]}",
-            f"--screenshot={out}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
+    result = headless(
+        chromium,
+        profile,
+        size,
+        # Pages that animate honour this; pictures are taken of them at rest.
+        "--force-prefers-reduced-motion",
+        f"--screenshot={out}",
+        url,
+        accept_language=ACCEPT_LANGUAGE[lang],
+        env={"TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
     )
     assert out.is_file(), f"Chromium took no screenshot of {url}: {result.stderr[-3000:]}"
     with Image.open(out) as image:

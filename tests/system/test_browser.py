@@ -8,7 +8,6 @@ Without /usr/bin/chromium the tests skip, except in CI (CI set), where they fail
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +20,9 @@ from typer.testing import CliRunner
 from gateway.pages import CONTENT_SECURITY_POLICY, PageRenderer
 from tests.demo_dataset import RICE_5KG, RICE_BAG_LOT
 from tests.factories.provenance import lot_page
+from tests.system.chromium import ARTIFACTS, headless, require_chromium
 from traceability.cli import app
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = (390, 844)
 TOP_BAR = (11, 90, 54)  # --brand in page.css: the top bar's colour
 CSP_REFUSAL = "Content Security Policy"
@@ -38,38 +35,13 @@ class Shot:
 
 
 @pytest.fixture
-def chromium(tmp_path: Path) -> Path:
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is not installed: install chromium (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"CI requires a real browser: {message}")
-        pytest.skip(message)
-    ARTIFACTS.mkdir(exist_ok=True)
-    return CHROMIUM
+def chromium() -> Path:
+    return require_chromium()
 
 
 def _run(chromium: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [
-            str(chromium),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--no-first-run",
-            "--force-device-scale-factor=1",
-            f"--window-size={PHONE[0]},{PHONE[1]}",
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            # A Vietnamese shopper's phone (headless Chromium would otherwise ask for English).
-            "--accept-lang=vi-VN,vi",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # Console logging on: a style the Content-Security-Policy refused shows up in it.
+    result = headless(chromium, profile, PHONE, "--enable-logging=stderr", "--v=0", *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

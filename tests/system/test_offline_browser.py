@@ -9,7 +9,6 @@ the tests skip, except in CI (CI set), where they fail.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from PIL import Image
 
 from tests.servers import serving
+from tests.system.chromium import ARTIFACTS, NO_NETWORK, headless, require_chromium
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-NO_NETWORK = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 CSP_REFUSAL = "Content Security Policy"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
@@ -34,13 +30,7 @@ OPERATIONS = ("/healthz", "/log/checkpoint", "/api/v1/epcis/capture", "/01/{iden
 
 @pytest.fixture
 def chromium() -> Path:
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is not installed: install chromium (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"CI requires a real browser: {message}")
-        pytest.skip(message)
-    ARTIFACTS.mkdir(exist_ok=True)
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -58,27 +48,16 @@ def offline(
     chromium: Path, profile: Path, size: tuple[int, int], *args: str
 ) -> subprocess.CompletedProcess[str]:
     """Chromium with every host but 127.0.0.1 unresolvable, scripts given time to run."""
-    result = subprocess.run(
-        [
-            str(chromium),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--no-first-run",
-            "--force-device-scale-factor=1",
-            f"--window-size={size[0]},{size[1]}",
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--accept-lang=vi-VN,vi",
-            NO_NETWORK,
-            # Virtual time runs the page's scripts and fetches to the end before the dump.
-            "--virtual-time-budget=10000",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
+    result = headless(
+        chromium,
+        profile,
+        size,
+        "--enable-logging=stderr",
+        "--v=0",
+        NO_NETWORK,
+        # Virtual time runs the page's scripts and fetches to the end before the dump.
+        "--virtual-time-budget=10000",
+        *args,
         timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]

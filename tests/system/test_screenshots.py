@@ -18,13 +18,13 @@ from PIL import Image, ImageDraw
 
 from tests.demo_dataset import DEMO, RICE_5KG, RICE_BAG_LOT
 from tests.factories.events import epcis_event
+from tests.system.chromium import IN_CI, require_chromium
 from tests.system.screenshot_portal import DemoPortal, demo_portal, record
 from tests.system.screenshots import (
     ACCEPT_LANGUAGE,
     CHANGED_PIXELS_ALLOWED,
     EMPTY_BELOW,
     HIGHLIGHT,
-    IN_CI,
     LANGS,
     MARGIN_BELOW,
     UPDATE,
@@ -39,7 +39,6 @@ from tests.system.screenshots import (
     every_shot,
     full_page,
     reference_height,
-    require_chromium,
     stale_references,
     write_manifest,
 )
