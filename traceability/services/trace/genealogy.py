@@ -21,6 +21,7 @@ from traceability.services.trace.graph import (
     time_key,
     trace_edges,
     walk,
+    walk_sides,
 )
 from traceability.services.trace.nodes import Place, places_of, trace_nodes
 from traceability.services.trace.results import (
@@ -136,14 +137,7 @@ async def genealogy(
     """Every lot and logistic unit the lot came from (back), went into (forward), or both,
     up to ``max_depth`` steps, with the edges between them."""
     _check_genealogy_bounds(direction, max_depth)
-    origin = await find_origin(repo, gtin, lot)
-    events = StandingEvents(repo)
-    walks = [
-        await walk(events, origin, side, max_depth, max_nodes)
-        for side in ("back", "forward")
-        if direction in (side, "both")
-    ]
-    walked = merge_walks(origin, *walks)
+    origin, _, walked = await walk_sides(repo, gtin, lot, direction, max_depth, max_nodes)
     described = await trace_nodes(repo, walked.reach)
     return Genealogy(
         lot=described[origin],

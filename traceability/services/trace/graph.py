@@ -217,3 +217,22 @@ def trace_edges(found: Iterable[Edge]) -> tuple[TraceEdge, ...]:
 def time_key(moment: datetime | None) -> tuple[bool, float]:
     """Unknown times last; aware times compared as instants."""
     return (moment is None, moment.timestamp() if moment else 0.0)
+
+
+async def walk_sides(
+    repo: TraceRepository,
+    gtin: str,
+    lot: str,
+    direction: Literal["back", "forward", "both"],
+    max_depth: int,
+    max_nodes: int,
+) -> tuple[LotKey, StandingEvents, WalkedGraph]:
+    """The lot, the events met and the graph walked back, forward or both ways from it."""
+    origin = await find_origin(repo, gtin, lot)
+    events = StandingEvents(repo)
+    walks = [
+        await walk(events, origin, side, max_depth, max_nodes)
+        for side in ("back", "forward")
+        if direction in (side, "both")
+    ]
+    return origin, events, merge_walks(origin, *walks)

@@ -16,12 +16,9 @@ from traceability.repositories.trace import TraceRepository
 from traceability.services.trace.genealogy import DIRECTIONS
 from traceability.services.trace.graph import (
     DEFAULT_MAX_DEPTH,
-    StandingEvents,
-    find_origin,
-    merge_walks,
     nodes_in_order,
     trace_edges,
-    walk,
+    walk_sides,
 )
 from traceability.services.trace.nodes import Place, places_of, trace_nodes
 from traceability.services.trace.results import (
@@ -72,14 +69,9 @@ async def trace_map(
         raise InvalidInput(
             f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}", field="direction"
         )
-    origin = await find_origin(repo, gtin, lot)
-    events = StandingEvents(repo)
-    walks = [
-        await walk(events, origin, side, DEFAULT_MAX_DEPTH, max_nodes)
-        for side in ("back", "forward")
-        if direction in (side, "both")
-    ]
-    walked = merge_walks(origin, *walks)
+    origin, events, walked = await walk_sides(
+        repo, gtin, lot, direction, DEFAULT_MAX_DEPTH, max_nodes
+    )
     order = nodes_in_order(walked.reach)
     described = await trace_nodes(repo, walked.reach)
     edges = trace_edges(walked.edges.values())
