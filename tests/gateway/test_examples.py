@@ -153,8 +153,11 @@ async def tells_the_walkthroughs_story(
         == load(REGISTRY / "rice-mill.organization.json")["name"]
     )
     assert bags["recall"]["by_authority"] is False
+    # A step of an upstream lot names the lots it concerned; the bags' own steps name none.
     steps = [
-        (s["biz_step"], s["upstream"]["lot"] if s["upstream"] else None) for s in bags["stages"]
+        (s["biz_step"], lot)
+        for s in bags["stages"]
+        for lot in [u["lot"] for u in s["upstream"]] or [None]
     ]
     # Its story starts at the harvest of the paddy it was milled from, and ends on a pallet.
     assert ("commissioning", "TD26-MX-T07") in steps
