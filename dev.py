@@ -94,7 +94,7 @@ def command_run(argv: list[str]) -> int:
     if code:
         return code
     print(
-        f"\nServing http://{shown}:{port} (try /healthz, /log/checkpoint, /docs). Ctrl-C stops.",
+        f"\nServing http://{shown}:{port} (the home page is there; also /docs, /log/checkpoint, /healthz). Ctrl-C stops.",
         flush=True,
     )
     return run(traceability, "serve", "--host", host, "--port", port, env=env)
