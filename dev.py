@@ -94,7 +94,8 @@ def command_run(argv: list[str]) -> int:
     if code:
         return code
     print(
-        f"\nServing http://{shown}:{port} (the home page is there; also /docs, /log/checkpoint, /healthz). Ctrl-C stops.",
+        f"\nServing http://{shown}:{port}: the home page; also /docs, /log/checkpoint, "
+        "/healthz. Ctrl-C stops.",
         flush=True,
     )
     return run(traceability, "serve", "--host", host, "--port", port, env=env)
