@@ -12,6 +12,7 @@ from gateway.client_address import ClientAddressMiddleware, TrustedProxies
 from gateway.errors import install_error_handlers
 from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
+from gateway.public.cors import ResolverCors
 from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
@@ -93,6 +94,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestContextMiddleware)
     # A cached public answer leaves before anything else runs.
     app.add_middleware(PublicGate, rate_limit=settings.public_rate_limit)
+    # Outside the gate: the resolver's cached answers and its 429s are readable cross-site too.
+    app.add_middleware(ResolverCors)
     # Outermost: the rate limit and everything after it see the client, not its proxy.
     app.add_middleware(
         ClientAddressMiddleware, trusted=TrustedProxies(settings.trusted_proxy_networks)

@@ -29,6 +29,8 @@ DETAILS: Final[dict[Lang, dict[str, str]]] = {
         "unknown_lot": "Sản phẩm mã GTIN {gtin} chưa có lô {lot} nào được ghi nhận.",
         "item_in_other_lot": "Sản phẩm số {serial} được ghi nhận thuộc lô {recorded}, "
         "không phải lô {lot} như trên mã.",
+        "unknown_link_type": "Mã này không có liên kết loại “{link_type}”. Hãy mở trang của "
+        "mã để xem các thông tin có sẵn.",
         "rate_limited": "Thiết bị của bạn đã gửi quá nhiều yêu cầu. Hãy thử lại sau {seconds} "
         "giây.",
     },
@@ -45,6 +47,8 @@ DETAILS: Final[dict[Lang, dict[str, str]]] = {
         "unknown_lot": "No lot {lot} of the product with GTIN {gtin} has been recorded.",
         "item_in_other_lot": "Item {serial} was recorded in lot {recorded}, not in lot {lot} "
         "as the code says.",
+        "unknown_link_type": "This code has no link of type “{link_type}”. Open the code's "
+        "page to see what is available.",
         "rate_limited": "Your device has sent too many requests. Try again in {seconds} s.",
     },
 }

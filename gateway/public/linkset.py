@@ -1,7 +1,8 @@
 """The resolver's links for one Digital Link (RFC 9264 linkset) and its description file.
 
 Every link points at this portal's own page for the code, at the part of it the link type
-is about; the page itself is the default link. GS1 Resolver standard 1.2.
+is about; the page itself is the default link. GS1 Resolver standard 1.2; the linkset is RFC
+9264: in its context object every member but ``anchor`` is an array of target objects.
 """
 
 from __future__ import annotations
@@ -24,14 +25,22 @@ LINK_TYPES: Final[dict[str, tuple[str, str, frozenset[str]]]] = {
     ),
 }
 DEFAULT_LINK_TYPE: Final = "pip"
+# The GS1 linkset JSON-LD context (GS1 Resolver standard 1.2, artefacts): a Link header to it
+# lets a JSON-LD processor read the linkset as linked data. The versioned file never changes.
+LINKSET_CONTEXT: Final = "https://ref.gs1.org/standards/resolver/1.2.0/linkset-context"
+JSON_LD_CONTEXT_REL: Final = "http://www.w3.org/ns/json-ld#context"
 
 
-def link_type_name(requested: str) -> str | None:
-    """'pip' for 'gs1:pip' or its full URI; None when it is not a GS1 link type we serve."""
+def link_type_name(requested: str, level: str) -> str | None:
+    """'pip' for 'gs1:pip' or its full URI (``gs1:defaultLink`` names the default link);
+    None when it is not a GS1 link type this resolver holds for a code of ``level``."""
     for prefix in ("gs1:", GS1_VOCABULARY, GS1_VOCABULARY.replace("https:", "http:")):
         if requested.startswith(prefix):
             name = requested[len(prefix) :]
-            return name if name in LINK_TYPES else None
+            if name == "defaultLink":
+                name = DEFAULT_LINK_TYPE
+            known = name in LINK_TYPES and level in LINK_TYPES[name][2]
+            return name if known else None
     return None
 
 
@@ -51,9 +60,23 @@ def link_header(base_url: str, path: str) -> str:
     )
 
 
-def linkset(base_url: str, path: str, level: str, description: str) -> dict[str, Any]:
+def linkset_link_header(base_url: str, path: str) -> str:
+    """The ``Link`` header of a linkset answer: the usual links and its JSON-LD context."""
+    context = f'<{LINKSET_CONTEXT}>; rel="{JSON_LD_CONTEXT_REL}"; type="application/ld+json"'
+    return f"{link_header(base_url, path)}, {context}"
+
+
+def linkset(
+    base_url: str, path: str, level: str, descriptions: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """The linkset of a code; ``descriptions`` are its names as (text, language) pairs."""
     anchor = f"{base_url}{path}"
-    entry: dict[str, Any] = {"anchor": anchor, "description": description}
+    entry: dict[str, Any] = {
+        "anchor": anchor,
+        # GS1 linksets describe the item as internationalised target attributes (RFC 9264
+        # 4.2.4.2): an array of objects, never a bare string.
+        "itemDescription": [{"value": text, "language": lang} for text, lang in descriptions],
+    }
     for name, (_, title, levels) in LINK_TYPES.items():
         if level not in levels:
             continue
@@ -65,8 +88,10 @@ def linkset(base_url: str, path: str, level: str, description: str) -> dict[str,
                 "hreflang": ["vi", "en"],
             }
         ]
+    # GS1 Resolver standard 1.2: the default link SHALL NOT carry optional attributes (type,
+    # hreflang, context); the title every link needs stays.
     entry[GS1_VOCABULARY + "defaultLink"] = [
-        {"href": anchor, "title": LINK_TYPES[DEFAULT_LINK_TYPE][1], "type": "text/html"}
+        {"href": anchor, "title": LINK_TYPES[DEFAULT_LINK_TYPE][1]}
     ]
     return {"linkset": [entry]}
 

@@ -2,7 +2,8 @@
 
 ``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]``: a non-canonical form is redirected (301)
 to the canonical one; the page is HTML by default, JSON or an RFC 9264 linkset when asked,
-and ``?linkType=gs1:xxx`` redirects (307) to that link. Answers are cached by the
+and ``?linkType=gs1:xxx`` redirects (307) to that link, or is a 404 when the code has no
+such link. Answers are cached by the
 generations of the product and lot they show (gateway.public.page_cache).
 """
 
@@ -12,6 +13,7 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -22,12 +24,13 @@ from gateway.deps import LazySnapshot, PortalDep, SnapshotOnDemand
 from gateway.errors import Problem
 from gateway.pages.problems import problem_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
+from gateway.public.cors import PREFLIGHT_HEADERS
 from gateway.public.linkset import (
-    LINK_TYPES,
     link_header,
     link_target,
     link_type_name,
     linkset,
+    linkset_link_header,
     resolver_description,
 )
 from gateway.public.negotiation import LINKSET_MEDIA_TYPE, Language, language, representation
@@ -49,7 +52,7 @@ from traceability.identifiers.digital_link import (
     parse_digital_link,
 )
 from traceability.portal import Portal
-from traceability.services.provenance.model import Provenance
+from traceability.services.provenance.model import ProductInfo, Provenance
 from traceability.services.provenance.scans import judge_scans
 
 router = APIRouter(tags=["resolver"])
@@ -158,10 +161,10 @@ async def item_view(
 
 
 def _headers(
-    portal: Portal, path: str, lang: Language | None, cache_control: str
+    portal: Portal, path: str, lang: Language | None, cache_control: str, link: str | None = None
 ) -> list[tuple[str, str]]:
     headers = [
-        ("link", link_header(portal.settings.base_url, path)),
+        ("link", link or link_header(portal.settings.base_url, path)),
         ("cache-control", cache_control),
         ("vary", VARY),
     ]
@@ -179,18 +182,25 @@ def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> Cache
         body = renderer.render_provenance(view, lang, base_url=base).encode()
         headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
         return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
+    links = linkset(base, path, view.level, item_description(view.product))
     if kind == "json":
-        document = view.to_json() | {"linkset": linkset(base, path, view.level, view.product.name)}
+        document = view.to_json() | {"linkset": links}
         return CachedAnswer.of(
             200,
             "application/json",
             orjson.dumps(document),
             _headers(portal, path, None, cache_control),
         )
-    body = orjson.dumps(linkset(base, path, view.level, view.product.name))
-    return CachedAnswer.of(
-        200, LINKSET_MEDIA_TYPE, body, _headers(portal, path, None, cache_control)
-    )
+    headers = _headers(portal, path, None, cache_control, linkset_link_header(base, path))
+    return CachedAnswer.of(200, LINKSET_MEDIA_TYPE, orjson.dumps(links), headers)
+
+
+def item_description(product: ProductInfo) -> list[tuple[str, str]]:
+    """The product's names with their languages: Vietnamese, and English when it has one."""
+    names = [(product.name, "vi")]
+    if product.name_en:
+        names.append((product.name_en, "en"))
+    return names
 
 
 def respond(request: Request, answer: CachedAnswer) -> Response:
@@ -227,17 +237,48 @@ def canonical_redirect(portal: Portal, path: str, query: str) -> Response:
     )
 
 
-def link_type_redirect(portal: Portal, view: Provenance, path: str, link_type: str) -> Response:
-    name = link_type_name(link_type)
-    if name is None or view.level not in LINK_TYPES[name][2]:
-        name = "pip"  # GS1 resolver: an unavailable link type falls back to the default
+def link_type_redirect(
+    portal: Portal, view: Provenance, path: str, link_type: str, query: str
+) -> Response:
+    """307 to the link of that type; NotFound when the code has none (GS1 Resolver standard
+    1.2: a requested link type that is not available is a 404, not the default link)."""
+    name = link_type_name(link_type, view.level)
+    if name is None:
+        raise NotFound(
+            f"no link of type {link_type} for {path}",
+            field="linkType",
+            reason="unknown_link_type",
+            facts={"link_type": link_type},
+        )
+    target = link_target(portal.settings.base_url, path, name)
     return Response(
         status_code=307,
         headers={
-            "location": link_target(portal.settings.base_url, path, name),
+            "location": with_query(target, passed_on_query(query)),
             "link": link_header(portal.settings.base_url, path),
         },
     )
+
+
+def passed_on_query(query: str) -> str:
+    """The request's query string as the redirect passes it on.
+
+    GS1 Resolver standard 1.2: "By default, SHALL pass on all key=value pairs in the query
+    string of the request URI (if present) when redirecting". ``linkType`` is not passed on:
+    it was this resolver's instruction, carried out by the redirect, and the targets are
+    this resolver's own pages, which would redirect again on seeing it.
+    """
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(key, value) for key, value in pairs if key != "linkType"])
+
+
+def with_query(target: str, query: str) -> str:
+    """``target`` with ``query`` added before its fragment (``…/10/LOT?foo=bar#timeline``)."""
+    if not query:
+        return target
+    address, hash_mark, fragment = target.partition("#")
+    joiner = "&" if "?" in address else "?"
+    return f"{address}{joiner}{query}{hash_mark}{fragment}"
 
 
 async def with_scans(portal: Portal, view: Provenance, link: DigitalLink) -> Provenance:
@@ -252,6 +293,18 @@ async def with_scans(portal: Portal, view: Provenance, link: DigitalLink) -> Pro
         old_days=settings.scan_warn_days,
     )
     return dataclasses.replace(view, scans=scans)
+
+
+# The router hands over everything after /01/ (the route reads the raw path itself), but a
+# path parameter cannot hold a '/', which clients encode: documented as the GTIN.
+DigitalLinkPath = Annotated[
+    str,
+    Path(
+        description=f"{GTIN_TEXT}; the qualifiers /22/{{cpv}}, /10/{{lot}}, /21/{{serial}} "
+        "follow as further path segments",
+        json_schema_extra=GTIN_SCHEMA,
+    ),
+]
 
 
 @router.get(
@@ -285,16 +338,7 @@ async def resolve(
     request: Request,
     portal: PortalDep,
     snapshot: LazySnapshot,
-    # The router hands over everything after /01/ (the route reads the raw path itself), but
-    # a path parameter cannot hold a '/', which clients encode: documented as the GTIN.
-    identifier: Annotated[
-        str,
-        Path(
-            description=f"{GTIN_TEXT}; the qualifiers /22/{{cpv}}, /10/{{lot}}, /21/{{serial}} "
-            "follow as further path segments",
-            json_schema_extra=GTIN_SCHEMA,
-        ),
-    ],
+    identifier: DigitalLinkPath,
     link_type: Annotated[
         str | None, Query(alias="linkType", max_length=200, description="gs1:pip, linkset...")
     ] = None,
@@ -320,7 +364,10 @@ async def resolve(
     except NotFound as exc:
         return error_page_or_raise(exc, 404, kind, page_language)
     if link_type is not None and kind != "linkset":
-        return link_type_redirect(portal, view, path, link_type)
+        try:
+            return link_type_redirect(portal, view, path, link_type, request.url.query)
+        except NotFound as exc:
+            return error_page_or_raise(exc, 404, kind, page_language)
     if view.level == "serial":
         return respond(
             request, render(portal, await with_scans(portal, view, link), kind, page_language)
@@ -348,6 +395,34 @@ router.add_api_route(
         **RESOLVER_ERRORS,
     },
 )
+
+
+def preflight() -> Response:
+    """What a browser asks before a cross-site request with headers of its own (CORS
+    preflight); the CORS headers themselves are added by gateway.public.cors."""
+    return Response(status_code=204, headers=PREFLIGHT_HEADERS)
+
+
+# GS1 Resolver standard 1.2: a resolver SHALL support GET, HEAD and OPTIONS.
+PREFLIGHT_ROUTE: Final[dict[str, Any]] = {
+    "methods": ["OPTIONS"],
+    "summary": "The methods and request headers the resolver accepts (CORS preflight)",
+    "status_code": 204,
+    "response_class": Response,
+    "responses": {204: {"description": "Allow and the CORS headers, no body"}},
+}
+
+
+async def digital_link_options(identifier: DigitalLinkPath) -> Response:
+    return preflight()
+
+
+async def description_file_options() -> Response:
+    return preflight()
+
+
+router.add_api_route("/01/{identifier:path}", digital_link_options, **PREFLIGHT_ROUTE)
+router.add_api_route("/.well-known/gs1resolver", description_file_options, **PREFLIGHT_ROUTE)
 
 
 def _async(make: Callable[[], CachedAnswer]) -> Callable[[], Awaitable[CachedAnswer]]:

@@ -47,12 +47,15 @@ async def test_every_path_lists_in_allow_exactly_the_methods_it_accepts(
                     assert method in problem["detail"]
 
 
-async def test_a_digital_link_answers_head_and_options_names_both(
+async def test_a_digital_link_answers_get_head_and_options(
     client: httpx.AsyncClient,
 ) -> None:
     options = await client.options(f"/01/{GTIN}")
-    assert options.status_code == 405
-    assert options.headers["allow"] == "GET, HEAD"
+    assert options.status_code == 204
+    assert options.headers["allow"] == "GET, HEAD, OPTIONS"
+    refused = await client.post(f"/01/{GTIN}")
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 async def test_head_of_a_get_route_is_its_get_without_the_body(

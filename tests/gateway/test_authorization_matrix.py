@@ -140,6 +140,7 @@ ROWS = [
     # The resolver is public: a key changes nothing about what a scan shows.
     Row("GET", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
     Row("HEAD", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
+    Row("OPTIONS", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(204, nobody=204)),
     Row(
         "GET",
         "/qr/01/{gtin}/10/{lot}.png",
@@ -181,6 +182,12 @@ ROWS = [
         "/.well-known/gs1resolver",
         lambda w: "/.well-known/gs1resolver",
         everyone(200, nobody=200),
+    ),
+    Row(
+        "OPTIONS",
+        "/.well-known/gs1resolver",
+        lambda w: "/.well-known/gs1resolver",
+        everyone(204, nobody=204),
     ),
     Row(
         "POST",

@@ -174,17 +174,13 @@ async def test_every_answer_points_at_its_linkset(client: httpx.AsyncClient, dem
         )
 
 
-async def test_a_link_type_redirects_there_and_an_unknown_one_to_the_page(
-    client: httpx.AsyncClient, demo: Portal
-) -> None:
+async def test_a_link_type_redirects_there(client: httpx.AsyncClient, demo: Portal) -> None:
     anchor = demo.settings.base_url + page(BAGS)
     certificates = await client.get(f"{page(BAGS)}?linkType=gs1:certificationInfo")
     assert certificates.status_code == 307
     assert certificates.headers["location"] == f"{anchor}#certifications"
     full_uri = await client.get(f"{page(BAGS)}?linkType=https://gs1.org/voc/traceability")
     assert full_uri.headers["location"] == f"{anchor}#timeline"
-    unknown = await client.get(f"{page(BAGS)}?linkType=gs1:nutritionalInfo")
-    assert unknown.status_code == 307 and unknown.headers["location"] == anchor
 
 
 async def test_the_resolver_describes_itself(client: httpx.AsyncClient, state: Portal) -> None:
