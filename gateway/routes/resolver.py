@@ -315,8 +315,10 @@ DigitalLinkPath = Annotated[
         "`/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]`. HTML by default (Vietnamese; "
         "English by `Accept-Language` or `?lang=en`); `Accept: application/json` gives the "
         "provenance as JSON; `Accept: application/linkset+json` or `?linkType=linkset` an RFC "
-        "9264 linkset; `?linkType=gs1:pip` (or another GS1 link type) redirects there (307). "
-        "Non-canonical forms redirect (301) to the canonical URI."
+        "9264 linkset; `?linkType=gs1:pip` (or another GS1 link type) redirects there (307) "
+        "with the rest of the query string, or is a 404 when the code has no such link. "
+        "Non-canonical forms redirect (301) to the canonical URI. Any web page may read the "
+        "answers (CORS)."
     ),
     responses={
         200: {
