@@ -88,6 +88,8 @@ async def test_options_on_a_digital_link_is_a_preflight_that_allows_accept_heade
     }
     assert {"accept", "accept-language"} <= allowed
     assert int(preflight.headers["access-control-max-age"]) > 0
+    # The request it precedes gets the 400, which the page's script can then read.
+    assert (await client.options("/01/not-a-gtin")).status_code == 204
     description = await client.options("/.well-known/gs1resolver")
     assert description.status_code == 204
     assert_cors(description)
