@@ -3,8 +3,8 @@
 ``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]``: a non-canonical form is redirected (301)
 to the canonical one; the page is HTML by default, JSON or an RFC 9264 linkset when asked,
 and ``?linkType=gs1:xxx`` redirects (307) to that link, or is a 404 when the code has no
-such link. Answers are cached by the
-generations of the product and lot they show (gateway.public.page_cache).
+such link. Answers are cached by the generations of the product and lot they show
+(gateway.public.page_cache).
 """
 
 from __future__ import annotations
@@ -73,7 +73,10 @@ RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
             "text/html": {"schema": {"type": "string"}},
         },
     }
-    for status, description in ((400, "Not a valid GS1 Digital Link"), (404, "Unknown product"))
+    for status, description in (
+        (400, "Not a valid GS1 Digital Link"),
+        (404, "Unknown product or lot, or no link of the type asked for"),
+    )
 }
 
 
