@@ -38,9 +38,7 @@ class RateLimiter(Protocol):
 
 
 class ScanCounter(Protocol):
-    async def record_scan(
-        self, item: str, scanner: str, day: int, now: float
-    ) -> tuple[int, float]:
+    async def record_scan(self, item: str, scanner: str, day: int, now: float) -> tuple[int, float]:
         """Count a scan of a serialised item by ``scanner`` (a keyed hash of the client,
         never its address) on ``day``, once per scanner a day: (scans so far, epoch seconds
         of the first)."""

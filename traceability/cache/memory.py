@@ -84,9 +84,7 @@ class MemoryCache:
             return UNLIMITED
         return Admission(False, (window + 1) * RATE_WINDOW_SECONDS - int(now))
 
-    async def record_scan(
-        self, item: str, scanner: str, day: int, now: float
-    ) -> tuple[int, float]:
+    async def record_scan(self, item: str, scanner: str, day: int, now: float) -> tuple[int, float]:
         scans = self._scans.get(item)
         if scans is None:
             scans = self._scans[item] = _ItemScans(0, now, day)

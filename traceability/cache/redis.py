@@ -316,9 +316,7 @@ class RedisCache:
 
     # --- scans -----------------------------------------------------------------------------
 
-    async def record_scan(
-        self, item: str, scanner: str, day: int, now: float
-    ) -> tuple[int, float]:
+    async def record_scan(self, item: str, scanner: str, day: int, now: float) -> tuple[int, float]:
         # One round trip: the day's set and the item's count change together, in the script.
         try:
             count, first = await self._scan_script(
