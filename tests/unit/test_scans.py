@@ -44,3 +44,12 @@ def test_a_scanner_is_a_keyed_hash_never_the_address() -> None:
     # Not linkable from one day to the next, nor computable without the master key.
     assert who != scanner(key, "203.0.113.7", 20001)
     assert who != scanner(scanner_key_of(bytes([1]) * 32), "203.0.113.7", 20000)
+
+
+def test_an_ipv6_client_is_its_slash_64_so_new_addresses_are_not_new_people() -> None:
+    key = scanner_key_of(bytes(32))
+    phone = scanner(key, "2001:db8:1:2::1", 20000)
+    assert scanner(key, "2001:db8:1:2:abcd:ef01:2345:6789", 20000) == phone
+    assert scanner(key, "2001:db8:1:3::1", 20000) != phone
+    # IPv4 addresses stay whole.
+    assert scanner(key, "198.51.100.1", 20000) != scanner(key, "198.51.100.2", 20000)

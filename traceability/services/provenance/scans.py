@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from ipaddress import IPv6Address, IPv6Network, ip_address
 from typing import Final
 
 from traceability.services.provenance.model import ScanInfo, ScanWarning
@@ -24,6 +25,7 @@ _DAY_SECONDS: Final = 86400
 _SCANNER_KEY_LABEL: Final = b"traceability/scan-counts/v1"
 # 128 bits tell the clients of one item on one day apart; shorter values keep the sets small.
 _SCANNER_HEX_CHARS: Final = 32
+_IPV6_CLIENT_PREFIX: Final = 64
 
 
 def scan_day(now: float) -> int:
@@ -39,8 +41,22 @@ def scanner_key_of(master_key: bytes) -> bytes:
 
 def scanner(key: bytes, client: str, day: int) -> str:
     """Who scanned, as stored: a keyed hash of the client's address and the day."""
-    digest = hmac.new(key, f"{day}\n{client}".encode(), hashlib.sha256).hexdigest()
+    message = f"{day}\n{client_of(client)}"
+    digest = hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
     return digest[:_SCANNER_HEX_CHARS]
+
+
+def client_of(address: str) -> str:
+    """The client an address stands for. An IPv6 client is its /64: a network hands each
+    subscriber one /64 and a phone picks new addresses in it at will, so one person must not
+    count as many by changing address (nor make a genuine item look copied)."""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address) and parsed.ipv4_mapped is None:
+        return str(IPv6Network((parsed, _IPV6_CLIENT_PREFIX), strict=False))
+    return str(parsed)
 
 
 def judge_scans(
