@@ -53,7 +53,12 @@ from traceability.identifiers.digital_link import (
 )
 from traceability.portal import Portal
 from traceability.services.provenance.model import ProductInfo, Provenance
-from traceability.services.provenance.scans import judge_scans
+from traceability.services.provenance.scans import (
+    judge_scans,
+    scan_day,
+    scanner,
+    scanner_key_of,
+)
 
 router = APIRouter(tags=["resolver"])
 _VIEW: Final = TypeAdapter(Provenance)
@@ -284,14 +289,21 @@ def with_query(target: str, query: str) -> str:
     return f"{address}{joiner}{query}{hash_mark}{fragment}"
 
 
-async def with_scans(portal: Portal, view: Provenance, link: DigitalLink) -> Provenance:
-    """An item's view with this scan counted and judged (often scanned, or first long ago)."""
-    settings = portal.settings
-    count, first = await portal.cache.record_scan(f"{link.gtin}:{view.serial or ''}", time.time())
+async def with_scans(
+    portal: Portal, view: Provenance, link: DigitalLink, client: str
+) -> Provenance:
+    """An item's view with this scan counted (once per client a day) and judged (scanned by
+    many, or first long ago). ``client`` is the address the gateway resolved (behind a
+    trusted proxy, the one it names), stored only as a keyed hash."""
+    settings, now = portal.settings, time.time()
+    day = scan_day(now)
+    who = scanner(scanner_key_of(portal.keyring.master_key), client, day)
+    item = f"{link.gtin}:{view.serial or ''}"
+    count, first = await portal.cache.record_scan(item, who, day, now)
     scans = judge_scans(
         count,
         first if count else None,
-        time.time(),
+        now,
         often=settings.scan_warn_count,
         old_days=settings.scan_warn_days,
     )
@@ -374,8 +386,10 @@ async def resolve(
         except NotFound as exc:
             return error_page_or_raise(exc, 404, kind, page_language)
     if view.level == "serial":
+        client = request.client.host if request.client else "unknown"
         return respond(
-            request, render(portal, await with_scans(portal, view, link), kind, page_language)
+            request,
+            render(portal, await with_scans(portal, view, link, client), kind, page_language),
         )
     variant = f"{kind}:{page_language}" if kind == "html" else kind
     answer = await answers.load(

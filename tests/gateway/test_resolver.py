@@ -384,18 +384,6 @@ async def test_a_client_over_its_budget_gets_429_with_retry_after(state: Portal)
     assert "too many requests" not in page.text
 
 
-async def test_an_item_scanned_unusually_often_warns_of_a_copied_label(
-    client: httpx.AsyncClient, demo: Portal
-) -> None:
-    demo.settings.scan_warn_count = 3
-    item = f"{page(BAGS)}/21/SERIAL-0001"
-    scans = [(await client.get(item, headers=JSON)).json()["scans"] for _ in range(4)]
-    assert [s["count"] for s in scans] == [1, 2, 3, 4]
-    assert [s["warning"] for s in scans] == [None, None, None, "often"]
-    other = (await client.get(f"{page(BAGS)}/21/SERIAL-0002", headers=JSON)).json()["scans"]
-    assert other["count"] == 1 and other["warning"] is None
-
-
 async def test_after_redis_is_flushed_pages_are_rebuilt_and_writes_still_show(
     redis_client: tuple[httpx.AsyncClient, Portal],
 ) -> None:

@@ -140,15 +140,25 @@ async def test_a_limit_of_zero_never_refuses(cache: Cache) -> None:
 
 async def test_scans_are_counted_and_the_first_scan_time_is_kept(cache: Cache) -> None:
     item = key()
-    assert await cache.record_scan(item, 1000.5) == (1, 1000.5)
-    assert await cache.record_scan(item, 2000.0) == (2, 1000.5)
+    assert await cache.record_scan(item, "a", 10, 1000.5) == (1, 1000.5)
+    assert await cache.record_scan(item, "b", 10, 2000.0) == (2, 1000.5)
+
+
+async def test_a_scanner_counts_once_a_day_and_again_the_next_day(cache: Cache) -> None:
+    item = key()
+    assert [(await cache.record_scan(item, "a", 10, 5.0))[0] for _ in range(3)] == [1, 1, 1]
+    assert (await cache.record_scan(item, "b", 10, 6.0))[0] == 2
+    assert (await cache.record_scan(item, "a", 11, 7.0)) == (3, 5.0)
+    assert (await cache.record_scan(item, "a", 11, 8.0))[0] == 3
+    # Another item keeps its own scanners.
+    assert (await cache.record_scan(key(), "a", 11, 9.0)) == (1, 9.0)
 
 
 async def test_with_redis_down_everyone_is_admitted_and_generations_miss() -> None:
     unreachable = RedisCache("redis://127.0.0.1:1/0", timeout=0.2)
     admission, generations = await unreachable.admit("client", 1, ["lot"])
     assert admission.allowed and generations == [-1]
-    assert await unreachable.record_scan("item", 5.0) == (0, 5.0)
+    assert await unreachable.record_scan("item", "a", 1, 5.0) == (0, 5.0)
     await unreachable.close()
 
 

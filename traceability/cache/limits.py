@@ -14,6 +14,8 @@ from typing import Protocol
 RATE_WINDOW_SECONDS = 60
 # Per-item scan records outlive any label: kept a long time, refreshed on every scan.
 SCAN_TTL_SECONDS = 3 * 365 * 86400
+# Who scanned an item on a day is needed only during that day; kept a little past its end.
+SCANNERS_TTL_SECONDS = 2 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class RateLimiter(Protocol):
 
 
 class ScanCounter(Protocol):
-    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
-        """Count one scan of a serialised item: (scans so far, epoch seconds of the first)."""
+    async def record_scan(self, item: str, scanner: str, day: int, now: float) -> tuple[int, float]:
+        """Count a scan of a serialised item by ``scanner`` (a keyed hash of the client,
+        never its address) on ``day``, once per scanner a day: (scans so far, epoch seconds
+        of the first)."""
         ...

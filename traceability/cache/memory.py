@@ -5,9 +5,20 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from traceability.cache import CACHE_REQUESTS
 from traceability.cache.limits import RATE_WINDOW_SECONDS, UNLIMITED, Admission
+
+
+@dataclass(slots=True)
+class _ItemScans:
+    """An item's scans so far, and who has scanned it on ``day`` (only that day is kept)."""
+
+    count: int
+    first: float
+    day: int
+    scanners: set[str] = field(default_factory=set)
 
 
 class MemoryCache:
@@ -21,7 +32,7 @@ class MemoryCache:
         self._max = max_entries
         self._window = 0
         self._requests: dict[str, int] = {}
-        self._scans: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._scans: OrderedDict[str, _ItemScans] = OrderedDict()
 
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
@@ -73,13 +84,19 @@ class MemoryCache:
             return UNLIMITED
         return Admission(False, (window + 1) * RATE_WINDOW_SECONDS - int(now))
 
-    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
-        count, first = self._scans.get(item, (0, now))
-        self._scans[item] = (count + 1, first)
+    async def record_scan(self, item: str, scanner: str, day: int, now: float) -> tuple[int, float]:
+        scans = self._scans.get(item)
+        if scans is None:
+            scans = self._scans[item] = _ItemScans(0, now, day)
+        if scans.day != day:
+            scans.day, scans.scanners = day, set()
+        if scanner not in scans.scanners:
+            scans.scanners.add(scanner)
+            scans.count += 1
         self._scans.move_to_end(item)
         while len(self._scans) > self._max:
             self._scans.popitem(last=False)
-        return count + 1, first
+        return scans.count, scans.first
 
     async def close(self) -> None:
         self._entries.clear()

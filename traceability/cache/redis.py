@@ -31,6 +31,7 @@ from traceability.cache import CACHE_REQUESTS
 from traceability.cache.limits import (
     RATE_WINDOW_SECONDS,
     SCAN_TTL_SECONDS,
+    SCANNERS_TTL_SECONDS,
     UNLIMITED,
     Admission,
 )
@@ -88,9 +89,17 @@ end
 out[1] = redis.call('PUBLISH', ARGV[n + 1], ARGV[n + 2])
 return out
 """
-# KEYS: the item's scan hash; ARGV: now (epoch seconds), ttl.
+# KEYS: the item's scan hash, the set of who scanned it that day; ARGV: now (epoch
+# seconds), the hash's ttl, the scanner, the set's ttl. A scanner already in the day's set
+# is not counted again. Returns {scans so far, first scan}.
 _SCAN: Final = """
-local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local n
+if redis.call('SADD', KEYS[2], ARGV[3]) == 1 then
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+else
+  n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+end
 redis.call('HSETNX', KEYS[1], 'first', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return {n, redis.call('HGET', KEYS[1], 'first')}
@@ -307,10 +316,12 @@ class RedisCache:
 
     # --- scans -----------------------------------------------------------------------------
 
-    async def record_scan(self, item: str, now: float) -> tuple[int, float]:
+    async def record_scan(self, item: str, scanner: str, day: int, now: float) -> tuple[int, float]:
+        # One round trip: the day's set and the item's count change together, in the script.
         try:
             count, first = await self._scan_script(
-                keys=[f"scan:{item}"], args=[repr(now), SCAN_TTL_SECONDS]
+                keys=[f"scan:{item}", f"scanners:{day}:{item}"],
+                args=[repr(now), SCAN_TTL_SECONDS, scanner, SCANNERS_TTL_SECONDS],
             )
         except _REDIS_ERRORS as exc:
             self._failed("record_scan", exc)

@@ -119,7 +119,7 @@ class Recall:
 class ScanInfo:
     """How often a serialised item's code has been scanned: a copied label shows up here."""
 
-    count: int
+    count: int  # distinct clients a day, added up over the days (a refresh is not a scan)
     first_seen: datetime | None
     warning: ScanWarning | None = None
 
