@@ -63,6 +63,8 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "scans.heading": "Lượt quét mã",
         "scans.count": "Mã này đã được quét {count} lần.",
         "scans.count_once": "Mã này đã được quét 1 lần.",
+        "scans.counting": "Mỗi thiết bị được tính một lần mỗi ngày, dù tải lại trang bao "
+        "nhiêu lần.",
         "scans.first_seen": "Lần quét đầu tiên",
         "scans.often.title": "Mã này bị quét nhiều bất thường",
         "scans.often.detail": "Một mã sê-ri chỉ dán trên một sản phẩm, nhưng mã này được quét "
@@ -163,6 +165,7 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "scans.heading": "Code scans",
         "scans.count": "This code has been scanned {count} times.",
         "scans.count_once": "This code has been scanned once.",
+        "scans.counting": "Each device counts once a day, however often it reloads the page.",
         "scans.first_seen": "First scanned",
         "scans.often.title": "This code has been scanned unusually often",
         "scans.often.detail": "A serial number belongs to a single item, yet this code has been "

@@ -381,6 +381,8 @@ def test_a_code_scanned_once_says_once_in_both_languages(renderer: PageRenderer)
     assert "Mã này đã được quét 1 lần." in Page(render(renderer, view)).text
     english = Page(render(renderer, view, lang="en")).text
     assert "This code has been scanned once." in english and "1 times" not in english
+    # What a count means: people, not page loads.
+    assert "Each device counts once a day" in english
 
 
 # --- nothing a business typed becomes markup --------------------------------------------------
