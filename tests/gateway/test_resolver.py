@@ -15,6 +15,7 @@ from tests.conftest import REDIS_URL, require_redis
 from tests.factories.events import append, epcis_event
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org
+from tests.rate_window import wait_for_a_fresh_rate_window
 from traceability.chain.record import LotKey
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
@@ -369,6 +370,7 @@ async def test_a_client_over_its_budget_gets_429_with_retry_after(state: Portal)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as http:
+        wait_for_a_fresh_rate_window()
         statuses = [(await http.get("/.well-known/gs1resolver")).status_code for _ in range(4)]
         limited = await http.get("/01/08930000000019", headers=JSON)
         page = await http.get("/01/08930000000019", headers={"accept": "text/html"})

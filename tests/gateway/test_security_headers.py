@@ -22,6 +22,7 @@ from tests.conftest import REDIS_URL, require_redis
 from tests.factories.events import append
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org
+from tests.rate_window import wait_for_a_fresh_rate_window
 from traceability.cache.limits import RATE_WINDOW_SECONDS
 from traceability.chain.record import LotKey
 from traceability.logging import configure_logging
@@ -107,6 +108,7 @@ async def test_error_pages_carry_the_security_headers(
 
 
 async def test_the_429_page_carries_the_security_headers(state: Portal, lot: LotKey) -> None:
+    wait_for_a_fresh_rate_window()
     async with app_with(state, public_rate_limit=1) as http:
         assert (await http.get(page(lot), headers=HTML)).status_code == 200
         limited = await http.get(page(lot), headers=HTML)

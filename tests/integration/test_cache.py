@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import REDIS_URL, require_redis
+from tests.rate_window import wait_for_a_fresh_rate_window
 from traceability.cache import Cache, SingleFlight
 from traceability.cache.memory import MemoryCache
 from traceability.cache.redis import RedisCache
@@ -126,6 +127,7 @@ async def test_generations_of_several_scopes_are_read_together(cache: Cache) -> 
 
 async def test_the_rate_limit_admits_up_to_the_limit_then_says_when_to_retry(cache: Cache) -> None:
     client = key()
+    wait_for_a_fresh_rate_window()
     decisions = [(await cache.admit(client, 3, []))[0] for _ in range(5)]
     assert [d.allowed for d in decisions] == [True, True, True, False, False]
     assert all(0 < d.retry_after <= 60 for d in decisions[3:])

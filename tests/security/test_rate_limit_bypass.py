@@ -9,7 +9,6 @@ canonical Digital Link is never answered from the cache either: the route redire
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from pydantic import ValidationError
 from gateway.app import create_app
 from gateway.client_address import TrustedProxies
 from tests import demo_dataset as dataset
+from tests.rate_window import wait_for_a_fresh_rate_window
 from tests.system.live import ServeProcess, portal_env
-from traceability.cache.limits import RATE_WINDOW_SECONDS
 from traceability.config import Settings, parse_networks
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
@@ -38,9 +37,7 @@ def limited_app(state: Portal, **settings: object) -> httpx.AsyncClient:
 
     The budget is counted in fixed windows: a test that began in a window's last seconds
     would see its count start again in the next one, so it waits for a fresh window."""
-    left = RATE_WINDOW_SECONDS - time.time() % RATE_WINDOW_SECONDS
-    if left < 5:
-        time.sleep(left)
+    wait_for_a_fresh_rate_window(5)
     peer = settings.pop("peer", "203.0.113.7")
     app = create_app(state.settings.model_copy(update={"public_rate_limit": BUDGET, **settings}))
     app.state.portal = state
