@@ -26,6 +26,7 @@ from gateway.routes import (
     qr,
     registry,
     resolver,
+    resolver_links,
 )
 from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_epcis_components
@@ -115,5 +116,6 @@ def include_routers(app: FastAPI) -> None:
     # Before audit: its last route takes any path under a lot, /trace.svg included.
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)
+    app.include_router(resolver_links.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)

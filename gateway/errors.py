@@ -21,6 +21,7 @@ from traceability.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    InvalidRows,
     LogIntegrityFailure,
     NotFound,
     TooLarge,
@@ -93,8 +94,16 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TraceabilityError)
     status, kind = _status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    # An upload's wrong rows are listed each with its number, so all can be fixed at once.
+    rows = exc.rows if isinstance(exc, InvalidRows) else None
     return problem(
-        status, str(exc), kind=kind, instance=request.url.path, field=exc.field, headers=headers
+        status,
+        str(exc),
+        kind=kind,
+        instance=request.url.path,
+        field=exc.field,
+        headers=headers,
+        rows=rows,
     )
 
 

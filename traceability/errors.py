@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 class TraceabilityError(Exception):
@@ -33,6 +33,15 @@ class TraceabilityError(Exception):
 
 class InvalidInput(TraceabilityError):
     """The caller sent something malformed; nothing was stored."""
+
+
+class InvalidRows(InvalidInput):
+    """Rows of an upload are wrong: each with its number, field and message. Nothing of the
+    upload was stored."""
+
+    def __init__(self, message: str, rows: Sequence[Mapping[str, str | int | None]]) -> None:
+        super().__init__(message, reason="invalid_rows")
+        self.rows = [dict(row) for row in rows]
 
 
 class NotFound(TraceabilityError):

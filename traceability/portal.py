@@ -28,6 +28,7 @@ from traceability.services.ledger import LedgerService
 from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
+from traceability.services.resolver_links import ResolverLinkService
 from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService
 
@@ -49,6 +50,7 @@ class Portal:
     capture_jobs: CaptureJobService
     cache: Cache
     provenance: ProvenanceService
+    resolver_links: ResolverLinkService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -110,4 +112,5 @@ class Portal:
             capture_jobs=CaptureJobService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
+            resolver_links=ResolverLinkService(clock),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import parse_qsl, urlencode
 
@@ -24,6 +24,13 @@ from gateway.deps import LazySnapshot, PortalDep, SnapshotOnDemand
 from gateway.errors import Problem
 from gateway.pages.problems import problem_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
+from gateway.public.business_links import (
+    business_target,
+    redirect_to,
+    visible_links,
+    wanted,
+    with_business_links,
+)
 from gateway.public.cors import PREFLIGHT_HEADERS
 from gateway.public.linkset import (
     link_header,
@@ -52,6 +59,7 @@ from traceability.identifiers.digital_link import (
     parse_digital_link,
 )
 from traceability.portal import Portal
+from traceability.resolver.links import LinkSpec
 from traceability.services.provenance.model import ProductInfo, Provenance
 from traceability.services.provenance.scans import (
     judge_scans,
@@ -181,7 +189,13 @@ def _headers(
     return headers
 
 
-def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> CachedAnswer:
+def render(
+    portal: Portal,
+    view: Provenance,
+    kind: str,
+    lang: Language,
+    business: Sequence[LinkSpec] = (),
+) -> CachedAnswer:
     base = portal.settings.base_url
     item = view.level == "serial"
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
@@ -190,7 +204,9 @@ def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> Cache
         body = renderer.render_provenance(view, lang, base_url=base).encode()
         headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
         return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
-    links = linkset(base, path, view.level, item_description(view.product))
+    links = with_business_links(
+        linkset(base, path, view.level, item_description(view.product)), business
+    )
     if kind == "json":
         document = view.to_json() | {"linkset": links}
         return CachedAnswer.of(
@@ -380,7 +396,15 @@ async def resolve(
         view = await cached_view(portal, snapshot, answers, link, path, scope_generations)
     except NotFound as exc:
         return error_page_or_raise(exc, 404, kind, page_language)
+    business = (
+        await visible_links(portal, snapshot, answers, link, scope_generations)
+        if wanted(kind, link_type)
+        else []
+    )
     if link_type is not None and kind != "linkset":
+        target = business_target(request, portal, business, link, path, view.level, link_type)
+        if target is not None:
+            return redirect_to(portal, with_query(target, passed_on_query(request.url.query)), path)
         try:
             return link_type_redirect(portal, view, path, link_type, request.url.query)
         except NotFound as exc:
@@ -389,12 +413,18 @@ async def resolve(
         client = request.client.host if request.client else "unknown"
         return respond(
             request,
-            render(portal, await with_scans(portal, view, link, client), kind, page_language),
+            render(
+                portal,
+                await with_scans(portal, view, link, client),
+                kind,
+                page_language,
+                business,
+            ),
         )
     variant = f"{kind}:{page_language}" if kind == "html" else kind
     answer = await answers.load(
         page_key(scope_generations, variant, path),
-        _async(lambda: render(portal, view, kind, page_language)),
+        _async(lambda: render(portal, view, kind, page_language, business)),
     )
     return respond(request, answer)
 

@@ -317,3 +317,41 @@ class LogCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResolverLink(Base):
+    """A link a business attached to its codes on the resolver (traceability.resolver).
+
+    Unlike events, links are edited and deleted. The text columns of the identity hold ""
+    rather than NULL when absent, so the unique constraint sees two absent values as equal.
+    """
+
+    __tablename__ = "resolver_links"
+    __table_args__ = (
+        UniqueConstraint(
+            "anchor_key",
+            "link_type",
+            "hreflang",
+            "media_type",
+            "context",
+            name="uq_resolver_links_identity",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14), index=True)
+    anchor_key: Mapped[str] = mapped_column(String(120))
+    lot: Mapped[str | None] = mapped_column(String(20))
+    serial: Mapped[str | None] = mapped_column(String(20))
+    serial_first: Mapped[str | None] = mapped_column(String(20))
+    serial_last: Mapped[str | None] = mapped_column(String(20))
+    link_type: Mapped[str] = mapped_column(String(64))
+    href: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(300))
+    hreflang: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(255))
+    context: Mapped[str] = mapped_column(String(100))
+    is_default: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
