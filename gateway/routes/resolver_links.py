@@ -3,6 +3,7 @@ upload many at once (CSV or JSON), with a dry run."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -28,8 +29,8 @@ BULK_BODY_LIMIT: Final = 8 * 1024 * 1024
 BULK_MAX_ROWS: Final = 20_000
 CSV_EXAMPLE: Final = (
     "anchor,linkType,href,title,hreflang,type,default\n"
-    "/01/08936012345672,gs1:pip,https://st25.example.vn/vi/gao,Gạo ST25,vi,text/html,true\n"
-    "/01/08936012345672,gs1:pip,https://st25.example.vn/en/rice,ST25 rice,en,text/html,false\n"
+    "/01/08936012345674,gs1:pip,https://st25.example.vn/vi/gao,Gạo ST25,vi,text/html,true\n"
+    "/01/08936012345674,gs1:pip,https://st25.example.vn/en/rice,ST25 rice,en,text/html,false\n"
 )
 BULK_REQUEST_BODY: Final[dict[str, Any]] = {
     "required": True,
@@ -113,22 +114,24 @@ async def upload_links(
     return UploadOut.of(result)
 
 
-@router.get("/{link_id}", response_model=LinkOut, summary="One link")
+# Only an id matches these paths (``/bulk`` is not a link's): GET /bulk is a 405, as for any
+# path that does not take the method.
+@router.get("/{link_id:uuid}", response_model=LinkOut, summary="One link")
 async def get_link(
-    link_id: str, caller: Caller, portal: PortalDep, session: ReadSession
+    link_id: uuid.UUID, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> LinkOut:
-    return LinkOut.of(await portal.resolver_links.get(session, caller, link_id))
+    return LinkOut.of(await portal.resolver_links.get(session, caller, str(link_id)))
 
 
 @router.delete(
-    "/{link_id}",
+    "/{link_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a link (its owner): the resolver stops offering it at once",
 )
 async def delete_link(
-    link_id: str, caller: Caller, portal: PortalDep, session: WriteSession
+    link_id: uuid.UUID, caller: Caller, portal: PortalDep, session: WriteSession
 ) -> Response:
-    await portal.resolver_links.delete(session, caller, link_id)
+    await portal.resolver_links.delete(session, caller, str(link_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

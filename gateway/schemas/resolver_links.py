@@ -12,7 +12,7 @@ from traceability.resolver.links import MAX_HREF, MAX_TITLE, LinkSpec
 from traceability.services.resolver_links import LinkRecord, UploadResult, UploadRow
 
 EXAMPLE_LINK: Final[dict[str, Any]] = {
-    "anchor": "/01/08936012345672",
+    "anchor": "/01/08936012345674",
     "linkType": "gs1:pip",
     "href": "https://st25.example.vn/en/rice",
     "title": "ST25 rice: product information",

@@ -69,8 +69,10 @@ def language_score(hreflang: Sequence[str], ranges: Sequence[tuple[str, float]])
 
 
 def media_score(media_type: str | None, ranges: Sequence[tuple[str, float]]) -> float:
+    """How much the request wants a target of ``media_type``; a target that names none is
+    as welcome as any type (the q of ``*/*``)."""
     if media_type is None:
-        return _NEUTRAL
+        return max((q for wanted, q in ranges if wanted == "*/*"), default=_NEUTRAL)
     kind = media_type.split("/", 1)[0]
     score = 0.0
     for wanted, q in ranges:
@@ -90,7 +92,9 @@ def choose(
     candidates = [link for link in links if link.link_type == link_type]
     if not candidates:
         return None
-    languages, media = quality_ranges(accept_language), quality_ranges(accept)
+    # No header: the request accepts anything (RFC 9110 12.5.1, 12.5.4).
+    languages = quality_ranges(accept_language) or [("*", 1.0)]
+    media = quality_ranges(accept) or [("*/*", 1.0)]
     ranked = sorted(
         enumerate(candidates),
         key=lambda item: (
