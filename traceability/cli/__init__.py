@@ -9,6 +9,7 @@ from traceability.cli import (
     audit_log,
     demo,
     keys,
+    links,
     loadtest,
     migrate,
     org,
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(org.org_app, name="org")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(links.links_app, name="links")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(submit.submit)
