@@ -6,11 +6,17 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.schemas.identifiers import NOT_BLANK_PATTERN
 from gateway.schemas.registry import PageOut, Utc
 from traceability.resolver.link_types import curie
 from traceability.resolver.links import MAX_HREF, MAX_TITLE, LinkSpec
 from traceability.services.resolver_links import LinkRecord, UploadResult, UploadRow
 
+LINK_TYPE_PATTERN: Final = r"^(gs1:|https?://gs1\.org/voc/)[A-Za-z]+$"
+HREF_PATTERN: Final = r"^https?://[^\s/?#]+[^\s]*$"
+LANGUAGE_TAG_PATTERN: Final = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+MEDIA_TYPE_PATTERN: Final = r"^([A-Za-z0-9][\w!#$&^.+-]{0,126}/[A-Za-z0-9][\w!#$&^.+-]{0,126})?$"
+CONTEXT_PATTERN: Final = r"^([A-Za-z0-9][A-Za-z0-9._:-]{0,99})?$"
 EXAMPLE_LINK: Final[dict[str, Any]] = {
     "anchor": "/01/08936012345674",
     "linkType": "gs1:pip",
@@ -43,13 +49,31 @@ class LinkIn(BaseModel):
         None, description="numeric serials first..last of the anchor's GTIN"
     )
     linkType: str = Field(
-        max_length=200, description="a GS1 link type: gs1:pip or https://gs1.org/voc/pip"
+        max_length=200,
+        description="a GS1 link type: gs1:pip or https://gs1.org/voc/pip",
+        json_schema_extra={"pattern": LINK_TYPE_PATTERN},
     )
-    href: str = Field(max_length=MAX_HREF, description="absolute http(s) URL")
-    title: str = Field(max_length=MAX_TITLE)
-    hreflang: list[str] = Field(default_factory=list, max_length=50, description="BCP 47 tags")
-    type: str | None = Field(None, max_length=255, description="media type, e.g. text/html")
-    context: str | None = Field(None, max_length=100)
+    href: str = Field(
+        max_length=MAX_HREF,
+        description="absolute http(s) URL",
+        json_schema_extra={"pattern": HREF_PATTERN},
+    )
+    title: str = Field(max_length=MAX_TITLE, json_schema_extra={"pattern": NOT_BLANK_PATTERN})
+    hreflang: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="BCP 47 tags",
+        json_schema_extra={"items": {"type": "string", "pattern": LANGUAGE_TAG_PATTERN}},
+    )
+    type: str | None = Field(
+        None,
+        max_length=255,
+        description="media type, e.g. text/html",
+        json_schema_extra={"pattern": MEDIA_TYPE_PATTERN},
+    )
+    context: str | None = Field(
+        None, max_length=100, json_schema_extra={"pattern": CONTEXT_PATTERN}
+    )
     default: bool = Field(False, description="the anchor's default link (at most one)")
 
     def fields(self) -> dict[str, object]:

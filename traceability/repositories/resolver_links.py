@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from traceability.db.models import ResolverLink
+from traceability.errors import Conflict
 from traceability.repositories.base import Repository
 
 
 class ResolverLinkRepository(Repository):
     async def add(self, link: ResolverLink) -> ResolverLink:
         self.session.add(link)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            # Another request stored the same link between our check and this insert.
+            raise Conflict(
+                "a link with the same anchor, linkType, hreflang, type and context was just "
+                "added; read the links again",
+                field="linkType",
+            ) from exc
         return link
 
     async def get(self, link_id: str) -> ResolverLink | None:
