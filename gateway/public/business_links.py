@@ -117,9 +117,15 @@ def business_target(
 
 
 def redirect_to(portal: Portal, target: str, path: str) -> Response:
+    """307 to a business link; which one depended on the request's languages and media
+    types, so a shared cache must key it by them."""
     return Response(
         status_code=307,
-        headers={"location": target, "link": link_header(portal.settings.base_url, path)},
+        headers={
+            "location": target,
+            "link": link_header(portal.settings.base_url, path),
+            "vary": "Accept, Accept-Language",
+        },
     )
 
 

@@ -191,6 +191,9 @@ async def test_the_readers_language_picks_the_target_and_the_most_specific_ancho
     assert await faqs(f"/01/{gtin}", "en-US,en;q=0.9") == "https://x.vn/en"
     assert await faqs(f"/01/{gtin}", "vi-VN,vi;q=0.9,en;q=0.5") == "https://x.vn/vi"
     assert await faqs(f"/01/{gtin}/10/L1", "en") == lot_faq
+    # The answer depends on those headers: a shared cache must not give one reader's to another.
+    chosen = await client.get(f"/01/{gtin}?linkType=gs1:faqs")
+    assert {"Accept", "Accept-Language"} <= {v.strip() for v in chosen.headers["vary"].split(",")}
 
 
 async def test_the_portals_page_stays_the_product_page_for_a_reader_only_it_speaks_to(
