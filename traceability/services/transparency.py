@@ -45,6 +45,7 @@ from traceability.log.note import (
     sign_checkpoint,
 )
 from traceability.log.proof_verification import verify_consistency
+from traceability.log.tiles import TileId, encode_bundle
 from traceability.repositories.log import LogRepository
 from traceability.services.log_audit.results import SignedCheckpoint
 
@@ -471,6 +472,26 @@ class TransparencyService:
         if row is None:
             raise NotFound(f"the log has no leaf {index}", field="index")
         return Leaf(row.index, row.event_hash, row.event_id)
+
+    async def tile(self, session: AsyncSession, tile: TileId) -> bytes:
+        """A C2SP tlog-tiles hash tile or entry bundle, cut from stored nodes or leaves.
+
+        Stored nodes and leaves never change once written, so a tile that exists never
+        changes either; one the tree has not grown to yet is NotFound."""
+        repo = LogRepository(session)
+        first = tile.first_node
+        if tile.entries:
+            found = await repo.leaf_run(first.index, tile.width)
+        else:
+            found = await repo.node_run(first.level, first.index, tile.width)
+        if len(found) != tile.width:
+            raise NotFound(
+                f"the log has no {tile} yet: it holds {len(found)} of its {tile.width} "
+                f"{'entries' if tile.entries else 'hashes'}; read /log/checkpoint for the "
+                "tree's size",
+                field="tile",
+            )
+        return encode_bundle(found) if tile.entries else b"".join(found)
 
     @staticmethod
     def _check_size(current: int, size: int, field: str) -> None:
