@@ -11,6 +11,7 @@ from traceability.cli import (
     keys,
     loadtest,
     migrate,
+    mirror,
     org,
     seed,
     serve,
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(org.org_app, name="org")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(mirror.mirror_app, name="mirror")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(submit.submit)
