@@ -22,7 +22,7 @@ from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.negotiation import language, representation
 from gateway.public.page_cache import WireAnswer, page_key, public_answers
 from gateway.public.rendering import renderer
-from gateway.public.tiles import TILE_PREFIX, tile_key
+from gateway.public.tiles import LOG_PREFIX, TILE_PREFIX, tile_key
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
@@ -112,7 +112,7 @@ class PublicGate:
             return
         if path.startswith(TILE_PREFIX) and answers.enabled:
             # A log tile the route has cut before: the same bytes for ever, no route needed.
-            found = await answers.lookup(tile_key(state.portal, path[len(TILE_PREFIX) :]))
+            found = await answers.lookup(tile_key(state.portal, path[len(LOG_PREFIX) :]))
             if found is None:
                 await self.app(scope, receive, send)
             else:

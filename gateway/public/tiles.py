@@ -9,25 +9,33 @@ which a log may drop once the full tile exists) only a minute.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from fastapi import Request, Response
 from starlette.datastructures import State
 
 from gateway.public.page_cache import CachedAnswer, WireAnswer, etag_of, public_answers
+from traceability.log.note import NoteVerifier
 from traceability.log.tiles import TileId, parse_tile_path
 from traceability.portal import Portal
 
 TILE_MEDIA_TYPE = "application/octet-stream"
 FULL_TILE_CACHE = "public, max-age=31536000, immutable"
 PARTIAL_TILE_CACHE = "public, max-age=60"
+LOG_PREFIX = "/log/"
 TILE_PREFIX = "/log/tile/"
 
 
 def tile_key(portal: Portal, path: str) -> str:
-    """Cache key of the tile at ``path`` (below /log/tile/) of this portal's log: two logs
+    """Cache key of the tile at ``path`` (``tile/…``, below /log/) of this portal's log: two logs
     sharing a cache (or a test database after another) never see each other's tiles."""
-    log_id = hashlib.sha256(portal.transparency.verifier_key().encode()).hexdigest()[:16]
-    return f"pub:tile:{log_id}:{path}"
+    return f"pub:tile:{_log_id(portal.transparency.verifier)}:{path}"
+
+
+@lru_cache(maxsize=8)
+def _log_id(verifier: NoteVerifier) -> str:
+    # Made once per key: a cache hit should cost a dictionary lookup, not a key encoding.
+    return hashlib.sha256(verifier.verifier_key().encode()).hexdigest()[:16]
 
 
 def tile_answer(tile: TileId, body: bytes) -> CachedAnswer:

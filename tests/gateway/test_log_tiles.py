@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from gateway.routes import log as log_routes
 from tests.factories.events import append
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org
@@ -139,3 +140,20 @@ async def test_reading_tiles_signs_and_stores_nothing(
     for path in ("0/000", "0/001.p/4", "entries/000", "0/009"):
         await client.get(f"/log/tile/{path}")
     assert (await client.get("/log/checkpoint")).text == before
+
+
+async def test_a_tile_asked_for_before_is_answered_from_the_cache_before_routing(
+    client: httpx.AsyncClient, state: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await grow(state, 260)
+    first = await client.get("/log/tile/0/000")
+
+    async def no_route(*args: object) -> None:
+        raise AssertionError("the tile route ran for a cached tile")
+
+    monkeypatch.setattr(log_routes, "load_tile", no_route)
+    again = await client.get("/log/tile/0/000")
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert again.headers["content-type"] == "application/octet-stream"
