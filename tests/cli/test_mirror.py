@@ -23,6 +23,7 @@ from tests.servers import free_port, serving
 from traceability.cli import app
 from traceability.log.note import NoteSigner, NoteVerifier, open_checkpoint
 from traceability.log.tiles import bundles_for_size, tiles_for_size
+from traceability.mirror.static import mirror_server
 
 runner = CliRunner()
 
@@ -199,3 +200,28 @@ def test_a_mirror_serves_its_copy_and_a_mirror_of_the_mirror_checks_out(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_source_that_rolls_the_log_back_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+    seed("first", lots=150, events_per_lot=4)
+    old, new = tmp_path / "old", tmp_path / "new"
+    with serving(env) as url:
+        key = httpx.get(f"{url}/log/key").text.strip()
+        assert mirror("--from", f"{url}/log", "--to", str(old), "--log-key", key)[0] == 0
+        seed("second", lots=100, events_per_lot=3)
+        assert mirror("--from", f"{url}/log", "--to", str(new), "--log-key", key)[0] == 0
+    held = files_of(new)
+    # A stale copy, genuinely signed by the log, offered to a mirror that holds a newer one.
+    stale = mirror_server(old, "127.0.0.1", 0)
+    thread = threading.Thread(target=stale.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, result = mirror(
+            "--from", f"http://127.0.0.1:{stale.server_address[1]}", "--to", str(new)
+        )
+    finally:
+        stale.shutdown()
+        stale.server_close()
+    assert status == 1, result
+    assert "rolled back" in result["problem"]
+    assert files_of(new) == held

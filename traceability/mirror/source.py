@@ -10,8 +10,10 @@ import httpx
 from traceability.errors import NotFound, TraceabilityError
 from traceability.log.tiles import TileId
 
-# Enough requests in flight to hide the round trip, few enough to be a polite client.
-DEFAULT_CONCURRENCY = 16
+# Requests in flight: enough to hide the round trip. More is slower, not faster: measured
+# against a one-worker portal (docs/BENCHMARKS.md), 4 copied ~16,000 leaves/s, 16 ~10,000,
+# 32 ~8,000, the client's connection pool costing more per request the more wait in it.
+DEFAULT_CONCURRENCY = 4
 
 
 class SourceUnavailable(TraceabilityError):
