@@ -110,7 +110,8 @@ async def test_a_tile_the_tree_does_not_have_yet_is_404_and_appears_once_it_grow
     client: httpx.AsyncClient, state: Portal
 ) -> None:
     await grow(state, 300)
-    for path in ("0/001", "entries/001", "0/001.p/45", "1/000", "0/x001/000"):
+    far = "/".join(["x999"] * 8 + ["999"])  # a tile beyond any 64-bit tree
+    for path in ("0/001", "entries/001", "0/001.p/45", "1/000", "0/x001/000", f"0/{far}", "63/000"):
         missing = await client.get(f"/log/tile/{path}")
         assert missing.status_code == 404, path
         assert missing.headers["content-type"] == "application/problem+json"

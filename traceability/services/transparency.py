@@ -67,6 +67,8 @@ LOG_INTEGRITY_OK.set(1)
 _OPENED_NOTES = 1024
 # How many of the newest stored checkpoints are tried when the newest does not open.
 _GOOD_CHECKPOINT_SEARCH = 16
+# Leaf indexes are signed 64-bit in storage.
+_MAX_LEAVES = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -480,6 +482,8 @@ class TransparencyService:
         changes either; one the tree has not grown to yet is NotFound."""
         repo = LogRepository(session)
         first = tile.first_node
+        if (first.index + tile.width) << first.level > _MAX_LEAVES:
+            raise NotFound(f"{tile} lies beyond the largest tree the log can hold", field="tile")
         if tile.entries:
             found = await repo.leaf_run(first.index, tile.width)
         else:
