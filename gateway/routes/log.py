@@ -1,16 +1,17 @@
-"""The public transparency-log endpoints (C2SP checkpoint, RFC 9162 proofs)."""
+"""The public transparency-log endpoints (C2SP checkpoint and tiles, RFC 9162 proofs)."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.deps import PortalDep, ReadSession
 from gateway.errors import PUBLIC_ERRORS
+from gateway.public.tiles import TILE_MEDIA_TYPE, load_tile, respond
 from gateway.responses import JSONResponse
 from traceability.log.merkle import leaf_hash
 
@@ -132,3 +133,29 @@ async def leaf(
         },
         headers=IMMUTABLE,
     )
+
+
+_TILE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {TILE_MEDIA_TYPE: {}}, "description": "the tile's bytes"},
+}
+
+
+@router.get(
+    "/tile/{tile_path:path}",
+    response_class=Response,
+    responses=_TILE_RESPONSES,
+    summary="A C2SP tlog-tiles hash tile or entry bundle",
+    description=(
+        "`/log/tile/<L>/<N>[.p/<W>]`: up to 256 Merkle Tree Hashes of tree level 8L "
+        "(level 0: leaf hashes), N written in 3-digit elements (1234067 is x001/x234/067). "
+        "`/log/tile/entries/<N>[.p/<W>]`: the log entries (32-byte event hashes) level-0 "
+        "tile N hashes, each after its length as a big-endian uint16. A full tile the tree "
+        "does not have yet is 404; a full tile never changes and is cached for a year."
+    ),
+)
+async def tile(
+    request: Request,
+    portal: PortalDep,
+    tile_path: Annotated[str, Path(description="<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]")],
+) -> Response:
+    return respond(request, await load_tile(request.app.state, portal, tile_path))

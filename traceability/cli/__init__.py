@@ -12,6 +12,7 @@ from traceability.cli import (
     links,
     loadtest,
     migrate,
+    mirror,
     org,
     seed,
     serve,
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(org.org_app, name="org")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(links.links_app, name="links")
+app.add_typer(mirror.mirror_app, name="mirror")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(submit.submit)
