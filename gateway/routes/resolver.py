@@ -25,6 +25,7 @@ from gateway.errors import Problem
 from gateway.pages.problems import problem_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.cors import PREFLIGHT_HEADERS
+from gateway.public.items import with_issue
 from gateway.public.linkset import (
     link_header,
     link_target,
@@ -187,9 +188,9 @@ def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> Cache
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
     path = view.canonical_path
     if kind == "html":
-        body = renderer.render_provenance(view, lang, base_url=base).encode()
-        headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
-        return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
+        page = renderer.render_provenance_page(view, lang, base_url=base)
+        headers = _headers(portal, path, lang, cache_control) + list(page.headers.items())
+        return CachedAnswer.of(200, HTML_MEDIA_TYPE, page.html.encode(), headers)
     links = linkset(base, path, view.level, item_description(view.product))
     if kind == "json":
         document = view.to_json() | {"linkset": links}
@@ -386,6 +387,9 @@ async def resolve(
         except NotFound as exc:
             return error_page_or_raise(exc, 404, kind, page_language)
     if view.level == "serial":
+        view = await with_issue(portal, snapshot, view, link)
+        if not view.issued:
+            return respond(request, render(portal, view, kind, page_language))
         client = request.client.host if request.client else "unknown"
         return respond(
             request,
