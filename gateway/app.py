@@ -17,6 +17,7 @@ from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
     audit_pictures,
+    delegations,
     epcis,
     health,
     home,
@@ -115,5 +116,6 @@ def include_routers(app: FastAPI) -> None:
     # Before audit: its last route takes any path under a lot, /trace.svg included.
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)
+    app.include_router(delegations.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)

@@ -23,6 +23,7 @@ from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.capture_jobs import CaptureJobService
+from traceability.services.delegations import DelegationService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.provenance.service import ProvenanceService
@@ -49,6 +50,7 @@ class Portal:
     capture_jobs: CaptureJobService
     cache: Cache
     provenance: ProvenanceService
+    delegations: DelegationService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -110,4 +112,5 @@ class Portal:
             capture_jobs=CaptureJobService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
+            delegations=DelegationService(settings.base_url, clock),
         )

@@ -25,6 +25,7 @@ from gateway.errors import Problem
 from gateway.pages.problems import problem_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.cors import PREFLIGHT_HEADERS
+from gateway.public.delegation import delegated_answer
 from gateway.public.items import with_issue
 from gateway.public.linkset import (
     link_header,
@@ -375,6 +376,9 @@ async def resolve(
     if not parsed.is_canonical or raw_path != path.encode():
         return canonical_redirect(portal, path, request.url.query)
     link = parsed.link
+    handed_over = await delegated(request, portal, snapshot, link, link_type, kind, page_language)
+    if handed_over is not None:
+        return handed_over
     answers = public_answers(request.app.state)
     scope_generations = await generations(request, portal, scopes_of(link))
     try:
@@ -401,6 +405,32 @@ async def resolve(
         _async(lambda: render(portal, view, kind, page_language)),
     )
     return respond(request, answer)
+
+
+async def delegated(
+    request: Request,
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    link: DigitalLink,
+    link_type: str | None,
+    kind: str,
+    lang: Language,
+) -> Response | None:
+    """The answer for a code another resolver handles (gateway.public.delegation); None
+    when the portal answers it itself."""
+    delegation = await portal.delegations.covering(await snapshot.session(), link.gtin)
+    if delegation is None:
+        return None
+
+    async def own_page() -> Response:
+        try:
+            view = await build_view(portal, await snapshot.session(), link)
+        except NotFound as exc:
+            return error_page_or_raise(exc, 404, kind, lang)
+        return respond(request, render(portal, view, kind, lang))
+
+    base, path, query = portal.settings.base_url, digital_link_path(link), request.url.query
+    return await delegated_answer(delegation, base, path, query, link_type, kind, own_page)
 
 
 # Scanners check redirects with HEAD; the same answer without its body.

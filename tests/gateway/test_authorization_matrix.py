@@ -37,6 +37,7 @@ class World:
     job: str
     extra_key_id: str
     signing_key_id: str
+    delegation_id: str
 
     def headers(self, caller: str) -> dict[str, str]:
         return {} if caller == "nobody" else self.tenants[caller].headers
@@ -316,6 +317,30 @@ ROWS = [
         lambda w: f"/api/v1/audit/lots/{w.gtin}/L1",
         reads_private(),
     ),
+    # A GTIN is delegated by its owner (or an admin); each caller tries a GTIN of its own.
+    Row(
+        "POST",
+        "/api/v1/resolver/delegations",
+        lambda w: "/api/v1/resolver/delegations",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: {
+            "kind": "gtin",
+            "key": gtin_for(w.owner.prefix, next(_unique)),
+            "target": "https://resolver.brand.example",
+        },
+    ),
+    Row(
+        "GET",
+        "/api/v1/resolver/delegations",
+        lambda w: "/api/v1/resolver/delegations",
+        everyone(200),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/resolver/delegations/{delegation_id}",
+        lambda w: f"/api/v1/resolver/delegations/{w.delegation_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
     # The whole log spans every tenant's events: inspectors and admins only.
     Row(
         "GET",
@@ -347,6 +372,11 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
     signing = await client.post(
         "/api/v1/signing-keys", json={"custody": "portal"}, headers=owner.headers
     )
+    delegation = await client.post(
+        "/api/v1/resolver/delegations",
+        json={"kind": "gtin", "key": gtin_for(owner.prefix, 3), "target": "https://r.example"},
+        headers=owner.headers,
+    )
     return World(
         tenants=tenants,
         owner=owner,
@@ -356,6 +386,7 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         job=job.headers["location"].rsplit("/", 1)[1],
         extra_key_id=next(k["id"] for k in keys if k["label"] == "spare"),
         signing_key_id=signing.json()["key_id"],
+        delegation_id=delegation.json()["id"],
     )
 
 
