@@ -16,10 +16,13 @@ class DelegationIn(BaseModel):
         description="what is delegated: a GS1 company prefix (admins) or a GTIN (its owner)"
     )
     key: str = Field(
-        min_length=6, max_length=14, description="the company prefix (6-12 digits) or the GTIN"
+        pattern=r"^[0-9]{6,14}$",
+        description="the company prefix (6-12 digits) or the GTIN (8, 12, 13 or 14 digits "
+        "with its check digit), as ``kind`` says",
     )
     target: str = Field(
         max_length=500,
+        pattern=r"^https?://",
         description="the other resolver's root URL, https; Digital Links under the key are "
         "redirected to it with the same path and query",
         examples=["https://truyxuat.soctrang.gov.vn"],
