@@ -17,6 +17,7 @@ from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
     audit_pictures,
+    delegations,
     epcis,
     health,
     home,
@@ -117,5 +118,6 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)
     app.include_router(resolver_links.router)
+    app.include_router(delegations.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)

@@ -19,6 +19,7 @@ from traceability.errors import (
     BadSignature,
     ChainBroken,
     Conflict,
+    DelegationLoop,
     Forbidden,
     InvalidInput,
     InvalidRows,
@@ -44,6 +45,8 @@ STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     ChainBroken: (409, "chain-broken"),
     # Not the caller's fault and not passing by itself: recording waits for an operator.
     LogIntegrityFailure: (503, "log-integrity"),
+    # RFC 5842: the request went round through other resolvers back to this one.
+    DelegationLoop: (508, "delegation-loop"),
 }
 TITLES = {
     400: "Bad request",
@@ -57,6 +60,7 @@ TITLES = {
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
+    508: "Loop detected",
 }
 
 

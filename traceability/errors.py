@@ -79,3 +79,8 @@ class LogIntegrityFailure(TraceabilityError):
 
 class LogIdentityMismatch(TraceabilityError):
     """The configured log key or origin is not the one the log was born with."""
+
+
+class DelegationLoop(TraceabilityError):
+    """A Digital Link delegated to another resolver came back to this one: redirecting again
+    would go round for ever."""

@@ -23,6 +23,7 @@ from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.capture_jobs import CaptureJobService
+from traceability.services.delegations import DelegationService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.provenance.service import ProvenanceService
@@ -51,6 +52,7 @@ class Portal:
     cache: Cache
     provenance: ProvenanceService
     resolver_links: ResolverLinkService
+    delegations: DelegationService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -113,4 +115,5 @@ class Portal:
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
             resolver_links=ResolverLinkService(clock),
+            delegations=DelegationService(settings.base_url, clock),
         )

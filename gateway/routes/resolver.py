@@ -32,6 +32,8 @@ from gateway.public.business_links import (
     with_business_links,
 )
 from gateway.public.cors import PREFLIGHT_HEADERS
+from gateway.public.delegation import delegated_answer
+from gateway.public.items import with_issue
 from gateway.public.linkset import (
     link_header,
     link_target,
@@ -201,9 +203,9 @@ def render(
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
     path = view.canonical_path
     if kind == "html":
-        body = renderer.render_provenance(view, lang, base_url=base).encode()
-        headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
-        return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
+        page = renderer.render_provenance_page(view, lang, base_url=base)
+        headers = _headers(portal, path, lang, cache_control) + list(page.headers.items())
+        return CachedAnswer.of(200, HTML_MEDIA_TYPE, page.html.encode(), headers)
     links = with_business_links(
         linkset(base, path, view.level, item_description(view.product)), business
     )
@@ -390,6 +392,9 @@ async def resolve(
     if not parsed.is_canonical or raw_path != path.encode():
         return canonical_redirect(portal, path, request.url.query)
     link = parsed.link
+    handed_over = await delegated(request, portal, snapshot, link, link_type, kind, page_language)
+    if handed_over is not None:
+        return handed_over
     answers = public_answers(request.app.state)
     scope_generations = await generations(request, portal, scopes_of(link))
     try:
@@ -410,6 +415,9 @@ async def resolve(
         except NotFound as exc:
             return error_page_or_raise(exc, 404, kind, page_language)
     if view.level == "serial":
+        view = await with_issue(portal, snapshot, view, link)
+        if not view.issued:
+            return respond(request, render(portal, view, kind, page_language))
         client = request.client.host if request.client else "unknown"
         return respond(
             request,
@@ -427,6 +435,32 @@ async def resolve(
         _async(lambda: render(portal, view, kind, page_language, business)),
     )
     return respond(request, answer)
+
+
+async def delegated(
+    request: Request,
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    link: DigitalLink,
+    link_type: str | None,
+    kind: str,
+    lang: Language,
+) -> Response | None:
+    """The answer for a code another resolver handles (gateway.public.delegation); None
+    when the portal answers it itself."""
+    delegation = await portal.delegations.covering(await snapshot.session(), link.gtin)
+    if delegation is None:
+        return None
+
+    async def own_page() -> Response:
+        try:
+            view = await build_view(portal, await snapshot.session(), link)
+        except NotFound as exc:
+            return error_page_or_raise(exc, 404, kind, lang)
+        return respond(request, render(portal, view, kind, lang))
+
+    base, path, query = portal.settings.base_url, digital_link_path(link), request.url.query
+    return await delegated_answer(delegation, base, path, query, link_type, kind, own_page)
 
 
 # Scanners check redirects with HEAD; the same answer without its body.

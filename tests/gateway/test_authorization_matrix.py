@@ -38,6 +38,7 @@ class World:
     extra_key_id: str
     signing_key_id: str
     link_id: str
+    delegation_id: str
 
     def headers(self, caller: str) -> dict[str, str]:
         return {} if caller == "nobody" else self.tenants[caller].headers
@@ -363,6 +364,30 @@ ROWS = [
         lambda w: f"/api/v1/resolver/links/{w.link_id}",
         {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
     ),
+    # A GTIN is delegated by its owner (or an admin); each caller tries a GTIN of its own.
+    Row(
+        "POST",
+        "/api/v1/resolver/delegations",
+        lambda w: "/api/v1/resolver/delegations",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: {
+            "kind": "gtin",
+            "key": gtin_for(w.owner.prefix, next(_unique)),
+            "target": "https://resolver.brand.example",
+        },
+    ),
+    Row(
+        "GET",
+        "/api/v1/resolver/delegations",
+        lambda w: "/api/v1/resolver/delegations",
+        everyone(200),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/resolver/delegations/{delegation_id}",
+        lambda w: f"/api/v1/resolver/delegations/{w.delegation_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
     # The whole log spans every tenant's events: inspectors and admins only.
     Row(
         "GET",
@@ -397,6 +422,11 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
     link = await client.post(
         "/api/v1/resolver/links", json=new_link_of(gtin), headers=owner.headers
     )
+    delegation = await client.post(
+        "/api/v1/resolver/delegations",
+        json={"kind": "gtin", "key": gtin_for(owner.prefix, 3), "target": "https://r.example"},
+        headers=owner.headers,
+    )
     return World(
         tenants=tenants,
         owner=owner,
@@ -407,6 +437,7 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         extra_key_id=next(k["id"] for k in keys if k["label"] == "spare"),
         signing_key_id=signing.json()["key_id"],
         link_id=link.json()["id"],
+        delegation_id=delegation.json()["id"],
     )
 
 

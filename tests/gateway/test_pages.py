@@ -77,10 +77,12 @@ def renderer() -> PageRenderer:
 
 
 class Page(HTMLParser):
-    """The parts of a rendered page the tests look at: tags, attributes, text, style."""
+    """The parts of a rendered page the tests look at: tags, attributes, text. The stylesheet
+    and a data script (the page's JSON-LD) are no text a reader sees."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
+        self._in_script = False
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text_parts: list[str] = []
         self.headings: list[tuple[str, str]] = []
@@ -92,15 +94,19 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+        self._in_script = tag in ("script", "style")
         if re.fullmatch(r"h[1-6]", tag):
             self._heading, self._heading_text = tag, []
 
     def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
         if tag == self._heading:
             self.headings.append((tag, " ".join("".join(self._heading_text).split())))
             self._heading = None
 
     def handle_data(self, data: str) -> None:
+        if self._in_script:
+            return
         self.text_parts.append(data)
         if self._heading:
             self._heading_text.append(data)

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from gateway.pages import CONTENT_SECURITY_POLICY, PageRenderer
 from tests.demo_dataset import RICE_5KG, RICE_BAG_LOT
 from tests.factories.provenance import lot_page
+from tests.page_policy import page_policy
 from tests.system.chromium import ARTIFACTS, headless, require_chromium
 from traceability.cli import app
 
@@ -143,7 +144,7 @@ def test_served_demo_lot_page_on_a_phone(
     response = httpx.get(url, headers={"Accept": "text/html"}, timeout=30)
     assert response.status_code == 200, response.text[:2000]
     assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["content-security-policy"] == page_policy(response.text)
     assert response.headers["x-content-type-options"] == "nosniff"
     assert f'<html lang="{lang}">' in response.text
 

@@ -355,3 +355,34 @@ class ResolverLink(Base):
     is_default: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PrintedSerial(Base):
+    """A serial the GTIN's owner issued by printing its label on a sheet of the lot's codes.
+
+    With a commissioning event naming the item, this is what makes a serial known to its
+    producer: a scanned serial found in neither was never issued (a guessed or forged code).
+    """
+
+    __tablename__ = "printed_serials"
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(20), primary_key=True)
+    lot_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    printed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResolverDelegation(Base):
+    """A GS1 company prefix or a GTIN handed to another resolver: the Digital Links under it
+    are answered by a redirect there (``gs1:handledBy``)."""
+
+    __tablename__ = "resolver_delegations"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_resolver_delegations_kind_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "prefix" or "gtin"
+    key: Mapped[str] = mapped_column(String(14), index=True)
+    target: Mapped[str] = mapped_column(String(500))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
