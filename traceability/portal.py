@@ -29,7 +29,8 @@ from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.trace import TraceService
-from traceability.services.transparency import TransparencyService
+from traceability.services.transparency import TransparencyService, signed_checkpoint
+from traceability.services.witnessing import WitnessService
 
 
 @dataclass
@@ -49,12 +50,16 @@ class Portal:
     capture_jobs: CaptureJobService
     cache: Cache
     provenance: ProvenanceService
+    witnessing: WitnessService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A unit of work; once it has committed, what it touched is dropped from the cache."""
         async with self.database.write() as session:
             yield session
+        if signed_checkpoint(session):
+            # After the commit: the witnesses are asked in the background, never in the append.
+            self.witnessing.checkpoint_signed()
         scopes = touched(session)
         if scopes:
             await self.cache.bump_many(scopes)
@@ -110,4 +115,7 @@ class Portal:
             capture_jobs=CaptureJobService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
+            witnessing=WitnessService(
+                settings.witness_endpoints, settings.witness_quorum, transparency, clock
+            ),
         )

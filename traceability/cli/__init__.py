@@ -16,6 +16,7 @@ from traceability.cli import (
     serve,
     submit,
     verify,
+    witness,
 )
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(org.org_app, name="org")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(witness.witness_app, name="witness")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(submit.submit)
