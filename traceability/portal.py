@@ -99,6 +99,9 @@ class Portal:
             keyring.master_key, transparency, clock, settings.client_clock_skew_seconds
         )
         trace = TraceService()
+        witnessing = WitnessService(
+            settings.witness_endpoints, settings.witness_quorum, transparency, clock
+        )
         return cls(
             settings=settings,
             database=Database.connect(settings.resolved_database_url),
@@ -108,14 +111,12 @@ class Portal:
             ledger=ledger,
             transparency=transparency,
             audit=audit,
-            bundles=BundleService(audit, clock),
+            bundles=BundleService(audit, clock, witnessing),
             trace=trace,
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
             capture_jobs=CaptureJobService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
-            witnessing=WitnessService(
-                settings.witness_endpoints, settings.witness_quorum, transparency, clock
-            ),
+            witnessing=witnessing,
         )
