@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,17 +54,12 @@ def _wait_listening(port: int, process: subprocess.Popen[str], deadline: float) 
                 return
         except OSError:
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the witness did not start within 20 s"
+            assert time.monotonic() < deadline, "the witness did not start within 30 s"
             time.sleep(0.05)
 
 
-@contextmanager
-def witness_process(
-    key_path: Path, log_vkey: str, name: str, port: int | None = None
-) -> Iterator[RunningWitness]:
-    """`traceability witness serve` for the log key, until the context ends."""
-    port = port or free_port()
-    process = subprocess.Popen(
+def _start(key_path: Path, log_vkey: str, name: str, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -86,14 +81,37 @@ def witness_process(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextmanager
+def witness_processes(
+    specs: Sequence[tuple[Path, str, str]],
+) -> Iterator[list[RunningWitness]]:
+    """`traceability witness serve` for each (key file, log key, name), started side by side,
+    until the context ends."""
+    ports = [free_port() for _ in specs]
+    processes = [_start(*spec, port) for spec, port in zip(specs, ports, strict=True)]
     try:
-        assert process.stdout is not None
-        vkey = process.stdout.readline().strip()
-        _wait_listening(port, process, time.monotonic() + 20)
-        yield RunningWitness(f"http://127.0.0.1:{port}", vkey, key_path, process.pid)
+        running = []
+        deadline = time.monotonic() + 30
+        for spec, port, process in zip(specs, ports, processes, strict=True):
+            assert process.stdout is not None
+            vkey = process.stdout.readline().strip()
+            _wait_listening(port, process, deadline)
+            running.append(RunningWitness(f"http://127.0.0.1:{port}", vkey, spec[0], process.pid))
+        yield running
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=10)
+            for stream in (process.stdout, process.stderr):
+                if stream:
+                    stream.close()
+
+
+@contextmanager
+def witness_process(key_path: Path, log_vkey: str, name: str) -> Iterator[RunningWitness]:
+    """One `traceability witness serve` for the log key, until the context ends."""
+    with witness_processes([(key_path, log_vkey, name)]) as [running]:
+        yield running

@@ -23,7 +23,7 @@ import httpx
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traceability.clock import Clock, utc_now
+from traceability.clock import Clock, as_utc, utc_now
 from traceability.errors import TraceabilityError
 from traceability.log.cosignature import Cosignature, check_cosignatures, with_signature_lines
 from traceability.log.note import Checkpoint
@@ -103,6 +103,10 @@ class WitnessReport:
     attempted_at: datetime | None
     last_error: str | None
     error_at: datetime | None
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment is not None else None
 
 
 class WitnessService:
@@ -312,11 +316,11 @@ class WitnessService:
                     key=key,
                     url=endpoint.url,
                     cosigned_size=cosigned,
-                    cosigned_at=row.cosigned_at if row is not None else None,
+                    cosigned_at=_utc(row.cosigned_at if row is not None else None),
                     lag=lag,
-                    attempted_at=row.attempted_at if row is not None else None,
+                    attempted_at=_utc(row.attempted_at if row is not None else None),
                     last_error=row.last_error if row is not None else None,
-                    error_at=row.error_at if row is not None else None,
+                    error_at=_utc(row.error_at if row is not None else None),
                 )
             )
         return stored.size, reports
