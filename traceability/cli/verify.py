@@ -128,6 +128,28 @@ def _verify_with_progress(
         )
 
 
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help=(
+            "A witness you trust: its verifier key (as `traceability witness serve` prints "
+            "it, C2SP cosignature/v1) or a file holding it. Repeat for each witness."
+        ),
+    ),
+]
+QuorumOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help=(
+            "How many of the --witness keys must have cosigned the bundle's checkpoint "
+            "(default: all of them)."
+        ),
+    ),
+]
+
+
 def verify(
     bundle: Annotated[
         Path,
@@ -152,31 +174,14 @@ def verify(
             "--json", help="Print one JSON object: ok, the lot, events checked, the failure."
         ),
     ] = False,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--witness",
-            help=(
-                "A witness you trust: its verifier key (as `traceability witness serve` prints "
-                "it, C2SP cosignature/v1) or a file holding it. Repeat for each witness."
-            ),
-        ),
-    ] = None,
-    quorum: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help=(
-                "How many of the --witness keys must have cosigned the bundle's checkpoint "
-                "(default: all of them)."
-            ),
-        ),
-    ] = None,
+    witness: WitnessOption = None,
+    quorum: QuorumOption = None,
 ) -> None:
     """Verify a lot's evidence bundle offline, trusting only the portal's log key.
 
-    Checks the signed checkpoint (and, with --witness, that a quorum of the witnesses you
-    trust cosigned it), then each event: hash, chain link, signature, key, log inclusion.
+    Checks the signed checkpoint, then each event: hash, chain link, signature, key, log inclusion.
+
+    With --witness, the checkpoint must also be cosigned by a quorum of those witnesses.
 
     Stops at the first bad event and names it. The format is described in docs/BUNDLE.md.
 

@@ -50,40 +50,46 @@ def _log_verifiers(keys: list[str], origins: list[str]) -> dict[str, NoteVerifie
     return logs
 
 
+KeyOption = Annotated[
+    Path,
+    typer.Option(help="The witness's private key, as 'traceability keys generate' writes."),
+]
+LogOption = Annotated[
+    list[str],
+    typer.Option(
+        "--log",
+        help="Verifier key of a log to witness (as served at /log/key), or a file holding "
+        "it. Repeat for several logs.",
+    ),
+]
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The witness's key name, a schema-less URL (default: this host's name, then /witness)."
+    ),
+]
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="The state file: the latest tree cosigned per log "
+        "(default: KEY.state, beside the key)."
+    ),
+]
+OriginOption = Annotated[
+    list[str] | None,
+    typer.Option(help="The origin line of each --log, when it is not the key's name."),
+]
+
+
 @witness_app.command("serve")
 def serve(
     port: Annotated[int, typer.Option(help="TCP port to listen on.")],
-    key: Annotated[
-        Path,
-        typer.Option(help="The witness's private key, as 'traceability keys generate' writes."),
-    ],
-    log: Annotated[
-        list[str],
-        typer.Option(
-            "--log",
-            help="Verifier key of a log to witness (as served at /log/key), or a file holding "
-            "it. Repeat for several logs.",
-        ),
-    ],
-    name: Annotated[
-        str | None,
-        typer.Option(
-            help="The witness's key name, a schema-less URL "
-            "(default: this host's name, then /witness)."
-        ),
-    ] = None,
+    key: KeyOption,
+    log: LogOption,
+    name: NameOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    state: Annotated[
-        Path | None,
-        typer.Option(
-            help="The state file: the latest tree cosigned per log "
-            "(default: KEY.state, beside the key)."
-        ),
-    ] = None,
-    origin: Annotated[
-        list[str] | None,
-        typer.Option(help="The origin line of each --log, when it is not the key's name."),
-    ] = None,
+    state: StateOption = None,
+    origin: OriginOption = None,
     quiet: Annotated[bool, typer.Option(help="Do not log each request.")] = False,
 ) -> None:
     """Cosign checkpoints that extend the last one this witness cosigned (C2SP tlog-witness).
