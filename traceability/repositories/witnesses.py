@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,35 +26,25 @@ class WitnessRepository(Repository):
         )
         return list(result.scalars())
 
-    async def add_cosignature(
-        self, size: int, witness_key: str, line: str, cosigned_at: datetime, received_at: datetime
-    ) -> None:
-        """Keep the first cosignature a witness gave for a size; a later one adds nothing."""
-        stmt = (
-            self._insert(LogCosignature)
-            .values(
-                size=size,
-                witness_key=witness_key,
-                line=line,
-                cosigned_at=cosigned_at,
-                received_at=received_at,
+    async def add_cosignatures(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store cosignatures (size, witness_key, line, cosigned_at, received_at) in one
+        statement; the first one a witness gave for a size stands, a later one adds nothing."""
+        if rows:
+            await self.session.execute(
+                self._insert(LogCosignature).values(list(rows)).on_conflict_do_nothing()
             )
-            .on_conflict_do_nothing()
-        )
-        await self.session.execute(stmt)
 
     async def statuses(self) -> dict[str, WitnessStatus]:
         result = await self.session.execute(select(WitnessStatus))
         return {row.witness_key: row for row in result.scalars()}
 
-    async def save_status(self, values: dict[str, Any]) -> None:
-        """Insert or replace the status row of ``values['witness_key']``."""
-        stmt = self._insert(WitnessStatus).values(**values)
-        changed = {key: stmt.excluded[key] for key in values if key != "witness_key"}
+    async def save_statuses(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or update the status rows of ``witness_key`` in one statement; the columns
+        of the first row are the ones written (every row has the same)."""
+        if not rows:
+            return
+        stmt = self._insert(WitnessStatus).values(list(rows))
+        changed = {key: stmt.excluded[key] for key in rows[0] if key != "witness_key"}
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=["witness_key"], set_=changed)
         )
-
-    async def save_statuses(self, rows: Sequence[dict[str, Any]]) -> None:
-        for values in rows:
-            await self.save_status(values)

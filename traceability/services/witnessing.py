@@ -255,33 +255,50 @@ class WitnessService:
         self, session: AsyncSession, plan: WitnessRound, outcomes: Sequence[WitnessOutcome]
     ) -> None:
         """Store the round's cosignatures and each witness's new status."""
-        repo = WitnessRepository(session)
         now = self.clock()
         size = plan.checkpoint.size
+        cosignatures: list[dict[str, object]] = []
+        cosigned: list[dict[str, object]] = []
+        failed: list[dict[str, object]] = []
         for outcome in outcomes:
-            endpoint = outcome.endpoint
-            key = endpoint.verifier.verifier_key()
+            verifier = outcome.endpoint.verifier
             values: dict[str, object] = {
-                "witness_key": key,
-                "name": endpoint.verifier.name,
-                "url": endpoint.url,
+                "witness_key": verifier.verifier_key(),
+                "name": verifier.name,
+                "url": outcome.endpoint.url,
                 "attempted_at": now,
             }
             found = outcome.cosignature
-            if found is not None:
-                cosigned_at = datetime.fromtimestamp(found.timestamp, UTC)
-                await repo.add_cosignature(size, key, found.line, cosigned_at, now)
-                values.update(
-                    cosigned_size=size, cosigned_at=cosigned_at, last_error=None, error_at=None
-                )
-                name = endpoint.verifier.name
-                WITNESS_UP.labels(name).set(1)
-                WITNESS_COSIGNED_SIZE.labels(name).set(size)
-                WITNESS_COSIGNED_TIME.labels(name).set(found.timestamp)
-                WITNESS_LAG.labels(name).set(0)
-            else:
-                values.update(last_error=outcome.error, error_at=now)
-            await repo.save_status(values)
+            if found is None:
+                failed.append({**values, "last_error": outcome.error, "error_at": now})
+                continue
+            cosigned_at = datetime.fromtimestamp(found.timestamp, UTC)
+            cosignatures.append(
+                {
+                    "size": size,
+                    "witness_key": values["witness_key"],
+                    "line": found.line,
+                    "cosigned_at": cosigned_at,
+                    "received_at": now,
+                }
+            )
+            cosigned.append(
+                {
+                    **values,
+                    "cosigned_size": size,
+                    "cosigned_at": cosigned_at,
+                    "last_error": None,
+                    "error_at": None,
+                }
+            )
+            WITNESS_UP.labels(verifier.name).set(1)
+            WITNESS_COSIGNED_SIZE.labels(verifier.name).set(size)
+            WITNESS_COSIGNED_TIME.labels(verifier.name).set(found.timestamp)
+            WITNESS_LAG.labels(verifier.name).set(0)
+        repo = WitnessRepository(session)
+        await repo.add_cosignatures(cosignatures)
+        await repo.save_statuses(cosigned)
+        await repo.save_statuses(failed)
 
     # ------------------------------------------------------------------ reads
 

@@ -65,6 +65,10 @@ class Witness:
 def _handler(witness: Witness, quiet: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive
+        # The answer goes out as headers then body, two small writes on a kept-alive
+        # connection: with Nagle's algorithm the body waits for the client's delayed ACK
+        # (some 40 ms), most of a round trip.
+        disable_nagle_algorithm = True
         server_version = "traceability-witness"
 
         def do_POST(self) -> None:
