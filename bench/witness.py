@@ -13,6 +13,8 @@ portal on an SQLite file (or ``--database-url``), all on this machine. Each iter
 Reported: the round's time (the delay between a checkpoint's commit and its being served
 with all three cosignatures) as p50, p90, p99 and max, and its three parts: the reads,
 the three HTTP round trips (in parallel), the write. Goal (issue 17): p99 under 100 ms.
+The baseline, timed right after each round, is the same three requests at once to three
+stdlib HTTP servers that answer at once: what this machine's scheduling alone costs.
 
     python -m bench.witness [--rounds 300] [--warmup 20] [--witnesses 3]
 """
@@ -92,6 +94,51 @@ def witnesses(folder: Path, log_vkey: str, count: int) -> Iterator[list[tuple[st
             process.wait(timeout=10)
 
 
+# The baseline: three stdlib HTTP servers, as the witness is, that answer a POST at once (no
+# signature, no state, no disk), reached the same way at the same moments.
+_BASELINE_SERVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Answer(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"ok\\n")
+    def log_message(self, *args):
+        pass
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Answer)
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def baseline_servers(count: int) -> Iterator[list[str]]:
+    processes = []
+    urls = []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-c", _BASELINE_SERVER, str(port)], stdout=subprocess.PIPE
+            )
+            processes.append(process)
+            urls.append(f"http://127.0.0.1:{port}/add-checkpoint")
+        for process in processes:
+            assert process.stdout is not None
+            process.stdout.readline()
+        yield urls
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=10)
+
+
 def _event(lot: LotKey) -> dict[str, Any]:
     return {
         "type": "ObjectEvent",
@@ -139,7 +186,10 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     log_vkey = NoteSigner(LOG_NAME, private).verifier_key()
     url = args.database_url or f"sqlite+aiosqlite:///{folder / 'bench.db'}"
     await asyncio.to_thread(upgrade, url)
-    with witnesses(folder, log_vkey, args.witnesses) as running:
+    with (
+        witnesses(folder, log_vkey, args.witnesses) as running,
+        baseline_servers(args.witnesses) as bare,
+    ):
         settings = Settings(
             data_dir=folder / "data",
             database_url=url,
@@ -153,10 +203,10 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         await portal.open()
         org, lot = await _lot(portal)
         rounds: list[float] = []
-        parts: dict[str, list[float]] = {"plan": [], "ask": [], "record": []}
+        parts: dict[str, list[float]] = {"plan": [], "ask": [], "record": [], "bare": []}
         service = portal.witnessing
-        for part, timings in parts.items():
-            setattr(service, part, _timed(getattr(service, part), timings))
+        for part in ("plan", "ask", "record"):
+            setattr(service, part, _timed(getattr(service, part), parts[part]))
         try:
             async with httpx.AsyncClient() as client:
                 for i in range(args.warmup + args.rounds):
@@ -168,6 +218,10 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                     failed = [o.error for o in outcomes if o.error is not None]
                     if failed or len(outcomes) != args.witnesses:
                         raise SystemExit(f"round {i}: not cosigned by every witness: {failed}")
+                    body = b"x" * 300  # about an add-checkpoint request
+                    started = time.perf_counter()
+                    await asyncio.gather(*(client.post(url, content=body) for url in bare))
+                    parts["bare"].append(time.perf_counter() - started)
                     if i >= args.warmup:
                         rounds.append(elapsed)
                     else:
@@ -210,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         ("of which: reading the checkpoint, sizes and proofs", measured["plan"]),
         ("of which: the add-checkpoint requests, all at once", measured["ask"]),
         ("of which: storing cosignatures and statuses (commit)", measured["record"]),
+        ("baseline: one bare POST to each of 3 stdlib servers, at once", measured["bare"]),
     ):
         cells = [_percentile(values, q) for q in (0.5, 0.9, 0.99)] + [max(values)]
         cells.append(statistics.fmean(values))
