@@ -95,6 +95,11 @@ def _handler(witness: Witness, quiet: bool) -> type[BaseHTTPRequestHandler]:
                 if not quiet:
                     sys.stderr.write(f"refused ({refusal.status}): {refusal.message}\n")
                 return
+            except OSError as exc:
+                # The state could not be stored: nothing was cosigned, and the client may retry.
+                sys.stderr.write(f"cannot store the witness state: {exc}\n")
+                self._answer(500, "the witness could not store its state; nothing was cosigned\n")
+                return
             self._answer(200, line)
 
         def do_GET(self) -> None:
