@@ -33,6 +33,7 @@ from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
+from traceability.background.witnessing import witness_publisher
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.portal import Portal
@@ -69,7 +70,8 @@ def portal_lifespan(
     settings: Settings, clock: Clock, *, migrate: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's life: the portal is built (the schema migrated first if asked) and opened
-    on start, the capture job sweeper runs while it serves, and all is closed on stop."""
+    on start, the capture job sweeper and the witness rounds run while it serves, and all is
+    closed on stop."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -80,7 +82,7 @@ def portal_lifespan(
         try:
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
-            async with capture_job_sweeper(portal):
+            async with capture_job_sweeper(portal), witness_publisher(portal):
                 yield
         finally:
             await portal.close()

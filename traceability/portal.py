@@ -31,7 +31,8 @@ from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.resolver_links import ResolverLinkService
 from traceability.services.trace import TraceService
-from traceability.services.transparency import TransparencyService
+from traceability.services.transparency import TransparencyService, signed_checkpoint
+from traceability.services.witnessing import WitnessService
 
 
 @dataclass
@@ -53,12 +54,16 @@ class Portal:
     provenance: ProvenanceService
     resolver_links: ResolverLinkService
     delegations: DelegationService
+    witnessing: WitnessService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A unit of work; once it has committed, what it touched is dropped from the cache."""
         async with self.database.write() as session:
             yield session
+        if signed_checkpoint(session):
+            # After the commit: the witnesses are asked in the background, never in the append.
+            self.witnessing.checkpoint_signed()
         scopes = touched(session)
         if scopes:
             await self.cache.bump_many(scopes)
@@ -98,6 +103,9 @@ class Portal:
             keyring.master_key, transparency, clock, settings.client_clock_skew_seconds
         )
         trace = TraceService()
+        witnessing = WitnessService(
+            settings.witness_endpoints, settings.witness_quorum, transparency, clock
+        )
         return cls(
             settings=settings,
             database=Database.connect(settings.resolved_database_url),
@@ -107,7 +115,7 @@ class Portal:
             ledger=ledger,
             transparency=transparency,
             audit=audit,
-            bundles=BundleService(audit, clock),
+            bundles=BundleService(audit, clock, witnessing),
             trace=trace,
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
@@ -116,4 +124,5 @@ class Portal:
             provenance=ProvenanceService(audit, trace),
             resolver_links=ResolverLinkService(clock),
             delegations=DelegationService(settings.base_url, clock),
+            witnessing=witnessing,
         )

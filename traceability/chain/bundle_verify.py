@@ -22,6 +22,7 @@ from traceability.crypto.canonical import canonical_bytes
 from traceability.crypto.hashing import sha256
 from traceability.crypto.signing import key_id_for
 from traceability.errors import TraceabilityError
+from traceability.log.cosignature import CosignatureVerifier, check_cosignatures
 from traceability.log.note import Checkpoint, NoteVerifier, open_checkpoint
 
 ProgressCallback = Callable[[int, int], None]
@@ -36,6 +37,18 @@ class BundleFault(StrEnum):
     BAD_CHECKPOINT = "bad_checkpoint"
     INCONSISTENT = "inconsistent"
     BAD_KEY = "bad_key"
+    BAD_WITNESS_KEY = "bad_witness_key"
+    NOT_WITNESSED = "not_witnessed"
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses the inspector trusts (C2SP cosignature/v1 verifier keys) and how many of
+    them must have cosigned the bundle's checkpoint: a checkpoint that enough independent
+    witnesses cosigned cannot be a tree the log showed this bundle's reader alone."""
+
+    witnesses: tuple[str, ...]
+    quorum: int
 
 
 @dataclass(frozen=True)
@@ -148,17 +161,20 @@ def verify_bundle(
     log_key: str | None = None,
     *,
     progress: ProgressCallback | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleReport:
     """Verify a bundle offline, trusting only the log verifier key.
 
     ``log_key`` is the portal's published verifier key (``name+id+base64``), obtained
     independently of the bundle. Without it the bundle's own ``log.verifier_key`` is
     used and the report says so: a bundle that vouches for itself proves nothing about
-    the portal. Never raises for any input: a malformed bundle is a failed report.
+    the portal. With ``witnesses``, the checkpoint must also carry valid cosignatures by at
+    least ``quorum`` of them (``not_witnessed`` otherwise). Never raises for any input: a
+    malformed bundle is a failed report.
     """
     check = _Verification(log_key is not None)
     try:
-        return _verify(check, bundle, log_key, progress)
+        return _verify(check, bundle, log_key, progress, witnesses)
     except Exception as exc:  # untrusted input must never crash an inspector's tool
         return check.fail(
             BundleFault.MALFORMED, f"the bundle cannot be read: {type(exc).__name__}: {exc}"
@@ -170,6 +186,7 @@ def _verify(
     bundle: Mapping[str, Any],
     log_key: str | None,
     progress: ProgressCallback | None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleReport:
     try:
         header = BundleHeader.parse(bundle)
@@ -184,6 +201,10 @@ def _verify(
     checkpoint = _log_checkpoint(check, header.log, log_key)
     if isinstance(checkpoint, BundleReport):
         return checkpoint
+    if witnesses is not None:
+        refused = _check_witnesses(check, header.log, witnesses)
+        if refused is not None:
+            return refused
     keys, replaced = _matching_keys(check, header)
     if not header.events:
         return check.fail(
@@ -265,6 +286,35 @@ def _verify_events(
             "the bundle carries no head: a chain missing its last events would go unnoticed",
         )
     return check.report(None)
+
+
+def _check_witnesses(
+    check: _Verification, log: BundleLog, policy: WitnessPolicy
+) -> BundleReport | None:
+    """A failed report unless the checkpoint carries a quorum of trusted cosignatures."""
+    verifiers = []
+    for key in policy.witnesses:
+        try:
+            verifiers.append(CosignatureVerifier.from_key(key))
+        except TraceabilityError as exc:
+            return check.fail(
+                BundleFault.BAD_WITNESS_KEY, f"a witness key supplied is not one: {exc}"
+            )
+    result = check_cosignatures(log.checkpoint, verifiers)
+    if not result.met(policy.quorum):
+        why = "; ".join(result.problems) or "no witness given"
+        return check.fail(
+            BundleFault.NOT_WITNESSED,
+            f"the checkpoint is cosigned by {len(result.cosigned_by)} of the trusted "
+            f"witnesses, the quorum is {policy.quorum} ({why})",
+        )
+    names = ", ".join(result.cosigned_by) or "none needed"
+    check.note(
+        OK_MARK,
+        f"checkpoint cosigned by {len(result.cosigned_by)} of {len(verifiers)} trusted "
+        f"witnesses (quorum {policy.quorum}): {names}",
+    )
+    return None
 
 
 def _open_checkpoint(

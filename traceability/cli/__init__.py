@@ -18,6 +18,7 @@ from traceability.cli import (
     serve,
     submit,
     verify,
+    witness,
 )
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(org.org_app, name="org")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(links.links_app, name="links")
 app.add_typer(mirror.mirror_app, name="mirror")
+app.add_typer(witness.witness_app, name="witness")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(submit.submit)

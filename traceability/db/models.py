@@ -386,3 +386,32 @@ class ResolverDelegation(Base):
     target: Mapped[str] = mapped_column(String(500))
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LogCosignature(Base):
+    """A witness's cosignature line on the log's checkpoint of a size (C2SP tlog-cosignature),
+    verified before it was stored. Served after the log's own signature line."""
+
+    __tablename__ = "log_cosignatures"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    cosigned_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the witness's timestamp
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WitnessStatus(Base):
+    """How current a configured witness is: the latest size it cosigned for the log, and the
+    last error it answered (or that reaching it gave). One row a witness key."""
+
+    __tablename__ = "witness_status"
+
+    witness_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    cosigned_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cosigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -69,6 +70,14 @@ _OPENED_NOTES = 1024
 _GOOD_CHECKPOINT_SEARCH = 16
 # Leaf indexes are signed 64-bit in storage.
 _MAX_LEAVES = 2**63 - 1
+# Set on a session whose transaction signed a checkpoint, so that whoever commits it can tell
+# the witnesses afterwards (never inside the transaction).
+_SIGNED: Final = "traceability.signed_checkpoint"
+
+
+def signed_checkpoint(session: AsyncSession) -> bool:
+    """Whether the session's transaction signed a new checkpoint."""
+    return bool(session.info.get(_SIGNED))
 
 
 @dataclass(frozen=True)
@@ -378,6 +387,7 @@ class TransparencyService:
         checkpoint = Checkpoint(self.origin, size, root)
         note = sign_checkpoint(self.signer, checkpoint)
         await repo.add_checkpoint(size, root, note, self.clock())
+        session.info[_SIGNED] = size
         self._opened[note] = checkpoint
         self.integrity_problem = None
         LOG_INTEGRITY_OK.set(1)
