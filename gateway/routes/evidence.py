@@ -4,6 +4,8 @@ A provenance page loads ``/static/verify.js`` (the portal's own code, no third p
 fetches ``/api/v1/evidence/lots/{gtin}/{lot}`` (the lot's evidence bundle, docs/BUNDLE.md)
 and checks it with WebCrypto. ``/log/leaves/{index}/proof`` gives one log entry's C2SP
 tlog-proof against the newest checkpoint, for anyone to keep or check on its own.
+``/verify`` is a page that checks a bundle file or a Digital Link against a key the reader
+gives it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParameter
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from gateway.deps import PortalDep, SnapshotSession
 from gateway.errors import PUBLIC_ERRORS
+from gateway.pages.render import HTML_MEDIA_TYPE
+from gateway.pages.verify_page import VERIFY_SECURITY_HEADERS, verify_renderer
+from gateway.public.negotiation import language
+from gateway.routes.home import LangQuery
 from gateway.routes.log import NO_CACHE, LogIndex
 from gateway.schemas.identifiers import GtinPath, LotPath
 from traceability.log.tlog_proof import TlogProof
@@ -70,3 +76,19 @@ async def leaf_proof(
     proof = await portal.transparency.inclusion_proof(session, index, checkpoint.size)
     text = TlogProof(index, tuple(proof.hashes), checkpoint.note).text()
     return PlainTextResponse(text, media_type=TLOG_PROOF_MEDIA_TYPE, headers=NO_CACHE)
+
+
+@router.get("/verify", include_in_schema=False)
+async def verify_page(request: Request, lang: LangQuery = None) -> Response:
+    """Check a bundle file or a Digital Link in the browser; saveable as one file."""
+    page_language = language(lang, request.headers.get("accept-language"))
+    return Response(
+        verify_renderer.render(page_language),
+        media_type=HTML_MEDIA_TYPE,
+        headers=VERIFY_SECURITY_HEADERS
+        | {
+            "Content-Language": page_language,
+            "Vary": "Accept-Language",
+            "Cache-Control": SCRIPT_CACHE_CONTROL,
+        },
+    )

@@ -10,17 +10,23 @@ evidence is caught; without the script the page still says what the portal found
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.demo_dataset import RICE_5KG, RICE_BAG_LOT
 from tests.system.chromium import NO_NETWORK, headless, require_chromium
+from tests.system.devtools import Tab, devtools
 from tests.system.screenshot_portal import DemoPortal, demo_portal
 from tests.system.tampering_proxy import one_digit_changed, tampering
+from traceability.log.note import NoteSigner
 
 RICE_LOT = f"/01/{RICE_5KG.gtin}/10/{RICE_BAG_LOT.lot_code}"
 EVIDENCE = "/api/v1/evidence/lots/"
@@ -109,3 +115,112 @@ def test_the_page_says_the_portals_own_check_before_any_script_runs(portal: Demo
     assert "không bị thay đổi kể từ khi được ghi nhận" in html
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/verify.js" defer>']
     assert "data-verification=" not in html
+
+
+# --- the /verify page: a bundle file, or a Digital Link, against a key the reader pins ----------
+
+RESULT = "document.getElementById('verification').getAttribute('data-verification')"
+
+
+def type_into(tab: Tab, element_id: str, text: str) -> None:
+    tab.evaluate(f"document.getElementById({element_id!r}).value = {json.dumps(text)}")
+
+
+def evidence_file(portal: DemoPortal, path: Path) -> Path:
+    answer = httpx.get(f"{portal.url}{EVIDENCE}{RICE_5KG.gtin}/{RICE_BAG_LOT.lot_code}", timeout=60)
+    assert answer.status_code == 200, answer.text
+    path.write_bytes(answer.content)
+    return path
+
+
+def log_key(portal: DemoPortal) -> str:
+    return httpx.get(f"{portal.url}/log/key", timeout=30).text.strip()
+
+
+def test_the_verify_page_checks_a_bundle_file_against_the_key_given(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    bundle = evidence_file(portal, tmp_path / "bundle.json")
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(portal.url + "/verify?lang=en")
+        tab.wait_for("document.readyState === 'complete'")
+        type_into(tab, "log-key", log_key(portal))
+        tab.choose_file("#bundle-file", bundle)
+        assert tab.wait_for(RESULT) == "verified"
+        assert "Lot " + RICE_BAG_LOT.lot_code in tab.evaluate("document.body.innerText")
+
+
+def test_the_verify_page_refuses_a_bundle_with_one_byte_changed(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    bundle = evidence_file(portal, tmp_path / "bundle.json")
+    bundle.write_bytes(one_digit_changed(b'"recorded_at":"')("", bundle.read_bytes()))
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(portal.url + "/verify")
+        tab.wait_for("document.readyState === 'complete'")
+        type_into(tab, "log-key", log_key(portal))
+        tab.choose_file("#bundle-file", bundle)
+        assert tab.wait_for(RESULT) == "failed"
+        fault = "document.getElementById('verification').dataset.verificationFault"
+        assert tab.evaluate(fault) == "hash_mismatch"
+
+
+def test_the_verify_page_pins_the_key_so_another_logs_key_fails_the_checkpoint(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """A genuine bundle checked against a key other than its log's is refused: the key the
+    reader gave is the one used (and kept for next time), never the bundle's own."""
+    bundle = evidence_file(portal, tmp_path / "bundle.json")
+    other = NoteSigner("truyxuat.example.vn/log", Ed25519PrivateKey.generate()).verifier_key()
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(portal.url + "/verify")
+        tab.wait_for("document.readyState === 'complete'")
+        type_into(tab, "log-key", other)
+        tab.choose_file("#bundle-file", bundle)
+        assert tab.wait_for(RESULT) == "failed"
+        fault = "document.getElementById('verification').dataset.verificationFault"
+        assert tab.evaluate(fault) == "bad_checkpoint"
+        tab.open(portal.url + "/verify")
+        tab.wait_for(
+            "document.readyState === 'complete' && document.getElementById('log-key').value"
+        )
+        assert tab.evaluate("document.getElementById('log-key').value") == other
+
+
+def test_the_verify_page_checks_the_lot_a_digital_link_names(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(portal.url + "/verify")
+        tab.wait_for("document.readyState === 'complete'")
+        type_into(tab, "log-key", log_key(portal))
+        type_into(tab, "digital-link", f"{portal.url}{RICE_LOT}/21/LINK-1")
+        tab.evaluate("document.getElementById('check-link').click()")
+        assert tab.wait_for(RESULT) == "verified"
+
+
+def test_the_verify_page_saved_as_a_file_works_offline(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """Saved once, opened from disk: its script and style are inline, so it checks a bundle
+    with no portal to talk to."""
+    saved = tmp_path / "verify.html"
+    saved.write_bytes(httpx.get(portal.url + "/verify?lang=en", timeout=30).content)
+    bundle = evidence_file(portal, tmp_path / "bundle.json")
+    key = log_key(portal)
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(saved.as_uri())
+        tab.wait_for("document.readyState === 'complete'")
+        type_into(tab, "log-key", key)
+        tab.choose_file("#bundle-file", bundle)
+        assert tab.wait_for(RESULT) == "verified"
+
+
+def test_the_verify_page_allows_only_its_own_inline_script_and_style(portal: DemoPortal) -> None:
+    answer = httpx.get(portal.url + "/verify", timeout=30)
+    policy = answer.headers["content-security-policy"]
+    scripts = re.findall(r"<script>(.*?)</script>", answer.text, re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in policy
+    assert "'unsafe-inline'" not in policy
