@@ -1,8 +1,8 @@
 """CORS on the resolver's public answers: any web page may read them (GS1 Resolver standard
 1.2: a resolver "SHALL support CORS" and GET, HEAD and OPTIONS).
 
-Only the Digital Link paths, the resolver description file, a lot's public evidence and
-the log's public reads get it. They are the same for
+Only the Digital Link paths, the resolver description file and a lot's public evidence
+get it. They are the same for
 every caller and need no credentials, so the answer is ``*`` whatever the ``Origin``, and a
 shared cache keeps one copy. Starlette's CORSMiddleware is not used: it answers only when
 an ``Origin`` is sent and covers the whole app, where the authenticated API must stay out.

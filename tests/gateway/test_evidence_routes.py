@@ -106,3 +106,13 @@ async def test_the_verifier_script_is_the_portals_own_javascript(
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "crypto.subtle" in answer.text
     assert "http://" not in answer.text and "https://" not in answer.text  # loads nothing else
+
+
+async def test_a_page_saved_elsewhere_may_read_a_lots_evidence(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    """The /verify page saved to a phone has no origin of this portal's: the evidence answers
+    any origin (it is public and needs no credentials)."""
+    gtin = await lot_with_events(client, state, 1)
+    answer = await client.get(f"/api/v1/evidence/lots/{gtin}/L1", headers={"Origin": "null"})
+    assert answer.headers["access-control-allow-origin"] == "*"
