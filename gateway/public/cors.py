@@ -39,9 +39,9 @@ PREFLIGHT_HEADERS: Final = {
 
 
 def is_resolver_path(path: str) -> bool:
-    # The public evidence and the log are read by the /verify page from wherever a reader
-    # saved it (a file has no origin of its own), and by other portals' pages.
-    return path.startswith(("/01/", "/api/v1/evidence/", "/log/")) or path == DESCRIPTION_FILE
+    # A lot's public evidence is read by the /verify page from wherever a reader saved it
+    # (a file has no origin of its own): it carries the checkpoint, so the log need not.
+    return path.startswith(("/01/", "/api/v1/evidence/")) or path == DESCRIPTION_FILE
 
 
 class ResolverCors:
