@@ -26,6 +26,7 @@ from tests.system.chromium import NO_NETWORK, headless, require_chromium
 from tests.system.devtools import Tab, devtools
 from tests.system.screenshot_portal import DemoPortal, demo_portal
 from tests.system.tampering_proxy import one_digit_changed, tampering
+from traceability.crypto.canonical import canonical_bytes
 from traceability.log.note import NoteSigner
 
 RICE_LOT = f"/01/{RICE_5KG.gtin}/10/{RICE_BAG_LOT.lot_code}"
@@ -224,3 +225,51 @@ def test_the_verify_page_allows_only_its_own_inline_script_and_style(portal: Dem
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}';" in policy
     assert "'unsafe-inline'" not in policy
+
+
+# --- the script's RFC 8785 against the portal's own canonical bytes ------------------------------
+
+# Values whose canonical form is easy to get wrong: member order by UTF-16 code units (a
+# character above U+FFFF sorts below U+E000 there), escapes, and ECMAScript number forms.
+TRICKY = (
+    '{"b": 1, "a": 2, "\\u00e9": 3, "\\ud83d\\ude00": 4, "\\ue000": 5, "A": 6, "": 7}',
+    "[1.5, 1e21, 1e-7, -0.0, 0.1, 100, 9007199254740991, 1E2, 123456789.125, 5e-324]",
+    '{"s": "\\u0000\\u001f\\"\\\\/\\u2028\\u007f é 😀"}',
+    '{"nested": {"z": null, "y": true, "x": false, "w": [[], {}]}}',
+)
+
+
+def test_the_scripts_canonical_json_is_the_portals_byte_for_byte(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(portal.url + "/verify")
+        tab.wait_for("document.readyState === 'complete' && globalThis.TraceVerify")
+        for text in TRICKY:
+            in_browser = tab.evaluate(
+                "Array.from(new TextEncoder().encode(TraceVerify.canonicalJson(JSON.parse("
+                f"{json.dumps(text)})))).map(b => b.toString(16).padStart(2, '0')).join('')"
+            )
+            assert in_browser == canonical_bytes(json.loads(text)).hex(), text
+
+
+def test_a_checkpoint_cosigned_by_a_witness_still_verifies_with_the_log_key(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """C2SP signed note: signature lines by keys the verifier does not know (a witness's
+    tlog-cosignature) are skipped; only the log's own signature must verify."""
+    bundle_path = evidence_file(portal, tmp_path / "bundle.json")
+    bundle = json.loads(bundle_path.read_text())
+    note = bundle["log"]["checkpoint"]
+    cosigned = note + "\u2014 witness.example/w1 " + base64.b64encode(bytes(range(76))).decode()
+    cosigned += "\n"
+    bundle["log"]["checkpoint"] = cosigned
+    for event in bundle["events"]:
+        event["tlog_proof"] = event["tlog_proof"].removesuffix(note) + cosigned
+    bundle_path.write_text(json.dumps(bundle))
+    with devtools(chromium, tmp_path / "p") as tab:
+        tab.open(portal.url + "/verify")
+        tab.wait_for("document.readyState === 'complete'")
+        type_into(tab, "log-key", log_key(portal))
+        tab.choose_file("#bundle-file", bundle_path)
+        assert tab.wait_for(RESULT) == "verified"
