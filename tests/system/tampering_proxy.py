@@ -35,10 +35,12 @@ def one_digit_changed(marker: bytes) -> Alteration:
 
 
 @contextmanager
-def tampering(target: str, prefix: str, alter: Alteration) -> Iterator[str]:
+def tampering(
+    target: str, prefix: str, alter: Alteration, *, status: int | None = None
+) -> Iterator[str]:
     """A proxy to ``target`` that passes every GET through, and the answers to paths under
-    ``prefix`` through ``alter``; its URL, the proxy stopped afterwards. ``altered`` counts
-    the answers changed."""
+    ``prefix`` through ``alter`` (and with ``status`` instead of theirs, when given); its URL,
+    the proxy stopped afterwards. ``altered`` counts the answers changed."""
     client = httpx.Client(base_url=target, timeout=60, follow_redirects=False)
 
     class Forward(BaseHTTPRequestHandler):
@@ -50,7 +52,11 @@ def tampering(target: str, prefix: str, alter: Alteration) -> Iterator[str]:
             if self.path.startswith(prefix) and answer.status_code == 200:
                 body = alter(self.path, body)
                 tampering.altered += 1  # type: ignore[attr-defined]
-            self.send_response(answer.status_code)
+            self.send_response(
+                status
+                if status is not None and self.path.startswith(prefix)
+                else answer.status_code
+            )
             for name, value in answer.headers.multi_items():
                 if name.lower() not in _HOP_BY_HOP:
                     self.send_header(name, value)

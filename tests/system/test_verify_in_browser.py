@@ -95,6 +95,17 @@ def test_one_byte_changed_in_the_evidence_on_the_way_fails(
     assert "Đừng tin vào trang này" in dom
 
 
+def test_evidence_the_portal_cannot_give_leaves_the_check_unavailable(
+    chromium: Path, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """A 503 is no proof of tampering: the page says it could not check, not that the lot
+    failed, and the portal's own verdict stays on the page."""
+    with tampering(portal.url, EVIDENCE, lambda path, body: b"{}", status=503) as proxy:
+        dom = page_dom(chromium, tmp_path / "p", proxy + RICE_LOT)
+    assert verification_state(dom) == "unavailable", dom[-4000:]
+    assert "không bị thay đổi kể từ khi được ghi nhận" in dom
+
+
 def test_the_same_proxy_changing_nothing_leaves_the_lot_verified(
     chromium: Path, portal: DemoPortal, tmp_path: Path
 ) -> None:
