@@ -25,6 +25,7 @@ from gateway.public.negotiation import language
 from gateway.routes.home import LangQuery
 from gateway.routes.log import NO_CACHE, LogIndex
 from gateway.schemas.identifiers import GtinPath, LotPath
+from traceability.errors import NotFound
 from traceability.log.tlog_proof import TlogProof
 
 router = APIRouter(responses=PUBLIC_ERRORS)
@@ -73,6 +74,9 @@ async def leaf_proof(
     index: Annotated[LogIndex, PathParameter(description="leaf index")],
 ) -> PlainTextResponse:
     checkpoint = await portal.transparency.latest_checkpoint(session)
+    if index >= checkpoint.size:
+        # As /log/leaves/{index}: an entry the signed log does not hold yet is not found.
+        raise NotFound(f"the signed log has no entry {index}", field="index")
     proof = await portal.transparency.inclusion_proof(session, index, checkpoint.size)
     text = TlogProof(index, tuple(proof.hashes), checkpoint.note).text()
     return PlainTextResponse(text, media_type=TLOG_PROOF_MEDIA_TYPE, headers=NO_CACHE)
