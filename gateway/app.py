@@ -19,6 +19,7 @@ from gateway.routes import (
     audit_pictures,
     delegations,
     epcis,
+    evidence,
     health,
     home,
     labels,
@@ -112,6 +113,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(log.router)
+    app.include_router(evidence.router)
     # Before the registry, whose /lots/{gtin}/{lot:path} would take "…/labels.pdf" as a lot.
     app.include_router(labels.router)
     app.include_router(registry.router)

@@ -3,9 +3,11 @@
 One Jinja2 environment, autoescaping everything and failing on any undefined name.
 Templates only lay out a :class:`~traceability.services.provenance.model.Provenance`; words come
 from :mod:`gateway.pages.messages`, and dates, numbers and URLs go through the filters
-below. The pages carry no JavaScript; their only style is one inline ``<style>`` element
-whose SHA-256 is in :data:`CONTENT_SECURITY_POLICY`, so routes that send
-:data:`SECURITY_HEADERS` forbid every other style, script, frame and form.
+below. Their only style is one inline ``<style>`` element whose SHA-256 is in
+:data:`CONTENT_SECURITY_POLICY`; their only script is the portal's own verifier
+(``/static/verify.js``), which checks the lot's evidence in the browser. The pages work
+without it. Routes that send :data:`SECURITY_HEADERS` forbid every other style, script,
+frame and form.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -51,10 +53,14 @@ STYLE_HASH: Final[str] = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).
 
 
 def content_security_policy(script_sources: Sequence[str] = ()) -> str:
-    """The pages' policy; ``script_sources`` (hashes) allow a page's own data scripts."""
-    scripts = f"script-src {' '.join(script_sources)}; " if script_sources else ""
+    """The pages' policy. The only script that runs is the portal's own verifier
+    (/static/verify.js), which may only ask the portal for the lot's evidence: nothing inline,
+    nothing from another origin; ``script_sources`` (hashes) add a page's own data scripts
+    (JSON-LD, which browsers never run but the policy still names)."""
+    scripts = " ".join(("'self'", *script_sources))
     return (
-        f"default-src 'none'; {scripts}style-src 'sha256-{STYLE_HASH}'; img-src https: data:; "
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src https: data:; "
+        f"script-src {scripts}; connect-src 'self'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 
@@ -207,6 +213,14 @@ def icon(name: str, size: int = 24) -> Markup:
         'viewBox="0 0 24 24" fill="currentColor" aria-hidden="true" focusable="false">'
         f'<path fill-rule="evenodd" d="{path}"/></svg>'
     )
+
+
+def evidence_path(view: Provenance) -> str | None:
+    """Where the page's script fetches the lot's evidence; None when there is none to check
+    (a product page, or a lot with no audited chain)."""
+    if view.lot is None or view.verification is None or view.verification.checked == 0:
+        return None
+    return f"/api/v1/evidence/lots/{view.product.gtin}/{quote(view.lot.lot, safe='')}"
 
 
 def page_status(view: Provenance) -> PageStatus:
@@ -414,6 +428,9 @@ class PageRenderer:
         ``base_url`` is the portal's public origin (``TRACE_BASE_URL``) for the canonical
         link; ``today`` (Vietnam's date by default) decides which certificates have expired;
         ``jsonld`` is the product's data (gateway.pages.jsonld), put verbatim in the page.
+        A lot or item page with an audited chain loads the in-browser verifier, which checks
+        the lot's evidence against the log key the portal publishes at /log/key (the page
+        does not carry it: one demo seeded twice gives the same pages).
         """
         path = local_link(view.canonical_path)
         unknown_item = view.level == "serial" and view.issued is False
@@ -446,6 +463,7 @@ class PageRenderer:
             canonical_url=base_url.rstrip("/") + path if path else None,
             linkset_href=f"{path}?linkType=linkset" if path else None,
             today=today or datetime.now(VIETNAM_TIME).date(),
+            evidence_href=evidence_path(view),
         )
 
     def render_error(self, status: int, title: str, detail: str, lang: Lang) -> str:

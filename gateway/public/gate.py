@@ -27,7 +27,8 @@ from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
 
-PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/")
+# A lot's public evidence (an audit and a bundle per request) is in the budget too.
+PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/", "/api/v1/evidence/")
 _PARSED_PATHS: Final = 8192
 # What the gate learnt of a raw path: its scopes and canonical path, or None when the route
 # must answer it (invalid, non-canonical, an item page that counts scans).

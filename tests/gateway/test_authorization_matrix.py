@@ -158,6 +158,19 @@ ROWS = [
         everyone(200, nobody=200),
     ),
     Row("GET", "/log/leaves/{index}", lambda w: "/log/leaves/0", everyone(200, nobody=200)),
+    Row(
+        "GET",
+        "/log/leaves/{index}/proof",
+        lambda w: "/log/leaves/0/proof",
+        everyone(200, nobody=200),
+    ),
+    # A lot's evidence is public, as its page is: any phone checks the lot it scanned.
+    Row(
+        "GET",
+        "/api/v1/evidence/lots/{gtin}/{lot}",
+        lambda w: f"/api/v1/evidence/lots/{w.gtin}/L1",
+        everyone(200, nobody=200),
+    ),
     # The resolver is public: a key changes nothing about what a scan shows.
     Row("GET", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
     Row("HEAD", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),

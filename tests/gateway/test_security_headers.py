@@ -196,6 +196,7 @@ async def test_a_burst_of_concurrent_public_requests_gets_only_200_or_429_within
         ("/log/checkpoint", {}),
         ("/log/proof/inclusion?index=0&size=2", {}),
         (f"/qr/01/{lot.gtin}/10/{lot.lot}.png", {}),
+        (f"/api/v1/evidence/lots/{lot.gtin}/{lot.lot}", {}),
     ]
     settings = state.settings.model_copy(
         update={"public_rate_limit": LIMIT, "redis_url": limited.settings.redis_url}

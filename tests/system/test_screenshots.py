@@ -61,6 +61,7 @@ PAGES: tuple[Page, ...] = (
     Page("home", "/"),
     Page("lookup-mistake", f"/lookup?gtin={WRONG_CHECK_DIGIT}&lot={RICE_BAG_LOT.lot_code}"),
     Page("inspector-lot", f"{RICE_AUDIT}/page", auth="inspector"),
+    Page("verify", "/verify"),
 )
 SHOTS = every_shot(PAGES)
 # The serials the item pages open (each shot's own, and those of the checks below): the rice
@@ -158,6 +159,7 @@ def test_the_pages_are_the_ones_their_names_say(portal: DemoPortal) -> None:
         "home": 200,
         "lookup-mistake": 400,
         "inspector-lot": 401,  # without the inspector's key
+        "verify": 200,
     }
     assert "SẢN PHẨM BỊ THU HỒI" in answers["recalled-lot"].text
     assert "SẢN PHẨM BỊ THU HỒI" not in answers["lot"].text

@@ -24,6 +24,7 @@ from traceability.crypto.signing import key_id_for
 from traceability.errors import TraceabilityError
 from traceability.log.cosignature import CosignatureVerifier, check_cosignatures
 from traceability.log.note import Checkpoint, NoteVerifier, open_checkpoint
+from traceability.log.tlog_proof import parse_tlog_proof
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``(events checked so far, events in the bundle)`` while verifying."""
@@ -380,6 +381,15 @@ def _parse_events(header: BundleHeader) -> tuple[list[ChainEntry], BundleFailure
             return entries, BundleFailure(
                 BundleFault.MALFORMED, seq or position, event_id, str(exc)
             )
+        differs = _tlog_proof_problem(raw, event, header.log.checkpoint)
+        if differs is not None:
+            link = next((k for k in event.record.links if k.lot == header.lot), None)
+            return entries, BundleFailure(
+                BundleFault.INCONSISTENT,
+                link.seq if link is not None else position,
+                _event_id(event.record),
+                differs,
+            )
         problem = _spelling_problem(event)
         if problem is not None:
             link = next((k for k in event.record.links if k.lot == header.lot), None)
@@ -391,6 +401,27 @@ def _parse_events(header: BundleHeader) -> tuple[list[ChainEntry], BundleFailure
             )
         entries.append(event.entry())
     return entries, None
+
+
+def _tlog_proof_problem(raw: object, event: BundleEvent, checkpoint: str) -> str | None:
+    """Why the event's C2SP tlog-proof (optional: older bundles have none) does not say what
+    the bundle says of it, if it does not: it must name the same index, path and checkpoint."""
+    if not isinstance(raw, Mapping) or "tlog_proof" not in raw:
+        return None
+    text = raw["tlog_proof"]
+    if not isinstance(text, str):
+        return "tlog_proof is not text"
+    try:
+        proof = parse_tlog_proof(text)
+    except TraceabilityError as exc:
+        return f"tlog_proof cannot be read: {exc}"
+    if (
+        proof.index != event.log_index
+        or proof.path != event.inclusion_proof
+        or proof.checkpoint != checkpoint
+    ):
+        return "the event's tlog_proof differs from its log_index, inclusion_proof or checkpoint"
+    return None
 
 
 def _spelling_problem(event: BundleEvent) -> str | None:
