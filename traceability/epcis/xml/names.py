@@ -37,7 +37,14 @@ STANDARD_XML_NAMESPACES: Final = {
     "gs1": ("https://gs1.org/voc/",),
     "cbv": ("https://ref.gs1.org/cbv/",),
     "epcis": ("https://ref.gs1.org/epcis/",),
+    "xsd": ("http://www.w3.org/2001/XMLSchema", "http://www.w3.org/2001/XMLSchema#"),
 }
+XSD: Final = "http://www.w3.org/2001/XMLSchema"
+# JSON-LD's native types and the XML Schema types they stand for (JSON-LD 1.1 section 8.6):
+# an extension element typed so (xsi:type) is that JSON value, and back.
+XSD_BOOLEAN: Final = frozenset({"boolean"})
+XSD_INTEGER: Final = frozenset({"integer", "int", "long", "short", "byte", "nonNegativeInteger"})
+XSD_DOUBLE: Final = frozenset({"double", "float", "decimal"})
 # The namespace written for such a prefix when a JSON-LD document names no other.
 DEFAULT_XML_NAMESPACE: Final = {prefix: uris[0] for prefix, uris in STANDARD_XML_NAMESPACES.items()}
 

@@ -18,8 +18,12 @@ from traceability.epcis.xml import names
 from traceability.epcis.xml.safe_parse import parse_xml
 from traceability.errors import InvalidInput
 
+# The text of an extension element that also has attributes.
+TEXT: Final = "#text"
 EPCIS_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 _NIL: Final = f"{{{names.XSI}}}nil"
+_TYPE: Final = f"{{{names.XSI}}}type"
+_NOT_PREFIXES: Final = names.EPCIS_NAMESPACES | {names.XSI}
 _WRAPPERS: Final = frozenset({"extension", "baseExtension"})
 _TEXT_FIELDS: Final = frozenset(
     {
@@ -69,6 +73,23 @@ def _number(value: str, where: str) -> int | float:
     return number
 
 
+def _typed(element: Any) -> Any:
+    """The text of a leaf element, as the JSON value its xsi:type names (a string if none)."""
+    text = str(element.text or "")
+    declared = element.get(_TYPE)
+    if not declared or ":" not in declared:
+        return text
+    prefix, local = declared.split(":", 1)
+    if element.nsmap.get(prefix) != names.XSD:
+        return text
+    if local in names.XSD_BOOLEAN and text.strip() in ("true", "false", "1", "0"):
+        return text.strip() in ("true", "1")
+    if local in names.XSD_INTEGER | names.XSD_DOUBLE:
+        number = _number(text.strip(), _local(element))
+        return float(number) if local in names.XSD_DOUBLE else number
+    return text
+
+
 def _children(element: Any) -> Iterator[Any]:
     """Element children, with EPCIS's <extension>/<baseExtension> wrappers unwrapped."""
     for child in element:
@@ -85,6 +106,19 @@ class _Reader:
 
     def __init__(self) -> None:
         self.prefixes: dict[str, str] = {}  # prefix -> namespace, for @context
+
+    def declare(self, root: Any) -> None:
+        """Every namespace the document declares becomes a prefix, used or not (a value such
+        as "example:x" may name it)."""
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            parent = element.getparent()
+            inherited = parent.nsmap if parent is not None else {}
+            for prefix, namespace in element.nsmap.items():
+                if inherited.get(prefix) == namespace or namespace in _NOT_PREFIXES:
+                    continue
+                self.prefix_for(namespace, prefix)
 
     def key(self, element: Any) -> str:
         namespace = _namespace(element)
@@ -115,9 +149,19 @@ class _Reader:
     # Generic: user extensions, ilmd, and anything unknown, kept as they are.
     def generic(self, element: Any) -> Any:
         children = list(_children(element))
-        if not children:
-            return str(element.text or "")
-        members: dict[str, Any] = {}
+        # JSON-LD has no attributes: an extension element's attributes are members of its
+        # object, as its child elements are (EPCIS 2.0 section 10).
+        attributes = {
+            self.attribute_key(name, element): value
+            for name, value in element.attrib.items()
+            if etree.QName(name).namespace != names.XSI
+        }
+        if not children and not attributes:
+            return _typed(element)
+        members: dict[str, Any] = dict(attributes)
+        text = str(element.text or "").strip()
+        if text and not children:
+            members[TEXT] = text  # <cbvmda:netWeight measurementUnitCode="KGM">3.5</...>
         for child in children:
             self._add(members, self.key(child), self.generic(child))
         return members
@@ -235,8 +279,6 @@ class _Reader:
                 value = raw.strip() in ("true", "1")
             elif key == "type":
                 value = _cbv(raw.strip(), names.MEASUREMENT_TYPE)
-            elif key == "component":
-                value = _cbv(raw.strip(), names.COMPONENT)
             members[key] = value
         return members
 
@@ -319,6 +361,7 @@ def xml_to_jsonld(data: bytes, max_bytes: int) -> dict[str, Any]:
             field="body",
         )
     reader = _Reader()
+    reader.declare(root)
     document = _document_head(root, kind)
     header = _find(root, "EPCISHeader")
     if header is not None:

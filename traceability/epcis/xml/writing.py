@@ -14,10 +14,13 @@ from typing import Any, Final, Literal
 from lxml import etree
 
 from traceability.epcis.xml import names
+from traceability.epcis.xml.reading import TEXT
 from traceability.errors import InvalidInput
 
 XmlVersion = Literal["2.0", "1.2"]
 _SKIPPED: Final = frozenset({"type", "@context"})
+# JSON-LD native values in XML (JSON-LD 1.1 section 8.6): their type says what the text is.
+_XSD_TYPE_OF: Final = {bool: "boolean", int: "integer", float: "double"}
 
 
 def _context_prefixes(context: Any, into: dict[str, str]) -> dict[str, str]:
@@ -77,11 +80,22 @@ class _Writer:
         element = self.sub(parent, self.qname(key, prefixes))
         if isinstance(value, Mapping):
             # Inside an extension "type" is data like any other member.
+            # With text, the other plain members were the element's attributes.
+            attributes = TEXT in value
             for member, inner in value.items():
-                if member != "@context":
+                if member == TEXT:
+                    element.text = _scalar(inner)
+                elif attributes and not isinstance(inner, Mapping | list):
+                    element.set(self.qname(member, prefixes), _scalar(inner))
+                elif member != "@context":
                     self.generic(element, member, inner, prefixes)
         else:
             element.text = _scalar(value)
+            xsd_type = _XSD_TYPE_OF.get(type(value))
+            if xsd_type is not None:
+                self.used.setdefault("xsd", names.XSD)
+                self.used.setdefault("xsi", names.XSI)
+                element.set(f"{{{names.XSI}}}type", f"xsd:{xsd_type}")
 
     def extras(
         self, parent: Any, obj: Mapping[str, Any], known: Sequence[str], prefixes: Mapping[str, str]
@@ -255,6 +269,16 @@ def jsonld_to_xml(document: Mapping[str, Any], version: XmlVersion = "2.0") -> b
     if "creationDate" in document:
         root.set("creationDate", _scalar(document["creationDate"]))
     prefixes = _context_prefixes(document.get("@context"), {})
+    for name, uri in prefixes.items():
+        # Every prefix is declared, used by a name or not: a value ("example:x") may use it.
+        if _is_ncname(name) and name not in ("xml", "xmlns"):
+            writer.used.setdefault(
+                name,
+                names.DEFAULT_XML_NAMESPACE.get(name, uri)
+                if name in names.DEFAULT_XML_NAMESPACE
+                and uri in names.STANDARD_XML_NAMESPACES[name]
+                else uri,
+            )
     body = etree.SubElement(root, "EPCISBody")
     content = document.get("epcisBody") or {}
     if query:
@@ -273,5 +297,8 @@ def jsonld_to_xml(document: Mapping[str, Any], version: XmlVersion = "2.0") -> b
         if not isinstance(event, Mapping):
             raise InvalidInput("must be an object", field=f"eventList[{index}]")
         writer.event(event_list, event, prefixes)
-    etree.cleanup_namespaces(root, top_nsmap={prefix: namespace, **writer.used})
+    # Declarations only referred to in values (xsi:type="xsd:integer", "example:x") are kept.
+    etree.cleanup_namespaces(
+        root, top_nsmap={prefix: namespace, **writer.used}, keep_ns_prefixes=list(writer.used)
+    )
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
