@@ -40,12 +40,14 @@ _TEXT_FIELDS: Final = frozenset(
 
 
 def _local(element: Any) -> str:
-    return str(etree.QName(element).localname)
+    # Tags are "{namespace}local" or "local": string work, cheaper than etree.QName.
+    tag = str(element.tag)
+    return tag[tag.index("}") + 1 :] if tag[0] == "{" else tag
 
 
 def _namespace(element: Any) -> str | None:
-    namespace = etree.QName(element).namespace
-    return str(namespace) if namespace else None
+    tag = str(element.tag)
+    return tag[1 : tag.index("}")] if tag[0] == "{" else None
 
 
 def _text(element: Any) -> str:
@@ -108,16 +110,10 @@ class _Reader:
         self.prefixes: dict[str, str] = {}  # prefix -> namespace, for @context
 
     def declare(self, root: Any) -> None:
-        """Every namespace the document declares becomes a prefix, used or not (a value such
-        as "example:x" may name it)."""
-        for element in root.iter():
-            if not isinstance(element.tag, str):
-                continue
-            parent = element.getparent()
-            inherited = parent.nsmap if parent is not None else {}
-            for prefix, namespace in element.nsmap.items():
-                if inherited.get(prefix) == namespace or namespace in _NOT_PREFIXES:
-                    continue
+        """Every namespace the root declares becomes a prefix, used or not (a value such as
+        "example:x" may name it); those of other elements as their names use them."""
+        for prefix, namespace in root.nsmap.items():
+            if namespace not in _NOT_PREFIXES:
                 self.prefix_for(namespace, prefix)
 
     def key(self, element: Any) -> str:
