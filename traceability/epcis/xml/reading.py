@@ -22,6 +22,7 @@ from traceability.errors import InvalidInput
 TEXT: Final = "#text"
 EPCIS_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 _NIL: Final = f"{{{names.XSI}}}nil"
+_TRUE: Final = ("true", "1")
 _TYPE: Final = f"{{{names.XSI}}}type"
 _NOT_PREFIXES: Final = names.EPCIS_NAMESPACES | {names.XSI}
 _WRAPPERS: Final = frozenset({"extension", "baseExtension"})
@@ -93,14 +94,17 @@ def _typed(element: Any) -> Any:
 
 
 def _children(element: Any) -> Iterator[Any]:
-    """Element children, with EPCIS's <extension>/<baseExtension> wrappers unwrapped."""
+    """Element children, with EPCIS's <extension>/<baseExtension> wrappers unwrapped.
+
+    A standard element is unqualified, so its tag is its name; an extension's tag starts
+    with "{namespace}" and never equals one. (The parser drops comments and processing
+    instructions, so every child here is an element.)"""
     for child in element:
-        if not isinstance(child.tag, str) or child.get(_NIL) in ("true", "1"):
-            continue  # xsi:nil says the element has no value: JSON-LD leaves it out
-        if _namespace(child) is None and _local(child) in _WRAPPERS:
+        tag = child.tag
+        if tag in _WRAPPERS:
             yield from _children(child)
-        else:
-            yield child
+        elif isinstance(tag, str) and child.get(_NIL) not in _TRUE:
+            yield child  # xsi:nil says the element has no value: JSON-LD leaves it out
 
 
 class _Reader:
@@ -172,12 +176,10 @@ class _Reader:
         else:
             members[key] = [members[key], value]
 
-    def object_members(self, element: Any, members: dict[str, Any]) -> dict[str, Any]:
-        """Members of a standard object: ``members`` already read, plus the extensions."""
+    def extended(self, members: dict[str, Any], rest: list[Any]) -> dict[str, Any]:
+        """A standard object's ``members``, and the extension elements ``rest`` beside them."""
         repeated: dict[str, list[Any]] = {}
-        for child in _children(element):
-            if _namespace(child) is None and _local(child) in members:
-                continue
+        for child in rest:
             repeated.setdefault(self.key(child), []).append(self.generic(child))
         for key, values in repeated.items():
             if key not in members:
@@ -189,8 +191,8 @@ class _Reader:
         event: dict[str, Any] = {"type": kind}
         extensions: dict[str, list[Any]] = {}
         for child in _children(element):
-            name = _local(child)
-            if _namespace(child) is not None or not self.standard(event, name, child):
+            name = child.tag
+            if name[0] == "{" or not self.standard(event, name, child):
                 extensions.setdefault(self.key(child), []).append(self.generic(child))
         for key, values in extensions.items():
             if key in event:
@@ -238,21 +240,27 @@ class _Reader:
         return True
 
     def quantity(self, element: Any) -> dict[str, Any]:
+        rest: list[Any] = []
         item: dict[str, Any] = {}
         for child in _children(element):
-            name = _local(child) if _namespace(child) is None else None
+            name = child.tag
             if name == "epcClass" or name == "uom":
                 item[name] = _text(child)
             elif name == "quantity":
                 item[name] = _number(_text(child), "quantity")
-        return self.object_members(element, item)
+            else:
+                rest.append(child)
+        return self.extended(item, rest)
 
     def place(self, element: Any) -> dict[str, Any]:
+        rest: list[Any] = []
         place: dict[str, Any] = {}
         for child in _children(element):
-            if _namespace(child) is None and _local(child) == "id":
+            if child.tag == "id":
                 place["id"] = _text(child)
-        return self.object_members(element, place)
+            else:
+                rest.append(child)
+        return self.extended(place, rest)
 
     def typed(self, element: Any, member: str, urn_prefix: str) -> dict[str, Any]:
         item: dict[str, Any] = {}
@@ -279,42 +287,51 @@ class _Reader:
         return members
 
     def sensor_element(self, element: Any) -> dict[str, Any]:
+        rest: list[Any] = []
         item: dict[str, Any] = {}
         reports = []
         for child in _children(element):
-            name = _local(child) if _namespace(child) is None else None
+            name = child.tag
             if name == "sensorMetadata":
                 item["sensorMetadata"] = self.sensor_attributes(child)
             elif name == "sensorReport":
                 reports.append(self.sensor_attributes(child))
+            else:
+                rest.append(child)
         if reports:
             item["sensorReport"] = reports
-        return self.object_members(element, item)
+        return self.extended(item, rest)
 
     def persistent_disposition(self, element: Any) -> dict[str, Any]:
+        rest: list[Any] = []
         result: dict[str, Any] = {}
         for child in _children(element):
-            name = _local(child) if _namespace(child) is None else None
+            name = child.tag
             if name in ("set", "unset"):
                 result.setdefault(name, []).append(_cbv(_text(child), names.DISPOSITION))
-        return self.object_members(element, result)
+            else:
+                rest.append(child)
+        return self.extended(result, rest)
 
     def error_declaration(self, element: Any) -> dict[str, Any]:
+        rest: list[Any] = []
         result: dict[str, Any] = {}
         for child in _children(element):
-            name = _local(child) if _namespace(child) is None else None
+            name = child.tag
             if name == "declarationTime":
                 result[name] = _text(child)
             elif name == "reason":
                 result[name] = _cbv(_text(child), names.ERROR_REASON)
             elif name == "correctiveEventIDs":
                 result[name] = [_text(item) for item in _children(child)]
-        return self.object_members(element, result)
+            else:
+                rest.append(child)
+        return self.extended(result, rest)
 
     def events(self, event_list: Any) -> list[dict[str, Any]]:
         events = []
         for child in _children(event_list):
-            if _namespace(child) is None and _local(child) in names.EVENT_TYPES:
+            if child.tag in names.EVENT_TYPES:
                 events.append(self.event(child))
             else:
                 raise InvalidInput(f"{_local(child)} is not an EPCIS event type", field="EventList")
