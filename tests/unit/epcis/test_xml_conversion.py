@@ -37,6 +37,16 @@ TWINS = {
 }
 
 
+# GS1's JSON Schema lists persistentDisposition for ObjectEvent only, while GS1's own XML
+# example Example-PersistentDisposition.xml (and the 1.2 document of every event type) puts
+# it on an AggregationEvent, as the EPCIS 2.0 XML schema allows: the conversion keeps it.
+SCHEMA_GAP = "'persistentDisposition' is not valid under any of the given schemas"
+
+
+def gs1_schema_errors(document: Any) -> list[str]:
+    return [e for e in schema_errors(document) if not e.endswith(SCHEMA_GAP)]
+
+
 def convert(path: Path) -> dict[str, Any]:
     return xml_to_jsonld(path.read_bytes(), LIMIT)
 
@@ -72,7 +82,7 @@ def test_every_xml_example_converts_to_json_ld_that_gs1s_schema_takes(path: Path
     document = convert(path)
     assert document["type"] == "EPCISDocument"
     assert events(document), "every example holds events"
-    assert schema_errors(document) == []
+    assert gs1_schema_errors(document) == []
 
 
 def member_prefixes(value: Any) -> set[str]:
@@ -209,6 +219,27 @@ def test_a_query_document_is_written_and_read_as_one() -> None:
         assert back["type"] == "EPCISQueryDocument"
         assert back["epcisBody"]["queryResults"]["queryName"] == "SimpleEventQuery"
         assert document_event_hash_ids(back) == document_event_hash_ids(source)
+
+
+def test_a_member_named_by_an_absolute_iri_keeps_its_iri() -> None:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-10-30T07:15:00.000+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:8930001.012345.1"],
+        "https://ns.example.vn/epcis/grade": "A",
+    }
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "epcisBody": {"eventList": [event]},
+    }
+    back = xml_to_jsonld(jsonld_to_xml(document), LIMIT)
+    [read] = events(back)
+    prefix = next(k for k, v in prefixes(back).items() if v == "https://ns.example.vn/epcis/")
+    assert read[f"{prefix}:grade"] == "A"
 
 
 # Parsing is safe (issue: "no external entities, no entity expansion bombs, bounded depth

@@ -56,6 +56,8 @@ class _Writer:
     def qname(self, key: str, prefixes: Mapping[str, str]) -> str:
         if ":" not in key:
             return key
+        if "://" in key:
+            return self.iri_qname(key)
         prefix, local = key.split(":", 1)
         namespace = prefixes.get(prefix) or names.DEFAULT_XML_NAMESPACE.get(prefix)
         if namespace is None:
@@ -64,6 +66,22 @@ class _Writer:
             raise InvalidInput(f"{key!r} cannot be an XML element name", field=key)
         if self.used.setdefault(prefix, namespace) != namespace:
             raise InvalidInput(f"prefix {prefix!r} names two namespaces", field=key)
+        return f"{{{namespace}}}{local}"
+
+    def iri_qname(self, iri: str) -> str:
+        """A member named by an absolute IRI: namespace up to its last "/" or "#", under a
+        prefix of its own (read back as "nsN:local", which expands to the same IRI)."""
+        cut = max(iri.rfind("/"), iri.rfind("#")) + 1
+        namespace, local = iri[:cut], iri[cut:]
+        if not local or not _is_ncname(local):
+            raise InvalidInput(f"{iri!r} cannot be an XML element name", field=iri)
+        prefix = next((p for p, uri in self.used.items() if uri == namespace), None)
+        if prefix is None:
+            number = 1
+            while f"ns{number}" in self.used:
+                number += 1
+            prefix = f"ns{number}"
+            self.used[prefix] = namespace
         return f"{{{namespace}}}{local}"
 
     def sub(self, parent: Any, tag: str, text: str | None = None) -> Any:
