@@ -300,6 +300,26 @@ async def test_an_xml_body_for_one_event_holds_exactly_one(
     assert "exactly one event" in answer.json()["detail"]
 
 
+async def test_a_query_document_is_an_answer_not_something_to_capture(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    made = await client.post(
+        "/api/v1/epcis/events", json=harvest(gtin, "L1"), headers=owner.headers
+    )
+    assert made.status_code == 201
+    answer = await client.get(
+        "/api/v1/epcis/events", headers=owner.headers | {"Accept": "application/xml"}
+    )
+    again = await client.post(
+        "/api/v1/epcis/capture", content=answer.content, headers=owner.headers | XML
+    )
+    assert again.status_code == 400
+    assert "EPCISDocument" in again.json()["detail"]
+    assert len(await stored_events(client, owner)) == 1
+
+
 def test_the_conformance_folder_holds_1_2_and_2_0_examples() -> None:
     folder = require_conformance() / "xml"
     assert sorted(p.name for p in folder.iterdir()) == ["1.2", "2.0"]
