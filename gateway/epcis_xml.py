@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from gateway.checked_route import read_body
+from gateway.errors import problem_responses
 from traceability.crypto.strict_json import parse_json
 from traceability.epcis.xml import jsonld_to_xml, xml_to_jsonld
 from traceability.errors import InvalidInput, NotAcceptable, UnsupportedFormat
@@ -29,6 +30,9 @@ XML_TYPES: Final = frozenset({"application/xml", "text/xml"})
 JSON_TYPES: Final = frozenset({"application/json", "application/ld+json"})
 _VARY: Final = {"Vary": "Accept"}
 AnswerFormat = Literal["json", "xml-2.0", "xml-1.2"]
+# The answers format negotiation adds to a route's OpenAPI.
+BODY_FORMAT_ERRORS: Final = problem_responses(415)
+ANSWER_FORMAT_ERRORS: Final = problem_responses(406)
 # What the EPCIS routes read, for OpenAPI.
 XML_BODY: Final = {"schema": {"type": "string", "description": "EPCIS 2.0 or 1.2 XML"}}
 

@@ -14,6 +14,8 @@ from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.epcis_xml import (
+    ANSWER_FORMAT_ERRORS,
+    BODY_FORMAT_ERRORS,
     answer_format,
     query_answer,
     read_document,
@@ -88,7 +90,10 @@ async def capture_options() -> Response:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Capture an EPCISDocument; 202 with the capture job's Location",
     response_class=Response,
-    responses={202: {"description": "Accepted: the capture job is at Location"}},
+    responses={
+        202: {"description": "Accepted: the capture job is at Location"},
+        **BODY_FORMAT_ERRORS,
+    },
     openapi_extra=with_xml_body(
         {"requestBody": json_body(DOCUMENT_SCHEMA, "application/json", EPCIS_JSON)}
     ),
@@ -180,6 +185,7 @@ async def capture_job(
     status_code=status.HTTP_201_CREATED,
     summary="Capture one event synchronously; 201 with its Location and eventID",
     response_model=CapturedOut,
+    responses=BODY_FORMAT_ERRORS,
     openapi_extra=with_xml_body(
         {"requestBody": json_body(EVENT_SCHEMA, "application/json", EPCIS_JSON)}
     ),
@@ -204,7 +210,7 @@ async def capture_event(
 @router.get(
     "/events",
     summary="Query events (EPCIS SimpleEventQuery parameters)",
-    responses=QUERY_DOCUMENT,
+    responses={**QUERY_DOCUMENT, **ANSWER_FORMAT_ERRORS},
     response_class=PlainResponse,
 )
 async def query_events(
@@ -223,7 +229,7 @@ async def query_events(
 @router.get(
     "/events/{event_id:path}",
     summary="One event (and its error declaration, if any)",
-    responses=QUERY_DOCUMENT,
+    responses={**QUERY_DOCUMENT, **ANSWER_FORMAT_ERRORS},
     response_class=PlainResponse,
 )
 async def get_event(
