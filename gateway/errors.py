@@ -24,10 +24,12 @@ from traceability.errors import (
     InvalidInput,
     InvalidRows,
     LogIntegrityFailure,
+    NotAcceptable,
     NotFound,
     TooLarge,
     TraceabilityError,
     Unauthorized,
+    UnsupportedFormat,
 )
 from traceability.portal import Portal
 
@@ -41,6 +43,8 @@ STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
     TooLarge: (413, "too-large"),
+    UnsupportedFormat: (415, "unsupported-media-type"),
+    NotAcceptable: (406, "not-acceptable"),
     BadSignature: (422, "bad-signature"),
     ChainBroken: (409, "chain-broken"),
     # Not the caller's fault and not passing by itself: recording waits for an operator.
@@ -54,8 +58,10 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     413: "Content too large",
+    415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",

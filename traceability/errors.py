@@ -52,6 +52,14 @@ class TooLarge(TraceabilityError):
     """The request is over an advertised limit (size, number of events)."""
 
 
+class UnsupportedFormat(TraceabilityError):
+    """The body is in a format (media type) this operation does not read."""
+
+
+class NotAcceptable(TraceabilityError):
+    """No format the caller accepts is one this operation can answer in."""
+
+
 class Conflict(TraceabilityError):
     """The request clashes with what is stored (a duplicate, a moved chain head)."""
 
