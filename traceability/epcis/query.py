@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from traceability.epcis.index import canonical_identifier, cbv_word
@@ -88,7 +88,9 @@ def _time(name: str, raw: str) -> datetime:
         raise InvalidInput(f"{raw!r} is not an ISO 8601 date-time", field=name) from exc
     if moment.tzinfo is None:
         raise InvalidInput("must carry a time zone (Z or ±HH:MM)", field=name)
-    return moment
+    # Stored times are UTC; SQLite compares them as text, so the bound must be UTC too for
+    # -06:00 and Z spellings of one instant to find the same events.
+    return moment.astimezone(UTC)
 
 
 def parse_event_query(params: Mapping[str, str]) -> EventQuery:
