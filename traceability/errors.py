@@ -43,6 +43,11 @@ class TooLarge(TraceabilityError):
     """The request is over an advertised limit (size, number of events)."""
 
 
+class QueryTooLarge(TooLarge):
+    """A query would answer more events than the caller's maxEventCount (or than the
+    repository answers at once)."""
+
+
 class Conflict(TraceabilityError):
     """The request clashes with what is stored (a duplicate, a moved chain head)."""
 

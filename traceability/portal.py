@@ -23,8 +23,10 @@ from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.capture_jobs import CaptureJobService
+from traceability.services.event_resources import EventResourceService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
+from traceability.services.named_queries import NamedQueryService
 from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
@@ -47,6 +49,8 @@ class Portal:
     capture: CaptureService
     events: EventService
     capture_jobs: CaptureJobService
+    event_resources: EventResourceService
+    named_queries: NamedQueryService
     cache: Cache
     provenance: ProvenanceService
 
@@ -108,6 +112,8 @@ class Portal:
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
             capture_jobs=CaptureJobService(clock),
+            event_resources=EventResourceService(),
+            named_queries=NamedQueryService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
         )

@@ -14,7 +14,9 @@ from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute, read_body
 from gateway.deps import PortalDep, ReadSession, WriteSession
+from gateway.epcis_negotiation import DISCOVERY_HEADERS
 from gateway.errors import API_ERRORS
+from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
 from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
 from gateway.schemas.epcis import (
@@ -75,8 +77,11 @@ async def _read_json(request: Request) -> Any:
     summary="Capture limits of this repository",
     responses={204: {"description": "Limits in the GS1-EPCIS-Capture-* headers"}},
 )
-async def capture_options() -> Response:
-    return Response(status_code=204, headers={**LIMIT_HEADERS, "Allow": "OPTIONS, POST"})
+async def capture_options(request: Request) -> Response:
+    allowed = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return Response(
+        status_code=204, headers={**DISCOVERY_HEADERS, **LIMIT_HEADERS, "Allow": allowed}
+    )
 
 
 @router.post(

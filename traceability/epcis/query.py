@@ -10,6 +10,13 @@ from typing import Any
 from traceability.epcis.index import canonical_identifier, cbv_word
 from traceability.errors import InvalidInput
 
+STANDARD_EVENT_TYPES = (
+    "AggregationEvent",
+    "AssociationEvent",
+    "ObjectEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+)
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
 # MATCH_* parameter -> the identifier roles it searches (EPCIS 2.0 section 8.2.7.1).
