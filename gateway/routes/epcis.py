@@ -47,6 +47,8 @@ router = APIRouter(
 )
 
 LIMIT_HEADERS = {
+    # The default; "proceed" is accepted too.
+    "GS1-Capture-Error-Behaviour": "rollback",
     "GS1-EPCIS-Capture-Limit": str(CAPTURE_LIMIT),
     "GS1-EPCIS-Capture-File-Size-Limit": str(CAPTURE_FILE_SIZE_LIMIT),
     "GS1-EPCIS-Version": "2.0.0",

@@ -5,6 +5,7 @@ each member's `/{…}` and `/{…}/events`, the caller's capture jobs (`GET /cap
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -61,7 +62,7 @@ def _next_link(request: Request, token: str | None) -> dict[str, str]:
     return {"Link": f'<{request.url.path}?{urlencode(params)}>; rel="next"'}
 
 
-def _page_answer(request: Request, page: Page[Any], body: dict[str, Any]) -> JSONResponse:
+def _page_answer(request: Request, page: Page[Any], body: Any) -> JSONResponse:
     return JSONResponse(body, headers=_next_link(request, page.next_token))
 
 
@@ -88,7 +89,8 @@ async def capture_jobs(
     for job in jobs:
         # Each job's captured eventIDs are listed at its own URL.
         del job["capturedEventIDs"], job["nextPageToken"]
-    return _page_answer(request, page, {"captureJobs": jobs})
+    # The binding's answer is the array of jobs itself; the next page is in Link.
+    return JSONResponse(jobs, headers=_next_link(request, page.next_token))
 
 
 @router.delete(
@@ -177,6 +179,14 @@ async def discover(request: Request) -> Response:
     return Response(status_code=204, headers={**DISCOVERY_HEADERS, "Allow": ", ".join(allowed)})
 
 
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """The path's parameters as OpenAPI declares them (the OPTIONS route reads none)."""
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"\{(\w+)(?::\w+)?\}", path)
+    ]
+
+
 def add_discovery(app: FastAPI, *routers: APIRouter) -> None:
     """OPTIONS on every EPCIS resource of ``routers`` that does not answer it itself
     (binding: each resource's OPTIONS names its methods and the versions spoken)."""
@@ -196,5 +206,6 @@ def add_discovery(app: FastAPI, *routers: APIRouter) -> None:
                 summary="The methods of this resource and the EPCIS and CBV versions spoken",
                 response_class=Response,
                 responses={204: {"description": "Allow and GS1-* headers"}},
+                openapi_extra={"parameters": _path_parameters(path)},
             )
     app.include_router(discovery)

@@ -10,9 +10,25 @@ import httpx
 
 from tests.conformance import require_conformance
 from tests.factories.events import document
-from tests.factories.organizations import Tenant
+from tests.factories.organizations import Tenant, gln_for
 
 EPCIS = "/api/v1/epcis"
+
+
+def shipped(gtin: str, serial: str, who: Tenant, **extra: object) -> dict[str, Any]:
+    """An ObjectEvent shipping one item of ``gtin`` from ``who``'s first two locations."""
+    return {
+        "type": "ObjectEvent",
+        "eventTime": "2026-10-02T07:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "epcList": [f"https://id.gs1.org/01/{gtin}/21/{serial}"],
+        "readPoint": {"id": f"https://id.gs1.org/414/{gln_for(who.prefix, 1)}"},
+        "bizLocation": {"id": f"https://id.gs1.org/414/{gln_for(who.prefix, 2)}"},
+        **extra,
+    }
 
 
 def gs1_example(name: str) -> dict[str, Any]:
