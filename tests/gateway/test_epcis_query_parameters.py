@@ -193,3 +193,37 @@ async def test_event_count_limit_and_max_event_count(
         answer = await query.answer(**refused)
         assert answer.status_code == 400, refused
         assert answer.json()["type"] == "epcisException:QueryParameterException"
+
+
+async def test_business_transactions_by_type(client: httpx.AsyncClient, admin: Tenant) -> None:
+    source = gs1_example("Example_9.6.1-ObjectEvent.jsonld")
+    await capture_document(client, admin, source)
+    first, second = (e["eventID"] for e in source["epcisBody"]["eventList"])
+    query = Query(client, admin)
+    order = "http://transaction.acme.com/po/12345678"
+    assert await query.ids(EQ_bizTransaction_po=order) == [first, second]
+    assert await query.ids(EQ_bizTransaction_desadv="urn:epcglobal:cbv:bt:0614141073467:1152") == [
+        second
+    ]
+    # The type is the transaction's: the same number as another type finds nothing.
+    assert await query.ids(EQ_bizTransaction_inv=order) == []
+
+
+async def test_sensor_metadata_parameters(client: httpx.AsyncClient, admin: Tenant) -> None:
+    source = gs1_example("WithSensorData/SensorDataExample8.jsonld")
+    await capture_document(client, admin, source)
+    events = source["epcisBody"]["eventList"]
+    with_sensors = [e["eventID"] for e in events if e.get("sensorElementList")]
+    query = Query(client, admin)
+    # sensorMetadata: time 2019-07-19T14:00:00.000+01:00, dataProcessingMethod and bizRules.
+    method = "https://example.com/253/4012345000054987"
+    assert with_sensors[0] in await query.ids(EQ_dataProcessingMethod=method)
+    assert with_sensors[0] in await query.ids(
+        EQ_bizRules="https://example.org/253/4012345000054987"
+    )
+    assert await query.ids(EQ_bizRules=method) == []
+    assert with_sensors[0] in await query.ids(GE_time="2019-07-19T13:00:00Z")
+    assert with_sensors[0] not in await query.ids(GE_time="2019-07-19T13:00:00.001Z")
+    assert with_sensors[0] in await query.ids(LT_time="2019-07-19T15:00:00.001+01:00")
+    assert await query.ids(EXISTS_sensorElementList="true") == with_sensors
+    assert set(await query.ids(EXISTS_sensorElementList="false")).isdisjoint(with_sensors)

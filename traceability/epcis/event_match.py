@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from traceability.epcis.index import cbv_word
+from traceability.epcis.index import canonical_identifier, cbv_word
 
 QUANTITY_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 QUANTITY_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -40,6 +40,33 @@ SENSOR_TIMES = {
     "LT_startTime": ("startTime", operator.lt),
     "GE_endTime": ("endTime", operator.ge),
     "LT_endTime": ("endTime", operator.lt),
+    "GE_time": ("time", operator.ge),
+    "LT_time": ("time", operator.lt),
+}
+PERCENT_RANKS: dict[str, Callable[[float, float], bool]] = {
+    "GT_percRank": operator.gt,
+    "GE_percRank": operator.ge,
+    "LT_percRank": operator.lt,
+    "LE_percRank": operator.le,
+}
+# EQ_bizTransaction_{type}, EQ_source_{type}, EQ_destination_{type}: list field, the
+# entry's value field, and the CBV prefixes of its type.
+TYPED_LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "EQ_bizTransaction_": (
+        "bizTransactionList",
+        "bizTransaction",
+        ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-", "https://gs1.org/voc/BTT-"),
+    ),
+    "EQ_source_": (
+        "sourceList",
+        "source",
+        ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-", "https://gs1.org/voc/SDT-"),
+    ),
+    "EQ_destination_": (
+        "destinationList",
+        "destination",
+        ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-", "https://gs1.org/voc/SDT-"),
+    ),
 }
 ERROR_TIMES = {
     "GE_errorDeclarationTime": operator.ge,
@@ -91,12 +118,18 @@ def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
         yield from (item for item in value if isinstance(item, Mapping))
 
 
+def _number_of(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _quantities(event: Mapping[str, Any]) -> Iterator[float]:
     for field in QUANTITY_FIELDS:
         for item in _mappings(event.get(field)):
-            quantity = item.get("quantity")
-            if isinstance(quantity, (int, float)) and not isinstance(quantity, bool):
-                yield float(quantity)
+            quantity = _number_of(item.get("quantity"))
+            if quantity is not None:
+                yield quantity
 
 
 def _sensor_parts(event: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -155,8 +188,46 @@ def _sensor_matches(event: Mapping[str, Any], name: str, value: Any) -> bool:
     return any(isinstance(f, str) and f in value for f in found)
 
 
+def typed_list_prefix(name: str) -> str | None:
+    """The EQ_bizTransaction_/EQ_source_/EQ_destination_ family ``name`` is of, if any."""
+    for prefix in TYPED_LISTS:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return prefix
+    return None
+
+
+def _without(value: str, prefixes: tuple[str, ...]) -> str:
+    for prefix in prefixes:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+def _typed_list_matches(event: Mapping[str, Any], prefix: str, name: str, value: Any) -> bool:
+    field, inner, type_prefixes = TYPED_LISTS[prefix]
+    wanted_type = _without(name[len(prefix) :], type_prefixes)
+    for entry in _mappings(event.get(field)):
+        kind, found = entry.get("type"), entry.get(inner)
+        if (
+            isinstance(kind, str)
+            and _without(kind, type_prefixes) == wanted_type
+            and isinstance(found, str)
+            and canonical_identifier(found) in value
+        ):
+            return True
+    return False
+
+
 def matches_one(event: Mapping[str, Any], condition: Inside) -> bool:
     name, value = condition.name, condition.value
+    family = typed_list_prefix(name)
+    if family is not None:
+        return _typed_list_matches(event, family, name, value)
+    if name == "EXISTS_sensorElementList":
+        return bool(list(_mappings(event.get("sensorElementList")))) is value
+    if name in PERCENT_RANKS:
+        ranks = (_number_of(part.get("percRank")) for _, part in _sensor_parts(event))
+        return any(r is not None and PERCENT_RANKS[name](r, value) for r in ranks)
     if name == "EQ_persistentDisposition_set":
         return _persistent(event, "set", value)
     if name == "EQ_persistentDisposition_unset":
@@ -187,9 +258,9 @@ INSIDE_LISTS = frozenset(
         *SENSOR_ATTRIBUTES,
     }
 )
-INSIDE_NUMBERS = frozenset(QUANTITY_COMPARISONS)
+INSIDE_NUMBERS = frozenset({*QUANTITY_COMPARISONS, *PERCENT_RANKS})
 INSIDE_TIMES = frozenset({*ERROR_TIMES, *SENSOR_TIMES})
-INSIDE_BOOLEANS = frozenset({"EQ_booleanValue"})
+INSIDE_BOOLEANS = frozenset({"EQ_booleanValue", "EXISTS_sensorElementList"})
 INSIDE_PARAMETERS = INSIDE_LISTS | INSIDE_NUMBERS | INSIDE_TIMES | INSIDE_BOOLEANS
 # These find only events that declare an error: the query can say so to the database.
 NEEDS_ERROR_DECLARATION = frozenset({"EQ_errorReason", "EQ_correctiveEventID", *ERROR_TIMES})
@@ -203,4 +274,6 @@ def normalised_list(name: str, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_reason(v) for v in values)
     if name == "EQ_type":
         return tuple(_measurement(v) for v in values)
+    if typed_list_prefix(name) is not None:
+        return tuple(canonical_identifier(v) for v in values)
     return values

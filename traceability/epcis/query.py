@@ -15,6 +15,7 @@ from traceability.epcis.event_match import (
     NEEDS_ERROR_DECLARATION,
     Inside,
     normalised_list,
+    typed_list_prefix,
 )
 from traceability.epcis.index import canonical_identifier, cbv_word
 from traceability.errors import InvalidInput
@@ -149,7 +150,8 @@ def _boolean(name: str, raw: str) -> bool:
 
 def _inside(params: Mapping[str, str]) -> tuple[Inside, ...]:
     found = []
-    for name in sorted(INSIDE_PARAMETERS & set(params)):
+    inside = {name for name in params if name in INSIDE_PARAMETERS or typed_list_prefix(name)}
+    for name in sorted(inside):
         raw = params[name]
         value: Any
         if name in INSIDE_NUMBERS:
@@ -181,7 +183,9 @@ def _counts(params: Mapping[str, str], order_given: bool) -> dict[str, int]:
 
 
 def parse_event_query(params: Mapping[str, str]) -> EventQuery:
-    unknown = sorted(set(params) - KNOWN_PARAMETERS)
+    unknown = sorted(
+        name for name in set(params) - KNOWN_PARAMETERS if typed_list_prefix(name) is None
+    )
     if unknown:
         raise InvalidInput(
             f"unknown query parameter {unknown[0]!r}; see /openapi.json for the supported ones",
