@@ -80,5 +80,5 @@ async def test_a_collection_names_its_get_and_its_post(client: httpx.AsyncClient
     answer = await client.delete("/api/v1/products")
     assert answer.status_code == 405
     assert answer.headers["allow"] == "GET, HEAD, POST"
-    capture = await client.get("/api/v1/epcis/capture")
-    assert capture.headers["allow"] == "POST, OPTIONS"
+    capture = await client.delete("/api/v1/epcis/capture")
+    assert capture.headers["allow"] == "GET, HEAD, POST, OPTIONS"
