@@ -62,11 +62,12 @@ DISCOVERY_HEADERS = {
 
 
 class NegotiationFailed(Exception):
-    def __init__(self, status: int, kind: str, detail: str) -> None:
+    def __init__(self, status: int, kind: str, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.kind = kind
         self.detail = detail
+        self.field = field  # the request header at fault
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def answer_media_type(accept: str | None) -> str:
         406,
         NOT_ACCEPTABLE,
         f"Accept admits none of {', '.join(ANSWER_MEDIA_TYPES)}",
+        field="Accept",
     )
 
 
@@ -173,6 +175,7 @@ def _check_body_type(method: str, headers: Mapping[str, str]) -> None:
             "UnsupportedMediaTypeException",
             f"a body in {media or 'no format'} is not read here; "
             f"send {', '.join(BODY_MEDIA_TYPES)}",
+            field="Content-Type",
         )
 
 
@@ -181,10 +184,14 @@ def negotiate(method: str, headers: Mapping[str, str]) -> Negotiated:
 
     ``headers`` are the request's, with lower-case names.
     """
-    _within_bounds(headers, "EPCIS", EPCIS_VERSIONS)
-    _within_bounds(headers, "CBV", (CBV_VERSION,))
     _check_body_type(method, headers)
-    return Negotiated(answer_media_type(headers.get("accept")))
+    media_type = answer_media_type(headers.get("accept"))
+    body = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    # EPCIS 1.2 has no JSON: it is spoken only where XML is read or written.
+    in_xml = media_type in XML_MEDIA_TYPES or body in XML_MEDIA_TYPES
+    _within_bounds(headers, "EPCIS", EPCIS_VERSIONS if in_xml else (EPCIS_VERSION,))
+    _within_bounds(headers, "CBV", (CBV_VERSION,))
+    return Negotiated(media_type)
 
 
 def negotiated(request: Request) -> Negotiated:
@@ -223,7 +230,9 @@ class EpcisNegotiation:
         try:
             outcome = negotiate(scope["method"], request_headers)
         except NegotiationFailed as failed:
-            response = epcis_problem(failed.status, failed.kind, failed.detail, path)
+            response = epcis_problem(
+                failed.status, failed.kind, failed.detail, path, field=failed.field
+            )
             await response(scope, receive, send_with_versions)
             return
         scope.setdefault("state", {})["epcis_negotiated"] = outcome
