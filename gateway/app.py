@@ -17,6 +17,7 @@ from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
     audit_pictures,
+    compressed,
     epcis,
     health,
     home,
@@ -117,3 +118,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(audit.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)
+    # Last: a compressed Digital Link is any one-segment path no other router took.
+    app.include_router(compressed.router)

@@ -16,6 +16,7 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.public.gate import routed_path
+from traceability.identifiers.compression import is_compressed_path
 
 RESOLVER_METHODS: Final = "GET, HEAD, OPTIONS"
 # What a page's script may send and read beyond what CORS always allows.
@@ -38,7 +39,7 @@ PREFLIGHT_HEADERS: Final = {
 
 
 def is_resolver_path(path: str) -> bool:
-    return path.startswith("/01/") or path == DESCRIPTION_FILE
+    return path.startswith("/01/") or path == DESCRIPTION_FILE or is_compressed_path(path)
 
 
 class ResolverCors:

@@ -24,6 +24,7 @@ from gateway.public.page_cache import page_key, public_answers
 from gateway.public.rendering import renderer
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
+from traceability.identifiers.compression import is_compressed_path
 from traceability.identifiers.digital_link import parse_digital_link
 
 PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/")
@@ -84,7 +85,7 @@ class PublicGate:
             await self.app(scope, receive, send)
             return
         path = routed_path(scope["path"])
-        if not path.startswith(PUBLIC_PREFIXES):
+        if not path.startswith(PUBLIC_PREFIXES) and not is_compressed_path(path):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state

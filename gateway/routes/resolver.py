@@ -32,6 +32,7 @@ from gateway.public.linkset import (
     linkset,
     linkset_link_header,
     resolver_description,
+    same_as_link,
 )
 from gateway.public.negotiation import LINKSET_MEDIA_TYPE, Language, language, representation
 from gateway.public.page_cache import (
@@ -46,6 +47,7 @@ from gateway.responses import JSONResponse
 from gateway.schemas.identifiers import GTIN_SCHEMA, GTIN_TEXT
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput, NotFound, TraceabilityError
+from traceability.identifiers.compression import decompress_digital_link, is_compressed_path
 from traceability.identifiers.digital_link import (
     DigitalLink,
     digital_link_path,
@@ -85,9 +87,15 @@ RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
+class ServedLinkType(BaseModel):
+    linkType: str
+    title: str
+
+
 class SupportedLinkType(BaseModel):
     namespace: str
     prefix: str
+    linkTypes: list[ServedLinkType]
 
 
 class ResolverDescription(BaseModel):
@@ -181,7 +189,11 @@ def _headers(
     return headers
 
 
-def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> CachedAnswer:
+def render(
+    portal: Portal, view: Provenance, kind: str, lang: Language, compressed: str | None = None
+) -> CachedAnswer:
+    """The answer for ``view``; ``compressed`` is the compressed URI it was asked by, which a
+    linkset takes as its anchor (with ``owl:sameAs`` the uncompressed one)."""
     base = portal.settings.base_url
     item = view.level == "serial"
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
@@ -190,7 +202,7 @@ def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> Cache
         body = renderer.render_provenance(view, lang, base_url=base).encode()
         headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
         return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
-    links = linkset(base, path, view.level, item_description(view.product))
+    links = linkset(base, path, view.level, item_description(view.product), compressed)
     if kind == "json":
         document = view.to_json() | {"linkset": links}
         return CachedAnswer.of(
@@ -364,6 +376,9 @@ async def resolve(
     kind = representation(request.headers.get("accept"), link_type)
     page_language = language(lang, request.headers.get("accept-language"))
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    if is_compressed_path(raw_path.decode("latin-1")):
+        # Partly compressed: /01/{gtin}/{compressed qualifiers}.
+        return await resolve_compressed(request, portal, snapshot, link_type, lang)
     try:
         parsed = parse_digital_link(raw_path.decode("latin-1"))
     except InvalidInput as exc:
@@ -373,30 +388,130 @@ async def resolve(
     # canonical path itself is answered, every other spelling is sent there.
     if not parsed.is_canonical or raw_path != path.encode():
         return canonical_redirect(portal, path, request.url.query)
-    link = parsed.link
+    question = Question(kind, page_language, link_type, request.url.query)
+    return await answer_link(request, portal, snapshot, parsed.link, path, question)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Question:
+    """What the request asks of a Digital Link beside the link itself."""
+
+    kind: str
+    language: Language
+    link_type: str | None
+    query: str
+    # The compressed URI it was asked by, when it was.
+    compressed: str | None = None
+
+
+async def answer_link(
+    request: Request,
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    link: DigitalLink,
+    path: str,
+    question: Question,
+) -> Response:
+    """The answer for a canonical ``path``: the page, JSON or linkset, a typed link's
+    redirect, or the walk up to the product for a lot the portal does not know."""
+    kind, page_language, link_type = question.kind, question.language, question.link_type
     answers = public_answers(request.app.state)
     scope_generations = await generations(request, portal, scopes_of(link))
     try:
         view = await cached_view(portal, snapshot, answers, link, path, scope_generations)
     except NotFound as exc:
+        if exc.reason == "unknown_lot":
+            try:
+                return await walk_up(portal, snapshot, answers, link, question)
+            except NotFound as unknown:
+                return error_page_or_raise(unknown, 404, kind, page_language)
         return error_page_or_raise(exc, 404, kind, page_language)
     if link_type is not None and kind != "linkset":
         try:
-            return link_type_redirect(portal, view, path, link_type, request.url.query)
+            return link_type_redirect(portal, view, path, link_type, question.query)
         except NotFound as exc:
             return error_page_or_raise(exc, 404, kind, page_language)
     if view.level == "serial":
         client = request.client.host if request.client else "unknown"
-        return respond(
-            request,
-            render(portal, await with_scans(portal, view, link, client), kind, page_language),
-        )
+        view = await with_scans(portal, view, link, client)
+        return respond(request, render(portal, view, kind, page_language, question.compressed))
+    if question.compressed is not None and kind == "linkset":
+        # Its anchor is the compressed URI: not the canonical path's cached linkset.
+        return respond(request, render(portal, view, kind, page_language, question.compressed))
     variant = f"{kind}:{page_language}" if kind == "html" else kind
     answer = await answers.load(
         page_key(scope_generations, variant, path),
         _async(lambda: render(portal, view, kind, page_language)),
     )
     return respond(request, answer)
+
+
+async def walk_up(
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    answers: PublicAnswers,
+    link: DigitalLink,
+    question: Question,
+) -> Response:
+    """A lot the portal does not know, and any item named in it, walks up to its product.
+
+    GS1 Resolver standard 1.2: "for any request URI, no matter how granular, there SHALL be
+    a default link at the entry level or higher up the tree". The product's page is its
+    default link: the answer is a 307 there (the query string passed on, ``linkType=linkset``
+    kept so the linkset asked for is the product's), or straight to the product's link of
+    the type asked for. Every link in the ``Link`` header is the product's. An unknown
+    product stays a 404 (NotFound from here).
+    """
+    product = DigitalLink(gtin=link.gtin)
+    path = digital_link_path(product)
+    scope_generations = await portal.cache.generations(page_scopes(link.gtin, None))
+    view = await cached_view(portal, snapshot, answers, product, path, scope_generations)
+    if question.link_type is not None and question.kind != "linkset":
+        return link_type_redirect(portal, view, path, question.link_type, question.query)
+    base = portal.settings.base_url
+    query = question.query if question.kind == "linkset" else passed_on_query(question.query)
+    return Response(
+        status_code=307,
+        headers={
+            "location": with_query(f"{base}{path}", query),
+            "link": link_header(base, path),
+            "cache-control": PUBLIC_CACHE_CONTROL,
+            "vary": VARY,
+        },
+    )
+
+
+async def resolve_compressed(
+    request: Request,
+    portal: PortalDep,
+    snapshot: LazySnapshot,
+    link_type: str | None,
+    lang: str | None,
+) -> Response:
+    """A compressed Digital Link answered as its uncompressed form, at its own address.
+
+    GS1 Resolver standard 1.2: a resolver "SHALL be able to decompress a URI to generate a GS1
+    Digital Link URI", "SHOULD NOT redirect to the equivalent uncompressed URI on the same
+    resolver" and "SHALL expose the uncompressed URI in the Link response header with a rel
+    value of owl:sameAs".
+    """
+    kind = representation(request.headers.get("accept"), link_type)
+    page_language = language(lang, request.headers.get("accept-language"))
+    raw_path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    try:
+        decompressed = decompress_digital_link(raw_path)
+    except InvalidInput as exc:
+        return error_page_or_raise(exc, 400, kind, page_language)
+    base = portal.settings.base_url
+    path = digital_link_path(decompressed.link)
+    carried = urlencode(decompressed.other)
+    query = "&".join(part for part in (carried, request.url.query) if part)
+    compressed = f"{base}{raw_path}"
+    question = Question(kind, page_language, link_type, query, compressed)
+    response = await answer_link(request, portal, snapshot, decompressed.link, path, question)
+    links = [response.headers.get("link"), same_as_link(f"{base}{decompressed.uncompressed}")]
+    response.headers["link"] = ", ".join(link for link in links if link)
+    return response
 
 
 # Scanners check redirects with HEAD; the same answer without its body.
