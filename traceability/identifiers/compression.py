@@ -218,3 +218,48 @@ def _encoded_value(reader: _Reader, length_width: int) -> str:
     if encoding == 4:  # 7-bit ASCII
         return "".join(chr(reader.number(7)) for _ in range(length))
     raise InvalidInput(f"unknown encoding indicator {encoding} in a compressed link", field="uri")
+
+
+def compress_digital_link(link: DigitalLink, *, keep_gtin: bool = False) -> str:
+    """The compressed path of ``link`` (``/ARHKVAdpQg``): each AI in turn, no optimisation
+    code, each value in the smallest encoding that holds it. Its expiry goes in too.
+    ``keep_gtin`` gives the partly compressed form ``/01/{gtin}/{compressed qualifiers}``."""
+    bits: list[str] = []
+    for ai, value in (
+        (AI_GTIN, None if keep_gtin else link.gtin),
+        (AI_CPV, link.cpv),
+        (AI_LOT, link.lot),
+        (AI_SERIAL, link.serial),
+        (AI_EXPIRY, link.expiry.strftime("%y%m%d") if link.expiry else None),
+    ):
+        if value is None:
+            continue
+        bits.append("".join(format(int(digit), "04b") for digit in ai))
+        fmt = _VALUE_FORMATS[ai]
+        if isinstance(fmt, _Fixed):
+            bits.append(format(int(value), f"0{value_bits(fmt.digits)}b"))
+        else:
+            bits.append(_encode_value(value, length_bits(fmt.max_length)))
+    joined = "".join(bits)
+    joined += "0" * (-len(joined) % 6)
+    text = "".join(SAFE_BASE64[int(joined[i : i + 6], 2)] for i in range(0, len(joined), 6))
+    return f"/01/{link.gtin}/{text}" if keep_gtin else f"/{text}"
+
+
+def _encode_value(value: str, length_width: int) -> str:
+    length = format(len(value), f"0{length_width}b")
+    # Numeric only without a leading zero: a decoder that reads the number back may drop it.
+    if value.isdigit() and value.isascii() and not value.startswith("0"):
+        return "000" + length + format(int(value), f"0{value_bits(len(value))}b")
+    if all(char in "0123456789abcdef" for char in value):
+        return "001" + length + "".join(format(_HEX.index(c.upper()), "04b") for c in value)
+    if all(char in _HEX for char in value):
+        return "010" + length + "".join(format(_HEX.index(c), "04b") for c in value)
+    if all(char in SAFE_BASE64 for char in value):
+        return "011" + length + "".join(format(SAFE_BASE64.index(c), "06b") for c in value)
+    if value.isascii():
+        return "100" + length + "".join(format(ord(c), "07b") for c in value)
+    raise InvalidInput(
+        f"{value!r} holds characters outside 7-bit ASCII, which compression cannot carry",
+        field="uri",
+    )
