@@ -20,7 +20,12 @@ from gateway.pages.messages import Lang
 from gateway.pages.problems import rate_limited_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.negotiation import language, representation
-from gateway.public.page_cache import page_key, public_answers
+from gateway.public.page_cache import (
+    is_link_type_only,
+    link_type_variant,
+    page_key,
+    public_answers,
+)
 from gateway.public.rendering import renderer
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
@@ -98,8 +103,14 @@ class PublicGate:
         headers = dict(scope["headers"])
         accept = headers.get(b"accept", b"").decode("latin-1")
         kind = representation(accept, link_type)
-        # Only plain page, JSON and linkset requests are answered here.
-        cacheable = parsed is not None and (link_type is None or kind == "linkset")
+        # Plain page, JSON and linkset requests are answered here, and the redirect to a typed
+        # link when ``linkType`` is all the query holds.
+        typed = (
+            link_type is not None
+            and kind != "linkset"
+            and is_link_type_only(query.decode("latin-1"))
+        )
+        cacheable = parsed is not None and (link_type is None or kind == "linkset" or typed)
         scopes = parsed[0] if parsed is not None and cacheable else []
 
         # The socket peer, or the client a trusted proxy names (gateway.client_address).
@@ -116,6 +127,8 @@ class PublicGate:
         scope.setdefault("state", {})["public_generations"] = scope_generations
         lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
         variant = f"{kind}:{lang}" if kind == "html" else kind
+        if typed and link_type is not None:
+            variant = link_type_variant(link_type)
         key = page_key(scope_generations, variant, parsed[1])
         found = await answers.lookup(key) if key is not None else None
         if found is None:
@@ -123,7 +136,7 @@ class PublicGate:
             return
         accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
         body, raw_headers, etag = found.select(accept_encoding)
-        if headers.get(b"if-none-match", b"").decode("latin-1") == etag:
+        if found.answer.status == 200 and headers.get(b"if-none-match", b"").decode() == etag:
             await send({"type": "http.response.start", "status": 304, "headers": raw_headers})
             await send({"type": "http.response.body", "body": b""})
             return

@@ -39,6 +39,8 @@ from gateway.public.page_cache import (
     CachedAnswer,
     PublicAnswers,
     WireAnswer,
+    is_link_type_only,
+    link_type_variant,
     page_key,
     public_answers,
 )
@@ -280,6 +282,13 @@ def link_type_redirect(
     )
 
 
+def cached_redirect(redirect: Response) -> CachedAnswer:
+    """A typed link's redirect as the page cache keeps it: its status and where it goes."""
+    kept = ("location", "link", "cache-control")
+    headers = [(name, value) for name, value in redirect.headers.items() if name in kept]
+    return CachedAnswer.of(redirect.status_code, "text/plain; charset=utf-8", b"", headers)
+
+
 def passed_on_query(query: str) -> str:
     """The request's query string as the redirect passes it on.
 
@@ -428,9 +437,18 @@ async def answer_link(
         return error_page_or_raise(exc, 404, kind, page_language)
     if link_type is not None and kind != "linkset":
         try:
-            return link_type_redirect(portal, view, path, link_type, question.query)
+            redirect = link_type_redirect(portal, view, path, link_type, question.query)
         except NotFound as exc:
             return error_page_or_raise(exc, 404, kind, page_language)
+        item = view.level == "serial"
+        if question.compressed is None and not item and is_link_type_only(question.query):
+            # The public gate answers the next one from the cache (gateway.public.gate); an
+            # item's are not kept, one per serial.
+            await answers.load(
+                page_key(scope_generations, link_type_variant(link_type), path),
+                _async(lambda: cached_redirect(redirect)),
+            )
+        return redirect
     if view.level == "serial":
         client = request.client.host if request.client else "unknown"
         view = await with_scans(portal, view, link, client)

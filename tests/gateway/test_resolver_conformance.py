@@ -482,3 +482,25 @@ async def test_the_description_file_lists_every_key_and_link_type_it_serves(
     for member, target in gs1_links(context).items():
         if member != GS1 + "defaultLink":
             assert listed["gs1:" + member.removeprefix(GS1)] == target["title"]
+
+
+async def test_a_typed_link_redirect_is_answered_from_the_cache_the_second_time(
+    client: httpx.AsyncClient, state: Portal, lot: LotKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan that asks for a link type costs a cached answer, like the page: the redirect
+    is the same for everyone when ``linkType`` is all the query holds."""
+    asked = f"{page(lot)}?linkType=gs1:traceability"
+    first = await client.get(asked)
+    with_more = f"{page(lot)}?linkType=gs1:traceability&foo=bar"
+
+    def not_built(*args: object) -> object:
+        raise AssertionError("the cached redirect should have been served")
+
+    monkeypatch.setattr(resolver, "link_type_redirect", not_built)
+    again = await client.get(asked, headers=ELSEWHERE)
+    assert (again.status_code, again.headers["location"]) == (307, first.headers["location"])
+    assert again.headers["link"] == first.headers["link"]
+    assert_cors(again)
+    # A query with more in it is passed on, so it is built per request.
+    with pytest.raises(AssertionError, match="cached redirect"):
+        await client.get(with_more)
