@@ -73,6 +73,8 @@ PUBLIC_CACHE_CONTROL: Final = "public, no-cache"
 # Item pages count scans: each scan must reach the portal.
 ITEM_CACHE_CONTROL: Final = "private, no-store"
 VARY: Final = "Accept, Accept-Language, Accept-Encoding"
+# Where a product's page says that the lot asked for is unknown (gateway/templates).
+WALKED_UP_FRAGMENT: Final = "#lot-unknown"
 # A person's browser gets a readable page for a bad or unknown code, an app problem+json.
 RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     status: {
@@ -477,8 +479,9 @@ async def walk_up(
     a default link at the entry level or higher up the tree". The product's page is its
     default link: the answer is a 307 there (the query string passed on, ``linkType=linkset``
     kept so the linkset asked for is the product's), or straight to the product's link of
-    the type asked for. Every link in the ``Link`` header is the product's. An unknown
-    product stays a 404 (NotFound from here).
+    the type asked for. The page's ``#lot-unknown`` notice says that the lot is unknown
+    (a fragment: the product's page stays one cached page). Every link in the ``Link``
+    header is the product's. An unknown product stays a 404 (NotFound from here).
     """
     product = DigitalLink(gtin=link.gtin)
     path = digital_link_path(product)
@@ -487,11 +490,15 @@ async def walk_up(
     if question.link_type is not None and question.kind != "linkset":
         return link_type_redirect(portal, view, path, question.link_type, question.query)
     base = portal.settings.base_url
-    query = question.query if question.kind == "linkset" else passed_on_query(question.query)
+    if question.kind == "linkset":
+        target = with_query(f"{base}{path}", question.query)
+    else:
+        # The product's page says why it is shown (its #lot-unknown notice).
+        target = with_query(f"{base}{path}{WALKED_UP_FRAGMENT}", passed_on_query(question.query))
     return Response(
         status_code=307,
         headers={
-            "location": with_query(f"{base}{path}", query),
+            "location": target,
             "link": link_header(base, path),
             "cache-control": PUBLIC_CACHE_CONTROL,
             "vary": VARY,

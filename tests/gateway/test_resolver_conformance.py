@@ -387,7 +387,12 @@ async def test_an_unknown_lot_walks_up_to_its_product(
     unknown = digital_link_path(code.with_lot("NO-SUCH-LOT"))
     plain = await client.get(f"{unknown}?foo=bar", headers=code.headers | BROWSER)
     assert plain.status_code == 307
-    assert plain.headers["location"] == f"{product}?foo=bar"
+    assert plain.headers["location"] == f"{product}?foo=bar#lot-unknown"
+    # The product's page says why it is shown, in the language asked for.
+    shown = await client.get(f"/01/{code.link.gtin}", headers=code.headers | BROWSER)
+    says = "has registered no lot" if code.tongue == "en" else "chưa đăng ký lô hàng"
+    assert '<p id="lot-unknown" class="walked-up" role="status">' in shown.text
+    assert says in shown.text
     links = link_header_entries(plain.headers["link"])
     assert links[GS1 + "defaultLink"]["href"] == product
     typed = await client.get(f"{unknown}?linkType=gs1:pip", headers=code.headers)

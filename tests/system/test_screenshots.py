@@ -61,6 +61,8 @@ PAGES: tuple[Page, ...] = (
     Page("error-check-digit", f"/01/{WRONG_CHECK_DIGIT}/10/{RICE_BAG_LOT.lot_code}"),
     # An unknown lot of a known product walks up to it: the error is an unknown product's.
     Page("error-not-found", f"/01/{UNKNOWN_GTIN}/10/NO-SUCH-LOT"),
+    # Where the resolver walks an unknown lot up to: the product's page says why it is shown.
+    Page("lot-unknown", f"/01/{RICE_5KG.gtin}#lot-unknown"),
     Page("home", "/"),
     Page("lookup-mistake", f"/lookup?gtin={WRONG_CHECK_DIGIT}&lot={RICE_BAG_LOT.lot_code}"),
     Page("inspector-lot", f"{RICE_AUDIT}/page", auth="inspector"),
