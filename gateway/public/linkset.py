@@ -24,6 +24,11 @@ LINK_TYPES: Final[dict[str, tuple[str, str, frozenset[str]]]] = {
         frozenset({"lot", "serial"}),
     ),
 }
+# GS1 Resolver standard 1.2: without a linkType the resolver "SHALL redirect to the default
+# link unless" the request asks otherwise. The default link of every code is the portal's
+# page at the code's own canonical URI, so the resolver is that link's server and answers
+# it directly (200) rather than redirecting a request to itself: a consumer's scan costs no
+# hop and the page is served from the public gate's cache.
 DEFAULT_LINK_TYPE: Final = "pip"
 # The GS1 linkset JSON-LD context (GS1 Resolver standard 1.2, artefacts): a Link header to it
 # lets a JSON-LD processor read the linkset as linked data. The versioned file never changes.
