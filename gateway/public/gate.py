@@ -103,32 +103,21 @@ class PublicGate:
         headers = dict(scope["headers"])
         accept = headers.get(b"accept", b"").decode("latin-1")
         kind = representation(accept, link_type)
-        # Plain page, JSON and linkset requests are answered here, and the redirect to a typed
-        # link when ``linkType`` is all the query holds.
-        typed = (
-            link_type is not None
-            and kind != "linkset"
-            and is_link_type_only(query.decode("latin-1"))
-        )
-        cacheable = parsed is not None and (link_type is None or kind == "linkset" or typed)
-        scopes = parsed[0] if parsed is not None and cacheable else []
+        lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
+        variant = cached_variant(kind, link_type, query, lang) if parsed is not None else None
+        scopes = parsed[0] if parsed is not None and variant is not None else []
 
         # The socket peer, or the client a trusted proxy names (gateway.client_address).
         client = scope.get("client")
         client_id = client[0] if client else "unknown"
         admission, scope_generations = await answers.cache.admit(client_id, self.limit, scopes)
         if not admission.allowed:
-            lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
             await _too_many(send, admission.retry_after, kind == "html", lang)
             return
-        if parsed is None or not cacheable or not answers.enabled:
+        if parsed is None or variant is None or not answers.enabled:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})["public_generations"] = scope_generations
-        lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
-        variant = f"{kind}:{lang}" if kind == "html" else kind
-        if typed and link_type is not None:
-            variant = link_type_variant(link_type)
         key = page_key(scope_generations, variant, parsed[1])
         found = await answers.lookup(key) if key is not None else None
         if found is None:
@@ -151,6 +140,17 @@ class PublicGate:
         await send(
             {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
         )
+
+
+def cached_variant(kind: str, link_type: str | None, query: bytes, lang: str) -> str | None:
+    """The page-cache variant a request is answered from here, or None when only the route
+    can answer it: plain page, JSON and linkset requests, and the redirect to a typed link
+    when ``linkType`` is all the query holds (with more, the rest is passed on)."""
+    if link_type is None or kind == "linkset":
+        return f"{kind}:{lang}" if kind == "html" else kind
+    if is_link_type_only(query.decode("latin-1")):
+        return link_type_variant(link_type)
+    return None
 
 
 async def _too_many(send: Send, retry_after: int, html: bool, lang: str) -> None:

@@ -13,7 +13,7 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -44,6 +44,7 @@ from gateway.public.page_cache import (
     page_key,
     public_answers,
 )
+from gateway.public.redirects import cached_redirect, passed_on_query, with_query
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
 from gateway.schemas.identifiers import GTIN_SCHEMA, GTIN_TEXT
@@ -282,34 +283,6 @@ def link_type_redirect(
             "link": link_header(portal.settings.base_url, path),
         },
     )
-
-
-def cached_redirect(redirect: Response) -> CachedAnswer:
-    """A typed link's redirect as the page cache keeps it: its status and where it goes."""
-    kept = ("location", "link", "cache-control")
-    headers = [(name, value) for name, value in redirect.headers.items() if name in kept]
-    return CachedAnswer.of(redirect.status_code, "text/plain; charset=utf-8", b"", headers)
-
-
-def passed_on_query(query: str) -> str:
-    """The request's query string as the redirect passes it on.
-
-    GS1 Resolver standard 1.2: "By default, SHALL pass on all key=value pairs in the query
-    string of the request URI (if present) when redirecting". ``linkType`` is not passed on:
-    it was this resolver's instruction, carried out by the redirect, and the targets are
-    this resolver's own pages, which would redirect again on seeing it.
-    """
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(key, value) for key, value in pairs if key != "linkType"])
-
-
-def with_query(target: str, query: str) -> str:
-    """``target`` with ``query`` added before its fragment (``…/10/LOT?foo=bar#timeline``)."""
-    if not query:
-        return target
-    address, hash_mark, fragment = target.partition("#")
-    joiner = "&" if "?" in address else "?"
-    return f"{address}{joiner}{query}{hash_mark}{fragment}"
 
 
 async def with_scans(
