@@ -18,6 +18,7 @@ from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
     audit_pictures,
+    compressed,
     delegations,
     epcis,
     epcis_queries,
@@ -133,3 +134,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(delegations.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)
+    # Last: a compressed Digital Link is any one-segment path no other router took.
+    app.include_router(compressed.router)
