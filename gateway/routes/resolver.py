@@ -395,7 +395,9 @@ async def answer_link(
     if view.level == "serial":
         view = await with_issue(portal, snapshot, view, link)
         if not view.issued:
-            return respond(request, render(portal, view, kind, page_language))
+            return respond(
+                request, render(portal, view, kind, page_language, business, question.compressed)
+            )
         client = request.client.host if request.client else "unknown"
         view = await with_scans(portal, view, link, client)
         return respond(
