@@ -18,6 +18,7 @@ from gateway.routes import (
     audit,
     audit_pictures,
     epcis,
+    epcis_subscriptions,
     health,
     home,
     labels,
@@ -32,6 +33,7 @@ from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
+from traceability.background.subscriptions import subscription_deliverer
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.portal import Portal
@@ -79,7 +81,7 @@ def portal_lifespan(
         try:
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
-            async with capture_job_sweeper(portal):
+            async with capture_job_sweeper(portal), subscription_deliverer(portal):
                 yield
         finally:
             await portal.close()
@@ -113,6 +115,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(labels.router)
     app.include_router(registry.router)
     app.include_router(epcis.router)
+    app.include_router(epcis_subscriptions.router)
     # Before audit: its last route takes any path under a lot, /trace.svg included.
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)

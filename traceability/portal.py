@@ -29,6 +29,7 @@ from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.resolver_links import ResolverLinkService
+from traceability.services.subscriptions import SubscriptionService
 from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService
 
@@ -51,6 +52,7 @@ class Portal:
     cache: Cache
     provenance: ProvenanceService
     resolver_links: ResolverLinkService
+    subscriptions: SubscriptionService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -113,4 +115,5 @@ class Portal:
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
             resolver_links=ResolverLinkService(clock),
+            subscriptions=SubscriptionService(clock),
         )
