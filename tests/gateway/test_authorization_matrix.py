@@ -38,6 +38,7 @@ class World:
     extra_key_id: str
     signing_key_id: str
     link_id: str
+    subscription_id: str
 
     def headers(self, caller: str) -> dict[str, str]:
         return {} if caller == "nobody" else self.tenants[caller].headers
@@ -90,6 +91,9 @@ def new_link_of(gtin: str) -> dict[str, Any]:
 def new_event(world: World, caller: str) -> dict[str, Any]:
     return harvest(world.gtin, "L1", eventTime=f"2026-10-{1 + next(_unique) % 28:02d}T07:00:00Z")
 
+
+# A public address literal: subscribing resolves no name, and no test here sends anything.
+SUBSCRIPTION = {"dest": "https://1.1.1.1/epcis/callback", "stream": True}
 
 ROWS = [
     Row(
@@ -363,6 +367,32 @@ ROWS = [
         lambda w: f"/api/v1/resolver/links/{w.link_id}",
         {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
     ),
+    # A subscription is its owner's alone: every other caller, inspectors too, is told 404.
+    Row(
+        "POST",
+        "/api/v1/epcis/queries/{queryName}/subscriptions",
+        lambda w: "/api/v1/epcis/queries/Shipments/subscriptions",
+        everyone(201),
+        lambda w, c: SUBSCRIPTION,
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/queries/{queryName}/subscriptions",
+        lambda w: "/api/v1/epcis/queries/Shipments/subscriptions",
+        everyone(200),
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+        lambda w: f"/api/v1/epcis/queries/Shipments/subscriptions/{w.subscription_id}",
+        {"nobody": 401, "owner": 200, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+        lambda w: f"/api/v1/epcis/queries/Shipments/subscriptions/{w.subscription_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
     # The whole log spans every tenant's events: inspectors and admins only.
     Row(
         "GET",
@@ -397,6 +427,9 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
     link = await client.post(
         "/api/v1/resolver/links", json=new_link_of(gtin), headers=owner.headers
     )
+    subscription = await client.post(
+        "/api/v1/epcis/queries/Shipments/subscriptions", json=SUBSCRIPTION, headers=owner.headers
+    )
     return World(
         tenants=tenants,
         owner=owner,
@@ -407,6 +440,7 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         extra_key_id=next(k["id"] for k in keys if k["label"] == "spare"),
         signing_key_id=signing.json()["key_id"],
         link_id=link.json()["id"],
+        subscription_id=subscription.json()["subscriptionID"],
     )
 
 
