@@ -135,6 +135,39 @@ async def test_nothing_is_sent_twice_when_the_deliverer_restarts_and_nothing_que
     assert len({r.headers["idempotency-key"] for r in receiver.delivered}) == 2
 
 
+async def test_a_notification_a_stopped_deliverer_had_claimed_is_sent_by_another_once(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        await subscribe(client, owner, receiver.url)
+        event_id = await record(client, owner, gtin)
+        stopped = SubscriptionDeliverer(state, claim_seconds=0.2)
+        try:
+            await stopped.queue()
+            async with state.write() as session:
+                # Claimed, then the process stops before it sends: nothing reaches the receiver.
+                [claimed] = await state.subscriptions.claim(session, stopped.runner, 0.2, 10)
+        finally:
+            await stopped.close()
+        survivor = SubscriptionDeliverer(state)
+        try:
+            await survivor.run_once()
+            assert receiver.seen == []  # the claim still holds
+            await asyncio.sleep(0.3)
+            await until(lambda: len(receiver.delivered) == 1, survivor)
+            async with state.write() as session:
+                # The stopped one coming back late changes nothing.
+                await state.subscriptions.delivered(session, stopped.runner, claimed)
+            await survivor.run_once()
+        finally:
+            await survivor.close()
+    [received] = receiver.seen
+    assert received.headers["idempotency-key"] == claimed.idempotency_key
+    assert [e["eventID"] for e in received.events] == [event_id]
+
+
 async def test_a_receiver_that_fails_three_times_then_succeeds_gets_the_event_once(
     client: httpx.AsyncClient, state: Portal
 ) -> None:

@@ -48,9 +48,12 @@ CONCURRENT_SENDS: Final = 16
 class SubscriptionDeliverer:
     """One process's queuer and sender; ``runner`` names it on the rows it claims."""
 
-    def __init__(self, portal: Portal, *, runner: str | None = None) -> None:
+    def __init__(
+        self, portal: Portal, *, runner: str | None = None, claim_seconds: float = CLAIM_SECONDS
+    ) -> None:
         self.portal = portal
         self.runner = runner or uuid.uuid4().hex
+        self.claim_seconds = claim_seconds
         settings = portal.settings
         self.http = httpx.AsyncClient(timeout=settings.subscription_timeout, follow_redirects=False)
         self._sends = asyncio.Semaphore(CONCURRENT_SENDS)
@@ -76,7 +79,7 @@ class SubscriptionDeliverer:
         while True:
             async with portal.write() as session:
                 batch = await portal.subscriptions.claim(
-                    session, self.runner, CLAIM_SECONDS, DELIVERIES_PER_ROUND
+                    session, self.runner, self.claim_seconds, DELIVERIES_PER_ROUND
                 )
             if not batch:
                 return tried
