@@ -62,6 +62,10 @@ class Receiver:
             return [r for r in self.seen if r.status == 200]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a deliverer may connect many times at once
+
+
 @contextmanager
 def webhook_receiver(*, failures: int = 0, dead: bool = False) -> Iterator[Receiver]:
     receiver: Receiver | None = None
@@ -80,7 +84,7 @@ def webhook_receiver(*, failures: int = 0, dead: bool = False) -> Iterator[Recei
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet test output
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}/epcis/callback")
     receiver.failures = failures
     receiver.dead = dead

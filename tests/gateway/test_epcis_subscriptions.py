@@ -250,7 +250,12 @@ async def test_a_subscription_sees_only_what_its_owners_queries_may_see(
         owns = await record(client, owner, own_gtin)
         deliverer = SubscriptionDeliverer(state)
         try:
-            await until(lambda: len(authority.delivered) == 2 and bool(mine.delivered), deliverer)
+            await until(
+                lambda: (
+                    sum(len(r.events) for r in authority.delivered) == 2 and bool(mine.delivered)
+                ),
+                deliverer,
+            )
             await deliverer.run_once()
         finally:
             await deliverer.close()

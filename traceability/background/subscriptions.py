@@ -3,14 +3,14 @@
 Two steps, each a transaction of its own, run every ``subscription_poll_interval`` seconds:
 
 * queue: for every stream subscription (and each scheduled one whose time came) the events
-  past its cursor that its query matches become rows of the delivery outbox, and the cursor
-  moves, in one transaction under the subscription's row lock. The outbox row is unique per
-  (subscription, event), so no event is queued twice for one subscription, and nothing is
-  lost: an event's log index is given under the log's lock, so log order is commit order.
+  past its cursor that its query matches become one row of the delivery outbox, and the
+  cursor moves past them, in one transaction under the subscription's row lock. So no event
+  is queued twice for one subscription, and nothing is lost: an event's log index is given
+  under the log's lock, so log order is commit order and nothing new is behind a cursor.
 * deliver: due outbox rows are claimed (a conditional UPDATE, so one process sends each), the
   EPCISQueryDocument is POSTed to ``dest`` with the ``GS1-Signature`` and an
-  ``Idempotency-Key`` header naming the subscription and the event (or run); a 2xx settles
-  it; anything else is tried again after a wait that doubles up to
+  ``Idempotency-Key`` header naming the subscription and the events' log range (or the run);
+  a 2xx settles it; anything else is tried again after a wait that doubles up to
   ``subscription_retry_max``, and after ``subscription_max_attempts`` tries it is dead (shown
   on GET of the subscription). A process that stops mid-send leaves its claim to lapse and
   another sends again with the same idempotency key, for the receiver to recognise.

@@ -384,9 +384,11 @@ class QuerySubscription(Base):
 
 
 class SubscriptionDelivery(Base):
-    """One notification owed to a subscription: the outbox row. Unique per (subscription,
-    key), the key naming the event (stream) or the run (schedule), so no event is queued
-    twice for one subscription; a deliverer claims it, as capture jobs are claimed."""
+    """One notification owed to a subscription: the outbox row. Its events lie in a range of
+    the log past the subscription's cursor, which moved past them when the row was written,
+    so no event is in two rows of one subscription; the key names the range (stream) or the
+    run (schedule) and is unique per subscription. A deliverer claims it, as capture jobs
+    are claimed."""
 
     __tablename__ = "subscription_deliveries"
     __table_args__ = (

@@ -33,7 +33,7 @@ from traceability.services.registry import Principal
 from traceability.subscriptions.delivery import dest_problem
 from traceability.subscriptions.schedule import Schedule
 
-# Events queued for a stream subscription in one look; the rest wait for the next.
+# Events in one stream notification (one look); the rest go in the next.
 EVENTS_PER_POLL = 500
 # A scheduled run sends at most this many events; the next run sends what is left.
 EVENTS_PER_RUN = 5_000
@@ -214,9 +214,9 @@ class SubscriptionService:
 
     async def queue_owed(self, session: AsyncSession, subscription_id: str) -> int:
         """Queue what one subscription is owed now, moving its cursor in the same
-        transaction: a stream gets one delivery per new matching event, a schedule whose
-        time came one delivery of everything new since its last run. Returns how many
-        deliveries were queued."""
+        transaction: a stream gets one delivery of the new matching events found in this
+        look (at most EVENTS_PER_POLL), a schedule whose time came one delivery of everything
+        new since its last run. Returns how many deliveries were queued."""
         repository = SubscriptionRepository(session)
         row = await repository.lock(subscription_id)
         if row is None:
@@ -229,11 +229,17 @@ class SubscriptionService:
                 subscription_filter(row), row.cursor, newest, EVENTS_PER_POLL
             )
             cursor = positions[-1][1] if len(positions) == EVENTS_PER_POLL else newest
-            await repository.add_deliveries(
-                [self._delivery(row.id, f"event-{index}", [pk], now) for pk, index in positions]
-            )
+            if positions:
+                # One notification for the events found in one look: their log indexes lie
+                # past the cursor, which moves past them in this transaction, so the ranges
+                # of two notifications never share an event, and the key names the range.
+                first, last = positions[0][1], positions[-1][1]
+                pks = [pk for pk, _ in positions]
+                await repository.add_deliveries(
+                    [self._delivery(row.id, f"events-{first}-{last}", pks, now)]
+                )
             await repository.advance(row.id, max(cursor, row.cursor), None)
-            return len(positions)
+            return 1 if positions else 0
         if row.next_run_at is None or as_utc(row.next_run_at) > now or row.schedule is None:
             return 0
         positions = await events.log_positions(
