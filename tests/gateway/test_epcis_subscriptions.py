@@ -320,6 +320,10 @@ async def test_an_unsubscribed_webhook_is_sent_nothing_more(
             {"dest": "https://erp.example.vn/hook", "stream": True, "query": {"perPage": "5"}},
             "query.perPage",
         ),
+        (
+            {"dest": "https://1.1.1.1/", "stream": True, "initialRecordTime": "2026-12-01T00:00"},
+            "initialRecordTime",
+        ),
     ],
 )
 async def test_a_subscription_that_could_not_work_is_a_400_and_nothing_is_stored(
@@ -344,3 +348,44 @@ async def test_a_private_destination_is_refused_unless_the_deployment_allows_it(
         assert response.status_code == 400, response.text
         assert "private" in response.json()["detail"]
     assert (await client.get(SUBSCRIPTIONS, headers=owner.headers)).json() == []
+
+
+async def test_an_initial_record_time_reaches_back_to_events_recorded_before_subscribing(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    earlier = await record(client, owner, gtin)
+    with webhook_receiver() as receiver:
+        # Recorded times come from the test's clock, which starts on 2026-11-01.
+        await subscribe(client, owner, receiver.url, initialRecordTime="2026-10-01T00:00:00Z")
+        await subscribe(client, owner, receiver.url)  # from now on only
+        later = await record(client, owner, gtin, bizStep="shipping")
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.delivered) == 2, deliverer)
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    sent = sorted([e["eventID"] for e in r.events] for r in receiver.delivered)
+    assert sent == sorted([[earlier, later], [later]])
+
+
+async def test_the_list_pages_with_a_link_to_the_next_page(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    made = {
+        (await subscribe(client, owner, "https://1.1.1.1/hook"))["subscriptionID"] for _ in "abc"
+    }
+    listed: set[str] = set()
+    url: str | None = f"{SUBSCRIPTIONS}?perPage=2"
+    pages = 0
+    while url:
+        response = await client.get(url, headers=owner.headers)
+        assert response.status_code == 200
+        listed |= {s["subscriptionID"] for s in response.json()}
+        link = response.headers.get("link")
+        url = link.split(">")[0].lstrip("<") if link else None
+        pages += 1
+    assert listed == made and pages == 2

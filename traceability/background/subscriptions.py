@@ -76,6 +76,9 @@ class SubscriptionDeliverer:
         """Send every due delivery this process can claim; returns how many it tried."""
         portal = self.portal
         tried = 0
+        async with portal.read() as session:
+            if not await portal.subscriptions.deliveries_due(session):
+                return 0  # no write transaction (SQLite has one writer) when idle
         while True:
             async with portal.write() as session:
                 batch = await portal.subscriptions.claim(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 
 from traceability.db.models import QuerySubscription, SubscriptionDelivery
 from traceability.repositories.base import Repository
@@ -59,17 +59,34 @@ class SubscriptionRepository(Repository):
             delete(QuerySubscription).where(QuerySubscription.id == subscription_id)
         )
 
-    async def due_ids(self, now: datetime) -> list[str]:
-        """Subscriptions to look at now: every stream, and each schedule whose time came."""
+    async def due_ids(self, now: datetime, newest_log_index: int) -> list[str]:
+        """Subscriptions to look at now: each stream with events past its cursor, and each
+        schedule whose time came."""
         result = await self.session.execute(
             select(QuerySubscription.id).where(
                 or_(
-                    QuerySubscription.stream.is_(True),
+                    and_(
+                        QuerySubscription.stream.is_(True),
+                        QuerySubscription.cursor < newest_log_index,
+                    ),
                     QuerySubscription.next_run_at <= now,
                 )
             )
         )
         return list(result.scalars())
+
+    async def any_due(self, now: datetime) -> bool:
+        """Whether some pending delivery's time has come (a read, before claiming in a write)."""
+        result = await self.session.execute(
+            select(SubscriptionDelivery.id)
+            .where(
+                SubscriptionDelivery.status == "pending",
+                SubscriptionDelivery.next_attempt_at <= now,
+                _unheld(now),
+            )
+            .limit(1)
+        )
+        return result.first() is not None
 
     async def advance(
         self, subscription_id: str, cursor: int, next_run_at: datetime | None

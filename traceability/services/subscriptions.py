@@ -116,6 +116,9 @@ class SubscriptionService:
         if paging:
             raise InvalidInput("a subscription's query does not page", field=f"query.{paging[0]}")
         parse_event_query(request.query)  # refuse a query that could never run
+        moment = request.initial_record_time
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("must carry a time zone (Z or ±HH:MM)", field="initialRecordTime")
         if request.stream == (request.schedule is not None):
             raise InvalidInput(
                 "set either stream to true or a schedule, not both and not neither",
@@ -210,7 +213,13 @@ class SubscriptionService:
     # The outbox: what the poller queues and the deliverer sends.
 
     async def due_subscriptions(self, session: AsyncSession) -> list[str]:
-        return await SubscriptionRepository(session).due_ids(utc_now())
+        """Those with something to look at now (a read: most rounds find none and write
+        nothing)."""
+        newest = await EventQueryRepository(session).newest_log_index()
+        return await SubscriptionRepository(session).due_ids(utc_now(), newest)
+
+    async def deliveries_due(self, session: AsyncSession) -> bool:
+        return await SubscriptionRepository(session).any_due(utc_now())
 
     async def queue_owed(self, session: AsyncSession, subscription_id: str) -> int:
         """Queue what one subscription is owed now, moving its cursor in the same
