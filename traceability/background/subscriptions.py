@@ -105,7 +105,9 @@ class SubscriptionDeliverer:
             headers[SIGNATURE_HEADER] = gs1_signature(outgoing.signature_token, body)
         error: str | None = None
         # Checked again at each send: a name may resolve elsewhere than when it subscribed.
-        problem = dest_problem(outgoing.dest, allow_private=settings.subscription_allow_private)
+        problem = await asyncio.to_thread(
+            dest_problem, outgoing.dest, allow_private=settings.subscription_allow_private
+        )
         if problem:
             error = f"dest {problem}"
         else:

@@ -8,6 +8,7 @@ events, a producer's its own), decided by the role it subscribed with.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -109,7 +110,8 @@ class SubscriptionService:
         *,
         allow_private: bool,
     ) -> SubscriptionView:
-        problem = dest_problem(request.dest, allow_private=allow_private)
+        # In a thread: resolving the host blocks, and may take seconds.
+        problem = await asyncio.to_thread(dest_problem, request.dest, allow_private=allow_private)
         if problem:
             raise InvalidInput(problem, field="dest")
         paging = sorted(set(request.query) & PAGING_PARAMETERS)
