@@ -389,3 +389,27 @@ async def test_the_list_pages_with_a_link_to_the_next_page(
         url = link.split(">")[0].lstrip("<") if link else None
         pages += 1
     assert listed == made and pages == 2
+
+
+async def test_a_dest_that_turns_private_after_subscribing_is_not_called(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        sub = await subscribe(client, owner, receiver.url)
+        await record(client, owner, gtin)
+        # As if the name now resolved to this machine: each send checks again.
+        state.settings = state.settings.model_copy(update={"subscription_allow_private": False})
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            for _ in range(50):
+                await deliverer.run_once()
+                if (await status_of(client, owner, sub))["deliveries"]["dead"]:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await deliverer.close()
+    assert receiver.seen == []
+    [dead] = (await status_of(client, owner, sub))["deadLetters"]
+    assert "private" in dead["lastError"]
