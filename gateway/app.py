@@ -23,6 +23,7 @@ from gateway.routes import (
     epcis,
     epcis_queries,
     epcis_resources,
+    epcis_subscriptions,
     evidence,
     health,
     home,
@@ -38,6 +39,7 @@ from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
+from traceability.background.subscriptions import subscription_deliverer
 from traceability.background.witnessing import witness_publisher
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
@@ -87,7 +89,11 @@ def portal_lifespan(
         try:
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
-            async with capture_job_sweeper(portal), witness_publisher(portal):
+            async with (
+                capture_job_sweeper(portal),
+                witness_publisher(portal),
+                subscription_deliverer(portal),
+            ):
                 yield
         finally:
             await portal.close()
@@ -126,7 +132,14 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(epcis.router)
     app.include_router(epcis_queries.router)
     app.include_router(epcis_resources.router)
-    epcis_resources.add_discovery(app, epcis.router, epcis_queries.router, epcis_resources.router)
+    app.include_router(epcis_subscriptions.router)
+    epcis_resources.add_discovery(
+        app,
+        epcis.router,
+        epcis_queries.router,
+        epcis_resources.router,
+        epcis_subscriptions.router,
+    )
     # Before audit: its last route takes any path under a lot, /trace.svg included.
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)

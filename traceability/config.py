@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     capture_job_retry_max: float = 30.0
     capture_job_deadline: float = 3600.0
     capture_job_sweep_interval: float = 30.0
+    # EPCIS query subscriptions (webhooks). Every subscription_poll_interval seconds a serving
+    # process queues what subscriptions are owed and sends it (0: it never does); a failed
+    # send is tried again after subscription_retry_first seconds, doubling up to
+    # subscription_retry_max, and is dead-lettered after subscription_max_attempts tries. A
+    # dest on a private or loopback address is refused unless subscription_allow_private.
+    subscription_poll_interval: float = 0.2
+    subscription_retry_first: float = 1.0
+    subscription_retry_max: float = 300.0
+    subscription_max_attempts: int = 8
+    subscription_timeout: float = 10.0
+    subscription_allow_private: bool = False
     # The client behind a load balancer (the per-client rate limit): X-Forwarded-For, or
     # Forwarded, is believed only from these peers, comma-separated IPs or CIDR networks.
     # Empty: no proxy is trusted and the socket peer is the client.

@@ -32,6 +32,7 @@ from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.resolver_links import ResolverLinkService
+from traceability.services.subscriptions import SubscriptionService
 from traceability.services.trace import TraceService
 from traceability.services.transparency import TransparencyService, signed_checkpoint
 from traceability.services.witnessing import WitnessService
@@ -59,6 +60,7 @@ class Portal:
     resolver_links: ResolverLinkService
     delegations: DelegationService
     witnessing: WitnessService
+    subscriptions: SubscriptionService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -131,4 +133,5 @@ class Portal:
             resolver_links=ResolverLinkService(clock),
             delegations=DelegationService(settings.base_url, clock),
             witnessing=witnessing,
+            subscriptions=SubscriptionService(clock),
         )

@@ -43,6 +43,7 @@ class World:
     link_id: str
     delegation_id: str
     compressed: str  # the owner's lot as a compressed Digital Link path
+    subscription_id: str
 
     def headers(self, caller: str) -> dict[str, str]:
         return {} if caller == "nobody" else self.tenants[caller].headers
@@ -122,6 +123,8 @@ EPCIS_OPTIONS = [
     "/api/v1/epcis/queries/{query_name}",
     "/api/v1/epcis/queries/{query_name}/events",
     "/api/v1/epcis/signed-events",
+    "/api/v1/epcis/queries/{queryName}/subscriptions",
+    "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
 ]
 
 
@@ -131,9 +134,13 @@ def sgln_of(prefix: str, gln: str) -> str:
 
 def concrete(world: World, path: str) -> str:
     samples = {"member": "ObjectEvent", "capture_id": world.job, "event_id": world.event_id}
-    samples |= {"token": "abc", "query_name": "shipped"}
+    samples |= {"token": "abc", "query_name": "shipped", "queryName": "Shipments"}
+    samples |= {"subscriptionID": world.subscription_id}
     return re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], path)
 
+
+# A public address literal: subscribing resolves no name, and no test here sends anything.
+SUBSCRIPTION = {"dest": "https://1.1.1.1/epcis/callback", "stream": True}
 
 ROWS = [
     Row(
@@ -511,6 +518,32 @@ ROWS = [
     Row("GET", "/{compressed}", lambda w: w.compressed, everyone(200, 200)),
     Row("HEAD", "/{compressed}", lambda w: w.compressed, everyone(200, 200)),
     Row("OPTIONS", "/{compressed}", lambda w: w.compressed, everyone(204, 204)),
+    # A subscription is its owner's alone: every other caller, inspectors too, is told 404.
+    Row(
+        "POST",
+        "/api/v1/epcis/queries/{queryName}/subscriptions",
+        lambda w: "/api/v1/epcis/queries/Shipments/subscriptions",
+        everyone(201),
+        lambda w, c: SUBSCRIPTION,
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/queries/{queryName}/subscriptions",
+        lambda w: "/api/v1/epcis/queries/Shipments/subscriptions",
+        everyone(200),
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+        lambda w: f"/api/v1/epcis/queries/Shipments/subscriptions/{w.subscription_id}",
+        {"nobody": 401, "owner": 200, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+        lambda w: f"/api/v1/epcis/queries/Shipments/subscriptions/{w.subscription_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
     # The whole log spans every tenant's events: inspectors and admins only.
     Row(
         "GET",
@@ -556,6 +589,9 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         json={"kind": "gtin", "key": gtin_for(owner.prefix, 3), "target": "https://r.example"},
         headers=owner.headers,
     )
+    subscription = await client.post(
+        "/api/v1/epcis/queries/Shipments/subscriptions", json=SUBSCRIPTION, headers=owner.headers
+    )
     return World(
         tenants=tenants,
         owner=owner,
@@ -568,6 +604,7 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         link_id=link.json()["id"],
         delegation_id=delegation.json()["id"],
         compressed=compress_digital_link(DigitalLink(gtin=gtin, lot="L1")),
+        subscription_id=subscription.json()["subscriptionID"],
     )
 
 

@@ -22,8 +22,10 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision``. Blocking: call it via asyncio.to_thread from async code."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (by default every branch's newest: features land as
+    sibling revisions before they are linked into one line). Blocking: call it via
+    asyncio.to_thread from async code."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

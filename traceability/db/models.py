@@ -434,3 +434,61 @@ class WitnessStatus(Base):
     attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class QuerySubscription(Base):
+    """A webhook subscription to an EPCIS query (REST binding), with its own copy of the
+    query's parameters. ``cursor`` is the last log index it has looked at: events are
+    appended to the log under one lock, so log order is commit order and nothing new is
+    ever behind it."""
+
+    __tablename__ = "query_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # The subscriber's role when it subscribed: what its queries may see.
+    principal_role: Mapped[str] = mapped_column(String(20))
+    query_name: Mapped[str] = mapped_column(String(200))
+    query: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    dest: Mapped[str] = mapped_column(String(2000))
+    signature_token: Mapped[str | None] = mapped_column(String(500))
+    stream: Mapped[bool] = mapped_column(Boolean)
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JsonValue)
+    report_if_empty: Mapped[bool] = mapped_column(Boolean)
+    initial_record_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SubscriptionDelivery(Base):
+    """One notification owed to a subscription: the outbox row. Its events lie in a range of
+    the log past the subscription's cursor, which moved past them when the row was written,
+    so no event is in two rows of one subscription; the key names the range (stream) or the
+    run (schedule) and is unique per subscription. A deliverer claims it, as capture jobs
+    are claimed."""
+
+    __tablename__ = "subscription_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "subscription_id", "idempotency_key", name="uq_subscription_deliveries_key"
+        ),
+        Index("ix_subscription_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("query_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    event_pks: Mapped[list[int]] = mapped_column(JsonValue)
+    # pending, delivered, or dead (tried subscription_max_attempts times).
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from traceability.db.models import Event, EventIdentifier
 from traceability.epcis.query import EventFilter
@@ -83,3 +83,28 @@ class EventQueryRepository(Repository):
         rows = rows[:limit]
         last = rows[-1]
         return rows, (last.recorded_at if order_by == "recordTime" else last.event_time, last.id)
+
+    async def log_positions(
+        self, f: EventFilter, after_index: int, upto_index: int, limit: int
+    ) -> list[tuple[int, int]]:
+        """(row id, log index) of the events matching ``f`` with a log index in
+        (after_index, upto_index], in log order, at most ``limit`` of them."""
+        # _where takes any SELECT over events; this one's two columns are read back below.
+        positions = cast(Select[Any], select(Event.id, Event.log_index))
+        stmt = self._where(positions, f).where(
+            Event.log_index > after_index, Event.log_index <= upto_index
+        )
+        result = await self.session.execute(stmt.order_by(Event.log_index).limit(limit))
+        return [(pk, index) for pk, index in result.all()]
+
+    async def newest_log_index(self) -> int:
+        """The log index of the newest event committed, -1 when there is none."""
+        result = await self.session.execute(select(func.max(Event.log_index)))
+        newest = result.scalar_one_or_none()
+        return -1 if newest is None else int(newest)
+
+    async def by_row_ids(self, row_ids: list[int]) -> list[Event]:
+        result = await self.session.execute(
+            select(Event).where(Event.id.in_(row_ids)).order_by(Event.log_index)
+        )
+        return list(result.scalars())

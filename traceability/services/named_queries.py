@@ -81,6 +81,15 @@ class NamedQueryService:
         )
         return NamedQueryRecord.of(row)
 
+    async def saved(
+        self, session: AsyncSession, principal: Principal, name: str
+    ) -> NamedQueryRecord | None:
+        """The caller's query of that name, if it saved one."""
+        try:
+            return await self.get(session, principal, name)
+        except NotFound:
+            return None
+
     async def get(self, session: AsyncSession, principal: Principal, name: str) -> NamedQueryRecord:
         row = await NamedQueryRepository(session).get(principal.organization_id, name)
         if row is None:

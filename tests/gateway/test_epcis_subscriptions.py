@@ -1,0 +1,438 @@
+"""EPCIS query subscriptions by webhook (REST binding, /queries/{queryName}/subscriptions).
+
+Each notification goes to a real HTTP receiver on 127.0.0.1, as an EPCISQueryDocument
+signed with the subscription's token (GS1-Signature) and carrying an Idempotency-Key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories.events import harvest
+from tests.factories.lots import register_lot
+from tests.factories.organizations import Tenant, tenant
+from tests.webhook_receiver import webhook_receiver
+from traceability.background.subscriptions import SubscriptionDeliverer, subscription_deliverer
+from traceability.config import Settings
+from traceability.portal import Portal
+from traceability.subscriptions.delivery import signature_matches
+
+TOKEN = "13df38d8275b13f05704629e5f1cf3d45d6132d5"
+SUBSCRIPTIONS = "/api/v1/epcis/queries/Shipments/subscriptions"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The receiver listens on 127.0.0.1, a private address a deployment refuses by default.
+    return settings.model_copy(
+        update={
+            "subscription_allow_private": True,
+            "subscription_retry_first": 0.01,
+            "subscription_retry_max": 0.05,
+            "subscription_max_attempts": 4,
+            "subscription_poll_interval": 0.05,
+        }
+    )
+
+
+async def subscribe(
+    client: httpx.AsyncClient, who: Tenant, dest: str, **body: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        SUBSCRIPTIONS,
+        json={"dest": dest, "signatureToken": TOKEN, "stream": True} | body,
+        headers=who.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["location"].endswith(response.json()["subscriptionID"])
+    return dict(response.json())
+
+
+async def record(client: httpx.AsyncClient, who: Tenant, gtin: str, **extra: Any) -> str:
+    response = await client.post(
+        "/api/v1/epcis/events", json=harvest(gtin, "L1", **extra), headers=who.headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["eventID"])
+
+
+async def until(condition: Callable[[], bool], deliverer: SubscriptionDeliverer) -> None:
+    """Run the deliverer's rounds until ``condition`` holds (or give up after 5 s)."""
+    for _ in range(250):
+        await deliverer.run_once()
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition never held")
+
+
+async def status_of(client: httpx.AsyncClient, who: Tenant, sub: dict[str, Any]) -> Any:
+    response = await client.get(f"{SUBSCRIPTIONS}/{sub['subscriptionID']}", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_stream_subscription_is_sent_each_new_matching_event_signed_with_its_token(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        sub = await subscribe(client, owner, receiver.url, query={"EQ_bizStep": "shipping"})
+        shipped = await record(client, owner, gtin, bizStep="shipping", disposition="in_transit")
+        await record(client, owner, gtin)  # commissioning: not what the query asks for
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    [received] = receiver.seen
+    assert signature_matches(TOKEN, received.body, received.headers["gs1-signature"])
+    assert received.headers["idempotency-key"].startswith(sub["subscriptionID"])
+    document = received.document
+    assert document["type"] == "EPCISQueryDocument"
+    assert document["epcisBody"]["queryResults"]["queryName"] == "Shipments"
+    assert document["epcisBody"]["queryResults"]["subscriptionID"] == sub["subscriptionID"]
+    assert [e["eventID"] for e in received.events] == [shipped]
+    assert "recordTime" in received.events[0]
+    seen = await status_of(client, owner, sub)
+    assert seen["deliveries"] == {"pending": 0, "delivered": 1, "dead": 0}
+    assert seen["lastNotifiedAt"] is not None
+    assert "signatureToken" not in seen
+
+
+async def test_nothing_is_sent_twice_when_the_deliverer_restarts_and_nothing_queued_is_lost(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        await subscribe(client, owner, receiver.url)
+        first = await record(client, owner, gtin)
+        # The serving process's own deliverer (the background task), then it stops.
+        async with subscription_deliverer(state):
+            for _ in range(250):
+                if receiver.delivered:
+                    break
+                await asyncio.sleep(0.02)
+        # Recorded while no deliverer runs: it waits in the outbox for the next process.
+        second = await record(client, owner, gtin, bizStep="shipping")
+        async with subscription_deliverer(state):
+            for _ in range(250):
+                if len(receiver.delivered) >= 2:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)  # several more rounds: nothing more is sent
+        async with subscription_deliverer(state):
+            await asyncio.sleep(0.3)
+    sent = [[e["eventID"] for e in r.events] for r in receiver.delivered]
+    assert sent == [[first], [second]]
+    assert len({r.headers["idempotency-key"] for r in receiver.delivered}) == 2
+
+
+async def test_a_notification_a_stopped_deliverer_had_claimed_is_sent_by_another_once(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        await subscribe(client, owner, receiver.url)
+        event_id = await record(client, owner, gtin)
+        stopped = SubscriptionDeliverer(state, claim_seconds=0.2)
+        try:
+            await stopped.queue()
+            async with state.write() as session:
+                # Claimed, then the process stops before it sends: nothing reaches the receiver.
+                [claimed] = await state.subscriptions.claim(session, stopped.runner, 0.2, 10)
+        finally:
+            await stopped.close()
+        survivor = SubscriptionDeliverer(state)
+        try:
+            await survivor.run_once()
+            assert receiver.seen == []  # the claim still holds
+            await asyncio.sleep(0.3)
+            await until(lambda: len(receiver.delivered) == 1, survivor)
+            async with state.write() as session:
+                # The stopped one coming back late changes nothing.
+                await state.subscriptions.delivered(session, stopped.runner, claimed)
+            await survivor.run_once()
+        finally:
+            await survivor.close()
+    [received] = receiver.seen
+    assert received.headers["idempotency-key"] == claimed.idempotency_key
+    assert [e["eventID"] for e in received.events] == [event_id]
+
+
+async def test_a_receiver_that_fails_three_times_then_succeeds_gets_the_event_once(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver(failures=3) as receiver:
+        sub = await subscribe(client, owner, receiver.url)
+        event_id = await record(client, owner, gtin)
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            for _ in range(5):
+                await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    assert [r.status for r in receiver.seen] == [503, 503, 503, 200]
+    assert len({r.headers["idempotency-key"] for r in receiver.seen}) == 1  # the same notice
+    assert [e["eventID"] for e in receiver.delivered[0].events] == [event_id]
+    seen = await status_of(client, owner, sub)
+    assert seen["deliveries"] == {"pending": 0, "delivered": 1, "dead": 0}
+
+
+async def test_a_dead_receiver_ends_dead_lettered_after_the_last_try(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver(dead=True) as receiver:
+        sub = await subscribe(client, owner, receiver.url)
+        await record(client, owner, gtin)
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.seen) == 4, deliverer)
+            for _ in range(5):
+                await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    assert len(receiver.seen) == state.settings.subscription_max_attempts
+    seen = await status_of(client, owner, sub)
+    assert seen["deliveries"] == {"pending": 0, "delivered": 0, "dead": 1}
+    [dead] = seen["deadLetters"]
+    assert dead["attempts"] == 4
+    assert "503" in dead["lastError"]
+
+
+async def test_a_scheduled_subscription_sends_what_is_new_since_its_last_run(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        sub = await subscribe(client, owner, receiver.url, stream=False, schedule={"second": "0/1"})
+        assert sub["schedule"] == {"second": "0/1"} and sub["stream"] is None
+        first = await record(client, owner, gtin)
+        second = await record(client, owner, gtin, bizStep="shipping")
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            third = await record(client, owner, gtin, bizStep="receiving")
+            await until(lambda: len(receiver.delivered) == 2, deliverer)
+            await asyncio.sleep(1.1)  # a run with nothing new sends nothing (reportIfEmpty off)
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    sent = [[e["eventID"] for e in r.events] for r in receiver.delivered]
+    assert sent == [[first, second], [third]]
+
+
+async def test_a_subscription_sees_only_what_its_owners_queries_may_see(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner, other = await tenant(state), await tenant(state)
+    inspector = await tenant(state, "inspector")
+    own_gtin = await register_lot(client, owner)
+    other_gtin = await register_lot(client, other)
+    with webhook_receiver() as mine, webhook_receiver() as authority:
+        await subscribe(client, owner, mine.url)
+        await subscribe(client, inspector, authority.url)
+        others = await record(client, other, other_gtin)
+        owns = await record(client, owner, own_gtin)
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(
+                lambda: (
+                    sum(len(r.events) for r in authority.delivered) == 2 and bool(mine.delivered)
+                ),
+                deliverer,
+            )
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    assert [[e["eventID"] for e in r.events] for r in mine.delivered] == [[owns]]
+    assert sorted(e["eventID"] for r in authority.delivered for e in r.events) == sorted(
+        [others, owns]
+    )
+
+
+async def test_another_organisation_cannot_list_read_or_delete_a_subscription(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner, other = await tenant(state), await tenant(state)
+    inspector = await tenant(state, "inspector")
+    sub = await subscribe(client, owner, "https://erp.example.vn/hook")
+    path = f"{SUBSCRIPTIONS}/{sub['subscriptionID']}"
+    for intruder in (other, inspector):
+        listed = await client.get(SUBSCRIPTIONS, headers=intruder.headers)
+        assert listed.status_code == 200 and listed.json() == []
+        assert (await client.get(path, headers=intruder.headers)).status_code == 404
+        refused = await client.delete(path, headers=intruder.headers)
+        assert refused.status_code == 404
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert (await client.get(path, headers=owner.headers)).status_code == 200
+    listed = await client.get(SUBSCRIPTIONS, headers=owner.headers)
+    assert [s["subscriptionID"] for s in listed.json()] == [sub["subscriptionID"]]
+    assert (await client.delete(path, headers=owner.headers)).status_code == 204
+    assert (await client.get(path, headers=owner.headers)).status_code == 404
+
+
+async def test_an_unsubscribed_webhook_is_sent_nothing_more(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        sub = await subscribe(client, owner, receiver.url)
+        path = f"{SUBSCRIPTIONS}/{sub['subscriptionID']}"
+        assert (await client.delete(path, headers=owner.headers)).status_code == 204
+        await record(client, owner, gtin)
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await deliverer.run_once()
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    assert receiver.seen == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"dest": "ftp://erp.example.vn/hook", "stream": True}, "dest"),
+        ({"dest": "https://erp.example.vn/hook"}, "stream"),
+        (
+            {"dest": "https://erp.example.vn/hook", "stream": True, "schedule": {"hour": "1"}},
+            "stream",
+        ),
+        ({"dest": "https://erp.example.vn/hook", "schedule": {"hour": "25"}}, "schedule.hour"),
+        ({"dest": "https://erp.example.vn/hook", "stream": True, "query": {"EQ_x": "1"}}, "EQ_x"),
+        (
+            {"dest": "https://erp.example.vn/hook", "stream": True, "query": {"perPage": "5"}},
+            "query.perPage",
+        ),
+        (
+            {"dest": "https://1.1.1.1/", "stream": True, "initialRecordTime": "2026-12-01T00:00"},
+            "initialRecordTime",
+        ),
+    ],
+)
+async def test_a_subscription_that_could_not_work_is_a_400_and_nothing_is_stored(
+    client: httpx.AsyncClient, state: Portal, body: dict[str, Any], field: str
+) -> None:
+    owner = await tenant(state)
+    response = await client.post(SUBSCRIPTIONS, json=body, headers=owner.headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in response.text
+    assert (await client.get(SUBSCRIPTIONS, headers=owner.headers)).json() == []
+
+
+async def test_a_private_destination_is_refused_unless_the_deployment_allows_it(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    state.settings = state.settings.model_copy(update={"subscription_allow_private": False})
+    for dest in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.0.0.7/hook"):
+        body = {"dest": dest, "stream": True}
+        response = await client.post(SUBSCRIPTIONS, json=body, headers=owner.headers)
+        assert response.status_code == 400, response.text
+        assert "private" in response.json()["detail"]
+    assert (await client.get(SUBSCRIPTIONS, headers=owner.headers)).json() == []
+
+
+async def test_an_initial_record_time_reaches_back_to_events_recorded_before_subscribing(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    earlier = await record(client, owner, gtin)
+    with webhook_receiver() as receiver:
+        # Recorded times come from the test's clock, which starts on 2026-11-01.
+        await subscribe(client, owner, receiver.url, initialRecordTime="2026-10-01T00:00:00Z")
+        await subscribe(client, owner, receiver.url)  # from now on only
+        later = await record(client, owner, gtin, bizStep="shipping")
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.delivered) == 2, deliverer)
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    sent = sorted([e["eventID"] for e in r.events] for r in receiver.delivered)
+    assert sent == sorted([[earlier, later], [later]])
+
+
+async def test_the_list_pages_with_a_link_to_the_next_page(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    made = {
+        (await subscribe(client, owner, "https://1.1.1.1/hook"))["subscriptionID"] for _ in "abc"
+    }
+    listed: set[str] = set()
+    url: str | None = f"{SUBSCRIPTIONS}?perPage=2"
+    pages = 0
+    while url:
+        response = await client.get(url, headers=owner.headers)
+        assert response.status_code == 200
+        listed |= {s["subscriptionID"] for s in response.json()}
+        link = response.headers.get("link")
+        url = link.split(">")[0].lstrip("<") if link else None
+        pages += 1
+    assert listed == made and pages == 2
+
+
+async def test_a_dest_that_turns_private_after_subscribing_is_not_called(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    with webhook_receiver() as receiver:
+        sub = await subscribe(client, owner, receiver.url)
+        await record(client, owner, gtin)
+        # As if the name now resolved to this machine: each send checks again.
+        state.settings = state.settings.model_copy(update={"subscription_allow_private": False})
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            for _ in range(50):
+                await deliverer.run_once()
+                if (await status_of(client, owner, sub))["deliveries"]["dead"]:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await deliverer.close()
+    assert receiver.seen == []
+    [dead] = (await status_of(client, owner, sub))["deadLetters"]
+    assert "private" in dead["lastError"]
+
+
+async def test_a_subscription_to_a_named_query_runs_the_saved_query(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    saved = {"name": "Shipments", "query": {"EQ_bizStep": ["shipping"]}}
+    assert (
+        await client.post("/api/v1/epcis/queries", json=saved, headers=owner.headers)
+    ).is_success
+    with webhook_receiver() as receiver:
+        sub = await subscribe(client, owner, receiver.url)
+        assert sub["query"] == {"EQ_bizStep": "shipping"}
+        shipped = await record(client, owner, gtin, bizStep="shipping", disposition="in_transit")
+        await record(client, owner, gtin)  # commissioning: not what the saved query asks for
+        deliverer = SubscriptionDeliverer(state)
+        try:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            await deliverer.run_once()
+        finally:
+            await deliverer.close()
+    assert [e["eventID"] for e in receiver.seen[0].events] == [shipped]
