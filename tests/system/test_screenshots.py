@@ -160,6 +160,7 @@ def test_the_pages_are_the_ones_their_names_say(portal: DemoPortal) -> None:
         "recalled-lot": 200,
         "item": 200,
         "unknown-item": 200,
+        "lot-unknown": 200,
         "error-check-digit": 400,
         "error-not-found": 404,
         "home": 200,
