@@ -285,7 +285,7 @@ async def test_queries_filter_by_the_standard_parameters(
             "L1",
             eventID="urn:uuid:00000000-0000-4000-8000-000000000002",
             action="OBSERVE",
-            bizStep="urn:epcglobal:cbv:bizstep:shipping",
+            bizStep="https://ref.gs1.org/cbv/BizStep-shipping",
             eventTime="2026-10-02T07:00:00+07:00",
             epcList=[f"https://id.gs1.org/01/{gtin}/21/7"],
         ),
