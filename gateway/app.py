@@ -17,7 +17,9 @@ from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
     audit_pictures,
+    delegations,
     epcis,
+    evidence,
     health,
     home,
     labels,
@@ -26,11 +28,13 @@ from gateway.routes import (
     qr,
     registry,
     resolver,
+    resolver_links,
 )
 from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
+from traceability.background.witnessing import witness_publisher
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.portal import Portal
@@ -67,7 +71,8 @@ def portal_lifespan(
     settings: Settings, clock: Clock, *, migrate: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's life: the portal is built (the schema migrated first if asked) and opened
-    on start, the capture job sweeper runs while it serves, and all is closed on stop."""
+    on start, the capture job sweeper and the witness rounds run while it serves, and all is
+    closed on stop."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,7 +83,7 @@ def portal_lifespan(
         try:
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
-            async with capture_job_sweeper(portal):
+            async with capture_job_sweeper(portal), witness_publisher(portal):
                 yield
         finally:
             await portal.close()
@@ -108,6 +113,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(log.router)
+    app.include_router(evidence.router)
     # Before the registry, whose /lots/{gtin}/{lot:path} would take "…/labels.pdf" as a lot.
     app.include_router(labels.router)
     app.include_router(registry.router)
@@ -115,5 +121,7 @@ def include_routers(app: FastAPI) -> None:
     # Before audit: its last route takes any path under a lot, /trace.svg included.
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)
+    app.include_router(resolver_links.router)
+    app.include_router(delegations.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)

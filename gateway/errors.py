@@ -19,13 +19,17 @@ from traceability.errors import (
     BadSignature,
     ChainBroken,
     Conflict,
+    DelegationLoop,
     Forbidden,
     InvalidInput,
+    InvalidRows,
     LogIntegrityFailure,
+    NotAcceptable,
     NotFound,
     TooLarge,
     TraceabilityError,
     Unauthorized,
+    UnsupportedFormat,
 )
 from traceability.portal import Portal
 
@@ -39,10 +43,14 @@ STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
     TooLarge: (413, "too-large"),
+    UnsupportedFormat: (415, "unsupported-media-type"),
+    NotAcceptable: (406, "not-acceptable"),
     BadSignature: (422, "bad-signature"),
     ChainBroken: (409, "chain-broken"),
     # Not the caller's fault and not passing by itself: recording waits for an operator.
     LogIntegrityFailure: (503, "log-integrity"),
+    # RFC 5842: the request went round through other resolvers back to this one.
+    DelegationLoop: (508, "delegation-loop"),
 }
 TITLES = {
     400: "Bad request",
@@ -50,12 +58,15 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     413: "Content too large",
+    415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
+    508: "Loop detected",
 }
 
 
@@ -93,8 +104,16 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TraceabilityError)
     status, kind = _status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    # An upload's wrong rows are listed each with its number, so all can be fixed at once.
+    rows = exc.rows if isinstance(exc, InvalidRows) else None
     return problem(
-        status, str(exc), kind=kind, instance=request.url.path, field=exc.field, headers=headers
+        status,
+        str(exc),
+        kind=kind,
+        instance=request.url.path,
+        field=exc.field,
+        headers=headers,
+        rows=rows,
     )
 
 

@@ -103,6 +103,18 @@ class PortalClient:
             self._organization_id = str(me["organization_id"])
         return self._organization_id
 
+    async def upload_links(self, body: bytes, media_type: str, *, dry_run: bool) -> dict[str, Any]:
+        """Add or change resolver links from a CSV or JSON upload; with ``dry_run`` only say
+        what would change. A refused upload's problem lists its wrong ``rows``."""
+        response = await self._http.post(
+            "/api/v1/resolver/links/bulk",
+            params={"dry_run": "true" if dry_run else "false"},
+            content=body,
+            headers={"Content-Type": media_type},
+        )
+        result: dict[str, Any] = await self._json(response)
+        return result
+
     async def register_key(self, key: SigningKey) -> dict[str, Any]:
         response = await self._http.post(
             "/api/v1/signing-keys", json={"public_key": key.public_b64}

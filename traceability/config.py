@@ -11,6 +11,9 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from traceability.errors import TraceabilityError
+from traceability.log.witness_protocol import WitnessEndpoint, parse_witness_list
+
 IPNetwork = IPv4Network | IPv6Network
 
 
@@ -90,12 +93,30 @@ class Settings(BaseSettings):
     # Forwarded, is believed only from these peers, comma-separated IPs or CIDR networks.
     # Empty: no proxy is trusted and the socket peer is the client.
     trusted_proxies: str = ""
+    # Witnesses asked to cosign each checkpoint (C2SP tlog-witness): "VKEY URL[,VKEY URL...]",
+    # each witness's verifier key and URL prefix. The checkpoint is served with their
+    # cosignatures; witness_quorum is how many a checkpoint needs to count as witnessed.
+    witnesses: str = ""
+    witness_quorum: int = Field(default=1, ge=0)
 
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
         parse_networks(value)
         return value
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witnesses_are_keys_and_urls(cls, value: str) -> str:
+        try:
+            parse_witness_list(value)
+        except TraceabilityError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @cached_property
+    def witness_endpoints(self) -> tuple[WitnessEndpoint, ...]:
+        return parse_witness_list(self.witnesses)
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

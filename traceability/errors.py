@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 class TraceabilityError(Exception):
@@ -35,12 +35,29 @@ class InvalidInput(TraceabilityError):
     """The caller sent something malformed; nothing was stored."""
 
 
+class InvalidRows(InvalidInput):
+    """Rows of an upload are wrong: each with its number, field and message. Nothing of the
+    upload was stored."""
+
+    def __init__(self, message: str, rows: Sequence[Mapping[str, str | int | None]]) -> None:
+        super().__init__(message, reason="invalid_rows")
+        self.rows = [dict(row) for row in rows]
+
+
 class NotFound(TraceabilityError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
 
 class TooLarge(TraceabilityError):
     """The request is over an advertised limit (size, number of events)."""
+
+
+class UnsupportedFormat(TraceabilityError):
+    """The body is in a format (media type) this operation does not read."""
+
+
+class NotAcceptable(TraceabilityError):
+    """No format the caller accepts is one this operation can answer in."""
 
 
 class Conflict(TraceabilityError):
@@ -70,3 +87,8 @@ class LogIntegrityFailure(TraceabilityError):
 
 class LogIdentityMismatch(TraceabilityError):
     """The configured log key or origin is not the one the log was born with."""
+
+
+class DelegationLoop(TraceabilityError):
+    """A Digital Link delegated to another resolver came back to this one: redirecting again
+    would go round for ever."""

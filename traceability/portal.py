@@ -23,13 +23,16 @@ from traceability.services.audit import AuditService
 from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.capture_jobs import CaptureJobService
+from traceability.services.delegations import DelegationService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
+from traceability.services.resolver_links import ResolverLinkService
 from traceability.services.trace import TraceService
-from traceability.services.transparency import TransparencyService
+from traceability.services.transparency import TransparencyService, signed_checkpoint
+from traceability.services.witnessing import WitnessService
 
 
 @dataclass
@@ -49,12 +52,18 @@ class Portal:
     capture_jobs: CaptureJobService
     cache: Cache
     provenance: ProvenanceService
+    resolver_links: ResolverLinkService
+    delegations: DelegationService
+    witnessing: WitnessService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A unit of work; once it has committed, what it touched is dropped from the cache."""
         async with self.database.write() as session:
             yield session
+        if signed_checkpoint(session):
+            # After the commit: the witnesses are asked in the background, never in the append.
+            self.witnessing.checkpoint_signed()
         scopes = touched(session)
         if scopes:
             await self.cache.bump_many(scopes)
@@ -94,6 +103,9 @@ class Portal:
             keyring.master_key, transparency, clock, settings.client_clock_skew_seconds
         )
         trace = TraceService()
+        witnessing = WitnessService(
+            settings.witness_endpoints, settings.witness_quorum, transparency, clock
+        )
         return cls(
             settings=settings,
             database=Database.connect(settings.resolved_database_url),
@@ -103,11 +115,14 @@ class Portal:
             ledger=ledger,
             transparency=transparency,
             audit=audit,
-            bundles=BundleService(audit, clock),
+            bundles=BundleService(audit, clock, witnessing),
             trace=trace,
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
             capture_jobs=CaptureJobService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
+            resolver_links=ResolverLinkService(clock),
+            delegations=DelegationService(settings.base_url, clock),
+            witnessing=witnessing,
         )

@@ -60,6 +60,12 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "cert.valid_until": "hiệu lực đến",
         "cert.expired": "đã hết hiệu lực",
         "cert.link": "Xem chứng nhận",
+        "unknown_item.title": "Nhà sản xuất không biết mã này",
+        "unknown_item.detail": "Số sê-ri {serial} không có trong các mã mà nhà sản xuất đã in "
+        "hoặc đã ghi nhận. Đây không phải là một sản phẩm đã được xác minh: mã có thể bị đoán "
+        "hoặc làm giả. Hãy kiểm tra bao bì và hỏi nơi bán.",
+        "unknown_item.lot_link": "Xem thông tin lô {lot}",
+        "unknown_item.product_link": "Xem thông tin sản phẩm",
         "scans.heading": "Lượt quét mã",
         "scans.count": "Mã này đã được quét {count} lần.",
         "scans.count_once": "Mã này đã được quét 1 lần.",
@@ -162,6 +168,12 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "cert.valid_until": "valid until",
         "cert.expired": "expired",
         "cert.link": "View certificate",
+        "unknown_item.title": "This code is unknown to the producer",
+        "unknown_item.detail": "Serial number {serial} is not among the codes the producer "
+        "printed or recorded. This is not a verified item: the code may have been guessed or "
+        "forged. Check the packaging and ask the shop.",
+        "unknown_item.lot_link": "See lot {lot}",
+        "unknown_item.product_link": "See the product",
         "scans.heading": "Code scans",
         "scans.count": "This code has been scanned {count} times.",
         "scans.count_once": "This code has been scanned once.",

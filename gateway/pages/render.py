@@ -3,9 +3,11 @@
 One Jinja2 environment, autoescaping everything and failing on any undefined name.
 Templates only lay out a :class:`~traceability.services.provenance.model.Provenance`; words come
 from :mod:`gateway.pages.messages`, and dates, numbers and URLs go through the filters
-below. The pages carry no JavaScript; their only style is one inline ``<style>`` element
-whose SHA-256 is in :data:`CONTENT_SECURITY_POLICY`, so routes that send
-:data:`SECURITY_HEADERS` forbid every other style, script, frame and form.
+below. Their only style is one inline ``<style>`` element whose SHA-256 is in
+:data:`CONTENT_SECURITY_POLICY`; their only script is the portal's own verifier
+(``/static/verify.js``), which checks the lot's evidence in the browser. The pages work
+without it. Routes that send :data:`SECURITY_HEADERS` forbid every other style, script,
+frame and form.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from gateway.pages.jsonld import product_document, script_hash, script_text
 from gateway.pages.messages import (
     ALARMING_DISPOSITIONS,
     Lang,
@@ -36,6 +39,7 @@ from gateway.pages.messages import (
 )
 from gateway.pages.problems import verification_problem
 from gateway.pages.units import unit_name
+from traceability.identifiers.digital_link import DigitalLink, digital_link_path
 from traceability.services.provenance.model import LotRef, Provenance, Stage, Verification
 
 TEMPLATES_DIR: Final = Path(__file__).resolve().parent.parent / "templates"
@@ -47,17 +51,32 @@ if "</" in STYLE or "<!--" in STYLE:  # would end the <style> element early
     raise RuntimeError("page.css must not contain '</' or '<!--'")
 STYLE_HASH: Final[str] = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode()
 
-CONTENT_SECURITY_POLICY: Final[str] = (
-    f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src https: data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS: Final[dict[str, str]] = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
+
+def content_security_policy(script_sources: Sequence[str] = ()) -> str:
+    """The pages' policy. The only script that runs is the portal's own verifier
+    (/static/verify.js), which may only ask the portal for the lot's evidence: nothing inline,
+    nothing from another origin; ``script_sources`` (hashes) add a page's own data scripts
+    (JSON-LD, which browsers never run but the policy still names)."""
+    scripts = " ".join(("'self'", *script_sources))
+    return (
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src https: data:; "
+        f"script-src {scripts}; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(script_sources: Sequence[str] = ()) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(script_sources),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
+CONTENT_SECURITY_POLICY: Final[str] = content_security_policy()
+SECURITY_HEADERS: Final[dict[str, str]] = security_headers()
 HTML_MEDIA_TYPE: Final = "text/html; charset=utf-8"
 
 # Times with no offset of their own (recall date, first scan) are shown in Vietnam's time.
@@ -196,6 +215,14 @@ def icon(name: str, size: int = 24) -> Markup:
     )
 
 
+def evidence_path(view: Provenance) -> str | None:
+    """Where the page's script fetches the lot's evidence; None when there is none to check
+    (a product page, or a lot with no audited chain)."""
+    if view.lot is None or view.verification is None or view.verification.checked == 0:
+        return None
+    return f"/api/v1/evidence/lots/{view.product.gtin}/{quote(view.lot.lot, safe='')}"
+
+
 def page_status(view: Provenance) -> PageStatus:
     """The one word the big badge says: a recall outranks everything else."""
     if view.recall.recalled:
@@ -212,6 +239,14 @@ def display_name(view: Provenance, lang: Lang) -> str:
     if lang == "en" and view.product.name_en:
         return view.product.name_en
     return view.product.name
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    """A page and the headers that must travel with it (its CSP names its scripts' hashes)."""
+
+    html: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +381,12 @@ def build_environment() -> Environment:
     return env
 
 
+def _parent_path(view: Provenance) -> str:
+    """The lot's page of an item (the product's when its lot is unknown)."""
+    lot = view.lot.lot if view.lot is not None else None
+    return digital_link_path(DigitalLink(gtin=view.product.gtin, lot=lot))
+
+
 class PageRenderer:
     """Renders the public HTML pages; one instance serves every request (thread-safe)."""
 
@@ -364,6 +405,15 @@ class PageRenderer:
             "switch_href": f"{path}?lang={other}" if path else f"?lang={other}",
         }
 
+    def render_provenance_page(
+        self, view: Provenance, lang: Lang, *, base_url: str, today: date | None = None
+    ) -> RenderedPage:
+        """:meth:`render_provenance` with its security headers: the CSP allows the page's
+        JSON-LD by its hash and nothing else."""
+        jsonld = script_text(product_document(view, base_url))
+        html = self.render_provenance(view, lang, base_url=base_url, today=today, jsonld=jsonld)
+        return RenderedPage(html, security_headers([script_hash(jsonld)]))
+
     def render_provenance(
         self,
         view: Provenance,
@@ -371,13 +421,19 @@ class PageRenderer:
         *,
         base_url: str,
         today: date | None = None,
+        jsonld: str | None = None,
     ) -> str:
         """The consumer's page for a product, a lot or a serialised item.
 
         ``base_url`` is the portal's public origin (``TRACE_BASE_URL``) for the canonical
-        link; ``today`` (Vietnam's date by default) decides which certificates have expired.
+        link; ``today`` (Vietnam's date by default) decides which certificates have expired;
+        ``jsonld`` is the product's data (gateway.pages.jsonld), put verbatim in the page.
+        A lot or item page with an audited chain loads the in-browser verifier, which checks
+        the lot's evidence against the log key the portal publishes at /log/key (the page
+        does not carry it: one demo seeded twice gives the same pages).
         """
         path = local_link(view.canonical_path)
+        unknown_item = view.level == "serial" and view.issued is False
         name = display_name(view, lang)
         status = page_status(view)
         if view.level == "serial" and view.serial is not None:
@@ -400,10 +456,14 @@ class PageRenderer:
             # so it shows no badge rather than "not verified".
             show_status=status != "recalled"
             and not (view.level == "product" and view.verification is None),
+            unknown_item=unknown_item,
+            parent_href=_parent_path(view) if unknown_item else None,
+            jsonld=Markup(jsonld) if jsonld is not None else None,
             title=title,
             canonical_url=base_url.rstrip("/") + path if path else None,
             linkset_href=f"{path}?linkType=linkset" if path else None,
             today=today or datetime.now(VIETNAM_TIME).date(),
+            evidence_href=evidence_path(view),
         )
 
     def render_error(self, status: int, title: str, detail: str, lang: Lang) -> str:

@@ -1,7 +1,8 @@
 """CORS on the resolver's public answers: any web page may read them (GS1 Resolver standard
 1.2: a resolver "SHALL support CORS" and GET, HEAD and OPTIONS).
 
-Only the Digital Link paths and the resolver description file get it. They are the same for
+Only the Digital Link paths, the resolver description file and a lot's public evidence
+get it. They are the same for
 every caller and need no credentials, so the answer is ``*`` whatever the ``Origin``, and a
 shared cache keeps one copy. Starlette's CORSMiddleware is not used: it answers only when
 an ``Origin`` is sent and covers the whole app, where the authenticated API must stay out.
@@ -38,7 +39,9 @@ PREFLIGHT_HEADERS: Final = {
 
 
 def is_resolver_path(path: str) -> bool:
-    return path.startswith("/01/") or path == DESCRIPTION_FILE
+    # A lot's public evidence is read by the /verify page from wherever a reader saved it
+    # (a file has no origin of its own): it carries the checkpoint, so the log need not.
+    return path.startswith(("/01/", "/api/v1/evidence/")) or path == DESCRIPTION_FILE
 
 
 class ResolverCors:

@@ -20,13 +20,15 @@ from gateway.pages.messages import Lang
 from gateway.pages.problems import rate_limited_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.negotiation import language, representation
-from gateway.public.page_cache import page_key, public_answers
+from gateway.public.page_cache import WireAnswer, page_key, public_answers
 from gateway.public.rendering import renderer
+from gateway.public.tiles import LOG_PREFIX, TILE_PREFIX, tile_key
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
 from traceability.identifiers.digital_link import parse_digital_link
 
-PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/")
+# A lot's public evidence (an audit and a bundle per request) is in the budget too.
+PUBLIC_PREFIXES: Final = ("/01/", "/qr/", "/log/", "/.well-known/", "/api/v1/evidence/")
 _PARSED_PATHS: Final = 8192
 # What the gate learnt of a raw path: its scopes and canonical path, or None when the route
 # must answer it (invalid, non-canonical, an item page that counts scans).
@@ -109,6 +111,14 @@ class PublicGate:
             lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
             await _too_many(send, admission.retry_after, kind == "html", lang)
             return
+        if path.startswith(TILE_PREFIX) and answers.enabled:
+            # A log tile the route has cut before: the same bytes for ever, no route needed.
+            found = await answers.lookup(tile_key(state.portal, path[len(LOG_PREFIX) :]))
+            if found is None:
+                await self.app(scope, receive, send)
+            else:
+                await _answer(found, headers, scope, send)
+            return
         if parsed is None or not cacheable or not answers.enabled:
             await self.app(scope, receive, send)
             return
@@ -120,23 +130,26 @@ class PublicGate:
         if found is None:
             await self.app(scope, receive, send)
             return
-        accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
-        body, raw_headers, etag = found.select(accept_encoding)
-        if headers.get(b"if-none-match", b"").decode("latin-1") == etag:
-            await send({"type": "http.response.start", "status": 304, "headers": raw_headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        length = (b"content-length", str(len(body)).encode())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": found.answer.status,
-                "headers": [*raw_headers, length],
-            }
-        )
-        await send(
-            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}
-        )
+        await _answer(found, headers, scope, send)
+
+
+async def _answer(found: WireAnswer, headers: dict[bytes, bytes], scope: Scope, send: Send) -> None:
+    """A cached answer as it stands, or 304 to a client that holds it already."""
+    accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
+    body, raw_headers, etag = found.select(accept_encoding)
+    if headers.get(b"if-none-match", b"").decode("latin-1") == etag:
+        await send({"type": "http.response.start", "status": 304, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    length = (b"content-length", str(len(body)).encode())
+    await send(
+        {
+            "type": "http.response.start",
+            "status": found.answer.status,
+            "headers": [*raw_headers, length],
+        }
+    )
+    await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
 async def _too_many(send: Send, retry_after: int, html: bool, lang: str) -> None:

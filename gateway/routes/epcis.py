@@ -5,15 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-import orjson
 from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response, status
 from fastapi.responses import Response as PlainResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
-from gateway.checked_route import CheckedRoute, read_body
+from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
+from gateway.epcis_xml import (
+    ANSWER_FORMAT_ERRORS,
+    BODY_FORMAT_ERRORS,
+    answer_format,
+    query_answer,
+    read_document,
+    read_event,
+    with_xml_body,
+)
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
 from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
@@ -27,7 +35,6 @@ from gateway.schemas.identifiers import LOT_KEY_SCHEMA
 from traceability.background.capture_jobs import run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
-from traceability.crypto.strict_json import parse_json
 from traceability.epcis.validation import document_events
 from traceability.errors import InvalidInput
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
@@ -54,7 +61,10 @@ EPCIS_JSON = "application/ld+json"
 QUERY_DOCUMENT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "An EPCISQueryDocument",
-        "content": {EPCIS_JSON: {"schema": {"type": "object"}}},
+        "content": {
+            EPCIS_JSON: {"schema": {"type": "object"}},
+            "application/xml": {"schema": {"type": "string"}},
+        },
     }
 }
 # "rollback" or "proceed", read without regard to case.
@@ -63,10 +73,6 @@ ForOrganization = Annotated[
     str | None,
     Query(alias="organizationId", min_length=1, description="Admins only: record for this one"),
 ]
-
-
-async def _read_json(request: Request) -> Any:
-    return parse_json(await read_body(request, CAPTURE_FILE_SIZE_LIMIT))
 
 
 @router.options(
@@ -84,8 +90,13 @@ async def capture_options() -> Response:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Capture an EPCISDocument; 202 with the capture job's Location",
     response_class=Response,
-    responses={202: {"description": "Accepted: the capture job is at Location"}},
-    openapi_extra={"requestBody": json_body(DOCUMENT_SCHEMA, "application/json", EPCIS_JSON)},
+    responses={
+        202: {"description": "Accepted: the capture job is at Location"},
+        **BODY_FORMAT_ERRORS,
+    },
+    openapi_extra=with_xml_body(
+        {"requestBody": json_body(DOCUMENT_SCHEMA, "application/json", EPCIS_JSON)}
+    ),
 )
 async def capture(
     request: Request,
@@ -107,7 +118,7 @@ async def capture(
     if behaviour not in ("rollback", "proceed"):
         raise InvalidInput("must be rollback or proceed", field="GS1-Capture-Error-Behaviour")
     acting_organization(caller, organization_id)  # who may record, before reading the body
-    document = await _read_json(request)
+    document = await read_document(request, CAPTURE_FILE_SIZE_LIMIT)
     # The shape and the limits are checked before the 202.
     events, _context = document_events(document, max_events=CAPTURE_LIMIT)
     acting = await existing_acting_organization(portal, session, caller, organization_id)
@@ -174,7 +185,10 @@ async def capture_job(
     status_code=status.HTTP_201_CREATED,
     summary="Capture one event synchronously; 201 with its Location and eventID",
     response_model=CapturedOut,
-    openapi_extra={"requestBody": json_body(EVENT_SCHEMA, "application/json", EPCIS_JSON)},
+    responses=BODY_FORMAT_ERRORS,
+    openapi_extra=with_xml_body(
+        {"requestBody": json_body(EVENT_SCHEMA, "application/json", EPCIS_JSON)}
+    ),
 )
 async def capture_event(
     request: Request,
@@ -185,7 +199,7 @@ async def capture_event(
 ) -> JSONResponse:
     """Inspectors record here too, but only the authority's status of lots (a recall)."""
     recording_organization(caller, organization_id)  # who may record, before reading the body
-    event = await _read_json(request)
+    event = await read_event(request, CAPTURE_FILE_SIZE_LIMIT)
     acting = await existing_acting_organization(
         portal, session, caller, organization_id, recording_organization
     )
@@ -196,28 +210,30 @@ async def capture_event(
 @router.get(
     "/events",
     summary="Query events (EPCIS SimpleEventQuery parameters)",
-    responses=QUERY_DOCUMENT,
+    responses={**QUERY_DOCUMENT, **ANSWER_FORMAT_ERRORS},
     response_class=PlainResponse,
 )
 async def query_events(
     request: Request, caller: Caller, portal: PortalDep, session: ReadSession
 ) -> PlainResponse:
+    answer = answer_format(request)  # a 406 before any work
     document, token = await portal.events.query(session, caller, dict(request.query_params))
     headers = {}
     if token:
         params = dict(request.query_params) | {"nextPageToken": token}
         headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
         headers["GS1-Next-Page-Token"] = token
-    return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON, headers=headers)
+    return query_answer(document, answer, headers)
 
 
 @router.get(
     "/events/{event_id:path}",
     summary="One event (and its error declaration, if any)",
-    responses=QUERY_DOCUMENT,
+    responses={**QUERY_DOCUMENT, **ANSWER_FORMAT_ERRORS},
     response_class=PlainResponse,
 )
 async def get_event(
+    request: Request,
     event_id: Annotated[
         str,
         Path(
@@ -232,8 +248,9 @@ async def get_event(
     portal: PortalDep,
     session: ReadSession,
 ) -> PlainResponse:
+    answer = answer_format(request)
     document = await portal.events.get(session, caller, event_id)
-    return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON)
+    return query_answer(document, answer)
 
 
 class SignedEventIn(BaseModel):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
-from gateway.deps import PortalDep, ReadSession
+from gateway.deps import PortalDep, WriteSession
 from gateway.errors import API_ERRORS
 from gateway.schemas.identifiers import GtinPath, LotPath
 from gateway.schemas.labels import LayoutQuery
@@ -46,13 +46,15 @@ async def lot_labels(
     lot: LotPath,
     caller: Caller,
     portal: PortalDep,
-    session: ReadSession,
+    session: WriteSession,
     serials: Annotated[
         str | None,
         Query(
             description="serial numbers, one label each: ranges of digits and single serials, "
             "comma-separated (1-500, 0001-0500, 7,9,20-30); a range keeps the width of its "
-            f"first number; at most {MAX_LABELS:,}. Without it, a page of the lot's code.",
+            f"first number; at most {MAX_LABELS:,}. Without it, a page of the lot's code. "
+            "The lot owner's sheet issues these serials: the resolver shows them as the "
+            "producer's items, and a serial never issued as unknown to the producer.",
             max_length=2_000,
         ),
     ] = None,

@@ -1,16 +1,19 @@
-"""The public transparency-log endpoints (C2SP checkpoint, RFC 9162 proofs)."""
+"""The public transparency-log endpoints (C2SP checkpoint with witness cosignatures, C2SP
+tiles, RFC 9162 proofs, the witnesses' status)."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.deps import PortalDep, ReadSession
 from gateway.errors import PUBLIC_ERRORS
+from gateway.public.tiles import TILE_MEDIA_TYPE, load_tile, respond
 from gateway.responses import JSONResponse
 from traceability.log.merkle import leaf_hash
 
@@ -63,9 +66,68 @@ class LeafOut(BaseModel):
     summary="The latest signed checkpoint (C2SP signed note)",
 )
 async def checkpoint(portal: PortalDep, session: ReadSession) -> PlainTextResponse:
-    # Read only: the log signs as it grows, never because someone asked.
+    # Read only: the log signs as it grows, never because someone asked. The log's own
+    # signature line comes first, then the witnesses' cosignatures (C2SP tlog-cosignature).
     stored = await portal.transparency.latest_checkpoint(session)
-    return PlainTextResponse(stored.note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
+    note = await portal.witnessing.cosigned_note(session, stored.size, stored.note)
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
+
+
+class WitnessOut(BaseModel):
+    name: str = Field(description="the witness's key name")
+    key: str = Field(description="its verifier key (name+keyid+base64(0x04 || public key))")
+    url: str = Field(description="its URL prefix; it answers POST {url}/add-checkpoint")
+    cosigned_size: int | None = Field(description="size of the newest checkpoint it cosigned")
+    cosigned_at: str | None = Field(description="the time in its newest cosignature (RFC 3339)")
+    lag: int | None = Field(description="leaves between the log's newest checkpoint and that")
+    attempted_at: str | None = Field(description="when the portal last asked it")
+    last_error: str | None = Field(description="why it did not cosign, at the last attempt")
+    error_at: str | None
+
+
+class WitnessesOut(BaseModel):
+    size: int = Field(description="tree size of the log's newest checkpoint")
+    quorum: int = Field(description="cosignatures a checkpoint needs to count as witnessed")
+    cosigned_by: list[str] = Field(description="witnesses that cosigned the newest checkpoint")
+    quorum_met: bool
+    witnesses: list[WitnessOut]
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+@router.get(
+    "/witnesses",
+    response_model=WitnessesOut,
+    summary="How current each witness is: newest size cosigned, lag, last error",
+)
+async def witnesses(portal: PortalDep, session: ReadSession) -> JSONResponse:
+    size, reports = await portal.witnessing.report(session)
+    stored = await portal.transparency.latest_checkpoint(session)
+    note = await portal.witnessing.cosigned_note(session, stored.size, stored.note)
+    cosigned_by = portal.witnessing.witnessed(note)
+    body = {
+        "size": size,
+        "quorum": portal.witnessing.quorum,
+        "cosigned_by": list(cosigned_by),
+        "quorum_met": len(cosigned_by) >= portal.witnessing.quorum,
+        "witnesses": [
+            {
+                "name": r.name,
+                "key": r.key,
+                "url": r.url,
+                "cosigned_size": r.cosigned_size,
+                "cosigned_at": _time(r.cosigned_at),
+                "lag": r.lag,
+                "attempted_at": _time(r.attempted_at),
+                "last_error": r.last_error,
+                "error_at": _time(r.error_at),
+            }
+            for r in reports
+        ],
+    }
+    return JSONResponse(body, headers=NO_CACHE)
 
 
 @router.get(
@@ -132,3 +194,29 @@ async def leaf(
         },
         headers=IMMUTABLE,
     )
+
+
+_TILE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {TILE_MEDIA_TYPE: {}}, "description": "the tile's bytes"},
+}
+
+
+@router.get(
+    "/tile/{tile_path:path}",
+    response_class=Response,
+    responses=_TILE_RESPONSES,
+    summary="A C2SP tlog-tiles hash tile or entry bundle",
+    description=(
+        "`/log/tile/<L>/<N>[.p/<W>]`: up to 256 Merkle Tree Hashes of tree level 8L "
+        "(level 0: leaf hashes), N written in 3-digit elements (1234067 is x001/x234/067). "
+        "`/log/tile/entries/<N>[.p/<W>]`: the log entries (32-byte event hashes) level-0 "
+        "tile N hashes, each after its length as a big-endian uint16. A full tile the tree "
+        "does not have yet is 404; a full tile never changes and is cached for a year."
+    ),
+)
+async def tile(
+    request: Request,
+    portal: PortalDep,
+    tile_path: Annotated[str, Path(description="<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]")],
+) -> Response:
+    return respond(request, await load_tile(request.app.state, portal, tile_path))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import parse_qsl, urlencode
 
@@ -24,7 +24,16 @@ from gateway.deps import LazySnapshot, PortalDep, SnapshotOnDemand
 from gateway.errors import Problem
 from gateway.pages.problems import problem_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
+from gateway.public.business_links import (
+    business_target,
+    redirect_to,
+    visible_links,
+    wanted,
+    with_business_links,
+)
 from gateway.public.cors import PREFLIGHT_HEADERS
+from gateway.public.delegation import delegated_answer
+from gateway.public.items import with_issue
 from gateway.public.linkset import (
     link_header,
     link_target,
@@ -52,6 +61,7 @@ from traceability.identifiers.digital_link import (
     parse_digital_link,
 )
 from traceability.portal import Portal
+from traceability.resolver.links import LinkSpec
 from traceability.services.provenance.model import ProductInfo, Provenance
 from traceability.services.provenance.scans import (
     judge_scans,
@@ -181,16 +191,24 @@ def _headers(
     return headers
 
 
-def render(portal: Portal, view: Provenance, kind: str, lang: Language) -> CachedAnswer:
+def render(
+    portal: Portal,
+    view: Provenance,
+    kind: str,
+    lang: Language,
+    business: Sequence[LinkSpec] = (),
+) -> CachedAnswer:
     base = portal.settings.base_url
     item = view.level == "serial"
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
     path = view.canonical_path
     if kind == "html":
-        body = renderer.render_provenance(view, lang, base_url=base).encode()
-        headers = _headers(portal, path, lang, cache_control) + list(SECURITY_HEADERS.items())
-        return CachedAnswer.of(200, HTML_MEDIA_TYPE, body, headers)
-    links = linkset(base, path, view.level, item_description(view.product))
+        page = renderer.render_provenance_page(view, lang, base_url=base)
+        headers = _headers(portal, path, lang, cache_control) + list(page.headers.items())
+        return CachedAnswer.of(200, HTML_MEDIA_TYPE, page.html.encode(), headers)
+    links = with_business_links(
+        linkset(base, path, view.level, item_description(view.product)), business
+    )
     if kind == "json":
         document = view.to_json() | {"linkset": links}
         return CachedAnswer.of(
@@ -374,29 +392,75 @@ async def resolve(
     if not parsed.is_canonical or raw_path != path.encode():
         return canonical_redirect(portal, path, request.url.query)
     link = parsed.link
+    handed_over = await delegated(request, portal, snapshot, link, link_type, kind, page_language)
+    if handed_over is not None:
+        return handed_over
     answers = public_answers(request.app.state)
     scope_generations = await generations(request, portal, scopes_of(link))
     try:
         view = await cached_view(portal, snapshot, answers, link, path, scope_generations)
     except NotFound as exc:
         return error_page_or_raise(exc, 404, kind, page_language)
+    business = (
+        await visible_links(portal, snapshot, answers, link, scope_generations)
+        if wanted(kind, link_type)
+        else []
+    )
     if link_type is not None and kind != "linkset":
+        target = business_target(request, portal, business, link, path, view.level, link_type)
+        if target is not None:
+            return redirect_to(portal, with_query(target, passed_on_query(request.url.query)), path)
         try:
             return link_type_redirect(portal, view, path, link_type, request.url.query)
         except NotFound as exc:
             return error_page_or_raise(exc, 404, kind, page_language)
     if view.level == "serial":
+        view = await with_issue(portal, snapshot, view, link)
+        if not view.issued:
+            return respond(request, render(portal, view, kind, page_language))
         client = request.client.host if request.client else "unknown"
         return respond(
             request,
-            render(portal, await with_scans(portal, view, link, client), kind, page_language),
+            render(
+                portal,
+                await with_scans(portal, view, link, client),
+                kind,
+                page_language,
+                business,
+            ),
         )
     variant = f"{kind}:{page_language}" if kind == "html" else kind
     answer = await answers.load(
         page_key(scope_generations, variant, path),
-        _async(lambda: render(portal, view, kind, page_language)),
+        _async(lambda: render(portal, view, kind, page_language, business)),
     )
     return respond(request, answer)
+
+
+async def delegated(
+    request: Request,
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    link: DigitalLink,
+    link_type: str | None,
+    kind: str,
+    lang: Language,
+) -> Response | None:
+    """The answer for a code another resolver handles (gateway.public.delegation); None
+    when the portal answers it itself."""
+    delegation = await portal.delegations.covering(await snapshot.session(), link.gtin)
+    if delegation is None:
+        return None
+
+    async def own_page() -> Response:
+        try:
+            view = await build_view(portal, await snapshot.session(), link)
+        except NotFound as exc:
+            return error_page_or_raise(exc, 404, kind, lang)
+        return respond(request, render(portal, view, kind, lang))
+
+    base, path, query = portal.settings.base_url, digital_link_path(link), request.url.query
+    return await delegated_answer(delegation, base, path, query, link_type, kind, own_page)
 
 
 # Scanners check redirects with HEAD; the same answer without its body.

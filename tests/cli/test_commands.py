@@ -32,6 +32,8 @@ runner = CliRunner()
         ["keys", "create"],
         ["keys", "list"],
         ["keys", "revoke"],
+        ["links"],
+        ["links", "upload"],
         ["submit"],
         ["verify"],
         ["audit-log"],

@@ -149,7 +149,9 @@ def test_a_large_bundle_verifies_event_by_event_behind_a_progress_bar(
     ticks: list[int] = []
     real = verify_command.verify_bundle
 
-    def spy(bundle: Any, log_key: str | None = None, *, progress: Any = None) -> Any:
+    def spy(
+        bundle: Any, log_key: str | None = None, *, progress: Any = None, witnesses: Any = None
+    ) -> Any:
         assert progress is not None, "a large bundle must drive a progress bar"
 
         def tick(done: int, total: int) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 
 from tests.factories.organizations import OrgFixture, Tenant, gtin_for, unique_number
 from traceability.chain.record import LotKey
+from traceability.clock import utc_now
 from traceability.portal import Portal
+from traceability.repositories.issued_serials import IssuedSerialRepository
+from traceability.repositories.pages import PageRepository
 from traceability.services.registry import NewLot, NewProduct
 
 
@@ -41,3 +46,15 @@ async def register_lot(
     )
     assert response.status_code == 201, response.text
     return gtin
+
+
+async def issue_serials(state: Portal, gtin: str, lot: str, serials: Sequence[str]) -> None:
+    """The GTIN's owner printed these serials on a label sheet of the lot, which issues them
+    (as ``GET /api/v1/lots/{gtin}/{lot}/labels.pdf?serials=`` by the owner records it)."""
+    async with state.write() as session:
+        head = await PageRepository(session).product_head(gtin)
+        assert head is not None, f"no product {gtin}"
+        _, owner = head
+        await IssuedSerialRepository(session).record_printed(
+            gtin, lot, serials, owner.id, utc_now()
+        )

@@ -16,7 +16,14 @@ from tests.factories.organizations import gtin_for
 
 PROBES = (*METHOD_ORDER, "TRACE", "QUERY")
 GTIN = gtin_for("8930000", 1)
-SAMPLES = {"gtin": GTIN, "identifier": GTIN, "lot": "L1", "serial": "1", "index": "0"}
+SAMPLES = {
+    "gtin": GTIN,
+    "identifier": GTIN,
+    "lot": "L1",
+    "serial": "1",
+    "index": "0",
+    "link_id": "00000000-0000-4000-8000-000000000000",
+}
 
 
 def concrete(path: str) -> str:

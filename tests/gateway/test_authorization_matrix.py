@@ -37,6 +37,8 @@ class World:
     job: str
     extra_key_id: str
     signing_key_id: str
+    link_id: str
+    delegation_id: str
 
     def headers(self, caller: str) -> dict[str, str]:
         return {} if caller == "nobody" else self.tenants[caller].headers
@@ -65,6 +67,25 @@ def reads_private(ok: int = 200) -> dict[str, int]:
 def for_owner(world: World, caller: str) -> dict[str, Any]:
     """Admins name the organisation they record for; others record for their own."""
     return {"organization_id": world.owner.id} if caller == "admin" else {}
+
+
+def new_link(world: World, caller: str) -> dict[str, Any]:
+    return {
+        "anchor": f"/01/{world.gtin}",
+        "linkType": "gs1:faqs",
+        "href": "https://example.vn/faq",
+        "title": "FAQ",
+        "context": f"c{next(_unique)}",
+    }
+
+
+def new_link_of(gtin: str) -> dict[str, Any]:
+    return {
+        "anchor": f"/01/{gtin}",
+        "linkType": "gs1:pip",
+        "href": "https://example.vn/",
+        "title": "Product",
+    }
 
 
 def new_event(world: World, caller: str) -> dict[str, Any]:
@@ -137,6 +158,19 @@ ROWS = [
         everyone(200, nobody=200),
     ),
     Row("GET", "/log/leaves/{index}", lambda w: "/log/leaves/0", everyone(200, nobody=200)),
+    Row(
+        "GET",
+        "/log/leaves/{index}/proof",
+        lambda w: "/log/leaves/0/proof",
+        everyone(200, nobody=200),
+    ),
+    # A lot's evidence is public, as its page is: any phone checks the lot it scanned.
+    Row(
+        "GET",
+        "/api/v1/evidence/lots/{gtin}/{lot}",
+        lambda w: f"/api/v1/evidence/lots/{w.gtin}/L1",
+        everyone(200, nobody=200),
+    ),
     # The resolver is public: a key changes nothing about what a scan shows.
     Row("GET", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
     Row("HEAD", "/01/{identifier}", lambda w: f"/01/{w.gtin}/10/L1", everyone(200, nobody=200)),
@@ -316,6 +350,57 @@ ROWS = [
         lambda w: f"/api/v1/audit/lots/{w.gtin}/L1",
         reads_private(),
     ),
+    Row(
+        "POST",
+        "/api/v1/resolver/links",
+        lambda w: "/api/v1/resolver/links",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        new_link,
+    ),
+    Row("GET", "/api/v1/resolver/links", lambda w: "/api/v1/resolver/links", everyone(200)),
+    Row(
+        "POST",
+        "/api/v1/resolver/links/bulk",
+        lambda w: "/api/v1/resolver/links/bulk",
+        {"nobody": 401, "owner": 200, "other": 403, "inspector": 403, "admin": 200},
+        lambda w, c: {"links": [new_link(w, c)]},
+    ),
+    Row(
+        "GET",
+        "/api/v1/resolver/links/{link_id}",
+        lambda w: f"/api/v1/resolver/links/{w.link_id}",
+        reads_private(),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/resolver/links/{link_id}",
+        lambda w: f"/api/v1/resolver/links/{w.link_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    # A GTIN is delegated by its owner (or an admin); each caller tries a GTIN of its own.
+    Row(
+        "POST",
+        "/api/v1/resolver/delegations",
+        lambda w: "/api/v1/resolver/delegations",
+        {"nobody": 401, "owner": 201, "other": 403, "inspector": 403, "admin": 201},
+        lambda w, c: {
+            "kind": "gtin",
+            "key": gtin_for(w.owner.prefix, next(_unique)),
+            "target": "https://resolver.brand.example",
+        },
+    ),
+    Row(
+        "GET",
+        "/api/v1/resolver/delegations",
+        lambda w: "/api/v1/resolver/delegations",
+        everyone(200),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/resolver/delegations/{delegation_id}",
+        lambda w: f"/api/v1/resolver/delegations/{w.delegation_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
     # The whole log spans every tenant's events: inspectors and admins only.
     Row(
         "GET",
@@ -347,6 +432,14 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
     signing = await client.post(
         "/api/v1/signing-keys", json={"custody": "portal"}, headers=owner.headers
     )
+    link = await client.post(
+        "/api/v1/resolver/links", json=new_link_of(gtin), headers=owner.headers
+    )
+    delegation = await client.post(
+        "/api/v1/resolver/delegations",
+        json={"kind": "gtin", "key": gtin_for(owner.prefix, 3), "target": "https://r.example"},
+        headers=owner.headers,
+    )
     return World(
         tenants=tenants,
         owner=owner,
@@ -356,6 +449,8 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         job=job.headers["location"].rsplit("/", 1)[1],
         extra_key_id=next(k["id"] for k in keys if k["label"] == "spare"),
         signing_key_id=signing.json()["key_id"],
+        link_id=link.json()["id"],
+        delegation_id=delegation.json()["id"],
     )
 
 

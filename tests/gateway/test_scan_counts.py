@@ -20,6 +20,7 @@ import time_machine
 from gateway.app import create_app
 from tests import demo_dataset as dataset
 from tests.conftest import REDIS_URL, require_redis
+from tests.factories.lots import issue_serials
 from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
 
@@ -58,9 +59,12 @@ async def phone(request: pytest.FixtureRequest, state: Portal) -> AsyncIterator[
         await portal.database.dispose()
 
 
-def new_item() -> str:
-    """An item page no earlier run has scanned (Redis keeps counts between runs)."""
-    return f"/01/{BAGS.gtin}/10/{BAGS.lot_code}/21/S{uuid.uuid4().hex[:16]}"
+async def new_item(state: Portal) -> str:
+    """An item page no earlier run has scanned (Redis keeps counts between runs), of a serial
+    its producer issued (a serial nobody issued is never counted: test_item_answers.py)."""
+    serial = f"S{uuid.uuid4().hex[:16]}"
+    await issue_serials(state, BAGS.gtin, BAGS.lot_code, [serial])
+    return f"/01/{BAGS.gtin}/10/{BAGS.lot_code}/21/{serial}"
 
 
 async def scans_of(http: httpx.AsyncClient, item: str, **headers: str) -> dict[str, object]:
@@ -72,16 +76,19 @@ async def scans_of(http: httpx.AsyncClient, item: str, **headers: str) -> dict[s
 
 async def test_one_person_refreshing_an_item_page_counts_once_and_does_not_warn(
     phone: Phone,
+    state: Portal,
 ) -> None:
-    item = new_item()
+    item = await new_item(state)
     async with phone() as http:
         scans = [await scans_of(http, item) for _ in range(30)]
     assert {s["count"] for s in scans} == {1}
     assert {s["warning"] for s in scans} == {None}
 
 
-async def test_many_people_scanning_one_serial_warn_of_a_copied_label(phone: Phone) -> None:
-    item = new_item()
+async def test_many_people_scanning_one_serial_warn_of_a_copied_label(
+    phone: Phone, state: Portal
+) -> None:
+    item = await new_item(state)
     counts = []
     async with phone(PROXY, trusted_proxies="10.0.0.0/24") as http:
         for person in range(25):
@@ -94,12 +101,12 @@ async def test_many_people_scanning_one_serial_warn_of_a_copied_label(phone: Pho
     assert again["count"] == 25
     # Other serials of the lot keep their own count.
     async with phone() as http:
-        other = await scans_of(http, new_item())
+        other = await scans_of(http, await new_item(state))
     assert other["count"] == 1 and other["warning"] is None
 
 
-async def test_the_same_person_counts_again_the_next_day(phone: Phone) -> None:
-    item = new_item()
+async def test_the_same_person_counts_again_the_next_day(phone: Phone, state: Portal) -> None:
+    item = await new_item(state)
     # Days are Vietnam's (UTC+7): 23:30 and 00:30 there are two days.
     async with phone() as http:
         with time_machine.travel(datetime.fromisoformat("2026-11-20T23:30:00+07:00")):
@@ -114,8 +121,9 @@ async def test_the_same_person_counts_again_the_next_day(phone: Phone) -> None:
 
 async def test_a_forged_forwarded_for_from_an_untrusted_peer_counts_as_that_peer(
     phone: Phone,
+    state: Portal,
 ) -> None:
-    item = new_item()
+    item = await new_item(state)
     async with phone("203.0.113.9", trusted_proxies="10.0.0.0/24") as http:
         scans = [
             await scans_of(http, item, **{"x-forwarded-for": f"198.51.100.{n + 1}"})
@@ -127,8 +135,9 @@ async def test_a_forged_forwarded_for_from_an_untrusted_peer_counts_as_that_peer
 
 async def test_behind_a_trusted_proxy_a_person_is_the_address_it_names_not_the_proxy(
     phone: Phone,
+    state: Portal,
 ) -> None:
-    item = new_item()
+    item = await new_item(state)
     async with phone(PROXY, trusted_proxies="10.0.0.0/24") as http:
         # A client's own left-most entry is ignored: the proxy's right-most one is the person.
         one = await scans_of(http, item, **{"x-forwarded-for": "1.2.3.4, 198.51.100.7"})

@@ -20,8 +20,10 @@ from traceability.cache.invalidation import (
     product_scope,
 )
 from traceability.chain.record import LotKey
+from traceability.errors import InvalidRows
 from traceability.portal import Portal
-from traceability.services.registry import NewLot, NewProduct
+from traceability.resolver.fields import link_spec
+from traceability.services.registry import NewLot, NewProduct, Principal
 
 JSON = {"accept": "application/json"}
 
@@ -132,3 +134,47 @@ async def test_a_rolled_back_write_bumps_nothing(portal: Portal) -> None:
 
 def page(lot: LotKey) -> str:
     return f"/01/{lot.gtin}/10/{lot.lot}"
+
+
+async def test_a_link_added_changed_or_deleted_bumps_its_product_and_nothing_on_rollback(
+    portal: Portal,
+) -> None:
+    org = await make_org(portal)
+    [lot] = await make_lots(portal, org)
+    owner = Principal(org.id, "producer", "")
+    fields: dict[str, object] = {
+        "anchor": f"/01/{lot.gtin}",
+        "linkType": "gs1:faqs",
+        "href": "https://x.vn/faq",
+        "title": "FAQ",
+    }
+    scopes = [product_scope(lot.gtin), lot_scope(lot.gtin, lot.lot)]
+
+    before = await portal.cache.generations(scopes)
+    async with portal.write() as session:
+        added = await portal.resolver_links.add(session, owner, link_spec(fields))
+    assert await bumped(portal, scopes, before) == [product_scope(lot.gtin)]
+
+    before = await portal.cache.generations(scopes)
+    async with portal.write() as session:
+        await portal.resolver_links.upload(
+            session, owner, [fields | {"href": "https://x.vn/faq-2"}], dry_run=False
+        )
+    assert await bumped(portal, scopes, before) == [product_scope(lot.gtin)]
+
+    before = await portal.cache.generations(scopes)
+    with pytest.raises(InvalidRows):
+        async with portal.write() as session:
+            await portal.resolver_links.upload(
+                session,
+                owner,
+                [fields | {"href": "https://x.vn/3"}, {"anchor": "x"}],
+                dry_run=False,
+            )
+    async with portal.write() as session:
+        await portal.resolver_links.upload(session, owner, [fields], dry_run=True)
+    assert await bumped(portal, scopes, before) == []
+
+    async with portal.write() as session:
+        await portal.resolver_links.delete(session, owner, added.id)
+    assert await bumped(portal, scopes, before) == [product_scope(lot.gtin)]

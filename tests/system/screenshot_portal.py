@@ -17,7 +17,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,6 +115,20 @@ def record(portal: DemoPortal, organization: str, event: dict[str, Any]) -> None
         timeout=60,
     )
     assert response.status_code == 201, response.text
+
+
+def print_labels(
+    portal: DemoPortal, organization: str, gtin: str, lot: str, serials: Sequence[str]
+) -> None:
+    """``organization`` prints a label sheet of these serials of its lot, which issues them
+    (an item page of a serial nobody issued says the code is unknown to the producer)."""
+    response = httpx.get(
+        f"{portal.url}/api/v1/lots/{gtin}/{lot}/labels.pdf",
+        params={"serials": ",".join(serials)},
+        headers={"Authorization": f"Bearer {portal.api_keys[organization]}"},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
 
 
 @contextmanager

@@ -161,6 +161,9 @@ def _window(chromium: Path, url: str, size: tuple[int, int], lang: Lang, out: Pa
         size,
         # Pages that animate honour this; pictures are taken of them at rest.
         "--force-prefers-reduced-motion",
+        # Virtual time runs a page's scripts and fetches to their end before the picture: a
+        # lot page is shot once its own check of the evidence says "verified", every time.
+        "--virtual-time-budget=15000",
         f"--screenshot={out}",
         url,
         accept_language=ACCEPT_LANGUAGE[lang],

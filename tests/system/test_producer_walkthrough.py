@@ -62,5 +62,10 @@ def test_every_command_of_the_producer_walkthrough_works(tools: None, tmp_path: 
     assert out.count('"status": "success"') == 6, out
     assert "Recorded urn:uuid:9e9b1d88-2f77-4018-ac01-cfe75221bb87" in out
     assert '"recalled": true' in out
+    # The links' upload: a dry run, the upload, the same again changing nothing.
+    assert '{"dryRun":true,"added":3,"changed":0,"unchanged":0}' in out
+    assert '{"dryRun":false,"added":3,"changed":0,"unchanged":0}' in out
+    assert '{"dryRun":false,"added":0,"changed":0,"unchanged":3}' in out
+    assert "https://gao-st25.example.vn/en/st25-rice-5kg?utm_source=label" in out
     assert (tmp_path / "labels.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "qr.png").read_bytes().startswith(b"\x89PNG")

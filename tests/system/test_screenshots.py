@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from tests.demo_dataset import DEMO, RICE_5KG, RICE_BAG_LOT
 from tests.factories.events import epcis_event
 from tests.system.chromium import IN_CI, require_chromium
-from tests.system.screenshot_portal import DemoPortal, demo_portal, record
+from tests.system.screenshot_portal import DemoPortal, demo_portal, print_labels, record
 from tests.system.screenshots import (
     ACCEPT_LANGUAGE,
     CHANGED_PIXELS_ALLOWED,
@@ -55,13 +55,22 @@ PAGES: tuple[Page, ...] = (
     Page("lot", RICE_LOT),
     Page("recalled-lot", COFFEE_LOT),
     Page("item", f"{RICE_LOT}/21/{VISIT}"),
+    Page("unknown-item", f"{RICE_LOT}/21/NEVER-ISSUED"),
     Page("error-check-digit", f"/01/{WRONG_CHECK_DIGIT}/10/{RICE_BAG_LOT.lot_code}"),
     Page("error-not-found", f"/01/{RICE_5KG.gtin}/10/NO-SUCH-LOT"),
     Page("home", "/"),
     Page("lookup-mistake", f"/lookup?gtin={WRONG_CHECK_DIGIT}&lot={RICE_BAG_LOT.lot_code}"),
     Page("inspector-lot", f"{RICE_AUDIT}/page", auth="inspector"),
+    Page("verify", "/verify"),
 )
 SHOTS = every_shot(PAGES)
+# The serials the item pages open (each shot's own, and those of the checks below): the rice
+# mill printed their labels, so they are its items (see issue_visited_items).
+VISITED_SERIALS = (
+    "ANY",
+    "AFRESH",
+    *(shot.path.rsplit("/", 1)[1] for shot in SHOTS if shot.page.name == "item"),
+)
 # An instant to the microsecond: when an answer was made, never a stored time (whole seconds).
 ANSWERED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,6}[+-]\d{2}:\d{2}")
 
@@ -91,7 +100,14 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPortal]:
     whole file (no page here writes anything, and each item page is a different item)."""
     with demo_portal(tmp_path_factory.mktemp("demo")) as served:
         record(served, "inspector", inspectors_recall())
+        issue_visited_items(served)
         yield served
+
+
+def issue_visited_items(served: DemoPortal) -> None:
+    """The rice mill prints the labels of the serials the item pages open."""
+    bags = RICE_BAG_LOT
+    print_labels(served, "rice_mill", RICE_5KG.gtin, bags.lot_code, VISITED_SERIALS)
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +153,19 @@ def test_the_pages_are_the_ones_their_names_say(portal: DemoPortal) -> None:
         "lot": 200,
         "recalled-lot": 200,
         "item": 200,
+        "unknown-item": 200,
         "error-check-digit": 400,
         "error-not-found": 404,
         "home": 200,
         "lookup-mistake": 400,
         "inspector-lot": 401,  # without the inspector's key
+        "verify": 200,
     }
     assert "SẢN PHẨM BỊ THU HỒI" in answers["recalled-lot"].text
     assert "SẢN PHẨM BỊ THU HỒI" not in answers["lot"].text
     assert '<html lang="en">' in get(PAGES[0], "en").text
+    assert "Nhà sản xuất không biết mã này" in answers["unknown-item"].text
+    assert "Nhà sản xuất không biết mã này" not in answers["item"].text
 
 
 # --- the same pictures every time -------------------------------------------------------------
@@ -182,6 +202,7 @@ def test_a_portal_seeded_afresh_serves_the_same_pages(portal: DemoPortal, tmp_pa
 
     with demo_portal(tmp_path / "again") as again:
         record(again, "inspector", inspectors_recall())
+        issue_visited_items(again)
         assert pages(again) == pages(portal)
 
 

@@ -71,3 +71,19 @@ def test_cli_defaults_and_report() -> None:
     )
     assert "append 2,500 ev/s" in summary
     assert "audit_chain" in out.getvalue()
+
+
+def test_xml_capture_benchmark_front_part_at_toy_size() -> None:
+    import orjson
+
+    from bench.epcis_xml import documents, front
+    from traceability.epcis.xml import jsonld_to_xml, xml_to_jsonld
+
+    source = documents("8930001", 2, 5)
+    xml_bodies = [jsonld_to_xml(d) for d in source]
+    # The XML side reads the very events the JSON side does.
+    assert [xml_to_jsonld(b, 1 << 20)["epcisBody"] for b in xml_bodies] == [
+        d["epcisBody"] for d in source
+    ]
+    json_rate, xml_rate = front([orjson.dumps(d) for d in source], xml_bodies, 10)
+    assert json_rate > 0 and xml_rate > 0

@@ -98,6 +98,9 @@ _RULES: Final[dict[str, tuple[tuple[str, ...], Callable[[Session, _Rows], None]]
     "products": (("gtin",), _products_written),
     "lots": (("gtin", "lot_code"), _lots_written),
     "chain_links": (("chain_id",), _links_written),
+    # A business link shows on every resolver answer of its product (its lots' and serials'
+    # too): a link added, changed or deleted drops them all, as a change of the product does.
+    "resolver_links": (("gtin",), _products_written),
 }
 
 

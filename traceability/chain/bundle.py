@@ -44,6 +44,7 @@ from traceability.chain.record import (
 )
 from traceability.crypto.signing import PUBLIC_KEY_SIZE
 from traceability.errors import TraceabilityError
+from traceability.log.tlog_proof import TlogProof
 
 BUNDLE_FORMAT = "traceability-bundle/1"
 CUSTODIES = (PORTAL_CUSTODY, ORGANIZATION_CUSTODY)
@@ -171,6 +172,12 @@ class BundleEvent:
             else None
         )
         return ChainEntry(self.record, self.event_hash, self.signature, log)
+
+    def tlog_proof(self, checkpoint: str) -> TlogProof:
+        """The event's C2SP tlog-proof against ``checkpoint`` (it must have a log index)."""
+        if self.log_index is None:
+            raise ValueError("an event with no log index has no tlog-proof")
+        return TlogProof(self.log_index, self.inclusion_proof, checkpoint)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -306,11 +313,19 @@ class Bundle:
         for position, event in enumerate(self.events):
             if position:
                 chunk += b","
-            chunk += orjson.dumps(event.to_json())
+            chunk += orjson.dumps(self.event_json(event))
             if len(chunk) >= chunk_size:
                 yield bytes(chunk)
                 chunk.clear()
         yield bytes(chunk + b"]" + tail)
+
+    def event_json(self, event: BundleEvent) -> dict[str, Any]:
+        """An event as the bundle writes it: with its C2SP tlog-proof against the bundle's
+        checkpoint when it has a place in the log, so each event's proof stands on its own."""
+        value = event.to_json()
+        if event.log_index is not None:
+            value["tlog_proof"] = event.tlog_proof(self.log.checkpoint).text()
+        return value
 
     def to_json(self, *, events: bool = True) -> dict[str, Any]:
         value: dict[str, Any] = {
@@ -319,7 +334,7 @@ class Bundle:
             "generated_at": format_record_time(self.generated_at),
             "log": self.log.to_json(),
             "keys": [key.to_json() for key in self.keys],
-            "events": [event.to_json() for event in self.events] if events else [],
+            "events": [self.event_json(event) for event in self.events] if events else [],
         }
         if self.head is not None:
             value["head"] = self.head.to_json()

@@ -22,7 +22,9 @@ from traceability.crypto.canonical import canonical_bytes
 from traceability.crypto.hashing import sha256
 from traceability.crypto.signing import key_id_for
 from traceability.errors import TraceabilityError
+from traceability.log.cosignature import CosignatureVerifier, check_cosignatures
 from traceability.log.note import Checkpoint, NoteVerifier, open_checkpoint
+from traceability.log.tlog_proof import parse_tlog_proof
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``(events checked so far, events in the bundle)`` while verifying."""
@@ -36,6 +38,18 @@ class BundleFault(StrEnum):
     BAD_CHECKPOINT = "bad_checkpoint"
     INCONSISTENT = "inconsistent"
     BAD_KEY = "bad_key"
+    BAD_WITNESS_KEY = "bad_witness_key"
+    NOT_WITNESSED = "not_witnessed"
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses the inspector trusts (C2SP cosignature/v1 verifier keys) and how many of
+    them must have cosigned the bundle's checkpoint: a checkpoint that enough independent
+    witnesses cosigned cannot be a tree the log showed this bundle's reader alone."""
+
+    witnesses: tuple[str, ...]
+    quorum: int
 
 
 @dataclass(frozen=True)
@@ -148,17 +162,20 @@ def verify_bundle(
     log_key: str | None = None,
     *,
     progress: ProgressCallback | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleReport:
     """Verify a bundle offline, trusting only the log verifier key.
 
     ``log_key`` is the portal's published verifier key (``name+id+base64``), obtained
     independently of the bundle. Without it the bundle's own ``log.verifier_key`` is
     used and the report says so: a bundle that vouches for itself proves nothing about
-    the portal. Never raises for any input: a malformed bundle is a failed report.
+    the portal. With ``witnesses``, the checkpoint must also carry valid cosignatures by at
+    least ``quorum`` of them (``not_witnessed`` otherwise). Never raises for any input: a
+    malformed bundle is a failed report.
     """
     check = _Verification(log_key is not None)
     try:
-        return _verify(check, bundle, log_key, progress)
+        return _verify(check, bundle, log_key, progress, witnesses)
     except Exception as exc:  # untrusted input must never crash an inspector's tool
         return check.fail(
             BundleFault.MALFORMED, f"the bundle cannot be read: {type(exc).__name__}: {exc}"
@@ -170,6 +187,7 @@ def _verify(
     bundle: Mapping[str, Any],
     log_key: str | None,
     progress: ProgressCallback | None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleReport:
     try:
         header = BundleHeader.parse(bundle)
@@ -184,6 +202,10 @@ def _verify(
     checkpoint = _log_checkpoint(check, header.log, log_key)
     if isinstance(checkpoint, BundleReport):
         return checkpoint
+    if witnesses is not None:
+        refused = _check_witnesses(check, header.log, witnesses)
+        if refused is not None:
+            return refused
     keys, replaced = _matching_keys(check, header)
     if not header.events:
         return check.fail(
@@ -267,6 +289,35 @@ def _verify_events(
     return check.report(None)
 
 
+def _check_witnesses(
+    check: _Verification, log: BundleLog, policy: WitnessPolicy
+) -> BundleReport | None:
+    """A failed report unless the checkpoint carries a quorum of trusted cosignatures."""
+    verifiers = []
+    for key in policy.witnesses:
+        try:
+            verifiers.append(CosignatureVerifier.from_key(key))
+        except TraceabilityError as exc:
+            return check.fail(
+                BundleFault.BAD_WITNESS_KEY, f"a witness key supplied is not one: {exc}"
+            )
+    result = check_cosignatures(log.checkpoint, verifiers)
+    if not result.met(policy.quorum):
+        why = "; ".join(result.problems) or "no witness given"
+        return check.fail(
+            BundleFault.NOT_WITNESSED,
+            f"the checkpoint is cosigned by {len(result.cosigned_by)} of the trusted "
+            f"witnesses, the quorum is {policy.quorum} ({why})",
+        )
+    names = ", ".join(result.cosigned_by) or "none needed"
+    check.note(
+        OK_MARK,
+        f"checkpoint cosigned by {len(result.cosigned_by)} of {len(verifiers)} trusted "
+        f"witnesses (quorum {policy.quorum}): {names}",
+    )
+    return None
+
+
 def _open_checkpoint(
     check: _Verification, log: BundleLog, log_key: str | None
 ) -> Checkpoint | BundleReport:
@@ -330,6 +381,15 @@ def _parse_events(header: BundleHeader) -> tuple[list[ChainEntry], BundleFailure
             return entries, BundleFailure(
                 BundleFault.MALFORMED, seq or position, event_id, str(exc)
             )
+        differs = _tlog_proof_problem(raw, event, header.log.checkpoint)
+        if differs is not None:
+            link = next((k for k in event.record.links if k.lot == header.lot), None)
+            return entries, BundleFailure(
+                BundleFault.INCONSISTENT,
+                link.seq if link is not None else position,
+                _event_id(event.record),
+                differs,
+            )
         problem = _spelling_problem(event)
         if problem is not None:
             link = next((k for k in event.record.links if k.lot == header.lot), None)
@@ -341,6 +401,27 @@ def _parse_events(header: BundleHeader) -> tuple[list[ChainEntry], BundleFailure
             )
         entries.append(event.entry())
     return entries, None
+
+
+def _tlog_proof_problem(raw: object, event: BundleEvent, checkpoint: str) -> str | None:
+    """Why the event's C2SP tlog-proof (optional: older bundles have none) does not say what
+    the bundle says of it, if it does not: it must name the same index, path and checkpoint."""
+    if not isinstance(raw, Mapping) or "tlog_proof" not in raw:
+        return None
+    text = raw["tlog_proof"]
+    if not isinstance(text, str):
+        return "tlog_proof is not text"
+    try:
+        proof = parse_tlog_proof(text)
+    except TraceabilityError as exc:
+        return f"tlog_proof cannot be read: {exc}"
+    if (
+        proof.index != event.log_index
+        or proof.path != event.inclusion_proof
+        or proof.checkpoint != checkpoint
+    ):
+        return "the event's tlog_proof differs from its log_index, inclusion_proof or checkpoint"
+    return None
 
 
 def _spelling_problem(event: BundleEvent) -> str | None:

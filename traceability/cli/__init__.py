@@ -9,13 +9,16 @@ from traceability.cli import (
     audit_log,
     demo,
     keys,
+    links,
     loadtest,
     migrate,
+    mirror,
     org,
     seed,
     serve,
     submit,
     verify,
+    witness,
 )
 
 app = typer.Typer(
@@ -26,6 +29,9 @@ app = typer.Typer(
 )
 app.add_typer(org.org_app, name="org")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(links.links_app, name="links")
+app.add_typer(mirror.mirror_app, name="mirror")
+app.add_typer(witness.witness_app, name="witness")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(submit.submit)

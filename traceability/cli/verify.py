@@ -15,9 +15,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from traceability.chain.bundle_verify import FAIL_MARK, OK_MARK, BundleReport, verify_bundle
+from traceability.chain.bundle_verify import (
+    FAIL_MARK,
+    OK_MARK,
+    BundleReport,
+    WitnessPolicy,
+    verify_bundle,
+)
 from traceability.cli._common import console, error_exit, errors
 from traceability.errors import TraceabilityError
+from traceability.log.cosignature import CosignatureVerifier
 from traceability.log.note import NoteVerifier
 
 # Bundles with more events than this show a progress bar while verifying.
@@ -66,11 +73,44 @@ def _resolve_log_key(value: str) -> str:
     return candidate
 
 
-def _verify_with_progress(bundle: Any, log_key: str | None) -> BundleReport:
+def _resolve_witness_key(value: str) -> str:
+    """A witness's verifier key, itself or read from the file ``value`` names (as
+    `witness serve` writes it). Raises typer.Exit(2)."""
+    candidate = value.strip()
+    try:
+        if Path(candidate).is_file():
+            candidate = Path(candidate).read_text(encoding="utf-8").strip()
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise error_exit(f"cannot read the witness key file {value}: {exc}") from exc
+    try:
+        CosignatureVerifier.from_key(candidate)
+    except TraceabilityError as exc:
+        raise error_exit(
+            f"--witness {value} is not a witness verifier key (name+keyid+base64 of 0x04 and "
+            f"the public key, as `traceability witness serve` prints it): {exc}"
+        ) from exc
+    return candidate
+
+
+def _witness_policy(witness: list[str] | None, quorum: int | None) -> WitnessPolicy | None:
+    keys = tuple(_resolve_witness_key(value) for value in witness or [])
+    if not keys and quorum is None:
+        return None
+    wanted = len(keys) if quorum is None else quorum
+    if wanted > len(keys):
+        raise error_exit(
+            f"--quorum {wanted} needs at least {wanted} --witness keys, {len(keys)} given"
+        )
+    return WitnessPolicy(keys, wanted)
+
+
+def _verify_with_progress(
+    bundle: Any, log_key: str | None, witnesses: WitnessPolicy | None = None
+) -> BundleReport:
     events = bundle.get("events") if isinstance(bundle, dict) else None
     total = len(events) if isinstance(events, list) else 0
     if total <= PROGRESS_THRESHOLD:
-        return verify_bundle(bundle, log_key)
+        return verify_bundle(bundle, log_key, witnesses=witnesses)
     with Progress(
         TextColumn("Verifying events"),
         BarColumn(),
@@ -84,7 +124,30 @@ def _verify_with_progress(bundle: Any, log_key: str | None) -> BundleReport:
             bundle,
             log_key,
             progress=lambda done, _total: progress.update(task, completed=done),
+            witnesses=witnesses,
         )
+
+
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help=(
+            "A witness you trust: its verifier key (as `traceability witness serve` prints "
+            "it, C2SP cosignature/v1) or a file holding it. Repeat for each witness."
+        ),
+    ),
+]
+QuorumOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help=(
+            "How many of the --witness keys must have cosigned the bundle's checkpoint "
+            "(default: all of them)."
+        ),
+    ),
+]
 
 
 def verify(
@@ -111,16 +174,21 @@ def verify(
             "--json", help="Print one JSON object: ok, the lot, events checked, the failure."
         ),
     ] = False,
+    witness: WitnessOption = None,
+    quorum: QuorumOption = None,
 ) -> None:
     """Verify a lot's evidence bundle offline, trusting only the portal's log key.
 
     Checks the signed checkpoint, then each event: hash, chain link, signature, key, log inclusion.
+
+    With --witness, the checkpoint must also be cosigned by a quorum of those witnesses.
 
     Stops at the first bad event and names it. The format is described in docs/BUNDLE.md.
 
     Exit status: 0 when everything checks, 1 when something fails, 2 for a usage error.
     """
     trusted = _resolve_log_key(log_key) if log_key is not None else None
+    policy = _witness_policy(witness, quorum)
     parsed, not_json = _read_bundle(bundle)
     if not_json is not None:
         if as_json:
@@ -132,7 +200,7 @@ def verify(
             Text.assemble(("FAILED", "bold red"), f": malformed: {not_json}"), soft_wrap=True
         )
         raise typer.Exit(code=1)
-    report = _verify_with_progress(parsed, trusted)
+    report = _verify_with_progress(parsed, trusted, policy)
     if as_json:
         typer.echo(json.dumps(_report_json(report), ensure_ascii=False))
     else:

@@ -317,3 +317,101 @@ class LogCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResolverLink(Base):
+    """A link a business attached to its codes on the resolver (traceability.resolver).
+
+    Unlike events, links are edited and deleted. The text columns of the identity hold ""
+    rather than NULL when absent, so the unique constraint sees two absent values as equal.
+    """
+
+    __tablename__ = "resolver_links"
+    __table_args__ = (
+        UniqueConstraint(
+            "anchor_key",
+            "link_type",
+            "hreflang",
+            "media_type",
+            "context",
+            name="uq_resolver_links_identity",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14), index=True)
+    anchor_key: Mapped[str] = mapped_column(String(120))
+    lot: Mapped[str | None] = mapped_column(String(20))
+    serial: Mapped[str | None] = mapped_column(String(20))
+    serial_first: Mapped[str | None] = mapped_column(String(20))
+    serial_last: Mapped[str | None] = mapped_column(String(20))
+    link_type: Mapped[str] = mapped_column(String(64))
+    href: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(300))
+    hreflang: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(255))
+    context: Mapped[str] = mapped_column(String(100))
+    is_default: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PrintedSerial(Base):
+    """A serial the GTIN's owner issued by printing its label on a sheet of the lot's codes.
+
+    With a commissioning event naming the item, this is what makes a serial known to its
+    producer: a scanned serial found in neither was never issued (a guessed or forged code).
+    """
+
+    __tablename__ = "printed_serials"
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(20), primary_key=True)
+    lot_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    printed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResolverDelegation(Base):
+    """A GS1 company prefix or a GTIN handed to another resolver: the Digital Links under it
+    are answered by a redirect there (``gs1:handledBy``)."""
+
+    __tablename__ = "resolver_delegations"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_resolver_delegations_kind_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "prefix" or "gtin"
+    key: Mapped[str] = mapped_column(String(14), index=True)
+    target: Mapped[str] = mapped_column(String(500))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LogCosignature(Base):
+    """A witness's cosignature line on the log's checkpoint of a size (C2SP tlog-cosignature),
+    verified before it was stored. Served after the log's own signature line."""
+
+    __tablename__ = "log_cosignatures"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    cosigned_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the witness's timestamp
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WitnessStatus(Base):
+    """How current a configured witness is: the latest size it cosigned for the log, and the
+    last error it answered (or that reaching it gave). One row a witness key."""
+
+    __tablename__ = "witness_status"
+
+    witness_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    cosigned_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cosigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    attempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

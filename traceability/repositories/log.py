@@ -191,6 +191,25 @@ class LogRepository(Repository):
                 nodes[NodeId(level, position)] = value
         return HeadReads(checkpoint, nodes)
 
+    async def node_run(self, level: int, start: int, count: int) -> list[bytes]:
+        """The hashes of nodes ``start .. start + count - 1`` of ``level``, left to right; fewer
+        when the tree does not have them all yet (a tile is one primary-key range scan)."""
+        result = await self.session.execute(
+            select(LogNode.hash)
+            .where(LogNode.level == level, LogNode.index >= start, LogNode.index < start + count)
+            .order_by(LogNode.index)
+        )
+        return list(result.scalars())
+
+    async def leaf_run(self, start: int, count: int) -> list[bytes]:
+        """The data of leaves ``start .. start + count - 1`` (event hashes), left to right."""
+        result = await self.session.execute(
+            select(LogLeaf.event_hash)
+            .where(LogLeaf.index >= start, LogLeaf.index < start + count)
+            .order_by(LogLeaf.index)
+        )
+        return list(result.scalars())
+
     async def leaf(self, index: int) -> LogLeaf | None:
         return await self.session.get(LogLeaf, index)
 

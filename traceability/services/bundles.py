@@ -11,12 +11,19 @@ from traceability.clock import Clock
 from traceability.errors import ChainBroken
 from traceability.repositories.chains import ChainRepository
 from traceability.services.audit import AuditService
+from traceability.services.witnessing import WitnessService
 
 
 class BundleService:
-    def __init__(self, audit: AuditService, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        audit: AuditService,
+        clock: Clock | None = None,
+        witnessing: WitnessService | None = None,
+    ) -> None:
         self.audit = audit
         self.clock = clock or audit.transparency.clock
+        self.witnessing = witnessing
 
     async def bundle(self, session: AsyncSession, gtin: str, lot_code: str) -> dict[str, Any]:
         """The lot's bundle as JSON (see :meth:`lot_bundle`)."""
@@ -39,6 +46,9 @@ class BundleService:
         if audited.checkpoint is None:
             raise ChainBroken("the log holds no signed checkpoint: there is no evidence to give")
         note = audited.checkpoint.note
+        if self.witnessing is not None:
+            # The witnesses' cosignatures travel with the checkpoint, for a quorum check offline.
+            note = await self.witnessing.cosigned_note(session, audited.checkpoint.size, note)
         # The origin as signed, not as configured now: an older checkpoint keeps its own.
         origin = self.audit.transparency.opened(note).origin
         keys = [event.key for event in audited.events if event.key is not None]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -45,6 +46,7 @@ from traceability.log.note import (
     sign_checkpoint,
 )
 from traceability.log.proof_verification import verify_consistency
+from traceability.log.tiles import TileId, encode_bundle
 from traceability.repositories.log import LogRepository
 from traceability.services.log_audit.results import SignedCheckpoint
 
@@ -66,6 +68,16 @@ LOG_INTEGRITY_OK.set(1)
 _OPENED_NOTES = 1024
 # How many of the newest stored checkpoints are tried when the newest does not open.
 _GOOD_CHECKPOINT_SEARCH = 16
+# Leaf indexes are signed 64-bit in storage.
+_MAX_LEAVES = 2**63 - 1
+# Set on a session whose transaction signed a checkpoint, so that whoever commits it can tell
+# the witnesses afterwards (never inside the transaction).
+_SIGNED: Final = "traceability.signed_checkpoint"
+
+
+def signed_checkpoint(session: AsyncSession) -> bool:
+    """Whether the session's transaction signed a new checkpoint."""
+    return bool(session.info.get(_SIGNED))
 
 
 @dataclass(frozen=True)
@@ -375,6 +387,7 @@ class TransparencyService:
         checkpoint = Checkpoint(self.origin, size, root)
         note = sign_checkpoint(self.signer, checkpoint)
         await repo.add_checkpoint(size, root, note, self.clock())
+        session.info[_SIGNED] = size
         self._opened[note] = checkpoint
         self.integrity_problem = None
         LOG_INTEGRITY_OK.set(1)
@@ -471,6 +484,28 @@ class TransparencyService:
         if row is None:
             raise NotFound(f"the log has no leaf {index}", field="index")
         return Leaf(row.index, row.event_hash, row.event_id)
+
+    async def tile(self, session: AsyncSession, tile: TileId) -> bytes:
+        """A C2SP tlog-tiles hash tile or entry bundle, cut from stored nodes or leaves.
+
+        Stored nodes and leaves never change once written, so a tile that exists never
+        changes either; one the tree has not grown to yet is NotFound."""
+        repo = LogRepository(session)
+        first = tile.first_node
+        if (first.index + tile.width) << first.level > _MAX_LEAVES:
+            raise NotFound(f"{tile} lies beyond the largest tree the log can hold", field="tile")
+        if tile.entries:
+            found = await repo.leaf_run(first.index, tile.width)
+        else:
+            found = await repo.node_run(first.level, first.index, tile.width)
+        if len(found) != tile.width:
+            raise NotFound(
+                f"the log has no {tile} yet: it holds {len(found)} of its {tile.width} "
+                f"{'entries' if tile.entries else 'hashes'}; read /log/checkpoint for the "
+                "tree's size",
+                field="tile",
+            )
+        return encode_bundle(found) if tile.entries else b"".join(found)
 
     @staticmethod
     def _check_size(current: int, size: int, field: str) -> None:

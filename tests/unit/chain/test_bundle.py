@@ -11,6 +11,7 @@ import base64
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from traceability.chain.record import EventRecord, LotKey, link_event
 from traceability.crypto.signing import SigningKey
 from traceability.log.memory_tree import MemoryTree
 from traceability.log.note import Checkpoint, NoteSigner, sign_checkpoint
+from traceability.log.tlog_proof import TlogProof, parse_tlog_proof
 
 LOT = LotKey("08930000000019", "L1")
 OTHER = LotKey("08930000000026", "L9")
@@ -174,6 +176,7 @@ def test_the_bundle_format_is_plain_json_that_round_trips(bundle: dict[str, Any]
         "signed_by",
         "log_index",
         "inclusion_proof",
+        "tlog_proof",
     }
     assert event["record"] == EventRecord.from_hashed_document(event["record"]).hashed_document()
     assert Bundle.from_json(bundle).to_json() == bundle
@@ -343,25 +346,76 @@ def test_a_checkpoint_swapped_for_one_signed_by_another_key_fails_even_without_a
     refused(verify_bundle(bundle), "bad_checkpoint", None)
 
 
+def restated(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The bundle with each event's tlog-proof rewritten to say what its other fields say, as a
+    careful forger would (an event with no log index has none)."""
+    checkpoint = bundle["log"]["checkpoint"]
+    for event in bundle["events"]:
+        event.pop("tlog_proof", None)
+        if event["log_index"] is not None:
+            path = tuple(bytes.fromhex(h) for h in event["inclusion_proof"])
+            event["tlog_proof"] = TlogProof(event["log_index"], path, checkpoint).text()
+    return bundle
+
+
 def test_a_checkpoint_of_another_honest_log_fails_inclusion(bundle: dict[str, Any]) -> None:
     bundle["log"]["checkpoint"] = make_bundle()["log"]["checkpoint"]  # same key, other tree
-    refused(verify_bundle(bundle, LOG_KEY), "not_in_log", 1)
+    refused(verify_bundle(restated(bundle), LOG_KEY), "not_in_log", 1)
 
 
 def test_an_altered_inclusion_proof_is_not_in_the_log(bundle: dict[str, Any]) -> None:
     bundle["events"][1]["inclusion_proof"][0] = "00" * 32
-    report = refused(verify_bundle(bundle, LOG_KEY), "not_in_log", 2)
+    report = refused(verify_bundle(restated(bundle), LOG_KEY), "not_in_log", 2)
     assert report.failure is not None and report.failure.event_id == event_id(2)
 
 
 def test_an_altered_log_index_is_not_in_the_log(bundle: dict[str, Any]) -> None:
     bundle["events"][1]["log_index"] += 1
-    refused(verify_bundle(bundle, LOG_KEY), "not_in_log", 2)
+    refused(verify_bundle(restated(bundle), LOG_KEY), "not_in_log", 2)
 
 
 def test_an_event_without_a_log_entry_is_not_in_the_log(bundle: dict[str, Any]) -> None:
     bundle["events"][1]["log_index"] = None
-    refused(verify_bundle(bundle, LOG_KEY), "not_in_log", 2)
+    refused(verify_bundle(restated(bundle), LOG_KEY), "not_in_log", 2)
+
+
+# --- each event's C2SP tlog-proof (c2sp.org/tlog-proof) ----------------------------------------
+
+
+def test_each_event_carries_its_tlog_proof_in_the_c2sp_form(bundle: dict[str, Any]) -> None:
+    checkpoint = bundle["log"]["checkpoint"]
+    for event in bundle["events"]:
+        lines = event["tlog_proof"].split("\n")
+        assert lines[0] == "c2sp.org/tlog-proof@v1"
+        assert lines[1] == f"index {event['log_index']}"
+        path = lines[2 : 2 + len(event["inclusion_proof"])]
+        assert [base64.b64decode(h).hex() for h in path] == event["inclusion_proof"]
+        assert "\n".join(lines[3 + len(path) :]) == checkpoint  # blank line, then verbatim
+
+
+def test_a_bundle_without_tlog_proofs_still_verifies(bundle: dict[str, Any]) -> None:
+    """Bundles written before events carried their tlog-proof."""
+    for event in bundle["events"]:
+        del event["tlog_proof"]
+    assert verify_bundle(bundle, LOG_KEY).ok
+
+
+def test_a_tlog_proof_that_says_another_index_is_inconsistent(bundle: dict[str, Any]) -> None:
+    proof = parse_tlog_proof(bundle["events"][2]["tlog_proof"])
+    bundle["events"][2]["tlog_proof"] = replace(proof, index=proof.index + 1).text()
+    refused(verify_bundle(bundle, LOG_KEY), "inconsistent", 3)
+
+
+def test_a_tlog_proof_against_another_checkpoint_is_inconsistent(bundle: dict[str, Any]) -> None:
+    proof = parse_tlog_proof(bundle["events"][0]["tlog_proof"])
+    other = make_bundle()["log"]["checkpoint"]
+    bundle["events"][0]["tlog_proof"] = replace(proof, checkpoint=other).text()
+    refused(verify_bundle(bundle, LOG_KEY), "inconsistent", 1)
+
+
+def test_a_tlog_proof_that_is_not_one_is_inconsistent(bundle: dict[str, Any]) -> None:
+    bundle["events"][1]["tlog_proof"] = "c2sp.org/tlog-proof@v1\nindex x\n\n"
+    refused(verify_bundle(bundle, LOG_KEY), "inconsistent", 2)
 
 
 def test_a_wrong_log_key_fails_the_checkpoint(bundle: dict[str, Any]) -> None:

@@ -164,6 +164,10 @@ class Provenance:
     # Product level: the product's lots, newest first (a bounded number).
     lots: tuple[LotRef, ...] = ()
     scans: ScanInfo | None = None
+    # Serial level: whether the GTIN's owner issued this serial (printed its label, or
+    # commissioned the item); None on product and lot pages. A serial nobody issued is no
+    # verified item: its page says the code is unknown to the producer.
+    issued: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = _plain(asdict(self))

@@ -20,6 +20,7 @@ from traceability.errors import NotFound
 from traceability.identifiers.digital_link import DigitalLink, digital_link_path
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.repositories.instances import InstanceRepository
+from traceability.repositories.issued_serials import IssuedSerialRepository
 from traceability.repositories.lot_chain import LotChain, LotChainRepository
 from traceability.repositories.pages import PageRepository
 from traceability.repositories.registry import LotRepository
@@ -179,6 +180,19 @@ class ProvenanceService:
                 facts={"serial": link.serial, "lot": link.lot, "recorded": recorded},
             )
         return recorded or link.lot
+
+    async def issued(self, session: AsyncSession, link: DigitalLink, lot_code: str | None) -> bool:
+        """Whether the GTIN's owner issued ``link``'s serial: printed it on a label sheet (of
+        ``lot_code``, when the item's lot is known) or commissioned the item, named with or
+        without its lot."""
+        if link.serial is None:
+            return False
+        names = {digital_link_path(DigitalLink(gtin=link.gtin, serial=link.serial))}
+        if lot_code is not None:
+            names.add(digital_link_path(DigitalLink(link.gtin, lot_code, link.serial)))
+        return await IssuedSerialRepository(session).issued(
+            link.gtin, link.serial, lot_code, sorted(names)
+        )
 
     async def lot(self, session: AsyncSession, link: DigitalLink, lot_code: str) -> Provenance:
         """A lot's (or an item's) provenance. Run it in a read-only snapshot
