@@ -19,6 +19,7 @@ COPY traceability ./traceability
 COPY gateway ./gateway
 COPY loadtests ./loadtests
 COPY examples ./examples
+COPY deploy/self_signed_tls.py ./deploy/self_signed_tls.py
 RUN pip install . \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home trace \
     && mkdir /data \

@@ -75,12 +75,19 @@ GOAL_VS_BASELINE = 1.0
 GOAL_VS_UNCACHED = 10.0
 GOAL_P99_GROWTH = 1.2
 
-TARGETS = ("baseline", "cached", "uncached", "cached-large")
+TARGETS = ("baseline", "cached", "uncached", "cached-large", "cached-redirect", "cached-linkset")
 LABELS = {
     "baseline": "baseline: FastAPI route, small orjson dict",
     "cached": "lot page, cached",
     "uncached": "lot page, built per request from PostgreSQL",
     "cached-large": "lot page, cached",
+    "cached-redirect": "lot's ?linkType=gs1:traceability redirect (307), cached",
+    "cached-linkset": "lot's linkset (?linkType=linkset), cached",
+}
+# The resolver's other cached answers, asked of the same lot: (query, status expected).
+RESOLUTIONS = {
+    "cached-redirect": ("?linkType=gs1:traceability", 307),
+    "cached-linkset": ("?linkType=linkset", 200),
 }
 
 # Throwaway keys for the bench databases, the same on every run so a kept database
@@ -194,6 +201,8 @@ class Summary:
     vs_uncached: float | None  # cached req/s / uncached req/s
     p99_growth: float | None  # p99 cached-large / p99 cached
     runs: int
+    redirect_vs_baseline: float | None = None  # cached-redirect req/s / baseline req/s
+    linkset_vs_baseline: float | None = None  # cached-linkset req/s / baseline req/s
 
 
 def _ratios(runs: Sequence[Run], top: str, bottom: str, attr: str) -> float | None:
@@ -222,6 +231,8 @@ def summarize(runs: Sequence[Run]) -> Summary:
         vs_uncached=_ratios(runs, "cached", "uncached", "requests_per_s"),
         p99_growth=_ratios(runs, "cached-large", "cached", "p99_ms"),
         runs=len(runs),
+        redirect_vs_baseline=_ratios(runs, "cached-redirect", "baseline", "requests_per_s"),
+        linkset_vs_baseline=_ratios(runs, "cached-linkset", "baseline", "requests_per_s"),
     )
 
 
@@ -272,6 +283,17 @@ def markdown_table(
             f"p99 <= {GOAL_P99_GROWTH:g}x",
             verdict_at_most(summary.p99_growth, GOAL_P99_GROWTH),
         ),
+        **{
+            target: (
+                f"{ratio:.2f}x baseline req/s" if ratio else "",
+                f">= {GOAL_VS_BASELINE:g}x baseline",
+                verdict_at_least(ratio, GOAL_VS_BASELINE),
+            )
+            for target, ratio in (
+                ("cached-redirect", summary.redirect_vs_baseline),
+                ("cached-linkset", summary.linkset_vs_baseline),
+            )
+        },
     }
     for target, fig in summary.figures.items():
         count = lots.get(target)
@@ -684,15 +706,18 @@ def measure(
         ]
         env = product_env(dataset, args.redis_url, cache=target != "uncached")
         ready, path, html = "/healthz", args.path, True
+        if target in RESOLUTIONS:
+            path, html = args.path + RESOLUTIONS[target][0], False
         flush_redis(args.redis_url)
     url = f"http://{HOST}:{port}{path}"
     with running_server(
         command, env, port, ready, work_dir / f"server-{target}.log", args.start_timeout
     ):
         status, body = http_get(port, path, html=html)
-        if status != 200:
+        expected = RESOLUTIONS[target][1] if target in RESOLUTIONS else 200
+        if status != expected:
             raise RuntimeError(
-                f"{target}: GET {path} answered {status}, not 200 "
+                f"{target}: GET {path} answered {status}, not {expected} "
                 "(is the route there? --path measures another one): "
                 + body[:300].decode(errors="replace")
             )
@@ -814,7 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-public-") as tmp:
         work_dir = Path(tmp)
         try:
-            if {"cached", "uncached"} & set(args.targets):
+            if {"cached", "uncached", *RESOLUTIONS} & set(args.targets):
                 datasets["small"] = prepare_dataset(
                     args.database_url, args.small_lots, work_dir, args.redis_url, args.batch
                 )
@@ -843,6 +868,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cached": args.small_lots,
         "uncached": args.small_lots,
         "cached-large": args.large_lots,
+        "cached-redirect": args.small_lots,
+        "cached-linkset": args.small_lots,
     }
     summary = summarize(runs)
     print(f"Public pages: {environment_line(args)}\n")

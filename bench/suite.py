@@ -116,6 +116,25 @@ def public_rows(runs: Sequence[Run], small_lots: int, large_lots: int) -> list[R
                 at_least(_median(ratios), public.GOAL_VS_BASELINE, times(_median(ratios))),
             )
         )
+    for target, what in (
+        ("cached-redirect", "cached ?linkType= redirect (307)"),
+        ("cached-linkset", "cached linkset"),
+    ):
+        pair = both(target, "baseline")
+        if not pair:
+            continue
+        ratios = tuple(r[target].requests_per_s / r["baseline"].requests_per_s for r in pair)
+        rows.append(
+            Row(
+                "public",
+                f"{what} of a lot vs minimal FastAPI route, req/s",
+                f"{_median([r[target].requests_per_s for r in pair]):,.0f} req/s",
+                f"{_median([r['baseline'].requests_per_s for r in pair]):,.0f} req/s",
+                ratios,
+                f">= {public.GOAL_VS_BASELINE:g}x",
+                at_least(_median(ratios), public.GOAL_VS_BASELINE, times(_median(ratios))),
+            )
+        )
     pair = both("cached", "uncached")
     if pair:
         ratios = tuple(r["cached"].requests_per_s / r["uncached"].requests_per_s for r in pair)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway.client_address import ClientAddressMiddleware, TrustedProxies
+from gateway.epcis_negotiation import EpcisNegotiation
 from gateway.errors import install_error_handlers
 from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
@@ -17,8 +18,11 @@ from gateway.public.gate import PublicGate
 from gateway.routes import (
     audit,
     audit_pictures,
+    compressed,
     delegations,
     epcis,
+    epcis_queries,
+    epcis_resources,
     evidence,
     health,
     home,
@@ -95,6 +99,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     """Added innermost first: each one added wraps those before it."""
     # Innermost: by the time a HEAD is run as a GET, everything outside has seen a HEAD.
     app.add_middleware(HeadAsGet)
+    # Inside the security headers: a refused EPCIS request still gets them.
+    app.add_middleware(EpcisNegotiation)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     # A cached public answer leaves before anything else runs.
@@ -118,6 +124,9 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(labels.router)
     app.include_router(registry.router)
     app.include_router(epcis.router)
+    app.include_router(epcis_queries.router)
+    app.include_router(epcis_resources.router)
+    epcis_resources.add_discovery(app, epcis.router, epcis_queries.router, epcis_resources.router)
     # Before audit: its last route takes any path under a lot, /trace.svg included.
     app.include_router(audit_pictures.router)
     app.include_router(audit.router)
@@ -125,3 +134,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(delegations.router)
     app.include_router(resolver.router)
     app.include_router(qr.router)
+    # Last: a compressed Digital Link is any one-segment path no other router took.
+    app.include_router(compressed.router)

@@ -26,6 +26,7 @@ from traceability.errors import (
     LogIntegrityFailure,
     NotAcceptable,
     NotFound,
+    QueryTooLarge,
     TooLarge,
     TraceabilityError,
     Unauthorized,
@@ -36,6 +37,31 @@ from traceability.portal import Portal
 log = structlog.get_logger(__name__)
 
 PROBLEM_TYPE_BASE = "https://traceability.gov.vn/problems/"
+# Under the EPCIS 2.0 REST binding, problems carry the binding's own `type` URIs
+# (its OpenAPI's components/responses): "epcisException:" and the exception's name.
+EPCIS_PATH = "/api/v1/epcis"
+EPCIS_EXCEPTION = "epcisException:"
+EPCIS_KINDS: dict[int, str] = {
+    401: "SecurityException",
+    403: "SecurityException",
+    404: "NoSuchResourceException",
+    405: "ImplementationException",
+    406: "NotAcceptableException",
+    409: "ResourceAlreadyExistsException",
+    413: "CaptureLimitExceededException",
+    414: "URITooLongException",
+    415: "UnsupportedMediaTypeException",
+    422: "ValidationException",
+    500: "ImplementationException",
+    501: "ImplementationException",
+}
+# Domain errors the binding has no exception for keep the portal's own problem type
+# (a broken chain, a bad signature, a log that stopped recording).
+PORTAL_ONLY_ERRORS: tuple[type[TraceabilityError], ...] = (
+    ChainBroken,
+    BadSignature,
+    LogIntegrityFailure,
+)
 STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     InvalidInput: (400, "invalid-input"),
     Unauthorized: (401, "unauthorized"),
@@ -77,10 +103,11 @@ def problem(
     kind: str | None = None,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
+    type_uri: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + kind if kind else "about:blank",
+        "type": type_uri or (PROBLEM_TYPE_BASE + kind if kind else "about:blank"),
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
@@ -91,6 +118,61 @@ def problem(
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
+
+
+def _is_epcis(request: Request) -> bool:
+    path = request.url.path
+    return path == EPCIS_PATH or path.startswith(EPCIS_PATH + "/")
+
+
+def epcis_kind(request: Request, status: int, exc: Exception | None = None) -> str | None:
+    """The binding's exception name for an answer of ``status`` to ``request`` (None when
+    the binding has none for it)."""
+    if isinstance(exc, PORTAL_ONLY_ERRORS):
+        return None
+    reads = request.method in ("GET", "HEAD", "OPTIONS")
+    if isinstance(exc, QueryTooLarge) or (status == 413 and reads):
+        return "QueryTooLargeException"
+    if status == 400:
+        # A read's bad input is a query parameter; a write's is the document it sent.
+        return "QueryParameterException" if reads else "ValidationException"
+    if status == 404 and "/queries/" in request.url.path:
+        return "NoSuchNameException"
+    return EPCIS_KINDS.get(status)
+
+
+def epcis_problem(
+    status: int,
+    kind: str,
+    detail: str,
+    instance: str | None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json answer of the EPCIS REST binding: `type` is epcisException:{kind}."""
+    return problem(
+        status,
+        detail,
+        instance=instance,
+        headers=headers,
+        type_uri=EPCIS_EXCEPTION + kind,
+        **extra,
+    )
+
+
+def _answer(
+    request: Request,
+    status: int,
+    detail: str,
+    kind: str | None,
+    exc: Exception | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    epcis = epcis_kind(request, status, exc) if _is_epcis(request) else None
+    if epcis is not None:
+        return epcis_problem(status, epcis, detail, request.url.path, headers=headers, **extra)
+    return problem(status, detail, kind=kind, instance=request.url.path, headers=headers, **extra)
 
 
 def _status_of(exc: TraceabilityError) -> tuple[int, str]:
@@ -106,15 +188,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     # An upload's wrong rows are listed each with its number, so all can be fixed at once.
     rows = exc.rows if isinstance(exc, InvalidRows) else None
-    return problem(
-        status,
-        str(exc),
-        kind=kind,
-        instance=request.url.path,
-        field=exc.field,
-        headers=headers,
-        rows=rows,
-    )
+    return _answer(request, status, str(exc), kind, exc, headers, field=exc.field, rows=rows)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -124,7 +198,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return problem(400, detail, kind="invalid-input", instance=request.url.path, errors=errors)
+    return _answer(request, 400, detail, "invalid-input", exc, errors=errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -136,7 +210,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         allowed = allowed_methods(request.app.router.routes, request.scope)
         headers["Allow"] = ", ".join(allowed)
         detail = f"{request.method} is not allowed here; this path accepts {', '.join(allowed)}"
-    return problem(exc.status_code, detail, instance=request.url.path, headers=headers or None)
+    return _answer(request, exc.status_code, detail, None, exc, headers or None)
 
 
 # Seconds a client waits before trying again when the database is briefly out of reach.

@@ -60,6 +60,11 @@ class NotAcceptable(TraceabilityError):
     """No format the caller accepts is one this operation can answer in."""
 
 
+class QueryTooLarge(TooLarge):
+    """A query would answer more events than the caller's maxEventCount (or than the
+    repository answers at once)."""
+
+
 class Conflict(TraceabilityError):
     """The request clashes with what is stored (a duplicate, a moved chain head)."""
 

@@ -24,8 +24,10 @@ from traceability.services.bundles import BundleService
 from traceability.services.capture import CaptureService
 from traceability.services.capture_jobs import CaptureJobService
 from traceability.services.delegations import DelegationService
+from traceability.services.event_resources import EventResourceService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
+from traceability.services.named_queries import NamedQueryService
 from traceability.services.provenance.service import ProvenanceService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
@@ -50,6 +52,8 @@ class Portal:
     capture: CaptureService
     events: EventService
     capture_jobs: CaptureJobService
+    event_resources: EventResourceService
+    named_queries: NamedQueryService
     cache: Cache
     provenance: ProvenanceService
     resolver_links: ResolverLinkService
@@ -120,6 +124,8 @@ class Portal:
             capture=CaptureService(ledger, clock),
             events=EventService(clock),
             capture_jobs=CaptureJobService(clock),
+            event_resources=EventResourceService(),
+            named_queries=NamedQueryService(clock),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
             resolver_links=ResolverLinkService(clock),

@@ -102,6 +102,8 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "verify.proof": "Xem bằng chứng trong sổ cái công khai",
         "verify.none": "Chưa có bản ghi nào để xác minh.",
         "lots.heading": "Các lô hàng",
+        "lots.walked_up": "Nhà sản xuất chưa đăng ký lô hàng in trên mã bạn quét. Đây là "
+        "trang của sản phẩm: hãy chọn lô trong danh sách dưới đây.",
         "lots.intro": "Chọn lô in trên bao bì để xem hành trình của lô đó.",
         "lots.empty": "Chưa có lô hàng nào được đăng ký.",
         "lots.lot": "Lô",
@@ -209,6 +211,8 @@ MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "verify.proof": "See the proof in the public log",
         "verify.none": "There are no records to verify yet.",
         "lots.heading": "Lots",
+        "lots.walked_up": "The producer has registered no lot with the code you scanned. This is "
+        "the product's page: choose the lot from the list below.",
         "lots.intro": "Pick the lot printed on your package to see its journey.",
         "lots.empty": "No lot has been registered yet.",
         "lots.lot": "Lot",

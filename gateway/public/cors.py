@@ -17,6 +17,7 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.public.gate import routed_path
+from traceability.identifiers.compression import is_compressed_path
 
 RESOLVER_METHODS: Final = "GET, HEAD, OPTIONS"
 # What a page's script may send and read beyond what CORS always allows.
@@ -41,7 +42,11 @@ PREFLIGHT_HEADERS: Final = {
 def is_resolver_path(path: str) -> bool:
     # A lot's public evidence is read by the /verify page from wherever a reader saved it
     # (a file has no origin of its own): it carries the checkpoint, so the log need not.
-    return path.startswith(("/01/", "/api/v1/evidence/")) or path == DESCRIPTION_FILE
+    return (
+        path.startswith(("/01/", "/api/v1/evidence/"))
+        or path == DESCRIPTION_FILE
+        or is_compressed_path(path)
+    )
 
 
 class ResolverCors:

@@ -20,11 +20,18 @@ from gateway.pages.messages import Lang
 from gateway.pages.problems import rate_limited_detail
 from gateway.pages.render import HTML_MEDIA_TYPE, SECURITY_HEADERS
 from gateway.public.negotiation import language, representation
-from gateway.public.page_cache import WireAnswer, page_key, public_answers
+from gateway.public.page_cache import (
+    WireAnswer,
+    is_link_type_only,
+    link_type_variant,
+    page_key,
+    public_answers,
+)
 from gateway.public.rendering import renderer
 from gateway.public.tiles import LOG_PREFIX, TILE_PREFIX, tile_key
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput
+from traceability.identifiers.compression import is_compressed_path
 from traceability.identifiers.digital_link import parse_digital_link
 
 # A lot's public evidence (an audit and a bundle per request) is in the budget too.
@@ -86,7 +93,7 @@ class PublicGate:
             await self.app(scope, receive, send)
             return
         path = routed_path(scope["path"])
-        if not path.startswith(PUBLIC_PREFIXES):
+        if not path.startswith(PUBLIC_PREFIXES) and not is_compressed_path(path):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
@@ -99,16 +106,15 @@ class PublicGate:
         headers = dict(scope["headers"])
         accept = headers.get(b"accept", b"").decode("latin-1")
         kind = representation(accept, link_type)
-        # Only plain page, JSON and linkset requests are answered here.
-        cacheable = parsed is not None and (link_type is None or kind == "linkset")
-        scopes = parsed[0] if parsed is not None and cacheable else []
+        lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
+        variant = cached_variant(kind, link_type, query, lang) if parsed is not None else None
+        scopes = parsed[0] if parsed is not None and variant is not None else []
 
         # The socket peer, or the client a trusted proxy names (gateway.client_address).
         client = scope.get("client")
         client_id = client[0] if client else "unknown"
         admission, scope_generations = await answers.cache.admit(client_id, self.limit, scopes)
         if not admission.allowed:
-            lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
             await _too_many(send, admission.retry_after, kind == "html", lang)
             return
         if path.startswith(TILE_PREFIX) and answers.enabled:
@@ -119,12 +125,10 @@ class PublicGate:
             else:
                 await _answer(found, headers, scope, send)
             return
-        if parsed is None or not cacheable or not answers.enabled:
+        if parsed is None or variant is None or not answers.enabled:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})["public_generations"] = scope_generations
-        lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
-        variant = f"{kind}:{lang}" if kind == "html" else kind
         key = page_key(scope_generations, variant, parsed[1])
         found = await answers.lookup(key) if key is not None else None
         if found is None:
@@ -134,10 +138,11 @@ class PublicGate:
 
 
 async def _answer(found: WireAnswer, headers: dict[bytes, bytes], scope: Scope, send: Send) -> None:
-    """A cached answer as it stands, or 304 to a client that holds it already."""
+    """A cached answer as it stands, or 304 to a client that holds it already (a redirect is
+    always sent again: it has no body to spare)."""
     accept_encoding = headers.get(b"accept-encoding", b"").decode("latin-1")
     body, raw_headers, etag = found.select(accept_encoding)
-    if headers.get(b"if-none-match", b"").decode("latin-1") == etag:
+    if found.answer.status == 200 and headers.get(b"if-none-match", b"").decode("latin-1") == etag:
         await send({"type": "http.response.start", "status": 304, "headers": raw_headers})
         await send({"type": "http.response.body", "body": b""})
         return
@@ -150,6 +155,17 @@ async def _answer(found: WireAnswer, headers: dict[bytes, bytes], scope: Scope, 
         }
     )
     await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+
+
+def cached_variant(kind: str, link_type: str | None, query: bytes, lang: str) -> str | None:
+    """The page-cache variant a request is answered from here, or None when only the route
+    can answer it: plain page, JSON and linkset requests, and the redirect to a typed link
+    when ``linkType`` is all the query holds (with more, the rest is passed on)."""
+    if link_type is None or kind == "linkset":
+        return f"{kind}:{lang}" if kind == "html" else kind
+    if is_link_type_only(query.decode("latin-1")):
+        return link_type_variant(link_type)
+    return None
 
 
 async def _too_many(send: Send, retry_after: int, html: bool, lang: str) -> None:

@@ -13,6 +13,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.datastructures import State
@@ -102,6 +103,19 @@ def gzip_etag(etag: str) -> str:
     return etag[:-1] + '-gz"'
 
 
+def is_link_type_only(query: str) -> bool:
+    """Whether a query string is ``linkType=…`` alone: the redirect it asks for is the same
+    for every client, so it is cached (a query with more in it is passed on, and not kept)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return len(pairs) == 1 and pairs[0][0] == "linkType"
+
+
+def link_type_variant(link_type: str) -> str:
+    """The cache variant of the redirect to a typed link (the link types are few: one asked
+    for that the code lacks is a 404, which is never cached)."""
+    return f"type:{link_type}"
+
+
 def page_key(generations: Sequence[int], variant: str, path: str) -> str | None:
     """None when a generation is unknown (shared cache down): nothing may be cached then."""
     if any(g < 0 for g in generations):
@@ -152,7 +166,8 @@ class PublicAnswers:
         async def build_and_store() -> bytes:
             answer = await build()
             data = answer.to_bytes()
-            if answer.status == 200:
+            # A page, or a typed link's redirect; never an error.
+            if answer.status in (200, 307):
                 await self.cache.set(key, data, PAGE_TTL_SECONDS)
                 self._remember(key, answer)
             return data

@@ -13,6 +13,7 @@ from gateway.acting import existing_acting_organization
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
+from gateway.epcis_negotiation import DISCOVERY_HEADERS
 from gateway.epcis_xml import (
     ANSWER_FORMAT_ERRORS,
     BODY_FORMAT_ERRORS,
@@ -23,6 +24,7 @@ from gateway.epcis_xml import (
     with_xml_body,
 )
 from gateway.errors import API_ERRORS
+from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
 from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
 from gateway.schemas.epcis import (
@@ -52,6 +54,8 @@ router = APIRouter(
 )
 
 LIMIT_HEADERS = {
+    # The default; "proceed" is accepted too.
+    "GS1-Capture-Error-Behaviour": "rollback",
     "GS1-EPCIS-Capture-Limit": str(CAPTURE_LIMIT),
     "GS1-EPCIS-Capture-File-Size-Limit": str(CAPTURE_FILE_SIZE_LIMIT),
     "GS1-EPCIS-Version": "2.0.0",
@@ -81,8 +85,11 @@ ForOrganization = Annotated[
     summary="Capture limits of this repository",
     responses={204: {"description": "Limits in the GS1-EPCIS-Capture-* headers"}},
 )
-async def capture_options() -> Response:
-    return Response(status_code=204, headers={**LIMIT_HEADERS, "Allow": "OPTIONS, POST"})
+async def capture_options(request: Request) -> Response:
+    allowed = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return Response(
+        status_code=204, headers={**DISCOVERY_HEADERS, **LIMIT_HEADERS, "Allow": allowed}
+    )
 
 
 @router.post(

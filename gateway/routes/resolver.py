@@ -10,14 +10,12 @@ such link. Answers are cached by the generations of the product and lot they sho
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Final
-from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.deps import LazySnapshot, PortalDep, SnapshotOnDemand
@@ -33,7 +31,7 @@ from gateway.public.business_links import (
 )
 from gateway.public.cors import PREFLIGHT_HEADERS
 from gateway.public.delegation import delegated_answer
-from gateway.public.items import with_issue
+from gateway.public.items import with_issue, with_scans
 from gateway.public.linkset import (
     link_header,
     link_target,
@@ -47,14 +45,19 @@ from gateway.public.page_cache import (
     CachedAnswer,
     PublicAnswers,
     WireAnswer,
+    is_link_type_only,
+    link_type_variant,
     page_key,
     public_answers,
 )
+from gateway.public.redirects import cached_redirect, passed_on_query, with_query
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
 from gateway.schemas.identifiers import GTIN_SCHEMA, GTIN_TEXT
+from gateway.schemas.resolver_description import ResolverDescription
 from traceability.cache.invalidation import page_scopes
 from traceability.errors import InvalidInput, NotFound, TraceabilityError
+from traceability.identifiers.compression import is_compressed_path
 from traceability.identifiers.digital_link import (
     DigitalLink,
     digital_link_path,
@@ -63,12 +66,6 @@ from traceability.identifiers.digital_link import (
 from traceability.portal import Portal
 from traceability.resolver.links import LinkSpec
 from traceability.services.provenance.model import ProductInfo, Provenance
-from traceability.services.provenance.scans import (
-    judge_scans,
-    scan_day,
-    scanner,
-    scanner_key_of,
-)
 
 router = APIRouter(tags=["resolver"])
 _VIEW: Final = TypeAdapter(Provenance)
@@ -79,6 +76,8 @@ PUBLIC_CACHE_CONTROL: Final = "public, no-cache"
 # Item pages count scans: each scan must reach the portal.
 ITEM_CACHE_CONTROL: Final = "private, no-store"
 VARY: Final = "Accept, Accept-Language, Accept-Encoding"
+# Where a product's page says that the lot asked for is unknown (gateway/templates).
+WALKED_UP_FRAGMENT: Final = "#lot-unknown"
 # A person's browser gets a readable page for a bad or unknown code, an app problem+json.
 RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     status: {
@@ -93,21 +92,6 @@ RESOLVER_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
         (404, "Unknown product or lot, or no link of the type asked for"),
     )
 }
-
-
-class SupportedLinkType(BaseModel):
-    namespace: str
-    prefix: str
-
-
-class ResolverDescription(BaseModel):
-    """GS1 Resolver standard 1.2 description file."""
-
-    name: str
-    resolverRoot: str
-    supportedPrimaryKeys: list[str]
-    supportedLinkType: list[SupportedLinkType]
-    linkTypeDefaultCanBeLinkset: bool
 
 
 def scopes_of(link: DigitalLink) -> list[str] | None:
@@ -197,7 +181,11 @@ def render(
     kind: str,
     lang: Language,
     business: Sequence[LinkSpec] = (),
+    compressed: str | None = None,
 ) -> CachedAnswer:
+    """The answer for ``view``, with the business's links (``business``) beside the portal's;
+    ``compressed`` is the compressed URI it was asked by, which a linkset takes as its anchor
+    (with ``owl:sameAs`` the uncompressed one)."""
     base = portal.settings.base_url
     item = view.level == "serial"
     cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
@@ -207,7 +195,7 @@ def render(
         headers = _headers(portal, path, lang, cache_control) + list(page.headers.items())
         return CachedAnswer.of(200, HTML_MEDIA_TYPE, page.html.encode(), headers)
     links = with_business_links(
-        linkset(base, path, view.level, item_description(view.product)), business
+        linkset(base, path, view.level, item_description(view.product), compressed), business
     )
     if kind == "json":
         document = view.to_json() | {"linkset": links}
@@ -286,48 +274,6 @@ def link_type_redirect(
     )
 
 
-def passed_on_query(query: str) -> str:
-    """The request's query string as the redirect passes it on.
-
-    GS1 Resolver standard 1.2: "By default, SHALL pass on all key=value pairs in the query
-    string of the request URI (if present) when redirecting". ``linkType`` is not passed on:
-    it was this resolver's instruction, carried out by the redirect, and the targets are
-    this resolver's own pages, which would redirect again on seeing it.
-    """
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(key, value) for key, value in pairs if key != "linkType"])
-
-
-def with_query(target: str, query: str) -> str:
-    """``target`` with ``query`` added before its fragment (``…/10/LOT?foo=bar#timeline``)."""
-    if not query:
-        return target
-    address, hash_mark, fragment = target.partition("#")
-    joiner = "&" if "?" in address else "?"
-    return f"{address}{joiner}{query}{hash_mark}{fragment}"
-
-
-async def with_scans(
-    portal: Portal, view: Provenance, link: DigitalLink, client: str
-) -> Provenance:
-    """An item's view with this scan counted (once per client a day) and judged (scanned by
-    many, or first long ago). ``client`` is the address the gateway resolved (behind a
-    trusted proxy, the one it names), stored only as a keyed hash."""
-    settings, now = portal.settings, time.time()
-    day = scan_day(now)
-    who = scanner(scanner_key_of(portal.keyring.master_key), client, day)
-    item = f"{link.gtin}:{view.serial or ''}"
-    count, first = await portal.cache.record_scan(item, who, day, now)
-    scans = judge_scans(
-        count,
-        first if count else None,
-        now,
-        often=settings.scan_warn_count,
-        old_days=settings.scan_warn_days,
-    )
-    return dataclasses.replace(view, scans=scans)
-
-
 # The router hands over everything after /01/ (the route reads the raw path itself), but a
 # path parameter cannot hold a '/', which clients encode: documented as the GTIN.
 DigitalLinkPath = Annotated[
@@ -382,6 +328,12 @@ async def resolve(
     kind = representation(request.headers.get("accept"), link_type)
     page_language = language(lang, request.headers.get("accept-language"))
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    if is_compressed_path(raw_path.decode("latin-1")):
+        # Partly compressed: /01/{gtin}/{compressed qualifiers}. Imported here: the
+        # compressed routes build on this module's answers.
+        from gateway.routes.compressed import resolve_compressed
+
+        return await resolve_compressed(request, portal, snapshot, link_type, lang)
     try:
         parsed = parse_digital_link(raw_path.decode("latin-1"))
     except InvalidInput as exc:
@@ -391,7 +343,34 @@ async def resolve(
     # canonical path itself is answered, every other spelling is sent there.
     if not parsed.is_canonical or raw_path != path.encode():
         return canonical_redirect(portal, path, request.url.query)
-    link = parsed.link
+    question = Question(kind, page_language, link_type, request.url.query)
+    return await answer_link(request, portal, snapshot, parsed.link, path, question)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Question:
+    """What the request asks of a Digital Link beside the link itself."""
+
+    kind: str
+    language: Language
+    link_type: str | None
+    query: str
+    # The compressed URI it was asked by, when it was.
+    compressed: str | None = None
+
+
+async def answer_link(
+    request: Request,
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    link: DigitalLink,
+    path: str,
+    question: Question,
+) -> Response:
+    """The answer for a canonical ``path``: another resolver's when the code is delegated,
+    the page, JSON or linkset, a typed link's redirect, or the walk up to the product for a
+    lot the portal does not know."""
+    kind, page_language, link_type = question.kind, question.language, question.link_type
     handed_over = await delegated(request, portal, snapshot, link, link_type, kind, page_language)
     if handed_over is not None:
         return handed_over
@@ -400,6 +379,11 @@ async def resolve(
     try:
         view = await cached_view(portal, snapshot, answers, link, path, scope_generations)
     except NotFound as exc:
+        if exc.reason == "unknown_lot":
+            try:
+                return await walk_up(portal, snapshot, answers, link, question)
+            except NotFound as unknown:
+                return error_page_or_raise(unknown, 404, kind, page_language)
         return error_page_or_raise(exc, 404, kind, page_language)
     business = (
         await visible_links(portal, snapshot, answers, link, scope_generations)
@@ -407,27 +391,22 @@ async def resolve(
         else []
     )
     if link_type is not None and kind != "linkset":
-        target = business_target(request, portal, business, link, path, view.level, link_type)
-        if target is not None:
-            return redirect_to(portal, with_query(target, passed_on_query(request.url.query)), path)
-        try:
-            return link_type_redirect(portal, view, path, link_type, request.url.query)
-        except NotFound as exc:
-            return error_page_or_raise(exc, 404, kind, page_language)
+        return await typed_redirect(request, portal, view, link, path, question, business)
     if view.level == "serial":
         view = await with_issue(portal, snapshot, view, link)
         if not view.issued:
-            return respond(request, render(portal, view, kind, page_language))
+            return respond(
+                request, render(portal, view, kind, page_language, business, question.compressed)
+            )
         client = request.client.host if request.client else "unknown"
+        view = await with_scans(portal, view, link, client)
         return respond(
-            request,
-            render(
-                portal,
-                await with_scans(portal, view, link, client),
-                kind,
-                page_language,
-                business,
-            ),
+            request, render(portal, view, kind, page_language, business, question.compressed)
+        )
+    if question.compressed is not None and kind == "linkset":
+        # Its anchor is the compressed URI: not the canonical path's cached linkset.
+        return respond(
+            request, render(portal, view, kind, page_language, business, question.compressed)
         )
     variant = f"{kind}:{page_language}" if kind == "html" else kind
     answer = await answers.load(
@@ -435,6 +414,41 @@ async def resolve(
         _async(lambda: render(portal, view, kind, page_language, business)),
     )
     return respond(request, answer)
+
+
+async def typed_redirect(
+    request: Request,
+    portal: Portal,
+    view: Provenance,
+    link: DigitalLink,
+    path: str,
+    question: Question,
+    business: Sequence[LinkSpec],
+) -> Response:
+    """``?linkType=``: the business's link that suits the request best, else the portal's
+    own link of that type (a 404 when there is none)."""
+    link_type = question.link_type
+    assert link_type is not None
+    target = business_target(request, portal, business, link, path, view.level, link_type)
+    if target is not None:
+        return redirect_to(portal, with_query(target, passed_on_query(question.query)), path)
+    try:
+        redirect = link_type_redirect(portal, view, path, link_type, question.query)
+    except NotFound as exc:
+        return error_page_or_raise(exc, 404, question.kind, question.language)
+    item = view.level == "serial"
+    # Kept only when no business link could have been chosen instead (by language or type).
+    cacheable = not item and not business and is_link_type_only(question.query)
+    if question.compressed is None and cacheable:
+        # The public gate answers the next one from the cache (gateway.public.gate); an
+        # item's are not kept, one per serial.
+        answers = public_answers(request.app.state)
+        scope_generations = await generations(request, portal, scopes_of(link))
+        await answers.load(
+            page_key(scope_generations, link_type_variant(link_type), path),
+            _async(lambda: cached_redirect(redirect)),
+        )
+    return redirect
 
 
 async def delegated(
@@ -461,6 +475,46 @@ async def delegated(
 
     base, path, query = portal.settings.base_url, digital_link_path(link), request.url.query
     return await delegated_answer(delegation, base, path, query, link_type, kind, own_page)
+
+
+async def walk_up(
+    portal: Portal,
+    snapshot: SnapshotOnDemand,
+    answers: PublicAnswers,
+    link: DigitalLink,
+    question: Question,
+) -> Response:
+    """A lot the portal does not know, and any item named in it, walks up to its product.
+
+    GS1 Resolver standard 1.2: "for any request URI, no matter how granular, there SHALL be
+    a default link at the entry level or higher up the tree". The product's page is its
+    default link: the answer is a 307 there (the query string passed on, ``linkType=linkset``
+    kept so the linkset asked for is the product's), or straight to the product's link of
+    the type asked for. The page's ``#lot-unknown`` notice says that the lot is unknown
+    (a fragment: the product's page stays one cached page). Every link in the ``Link``
+    header is the product's. An unknown product stays a 404 (NotFound from here).
+    """
+    product = DigitalLink(gtin=link.gtin)
+    path = digital_link_path(product)
+    scope_generations = await portal.cache.generations(page_scopes(link.gtin, None))
+    view = await cached_view(portal, snapshot, answers, product, path, scope_generations)
+    if question.link_type is not None and question.kind != "linkset":
+        return link_type_redirect(portal, view, path, question.link_type, question.query)
+    base = portal.settings.base_url
+    if question.kind == "linkset":
+        target = with_query(f"{base}{path}", question.query)
+    else:
+        # The product's page says why it is shown (its #lot-unknown notice).
+        target = with_query(f"{base}{path}{WALKED_UP_FRAGMENT}", passed_on_query(question.query))
+    return Response(
+        status_code=307,
+        headers={
+            "location": target,
+            "link": link_header(base, path),
+            "cache-control": PUBLIC_CACHE_CONTROL,
+            "vary": VARY,
+        },
+    )
 
 
 # Scanners check redirects with HEAD; the same answer without its body.

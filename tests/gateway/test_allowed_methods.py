@@ -13,6 +13,8 @@ import httpx
 
 from gateway.methods import METHOD_ORDER
 from tests.factories.organizations import gtin_for
+from traceability.identifiers.compression import compress_digital_link
+from traceability.identifiers.digital_link import DigitalLink
 
 PROBES = (*METHOD_ORDER, "TRACE", "QUERY")
 GTIN = gtin_for("8930000", 1)
@@ -23,6 +25,8 @@ SAMPLES = {
     "serial": "1",
     "index": "0",
     "link_id": "00000000-0000-4000-8000-000000000000",
+    # A compressed Digital Link (GS1 Digital Link compression of /01/{gtin}/21/1).
+    "compressed": compress_digital_link(DigitalLink(gtin=GTIN, serial="1")).lstrip("/"),
 }
 
 
@@ -80,5 +84,5 @@ async def test_a_collection_names_its_get_and_its_post(client: httpx.AsyncClient
     answer = await client.delete("/api/v1/products")
     assert answer.status_code == 405
     assert answer.headers["allow"] == "GET, HEAD, POST"
-    capture = await client.get("/api/v1/epcis/capture")
-    assert capture.headers["allow"] == "POST, OPTIONS"
+    capture = await client.delete("/api/v1/epcis/capture")
+    assert capture.headers["allow"] == "GET, HEAD, POST, OPTIONS"

@@ -8,6 +8,7 @@ operation the OpenAPI document lists, so no new endpoint escapes it.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from tests.factories.events import document, harvest
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, gln_for, gtin_for, tenant
 from traceability.config import Settings
+from traceability.identifiers.compression import compress_digital_link
+from traceability.identifiers.digital_link import DigitalLink
 from traceability.portal import Portal
 
 CALLERS = ("nobody", "owner", "other", "inspector", "admin")
@@ -39,6 +42,7 @@ class World:
     signing_key_id: str
     link_id: str
     delegation_id: str
+    compressed: str  # the owner's lot as a compressed Digital Link path
 
     def headers(self, caller: str) -> dict[str, str]:
         return {} if caller == "nobody" else self.tenants[caller].headers
@@ -90,6 +94,45 @@ def new_link_of(gtin: str) -> dict[str, Any]:
 
 def new_event(world: World, caller: str) -> dict[str, Any]:
     return harvest(world.gtin, "L1", eventTime=f"2026-10-{1 + next(_unique) % 28:02d}T07:00:00Z")
+
+
+EPCIS = "/api/v1/epcis"
+# A member of each EPCIS resource that only the owner's events carry (the URL's segment).
+EPCIS_MEMBERS: dict[str, Callable[[World], str]] = {
+    "eventTypes": lambda w: "ObjectEvent",
+    "bizSteps": lambda w: "commissioning",
+    "dispositions": lambda w: "active",
+    "epcs": lambda w: quote(f"https://id.gs1.org/01/{w.gtin}/21/7", safe=""),
+    "bizLocations": lambda w: quote(sgln_of(w.owner.prefix, w.gln), safe=""),
+    "readPoints": lambda w: quote(sgln_of(w.owner.prefix, w.gln), safe=""),
+}
+EPCIS_OPTIONS = [
+    "/api/v1/epcis/",
+    *(
+        f"{EPCIS}/{r}{tail}"
+        for r in EPCIS_MEMBERS
+        for tail in ("", "/{member}", "/{member}/events")
+    ),
+    "/api/v1/epcis/capture/{capture_id}",
+    "/api/v1/epcis/events",
+    "/api/v1/epcis/events/{event_id}",
+    "/api/v1/epcis/heads",
+    "/api/v1/epcis/nextPageToken/{token}",
+    "/api/v1/epcis/queries",
+    "/api/v1/epcis/queries/{query_name}",
+    "/api/v1/epcis/queries/{query_name}/events",
+    "/api/v1/epcis/signed-events",
+]
+
+
+def sgln_of(prefix: str, gln: str) -> str:
+    return f"urn:epc:id:sgln:{prefix}.{gln[len(prefix) : 12]}.0"
+
+
+def concrete(world: World, path: str) -> str:
+    samples = {"member": "ObjectEvent", "capture_id": world.job, "event_id": world.event_id}
+    samples |= {"token": "abc", "query_name": "shipped"}
+    return re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], path)
 
 
 ROWS = [
@@ -401,6 +444,73 @@ ROWS = [
         lambda w: f"/api/v1/resolver/delegations/{w.delegation_id}",
         {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
     ),
+    # The EPCIS REST binding's resources: each organisation sees what its own event query
+    # shows it, so a member only the owner's events carry is another's 404.
+    Row("GET", "/api/v1/epcis/", lambda w: "/api/v1/epcis/", everyone(200)),
+    Row("GET", "/api/v1/epcis/capture", lambda w: "/api/v1/epcis/capture", everyone(200)),
+    *(
+        row
+        for resource, member in EPCIS_MEMBERS.items()
+        for row in (
+            Row("GET", f"{EPCIS}/{resource}", lambda w, r=resource: f"{EPCIS}/{r}", everyone(200)),
+            Row(
+                "GET",
+                f"{EPCIS}/{resource}/{{member}}",
+                lambda w, r=resource, m=member: f"{EPCIS}/{r}/{m(w)}",
+                # The standard's five event types are everyone's to name.
+                everyone(200) if resource == "eventTypes" else reads_private(),
+            ),
+            Row(
+                "GET",
+                f"{EPCIS}/{resource}/{{member}}/events",
+                lambda w, r=resource, m=member: f"{EPCIS}/{r}/{m(w)}/events",
+                everyone(200),
+            ),
+        )
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/epcis/nextPageToken/{token}",
+        lambda w: "/api/v1/epcis/nextPageToken/abc",
+        everyone(204),
+    ),
+    Row(
+        "POST",
+        "/api/v1/epcis/queries",
+        lambda w: "/api/v1/epcis/queries",
+        everyone(201),
+        lambda w, c: {"name": f"q{next(_unique)}", "query": {"EQ_bizStep": ["shipping"]}},
+    ),
+    Row("GET", "/api/v1/epcis/queries", lambda w: "/api/v1/epcis/queries", everyone(200)),
+    Row(
+        "GET",
+        "/api/v1/epcis/queries/{query_name}",
+        lambda w: "/api/v1/epcis/queries/shipped",
+        {"nobody": 401, "owner": 200, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    Row(
+        "GET",
+        "/api/v1/epcis/queries/{query_name}/events",
+        lambda w: "/api/v1/epcis/queries/shipped/events",
+        {"nobody": 401, "owner": 200, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/epcis/queries/{query_name}",
+        lambda w: "/api/v1/epcis/queries/shipped",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    # Discovery answers anyone: it says what the repository speaks, nothing of its data.
+    *(
+        Row("OPTIONS", path, lambda w, p=path: concrete(w, p), everyone(204, nobody=204))
+        for path in EPCIS_OPTIONS
+    ),
+    # Public: the log's tiles and its witnesses, and compressed Digital Links.
+    Row("GET", "/log/tile/{tile_path}", lambda w: "/log/tile/0/000.p/1", everyone(200, 200)),
+    Row("GET", "/log/witnesses", lambda w: "/log/witnesses", everyone(200, 200)),
+    Row("GET", "/{compressed}", lambda w: w.compressed, everyone(200, 200)),
+    Row("HEAD", "/{compressed}", lambda w: w.compressed, everyone(200, 200)),
+    Row("OPTIONS", "/{compressed}", lambda w: w.compressed, everyone(204, 204)),
     # The whole log spans every tenant's events: inspectors and admins only.
     Row(
         "GET",
@@ -418,8 +528,14 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
     gtin = await register_lot(client, owner)
     gln = gln_for(owner.prefix, 1)
     await client.post("/api/v1/locations", json={"gln": gln, "name": "Kho"}, headers=owner.headers)
-    created = await client.post(
-        "/api/v1/epcis/events", json=harvest(gtin, "L1"), headers=owner.headers
+    place = {"id": sgln_of(owner.prefix, gln)}
+    first = harvest(gtin, "L1", readPoint=place, bizLocation=place)
+    first["epcList"] = [f"https://id.gs1.org/01/{gtin}/21/7"]
+    created = await client.post("/api/v1/epcis/events", json=first, headers=owner.headers)
+    await client.post(
+        "/api/v1/epcis/queries",
+        json={"name": "shipped", "query": {"EQ_bizStep": ["shipping"]}},
+        headers=owner.headers,
     )
     job = await client.post(
         "/api/v1/epcis/capture",
@@ -451,6 +567,7 @@ async def build_world(client: httpx.AsyncClient, state: Portal) -> World:
         signing_key_id=signing.json()["key_id"],
         link_id=link.json()["id"],
         delegation_id=delegation.json()["id"],
+        compressed=compress_digital_link(DigitalLink(gtin=gtin, lot="L1")),
     )
 
 

@@ -99,6 +99,7 @@ def test_compose_validates_with_every_profile() -> None:
         *INFRASTRUCTURE,
         "migrate",
         "api",
+        "tls-certificate",
         "nginx",
         *LOAD_SERVICES,
     }
@@ -207,9 +208,15 @@ def test_every_trace_variable_is_a_settings_field(name: str) -> None:
 def test_nginx_balances_over_the_api_service_and_passes_the_client_address() -> None:
     nginx = service("nginx")
     assert nginx.get("ports"), "nginx publishes the portal's port"
-    assert depends_on("nginx") == {"api": "service_healthy"}
+    assert depends_on("nginx") == {
+        "api": "service_healthy",
+        "tls-certificate": "service_completed_successfully",
+    }
     mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in nginx.get("volumes", [])}
-    assert (ROOT / mounts["/etc/nginx/nginx.conf"]).resolve() == NGINX_CONF
+    # A template the image's entrypoint writes to /etc/nginx/nginx.conf (tests/system/
+    # test_nginx_tls.py checks what it becomes).
+    assert (ROOT / mounts["/etc/nginx/templates/nginx.conf.template"]).resolve() == NGINX_CONF
+    assert environment("nginx")["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx"
     conf = NGINX_CONF.read_text()
     port = command_words("api")[command_words("api").index("--port") + 1]
     upstream = re.search(r"upstream\s+(\w+)\s*\{(.*?)\}", conf, re.S)

@@ -50,6 +50,9 @@ COFFEE_LOT = f"/01/{GROUND_COFFEE.gtin}/10/{GROUND_COFFEE.lot_code}"
 # The rice bag's GTIN with its last digit (the check digit) off by one.
 WRONG_CHECK_DIGIT = RICE_5KG.gtin[:-1] + str((int(RICE_5KG.gtin[-1]) + 1) % 10)
 
+# A valid GTIN no one registered.
+UNKNOWN_GTIN = "08930000000019"
+
 PAGES: tuple[Page, ...] = (
     Page("product", f"/01/{RICE_5KG.gtin}"),
     Page("lot", RICE_LOT),
@@ -57,7 +60,10 @@ PAGES: tuple[Page, ...] = (
     Page("item", f"{RICE_LOT}/21/{VISIT}"),
     Page("unknown-item", f"{RICE_LOT}/21/NEVER-ISSUED"),
     Page("error-check-digit", f"/01/{WRONG_CHECK_DIGIT}/10/{RICE_BAG_LOT.lot_code}"),
-    Page("error-not-found", f"/01/{RICE_5KG.gtin}/10/NO-SUCH-LOT"),
+    # An unknown lot of a known product walks up to it: the error is an unknown product's.
+    Page("error-not-found", f"/01/{UNKNOWN_GTIN}/10/NO-SUCH-LOT"),
+    # Where the resolver walks an unknown lot up to: the product's page says why it is shown.
+    Page("lot-unknown", f"/01/{RICE_5KG.gtin}#lot-unknown"),
     Page("home", "/"),
     Page("lookup-mistake", f"/lookup?gtin={WRONG_CHECK_DIGIT}&lot={RICE_BAG_LOT.lot_code}"),
     Page("inspector-lot", f"{RICE_AUDIT}/page", auth="inspector"),

@@ -153,7 +153,7 @@ RUNS: list[Run] = [
 def test_medians_and_per_run_ratios() -> None:
     summary = summarize(RUNS)
     assert summary.runs == 3
-    assert list(summary.figures) == list(TARGETS)
+    assert list(summary.figures) == [t for t in TARGETS if t in RUNS[0]]
     cached = summary.figures["cached"]
     assert (cached.requests_per_s, cached.p50_ms, cached.p99_ms) == (7_200, 8.0, 20.0)
     assert summary.figures["baseline"].requests_per_s == 7_000
@@ -186,7 +186,7 @@ def test_markdown_report() -> None:
     }
     table = markdown_table(summary, lots, {"baseline": 52, "cached": 14_321})
     lines = table.splitlines()
-    assert len(lines) == 2 + len(TARGETS)
+    assert len(lines) == 2 + len(summary.figures)
     assert all(line.startswith("| ") and line.endswith(" |") for line in lines)
     assert "| 1,000,000 |" in lines[-1]
     assert "7,200 | 8.00 ms | 20.0 ms | 0 | 14,321 B | 1.00x baseline req/s" in table

@@ -68,6 +68,22 @@ def test_public_rows_are_medians_of_per_run_ratios() -> None:
     assert growth.verdict == "met"
 
 
+def test_the_cached_resolutions_stand_beside_the_same_runs_baseline() -> None:
+    runs: list[Run] = [
+        {
+            "baseline": _wrk(10_000, 10.0),
+            "cached-redirect": _wrk(11_000, 9.0),
+            "cached-linkset": _wrk(9_000, 12.0),
+        },
+        {"cached-redirect": _wrk(50_000, 1.0)},  # no baseline in this run: not counted
+    ]
+    redirect, linkset = public_rows(runs, 10_000, 1_000_000)
+    assert "redirect" in redirect.pair and "linkset" in linkset.pair
+    assert redirect.ratios == pytest.approx((1.1,)) and redirect.verdict == "met"
+    assert linkset.ratio == pytest.approx(0.9)
+    assert linkset.verdict.startswith("**NOT met**")
+
+
 def test_public_rows_need_both_sides_in_the_same_run() -> None:
     split: list[Run] = [{"baseline": _wrk(10_000, 10.0)}, {"cached": _wrk(12_000, 40.0)}]
     assert public_rows(split, 10_000, 1_000_000) == []
@@ -190,7 +206,14 @@ def test_cli_defaults_and_the_modules_own_arguments() -> None:
         1_000_000,
         True,
     )
-    assert pub.targets == ["baseline", "cached", "uncached", "cached-large"]
+    assert pub.targets == [
+        "baseline",
+        "cached",
+        "uncached",
+        "cached-large",
+        "cached-redirect",
+        "cached-linkset",
+    ]
     led = ledger_args(custom)
     assert (led.runs, led.leaves, led.events, led.only, led.writers) == (
         5,

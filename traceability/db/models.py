@@ -228,6 +228,25 @@ class CaptureJob(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class NamedQuery(Base):
+    """A SimpleEventQuery an organisation saved under a name (EPCIS REST binding, /queries).
+
+    Names are unique within an organisation; another organisation's queries are invisible.
+    Unlike the ledger, a query may be deleted: it is a saved view, not evidence."""
+
+    __tablename__ = "named_queries"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name", name="uq_named_queries_organization_name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    # The query as the binding writes it: parameter name -> list of values, or one value.
+    query: Mapped[dict[str, Any]] = mapped_column(JsonValue)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CaptureJobEvent(Base):
     """One event a capture job captured, in the order it captured them: what its answer lists.
 

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from traceability.epcis.event_match import (
+    INSIDE_BOOLEANS,
+    INSIDE_NUMBERS,
+    INSIDE_PARAMETERS,
+    INSIDE_TIMES,
+    NEEDS_ERROR_DECLARATION,
+    Inside,
+    normalised_list,
+    typed_list_prefix,
+)
 from traceability.epcis.index import canonical_identifier, cbv_word
 from traceability.errors import InvalidInput
 
+STANDARD_EVENT_TYPES = (
+    "AggregationEvent",
+    "AssociationEvent",
+    "ObjectEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+)
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
 # MATCH_* parameter -> the identifier roles it searches (EPCIS 2.0 section 8.2.7.1).
@@ -40,12 +57,18 @@ TIME_PARAMETERS = {
     "LT_recordTime": "lt_record_time",
 }
 PAGING_PARAMETERS = {"perPage", "nextPageToken", "orderBy", "orderDirection"}
+# Locations "with descendants": see EventFilter.
+WITH_DESCENDANTS = {"WD_readPoint": "wd_read_points", "WD_bizLocation": "wd_biz_locations"}
+COUNT_PARAMETERS = {"eventCountLimit", "maxEventCount"}
 KNOWN_PARAMETERS = (
     set(MATCH_ROLES)
     | set(LIST_PARAMETERS)
     | set(TIME_PARAMETERS)
     | PAGING_PARAMETERS
     | {"EXISTS_errorDeclaration"}
+    | set(WITH_DESCENDANTS)
+    | COUNT_PARAMETERS
+    | INSIDE_PARAMETERS
 )
 
 
@@ -66,6 +89,12 @@ class EventFilter:
     event_ids: tuple[str, ...] = ()
     declares_error: bool | None = None
     organization_id: str | None = None
+    # A location with its descendants: the GLN's own place and every place within it that
+    # a GLN extension names (/414/{gln}/254/{extension}), GS1's own location hierarchy.
+    wd_read_points: tuple[str, ...] = ()
+    wd_biz_locations: tuple[str, ...] = ()
+    # Conditions on fields inside the event (traceability.epcis.event_match).
+    inside: tuple[Inside, ...] = ()
     # (roles, canonical identifiers) for each MATCH_* parameter given.
     identifiers: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=())
 
@@ -75,6 +104,10 @@ class EventQuery:
     filter: EventFilter
     order_by: str = "eventTime"
     descending: bool = False
+    # At most this many events in all, the first in the query's order (eventCountLimit).
+    event_count_limit: int | None = None
+    # More matching events than this is a QueryTooLarge error (maxEventCount).
+    max_event_count: int | None = None
 
 
 def _values(raw: str) -> tuple[str, ...]:
@@ -88,11 +121,71 @@ def _time(name: str, raw: str) -> datetime:
         raise InvalidInput(f"{raw!r} is not an ISO 8601 date-time", field=name) from exc
     if moment.tzinfo is None:
         raise InvalidInput("must carry a time zone (Z or ±HH:MM)", field=name)
-    return moment
+    # Stored times are UTC; SQLite compares them as text, so the bound must be UTC too for
+    # -06:00 and Z spellings of one instant to find the same events.
+    return moment.astimezone(UTC)
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{raw!r} is not a number", field=name) from exc
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput(f"{raw!r} is not a number", field=name)
+    return value
+
+
+def _count(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput("must be a whole number of at least 1", field=name)
+    return int(raw)
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw.lower() not in ("true", "false"):
+        raise InvalidInput("must be true or false", field=name)
+    return raw.lower() == "true"
+
+
+def _inside(params: Mapping[str, str]) -> tuple[Inside, ...]:
+    found = []
+    inside = {name for name in params if name in INSIDE_PARAMETERS or typed_list_prefix(name)}
+    for name in sorted(inside):
+        raw = params[name]
+        value: Any
+        if name in INSIDE_NUMBERS:
+            value = _number(name, raw)
+        elif name in INSIDE_TIMES:
+            value = _time(name, raw)
+        elif name in INSIDE_BOOLEANS:
+            value = _boolean(name, raw)
+        else:
+            value = normalised_list(name, _values(raw))
+        found.append(Inside(name, value))
+    return tuple(found)
+
+
+def _counts(params: Mapping[str, str], order_given: bool) -> dict[str, int]:
+    if set(params) >= COUNT_PARAMETERS:
+        raise InvalidInput(
+            "eventCountLimit and maxEventCount exclude each other", field="maxEventCount"
+        )
+    counts = {}
+    if "eventCountLimit" in params:
+        # "First" means something only in an order the client chose (EPCIS 8.2.7.1).
+        if not order_given:
+            raise InvalidInput("needs orderBy", field="eventCountLimit")
+        counts["event_count_limit"] = _count("eventCountLimit", params["eventCountLimit"])
+    if "maxEventCount" in params:
+        counts["max_event_count"] = _count("maxEventCount", params["maxEventCount"])
+    return counts
 
 
 def parse_event_query(params: Mapping[str, str]) -> EventQuery:
-    unknown = sorted(set(params) - KNOWN_PARAMETERS)
+    unknown = sorted(
+        name for name in set(params) - KNOWN_PARAMETERS if typed_list_prefix(name) is None
+    )
     if unknown:
         raise InvalidInput(
             f"unknown query parameter {unknown[0]!r}; see /openapi.json for the supported ones",
@@ -112,6 +205,17 @@ def parse_event_query(params: Mapping[str, str]) -> EventQuery:
             values[attribute] = _time(name, params[name])
     if "EXISTS_errorDeclaration" in params:
         values["declares_error"] = params["EXISTS_errorDeclaration"].lower() not in ("false", "0")
+    for name, attribute in WITH_DESCENDANTS.items():
+        if name in params:
+            values[attribute] = tuple(canonical_identifier(v) for v in _values(params[name]))
+    values["inside"] = _inside(params)
+    if NEEDS_ERROR_DECLARATION & set(params):
+        if values.get("declares_error") is False:
+            raise InvalidInput(
+                "asks for events without an error declaration and for one's fields",
+                field="EXISTS_errorDeclaration",
+            )
+        values["declares_error"] = True
     values["identifiers"] = tuple(
         (roles, tuple(canonical_identifier(v) for v in _values(params[name])))
         for name, roles in MATCH_ROLES.items()
@@ -123,7 +227,8 @@ def parse_event_query(params: Mapping[str, str]) -> EventQuery:
     direction = params.get("orderDirection", "ASC").upper()
     if direction not in ("ASC", "DESC"):
         raise InvalidInput("must be ASC or DESC", field="orderDirection")
-    return EventQuery(EventFilter(**values), order_by, direction == "DESC")
+    counts = _counts(params, "orderBy" in params)
+    return EventQuery(EventFilter(**values), order_by, direction == "DESC", **counts)
 
 
 def query_document(events: Sequence[Mapping[str, Any]], created: datetime) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 
 from traceability.db.models import CaptureJob, CaptureJobEvent
 from traceability.repositories.base import Repository
@@ -111,3 +111,21 @@ class CaptureJobRepository(Repository):
             .limit(limit)
         )
         return [(position, event_id) for position, event_id in result.all()]
+
+    async def of_organization(
+        self, organization_id: str, before: tuple[datetime, str] | None, limit: int
+    ) -> list[CaptureJob]:
+        """The organization's jobs, newest first, after the (created_at, id) ``before``."""
+        stmt = select(CaptureJob).where(CaptureJob.organization_id == organization_id)
+        if before is not None:
+            moment, job_id = before
+            stmt = stmt.where(
+                or_(
+                    CaptureJob.created_at < moment,
+                    and_(CaptureJob.created_at == moment, CaptureJob.id < job_id),
+                )
+            )
+        result = await self.session.execute(
+            stmt.order_by(CaptureJob.created_at.desc(), CaptureJob.id.desc()).limit(limit)
+        )
+        return list(result.scalars())

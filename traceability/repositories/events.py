@@ -12,6 +12,10 @@ from traceability.epcis.query import EventFilter
 from traceability.repositories.base import Repository
 
 
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class EventQueryRepository(Repository):
     def _where(self, stmt: Select[Any], f: EventFilter) -> Select[Any]:
         conditions = []
@@ -37,6 +41,13 @@ class EventQueryRepository(Repository):
             conditions.append(Event.declares_error.is_(f.declares_error))
         if f.organization_id is not None:
             conditions.append(Event.organization_id == f.organization_id)
+        for column, places in (
+            (Event.read_point, f.wd_read_points),
+            (Event.biz_location, f.wd_biz_locations),
+        ):
+            if places:
+                within = [column.like(_like_prefix(p) + "/254/%", escape="\\") for p in places]
+                conditions.append(or_(column.in_(places), *within))
         for roles, values in f.identifiers:
             conditions.append(
                 exists().where(

@@ -93,6 +93,35 @@ class CaptureJobService:
             raise NotFound(f"capture job {job_id} not found", field="captureID")
         return CaptureJobRecord.of(row)
 
+    async def own_jobs(
+        self, session: AsyncSession, principal: Principal, token: str | None, per_page: int
+    ) -> Page[CaptureJobRecord]:
+        """A page of the jobs of the caller's own organization, newest first (an inspector or
+        an admin lists its own too: jobs are a client's bookkeeping, not evidence)."""
+        position = decode_token(token)
+        before: tuple[datetime, str] | None = None
+        if position is not None:
+            if not (
+                isinstance(position, list)
+                and len(position) == 2
+                and all(isinstance(part, str) for part in position)
+            ):
+                raise InvalidInput("is not a page token this service issued", field="nextPageToken")
+            try:
+                before = (datetime.fromisoformat(position[0]), position[1])
+            except ValueError as exc:
+                raise InvalidInput(
+                    "is not a page token this service issued", field="nextPageToken"
+                ) from exc
+        rows = await CaptureJobRepository(session).of_organization(
+            principal.organization_id, before, per_page + 1
+        )
+        more = len(rows) > per_page
+        rows = rows[:per_page]
+        last = rows[-1] if more else None
+        next_token = encode_token([last.created_at.isoformat(), last.id]) if last else None
+        return Page([CaptureJobRecord.of(row) for row in rows], next_token)
+
     async def running_ids(self, session: AsyncSession) -> list[str]:
         return await CaptureJobRepository(session).running_ids()
 

@@ -1,0 +1,111 @@
+"""Named queries of the EPCIS 2.0 REST binding under /api/v1/epcis/queries: create, list,
+read, delete, and read the events of one, each for the caller's organisation alone."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import Response as PlainResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.auth import Caller
+from gateway.checked_route import CheckedRoute
+from gateway.deps import PortalDep, ReadSession, WriteSession
+from gateway.epcis_negotiation import EPCIS_JSON
+from gateway.errors import API_ERRORS
+from gateway.responses import JSONResponse
+from traceability.services.named_queries import NamedQueryRecord
+from traceability.services.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+router = APIRouter(
+    prefix="/api/v1/epcis/queries",
+    tags=["EPCIS 2.0"],
+    responses=API_ERRORS,
+    route_class=CheckedRoute,
+)
+
+
+class QueryDefinitionIn(BaseModel):
+    """The binding's QueryDefinition: a name and SimpleEventQuery parameters, each a list of
+    values or one value (`{"eventType": ["ObjectEvent"], "EQ_bizStep": ["shipping"]}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, examples=["shippedToday"])
+    query: dict[str, Any] = Field(examples=[{"EQ_bizStep": ["shipping", "receiving"]}])
+
+
+def _definition(record: NamedQueryRecord) -> dict[str, Any]:
+    return {"name": record.name, "query": record.query}
+
+
+def _location(name: str) -> str:
+    return f"{router.prefix}/{name}"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Save a SimpleEventQuery under a name unique in your organisation",
+)
+async def create_query(
+    body: QueryDefinitionIn, caller: Caller, portal: PortalDep, session: WriteSession
+) -> JSONResponse:
+    record = await portal.named_queries.create(session, caller, body.name, body.query)
+    return JSONResponse(
+        _definition(record), status_code=201, headers={"Location": _location(record.name)}
+    )
+
+
+@router.get("", summary="Your organisation's named queries, in name order")
+async def list_queries(
+    request: Request,
+    caller: Caller,
+    portal: PortalDep,
+    session: ReadSession,
+    token: Annotated[str | None, Query(alias="nextPageToken")] = None,
+    per_page: Annotated[int, Query(alias="perPage", ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> JSONResponse:
+    page = await portal.named_queries.page(session, caller, token, per_page)
+    headers = {}
+    if page.next_token:
+        params = dict(request.query_params) | {"nextPageToken": page.next_token}
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    return JSONResponse([_definition(record) for record in page.items], headers=headers)
+
+
+@router.get("/{query_name}", summary="One of your named queries")
+async def get_query(
+    query_name: str, caller: Caller, portal: PortalDep, session: ReadSession
+) -> JSONResponse:
+    return JSONResponse(_definition(await portal.named_queries.get(session, caller, query_name)))
+
+
+@router.delete("/{query_name}", status_code=204, summary="Delete one of your named queries")
+async def delete_query(
+    query_name: str, caller: Caller, portal: PortalDep, session: WriteSession
+) -> Response:
+    await portal.named_queries.delete(session, caller, query_name)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{query_name}/events",
+    summary="The events your named query finds now (perPage and nextPageToken apply)",
+)
+async def query_events(
+    request: Request, query_name: str, caller: Caller, portal: PortalDep, session: ReadSession
+) -> PlainResponse:
+    params = await portal.named_queries.parameters(
+        session, caller, query_name, dict(request.query_params)
+    )
+    document, token = await portal.events.query(session, caller, params)
+    document["epcisBody"]["queryResults"]["queryName"] = query_name
+    headers = {}
+    if token:
+        following = dict(request.query_params) | {"nextPageToken": token}
+        headers["Link"] = f'<{request.url.path}?{urlencode(following)}>; rel="next"'
+        headers["GS1-Next-Page-Token"] = token
+    return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON, headers=headers)

@@ -1,0 +1,195 @@
+"""GS1's own OpenAPI of the EPCIS 2.0 REST binding, operation by operation: each one this
+repository implements answers (neither 404 nor 405), with the GS1-* headers the binding
+lists for that answer and a body that validates against the binding's schema.
+
+NOT_IMPLEMENTED keeps the count honest: an operation leaves it only by answering here.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
+
+import httpx
+import pytest
+from jsonschema import Draft7Validator, ValidationError
+
+from tests.conformance import epcis_dir, require_conformance
+from tests.epcis_schema import schema_errors as gs1_schema_errors
+from tests.factories.events import document
+from tests.factories.lots import register_lot
+from tests.factories.organizations import gln_for, tenant
+from tests.gateway.epcis_calls import EPCIS, capture_events, shipped
+from traceability.portal import Portal
+
+OPENAPI = epcis_dir() / "rest" / "openapi.json"
+METHODS = ("get", "post", "put", "delete", "options", "head", "patch")
+# Query subscriptions (webhooks and WebSockets) are not built yet.
+NOT_IMPLEMENTED = {
+    ("get", "/queries/{queryName}/subscriptions"),
+    ("post", "/queries/{queryName}/subscriptions"),
+    ("options", "/queries/{queryName}/subscriptions"),
+    ("get", "/queries/{queryName}/subscriptions/{subscriptionID}"),
+    ("delete", "/queries/{queryName}/subscriptions/{subscriptionID}"),
+    ("options", "/queries/{queryName}/subscriptions/{subscriptionID}"),
+}
+# The portal's public surface since its first release: POST /events answers the eventID,
+# hash and log index it recorded, not the event (GET its Location for that).
+BODY_NOT_CHECKED = {("post", "/events")}
+# The binding's schema for one named query is an array, where its own example (and this
+# repository) answers the one object; the object is checked against QueryDefinition.
+SCHEMA_INSTEAD = {("get", "/queries/{queryName}"): "QueryDefinition"}
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    return loaded
+
+
+def operations() -> list[tuple[str, str]]:
+    if not OPENAPI.exists():
+        return []
+    return [
+        (method, path)
+        for path, item in openapi()["paths"].items()
+        for method in item
+        if method in METHODS
+    ]
+
+
+def resolved(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = openapi()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _ambiguous(error: ValidationError) -> bool:
+    """The binding's oneOf branches are not exclusive (Extended-Event matches every standard
+    event; a capture job's `errors` and `errorFile` branches require neither): a oneOf that
+    two branches satisfy is the schema's ambiguity, not a fault of the answer."""
+    return error.validator == "oneOf" and "is valid under each of" in error.message
+
+
+def schema_errors(schema: dict[str, Any], body: Any) -> list[str]:
+    validator = Draft7Validator({**schema, "components": openapi()["components"]})
+    return [
+        f"{list(e.absolute_path)}: {e.message}"
+        for e in validator.iter_errors(body)
+        if not _ambiguous(e)
+    ]
+
+
+def test_the_count_of_implemented_operations_is_honest() -> None:
+    require_conformance()
+    everything = set(operations())
+    assert everything >= NOT_IMPLEMENTED
+    # 63 operations in GS1's document; the six of subscriptions are left.
+    assert len(everything) == 63
+    assert len(everything - NOT_IMPLEMENTED) == 57
+
+
+class World:
+    """One organisation's data, so that every path parameter names something it may read."""
+
+    def __init__(self, owner_headers: dict[str, str], values: dict[str, str]) -> None:
+        self.headers = owner_headers
+        self.values = values
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, state: Portal) -> World:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    event = shipped(gtin, "1", owner, eventID=f"urn:uuid:{uuid4()}")
+    await capture_events(client, owner, event)
+    jobs = await client.get(f"{EPCIS}/capture", headers=owner.headers)
+    for name in ("kept", "disposable"):
+        query = {"name": name, "query": {"EQ_bizStep": ["shipping"]}}
+        created = await client.post(f"{EPCIS}/queries", json=query, headers=owner.headers)
+        assert created.status_code == 201
+    return World(
+        owner.headers,
+        {
+            "captureID": jobs.json()[0]["captureID"],
+            "eventID": event["eventID"],
+            "eventType": "ObjectEvent",
+            "epc": f"https://id.gs1.org/01/{gtin}/21/1",
+            "bizStep": "shipping",
+            "bizLocation": f"https://id.gs1.org/414/{gln_for(owner.prefix, 2)}",
+            "readPoint": f"https://id.gs1.org/414/{gln_for(owner.prefix, 1)}",
+            "disposition": "in_transit",
+            "queryName": "kept",
+            "token": "released",
+            "gtin": gtin,
+        },
+    )
+
+
+def concrete(method: str, template: str, world: World) -> str:
+    path = template
+    for name, value in world.values.items():
+        if method == "delete" and name == "queryName":
+            value = "disposable"
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return EPCIS + (path if path != "/" else "/")
+
+
+def request_body(method: str, path: str, world: World) -> Any:
+    if method != "post":
+        return None
+    gtin = world.values["gtin"]
+    if path == "/capture":
+        return document(shipped(gtin, "2", _Who(world)))
+    if path == "/events":
+        return shipped(gtin, "3", _Who(world))
+    return {"name": f"q{uuid4().hex[:8]}", "query": {"eventType": ["ObjectEvent"]}}
+
+
+class _Who:
+    """What shipped() reads of a tenant: its prefix, from the world's locations."""
+
+    def __init__(self, world: World) -> None:
+        self.prefix = world.values["readPoint"].rsplit("/", 1)[1][:8]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param(m, p, id=f"{m.upper()} {p}")
+        for m, p in operations()
+        if (m, p) not in NOT_IMPLEMENTED
+    ]
+    or [pytest.param("get", "/", marks=pytest.mark.skip(reason="no conformance material"))],
+)
+async def test_each_implemented_operation_answers_as_the_binding_says(
+    client: httpx.AsyncClient, world: World, method: str, path: str
+) -> None:
+    require_conformance()
+    url = concrete(method, path, world)
+    body = request_body(method, path, world)
+    response = await client.request(method.upper(), url, json=body, headers=world.headers)
+    assert response.status_code not in (404, 405), response.text
+    assert response.status_code < 400, response.text
+    documented = openapi()["paths"][path][method]["responses"]
+    spec = resolved(documented.get(str(response.status_code), {}))
+    assert spec, f"{response.status_code} is not an answer the binding documents here"
+    for header in spec.get("headers", {}):
+        if header.startswith("GS1-") and header != "GS1-Next-Page-Token-Expires":
+            assert header in response.headers, f"{header} missing"
+    content = spec.get("content", {}).get("application/json")
+    if content and response.content and (method, path) not in BODY_NOT_CHECKED:
+        schema = content["schema"]
+        if (method, path) in SCHEMA_INSTEAD:
+            schema = {"$ref": f"#/components/schemas/{SCHEMA_INSTEAD[(method, path)]}"}
+        answer = response.json()
+        assert schema_errors(schema, answer) == []
+        if isinstance(answer, dict) and answer.get("type") == "EPCISQueryDocument":
+            # And GS1's EPCIS JSON Schema, which says what an event is without ambiguity.
+            assert gs1_schema_errors(answer) == []
