@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from gateway.checked_route import read_body
 from gateway.errors import problem_responses
 from traceability.crypto.strict_json import parse_json
+from traceability.epcis.context import with_event_contexts
 from traceability.epcis.xml import jsonld_to_xml, xml_to_jsonld
 from traceability.errors import InvalidInput, NotAcceptable, UnsupportedFormat
 
@@ -70,26 +71,12 @@ def body_format(request: Request) -> Literal["json", "xml"]:
     )
 
 
-def _with_event_contexts(document: dict[str, Any]) -> dict[str, Any]:
-    """Each event carries the extension prefixes of its XML document, so that what is stored,
-    and every answer made of it, names the same namespaces as what was captured. An event's
-    own @context is not hashed (CBV 2.0 event hash ID): its hash ID is unchanged."""
-    prefixes = [entry for entry in document.get("@context", []) if isinstance(entry, Mapping)]
-    if not prefixes:
-        return document
-    events = document.get("epcisBody", {}).get("eventList", [])
-    for index, event in enumerate(events):
-        events[index] = {"@context": prefixes, **event}
-    return document
-
-
 async def read_document(request: Request, limit: int) -> Any:
     """The body as the JSON-LD the capture path reads (a 400 when it is not well formed)."""
     kind = body_format(request)  # a 415 before the body is read
     body = await read_body(request, limit)
-    if kind == "json":
-        return parse_json(body)
-    return _with_event_contexts(xml_to_jsonld(body, limit))
+    document = parse_json(body) if kind == "json" else xml_to_jsonld(body, limit)
+    return with_event_contexts(document)
 
 
 async def read_event(request: Request, limit: int) -> Any:
@@ -98,7 +85,7 @@ async def read_event(request: Request, limit: int) -> Any:
     body = await read_body(request, limit)
     if kind == "json":
         return parse_json(body)
-    document = _with_event_contexts(xml_to_jsonld(body, limit))
+    document = with_event_contexts(xml_to_jsonld(body, limit))
     events = document.get("epcisBody", {}).get("eventList")
     if document.get("type") != "EPCISDocument" or not isinstance(events, list) or len(events) != 1:
         raise InvalidInput(

@@ -65,6 +65,8 @@ _QUANTITY_LIST: Final[dict[str, Any]] = {
         "additionalProperties": _JSON_VALUE_REF,
     },
 }
+# An event type of the business's own is named by a URI or a prefixed name (EPCIS 2.0).
+EXTENSION_TYPE: Final = "^[A-Za-z][A-Za-z0-9+.-]*:"
 TIME_TEXT: Final = "ISO 8601 with a time zone, from 1900 to at most a day ahead of the portal"
 EVENT_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -72,11 +74,17 @@ EVENT_SCHEMA: Final[dict[str, Any]] = {
     "Event Hash ID, so capturing it again is a 409.",
     "required": ["type", "eventTime", "eventTimeZoneOffset"],
     "properties": {
-        "type": {"type": "string", "enum": sorted(EVENT_TYPES)},
+        "type": {
+            "type": "string",
+            "anyOf": [
+                {"enum": sorted(EVENT_TYPES)},
+                {"pattern": EXTENSION_TYPE, "description": "an extension event type, by URI"},
+            ],
+        },
         "eventTime": {"type": "string", "format": "date-time", "description": TIME_TEXT},
         "eventTimeZoneOffset": {
             "type": "string",
-            "pattern": "^[+-]([01][0-9]|2[0-3]):[0-5][0-9]$",
+            "pattern": "^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$",
         },
         "action": {"type": "string", "enum": sorted(ACTIONS)},
         "eventID": _optional({"type": "string", "pattern": ":", "maxLength": 512}),
@@ -107,6 +115,7 @@ EVENT_SCHEMA: Final[dict[str, Any]] = {
     "anyOf": [
         {"required": ["action"]},
         {"properties": {"type": {"const": "TransformationEvent"}}},
+        {"properties": {"type": {"pattern": EXTENSION_TYPE}}},
     ],
 }
 

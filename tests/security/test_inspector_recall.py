@@ -98,6 +98,7 @@ def _not_a_status(world: Parties) -> dict[str, dict[str, Any]]:
             "eventTimeZoneOffset": "+07:00",
             "disposition": "recalled",
             "inputQuantityList": [{"epcClass": world.lot_epc, "quantity": 1, "uom": "KGM"}],
+            "transformationID": "urn:example:transformation:1",
         },
     }
 

@@ -59,7 +59,7 @@ async def test_a_hand_over_step_on_a_foreign_lot_refuses_any_other_disposition(
     urn = await attempt(
         client,
         world.attacker,
-        lot_event(world, "receiving", disposition=f"urn:epcglobal:cbv:disp:{disposition}"),
+        lot_event(world, "receiving", disposition=f"https://ref.gs1.org/cbv/Disp-{disposition}"),
     )
 
     assert_forbidden(refused, f"disposition {disposition}")

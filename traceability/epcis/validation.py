@@ -13,24 +13,22 @@ from typing import Any, Final
 
 from traceability.crypto.canonical import canonical_bytes
 from traceability.crypto.strict_json import check_json_value
+from traceability.epcis.structure import (
+    STANDARD_EVENT_TYPES,
+    check_document_structure,
+    check_event_structure,
+)
 from traceability.errors import InvalidInput, TooLarge
 from traceability.identifiers.digital_link import parse_digital_link
 from traceability.identifiers.epc import parse_lgtin, parse_sgtin, sgln_to_gln, sscc_urn_to_sscc
 
-EVENT_TYPES = frozenset(
-    {
-        "ObjectEvent",
-        "AggregationEvent",
-        "TransformationEvent",
-        "TransactionEvent",
-        "AssociationEvent",
-    }
-)
+EVENT_TYPES = STANDARD_EVENT_TYPES
 NEEDS_ACTION = EVENT_TYPES - {"TransformationEvent"}
 ACTIONS = frozenset({"ADD", "OBSERVE", "DELETE"})
 EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-_OFFSET = re.compile(r"^[+-]([01]\d|2[0-3]):[0-5]\d$")
+# UTC-13:59 to UTC+14:00, as the standard's schema allows (no zone is further from UTC).
+_OFFSET = re.compile(r"^[+-]((0\d|1[0-3]):[0-5]\d|14:00)$")
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 # Clocks drift and time zones confuse; a day ahead is an error, not a slow clock.
 _FUTURE_TOLERANCE = timedelta(days=1)
@@ -66,7 +64,8 @@ def check_event_size(event: Any, index: int) -> None:
         )
 
 
-def parse_timestamp(value: Any, index: int, field: str, now: datetime) -> datetime:
+def check_date_time(value: Any, index: int, field: str) -> datetime:
+    """An ISO 8601 date-time with its zone (the schema's "date-time"), whatever its year."""
     if not isinstance(value, str):
         raise _fail(index, field, "must be an ISO 8601 date-time string")
     try:
@@ -75,6 +74,11 @@ def parse_timestamp(value: Any, index: int, field: str, now: datetime) -> dateti
         raise _fail(index, field, f"{value!r} is not an ISO 8601 date-time") from exc
     if moment.tzinfo is None:
         raise _fail(index, field, "must carry a time zone (Z or ±HH:MM)")
+    return moment
+
+
+def parse_timestamp(value: Any, index: int, field: str, now: datetime) -> datetime:
+    moment = check_date_time(value, index, field)
     if not _EARLIEST <= moment <= now + _FUTURE_TOLERANCE:
         raise _fail(index, field, f"{value} is implausibly far in the past or in the future")
     return moment
@@ -111,10 +115,12 @@ def validate_event(event: Any, index: int, now: datetime) -> None:
     except InvalidInput as exc:
         raise _fail(index, "(event)", exc.message) from exc
     check_event_size(event, index)
+    check_event_structure(event, index)
     kind = event.get("type")
-    if not isinstance(kind, str) or kind not in EVENT_TYPES:
-        raise _fail(index, "type", f"{kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
     parse_timestamp(event.get("eventTime"), index, "eventTime", now)
+    if "recordTime" in event:
+        # The repository sets its own; a sender's is kept as sent, but must be a time.
+        check_date_time(event["recordTime"], index, "recordTime")
     offset = event.get("eventTimeZoneOffset")
     if not isinstance(offset, str) or not _OFFSET.match(offset):
         raise _fail(index, "eventTimeZoneOffset", "is required, as ±HH:MM")
@@ -139,9 +145,6 @@ def validate_event(event: Any, index: int, now: datetime) -> None:
         check_identifier(parent, index, "parentID")
     for field in QUANTITY_LISTS:
         _check_quantities(event.get(field), index, field)
-    for field in ("bizStep", "disposition"):
-        if field in event and not isinstance(event[field], str):
-            raise _fail(index, field, "must be a CBV word or URI")
     _check_place(event, index, "readPoint")
     _check_place(event, index, "bizLocation")
     declaration = event.get("errorDeclaration")
@@ -181,6 +184,7 @@ def document_events(document: Any, max_events: int | None = None) -> tuple[list[
         raise InvalidInput(
             f"type must be EPCISDocument, got {document.get('type')!r}", field="type"
         )
+    check_document_structure(document)
     body = document.get("epcisBody")
     events = body.get("eventList") if isinstance(body, Mapping) else None
     if not isinstance(events, list):

@@ -9,7 +9,13 @@ from traceability.errors import TooLarge
 
 
 def document(*events: object) -> dict[str, object]:
-    return {"type": "EPCISDocument", "epcisBody": {"eventList": list(events)}}
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-10-30T08:00:00+07:00",
+        "epcisBody": {"eventList": list(events)},
+    }
 
 
 def test_too_many_events_are_refused_by_their_count_before_any_is_measured() -> None:
@@ -25,4 +31,7 @@ def test_events_up_to_the_limit_are_each_measured() -> None:
     with pytest.raises(TooLarge, match="event 0"):
         document_events(document(oversized), max_events=3)
     events, context = document_events(document({"type": "ObjectEvent"}), max_events=1)
-    assert (events, context) == ([{"type": "ObjectEvent"}], None)
+    assert (events, context) == (
+        [{"type": "ObjectEvent"}],
+        ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+    )

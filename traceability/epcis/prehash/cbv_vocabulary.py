@@ -9,57 +9,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from traceability.epcis import cbv
+
 CBV: Final = "https://ref.gs1.org/cbv/"
 VOC: Final = "https://gs1.org/voc/"
 
 
-def _words(prefix: str, words: str) -> dict[str, str]:
-    return {w: prefix + w for w in words.split()}
+def _words(prefix: str, words: frozenset[str]) -> dict[str, str]:
+    return {w: prefix + w for w in sorted(words)}
 
 
-_BIZ_STEPS: Final = _words(
-    CBV + "BizStep-",
-    "accepting arriving assembling collecting commissioning consigning creating_class_instance"
-    " cycle_counting decommissioning departing destroying disassembling dispensing encoding"
-    " entering_exiting holding inspecting installing killing loading other packing picking"
-    " receiving removing repackaging repairing replacing reserving retail_selling sampling"
-    " sensor_reporting shipping staging_outbound stock_taking stocking storing transporting"
-    " unloading unpacking void_shipping",
-)
-_DISPOSITIONS: Final = _words(
-    CBV + "Disp-",
-    "active available completeness_verified completeness_inferred conformant container_closed"
-    " container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit"
-    " inactive mismatch_instance mismatch_class mismatch_quantity needs_replacement"
-    " no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved"
-    " retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown",
-)
-_SOURCE_DEST_TYPES: Final = _words(CBV + "SDT-", "owning_party possessing_party location")
-_BIZ_TRANSACTION_TYPES: Final = _words(
-    CBV + "BTT-", "bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt"
-)
-_ERROR_REASONS: Final = _words(CBV + "ER-", "did_not_occur incorrect_data")
-_COMPONENTS: Final = _words(
-    CBV + "Comp-",
-    "x y z axial_distance azimuth height spherical_radius polar_angle elevation_angle easting"
-    " northing latitude longitude altitude",
-)
-_SENSOR_ALERTS: Final = _words(VOC, "ALARM_CONDITION ERROR_CONDITION")
-_MEASUREMENT_TYPES: Final = _words(
-    VOC,
-    "AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Radioactivity Altitude"
-    " AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration AngularMomentum"
-    " AngularVelocity Area Capacitance Conductance Conductivity Count Density Dimensionless"
-    " DoseEquivalent DoseEquivalentRate DynamicViscosity ElectricCharge ElectricCurrent"
-    " ElectricCurrentDensity ElectricFieldStrength Energy Exposure Force Frequency Illuminance"
-    " Inductance Irradiance KinematicViscosity Length LinearMomentum Luminance LuminousFlux"
-    " LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass"
-    " MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute MolarEnergy"
-    " MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity RelativeHumidity"
-    " Resistance Resistivity SolidAngle SpecificVolume Speed SurfaceDensity SurfaceTension"
-    " Temperature Time Torque Voltage Volume VolumeFlowRate VolumeFraction VolumetricFlux"
-    " Wavenumber",
-)
+_BIZ_STEPS: Final = _words(CBV + "BizStep-", cbv.BIZ_STEPS)
+_DISPOSITIONS: Final = _words(CBV + "Disp-", cbv.DISPOSITIONS)
+_SOURCE_DEST_TYPES: Final = _words(CBV + "SDT-", cbv.SOURCE_DEST_TYPES)
+_BIZ_TRANSACTION_TYPES: Final = _words(CBV + "BTT-", cbv.BIZ_TRANSACTION_TYPES)
+_ERROR_REASONS: Final = _words(CBV + "ER-", cbv.ERROR_REASONS)
+_COMPONENTS: Final = _words(CBV + "Comp-", cbv.COMPONENTS)
+_SENSOR_ALERTS: Final = _words(VOC, cbv.SENSOR_ALERTS)
+_MEASUREMENT_TYPES: Final = _words(VOC, cbv.MEASUREMENT_TYPES)
 EPCIS_PREFIXES: Final = {
     "epcis": "https://ref.gs1.org/epcis/",
     "cbv": CBV,
