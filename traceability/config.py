@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Public pages, JSON and QR images are cached (Redis when redis_url is set, else in-process).
     # Off only to measure what a page costs when built per request.
     public_cache: bool = True
+    # Every lot's recorded events, exactly as hashed, are public evidence that any browser
+    # checks (gateway.routes.evidence). Off, a deployment keeps events to their organisations
+    # and inspectors; the pages then say the check in the browser is unavailable.
+    public_evidence: bool = True
     # Per-client budget on the public endpoints, requests per minute (0: no limit).
     public_rate_limit: int = 1200
     # A serialised item's page warns of a copied label past this many scans, or when its

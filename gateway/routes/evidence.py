@@ -55,6 +55,12 @@ async def verify_script() -> Response:
 async def lot_evidence(
     gtin: GtinPath, lot: LotPath, portal: PortalDep, session: SnapshotSession
 ) -> StreamingResponse:
+    if not portal.settings.public_evidence:
+        raise NotFound(
+            "this portal does not publish lots' evidence (TRACE_PUBLIC_EVIDENCE is off); "
+            "an inspector downloads a lot's bundle from the audit API",
+            field="gtin",
+        )
     # Read whole before the answer starts: the snapshot closes when this returns.
     bundle = await portal.bundles.lot_bundle(session, gtin, lot)
     return StreamingResponse(bundle.json_chunks(), media_type="application/json", headers=NO_CACHE)

@@ -4,10 +4,12 @@ evidence bundle, one log entry's C2SP tlog-proof, and the verifier script itself
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import httpx
 import pytest
 
+from gateway.app import create_app
 from tests.factories.events import harvest
 from tests.factories.lots import register_lot
 from tests.factories.organizations import tenant
@@ -122,3 +124,24 @@ async def test_a_page_saved_elsewhere_may_read_a_lots_evidence(
     gtin = await lot_with_events(client, state, 1)
     answer = await client.get(f"/api/v1/evidence/lots/{gtin}/L1", headers={"Origin": "null"})
     assert answer.headers["access-control-allow-origin"] == "*"
+
+
+async def test_a_portal_that_keeps_events_private_publishes_no_evidence(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    gtin = await lot_with_events(client, state, 1)
+    private = dataclasses.replace(
+        state, settings=state.settings.model_copy(update={"public_evidence": False})
+    )
+    app = create_app(private.settings)
+    app.state.portal = private
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as closed:
+        answer = await closed.get(f"/api/v1/evidence/lots/{gtin}/L1")
+        assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "TRACE_PUBLIC_EVIDENCE" in answer.json()["detail"]
+        # The page itself still shows, with the portal's own check.
+        assert (await closed.get(f"/01/{gtin}/10/L1", headers={"Accept": "text/html"})).is_success
+    assert (await client.get(f"/api/v1/evidence/lots/{gtin}/L1")).status_code == 200
