@@ -10,6 +10,7 @@ to the resolver route, which answers it in full and fills the cache.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -107,7 +108,11 @@ class PublicGate:
         accept = headers.get(b"accept", b"").decode("latin-1")
         kind = representation(accept, link_type)
         lang = language(params.get("lang"), headers.get(b"accept-language", b"").decode())
-        variant = cached_variant(kind, link_type, query, lang) if parsed is not None else None
+        variant = (
+            cached_variant(kind, link_type, query, lang, scope["headers"])
+            if parsed is not None
+            else None
+        )
         scopes = parsed[0] if parsed is not None and variant is not None else []
 
         # The socket peer, or the client a trusted proxy names (gateway.client_address).
@@ -157,14 +162,29 @@ async def _answer(found: WireAnswer, headers: dict[bytes, bytes], scope: Scope, 
     await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
-def cached_variant(kind: str, link_type: str | None, query: bytes, lang: str) -> str | None:
+def first_header(raw_headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str:
+    """A request header's first value, as the route reads it (Starlette's headers.get)."""
+    return next((v.decode("latin-1") for k, v in raw_headers if k == name), "")
+
+
+def cached_variant(
+    kind: str,
+    link_type: str | None,
+    query: bytes,
+    lang: str,
+    raw_headers: Sequence[tuple[bytes, bytes]] = (),
+) -> str | None:
     """The page-cache variant a request is answered from here, or None when only the route
     can answer it: plain page, JSON and linkset requests, and the redirect to a typed link
     when ``linkType`` is all the query holds (with more, the rest is passed on)."""
     if link_type is None or kind == "linkset":
         return f"{kind}:{lang}" if kind == "html" else kind
     if is_link_type_only(query.decode("latin-1")):
-        return link_type_variant(link_type)
+        return link_type_variant(
+            link_type,
+            first_header(raw_headers, b"accept-language"),
+            first_header(raw_headers, b"accept"),
+        )
     return None
 
 

@@ -110,10 +110,13 @@ def is_link_type_only(query: str) -> bool:
     return len(pairs) == 1 and pairs[0][0] == "linkType"
 
 
-def link_type_variant(link_type: str) -> str:
+def link_type_variant(link_type: str, accept_language: str, accept: str) -> str:
     """The cache variant of the redirect to a typed link (the link types are few: one asked
-    for that the code lacks is a 404, which is never cached)."""
-    return f"type:{link_type}"
+    for that the code lacks is a 404, which is never cached). A business's links of the type
+    are chosen by the request's Accept-Language and Accept, so those name the variant too
+    (hashed: scanners send a handful of distinct headers, and they are long)."""
+    chosen_by = hashlib.sha256(f"{accept_language}\n{accept}".encode()).hexdigest()[:16]
+    return f"type:{link_type}:{chosen_by}"
 
 
 def page_key(generations: Sequence[int], variant: str, path: str) -> str | None:

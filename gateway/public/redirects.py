@@ -33,6 +33,6 @@ def with_query(target: str, query: str) -> str:
 
 def cached_redirect(redirect: Response) -> CachedAnswer:
     """A typed link's redirect as the page cache keeps it: its status and where it goes."""
-    kept = ("location", "link", "cache-control")
+    kept = ("location", "link", "cache-control", "vary")
     headers = [(name, value) for name, value in redirect.headers.items() if name in kept]
     return CachedAnswer.of(redirect.status_code, "text/plain; charset=utf-8", b"", headers)

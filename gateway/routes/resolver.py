@@ -431,21 +431,26 @@ async def typed_redirect(
     assert link_type is not None
     target = business_target(request, portal, business, link, path, view.level, link_type)
     if target is not None:
-        return redirect_to(portal, with_query(target, passed_on_query(question.query)), path)
-    try:
-        redirect = link_type_redirect(portal, view, path, link_type, question.query)
-    except NotFound as exc:
-        return error_page_or_raise(exc, 404, question.kind, question.language)
+        redirect = redirect_to(portal, with_query(target, passed_on_query(question.query)), path)
+    else:
+        try:
+            redirect = link_type_redirect(portal, view, path, link_type, question.query)
+        except NotFound as exc:
+            return error_page_or_raise(exc, 404, question.kind, question.language)
     item = view.level == "serial"
-    # Kept only when no business link could have been chosen instead (by language or type).
-    cacheable = not item and not business and is_link_type_only(question.query)
-    if question.compressed is None and cacheable:
-        # The public gate answers the next one from the cache (gateway.public.gate); an
-        # item's are not kept, one per serial.
+    if question.compressed is None and not item and is_link_type_only(question.query):
+        # The public gate answers the next one from the cache (gateway.public.gate), for
+        # requests with the same languages and media types (they chose the business's link);
+        # an item's are not kept, one per serial.
         answers = public_answers(request.app.state)
         scope_generations = await generations(request, portal, scopes_of(link))
+        variant = link_type_variant(
+            link_type,
+            request.headers.get("accept-language", ""),
+            request.headers.get("accept", ""),
+        )
         await answers.load(
-            page_key(scope_generations, link_type_variant(link_type), path),
+            page_key(scope_generations, variant, path),
             _async(lambda: cached_redirect(redirect)),
         )
     return redirect

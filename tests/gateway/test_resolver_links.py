@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from gateway.routes import resolver
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, tenant
 from traceability.portal import Portal
@@ -207,6 +208,38 @@ async def test_the_portals_page_stays_the_product_page_for_a_reader_only_it_spea
     assert in_english.headers["location"] == english
     in_vietnamese = await client.get(f"{path}?linkType=gs1:pip", headers={"accept-language": "vi"})
     assert in_vietnamese.headers["location"] == f"{BASE}{path}"
+
+
+async def test_a_business_links_redirect_is_answered_from_the_cache_for_the_same_reader(
+    client: httpx.AsyncClient, state: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan that asks for a business's link costs a cached answer, like the page; the cache
+    keeps one answer per languages and media types, which chose the link."""
+    owner, gtin = await owner_and_product(client, state)
+    for lang in ("vi", "en"):
+        await add(client, owner, **new_link(gtin, hreflang=[lang], href=f"https://x.vn/{lang}"))
+    path = f"/01/{gtin}/10/L1?linkType=gs1:faqs"
+    english, vietnamese = {"accept-language": "en"}, {"accept-language": "vi"}
+    assert (await client.get(path, headers=english)).headers["location"] == "https://x.vn/en"
+
+    def not_chosen(*args: object) -> object:
+        raise AssertionError("the cached redirect should have been served")
+
+    monkeypatch.setattr(resolver, "business_target", not_chosen)
+    again = await client.get(path, headers=english)
+    assert (again.status_code, again.headers["location"]) == (307, "https://x.vn/en")
+    assert {"Accept", "Accept-Language"} <= {v.strip() for v in again.headers["vary"].split(",")}
+    # Another reader's languages are not the cached answer's: the route chooses again.
+    with pytest.raises(AssertionError, match="cached redirect"):
+        await client.get(path, headers=vietnamese)
+    monkeypatch.undo()
+    assert (await client.get(path, headers=vietnamese)).headers["location"] == "https://x.vn/vi"
+    # A link written drops the cached answers of its product.
+    faqs = (await client.get(LINKS, params={"gtin": gtin}, headers=owner.headers)).json()
+    for link in faqs["items"]:
+        await client.delete(f"{LINKS}/{link['id']}", headers=owner.headers)
+    gone = await client.get(path, headers=english)
+    assert gone.status_code == 404
 
 
 async def test_the_businesss_default_link_is_the_linksets_default(
