@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
@@ -75,7 +76,15 @@ GOAL_VS_BASELINE = 1.0
 GOAL_VS_UNCACHED = 10.0
 GOAL_P99_GROWTH = 1.2
 
-TARGETS = ("baseline", "cached", "uncached", "cached-large", "cached-redirect", "cached-linkset")
+TARGETS = (
+    "baseline",
+    "cached",
+    "uncached",
+    "cached-large",
+    "cached-redirect",
+    "cached-linkset",
+    "cached-business-link",
+)
 LABELS = {
     "baseline": "baseline: FastAPI route, small orjson dict",
     "cached": "lot page, cached",
@@ -83,12 +92,16 @@ LABELS = {
     "cached-large": "lot page, cached",
     "cached-redirect": "lot's ?linkType=gs1:traceability redirect (307), cached",
     "cached-linkset": "lot's linkset (?linkType=linkset), cached",
+    "cached-business-link": "lot's ?linkType=gs1:faqs redirect to the business's link, cached",
 }
 # The resolver's other cached answers, asked of the same lot: (query, status expected).
 RESOLUTIONS = {
     "cached-redirect": ("?linkType=gs1:traceability", 307),
     "cached-linkset": ("?linkType=linkset", 200),
+    "cached-business-link": ("?linkType=gs1:faqs", 307),
 }
+# The business's own link the cached-business-link target follows (added to every dataset).
+BUSINESS_FAQ = "https://gao-st25.example.vn/hoi-dap"
 
 # Throwaway keys for the bench databases, the same on every run so a kept database
 # (whose portal-held keys are sealed under the master key) stays usable.
@@ -203,6 +216,7 @@ class Summary:
     runs: int
     redirect_vs_baseline: float | None = None  # cached-redirect req/s / baseline req/s
     linkset_vs_baseline: float | None = None  # cached-linkset req/s / baseline req/s
+    business_vs_baseline: float | None = None  # cached-business-link req/s / baseline req/s
 
 
 def _ratios(runs: Sequence[Run], top: str, bottom: str, attr: str) -> float | None:
@@ -233,6 +247,7 @@ def summarize(runs: Sequence[Run]) -> Summary:
         runs=len(runs),
         redirect_vs_baseline=_ratios(runs, "cached-redirect", "baseline", "requests_per_s"),
         linkset_vs_baseline=_ratios(runs, "cached-linkset", "baseline", "requests_per_s"),
+        business_vs_baseline=_ratios(runs, "cached-business-link", "baseline", "requests_per_s"),
     )
 
 
@@ -292,6 +307,7 @@ def markdown_table(
             for target, ratio in (
                 ("cached-redirect", summary.redirect_vs_baseline),
                 ("cached-linkset", summary.linkset_vs_baseline),
+                ("cached-business-link", summary.business_vs_baseline),
             )
         },
     }
@@ -523,6 +539,35 @@ async def _count_lots(url: str) -> tuple[int, bool]:
         await database.dispose()
 
 
+async def _ensure_business_link(url: str) -> None:
+    """The rice's FAQ page of the business's own, a link the portal does not serve itself."""
+    from traceability.db.session import Database
+    from traceability.errors import Conflict
+    from traceability.repositories.registry import ProductRepository
+    from traceability.resolver.anchors import parse_anchor
+    from traceability.resolver.links import LinkSpec
+    from traceability.services.registry import Principal
+    from traceability.services.resolver_links import ResolverLinkService
+
+    database = Database.connect(url)
+    try:
+        async with database.write() as session:
+            product = await ProductRepository(session).by_gtin(RICE_BAG_LOT.gtin)
+            assert product is not None, "the demo's rice is not in the dataset"
+            acting = Principal(product.organization_id, "producer", "bench")
+            link = LinkSpec(
+                anchor=parse_anchor(f"/01/{RICE_BAG_LOT.gtin}"),
+                link_type="faqs",
+                href=BUSINESS_FAQ,
+                title="Hỏi đáp",
+                hreflang=("vi",),
+            )
+            with contextlib.suppress(Conflict):  # a kept dataset has it already
+                await ResolverLinkService().add(session, acting, link)
+    finally:
+        await database.dispose()
+
+
 async def _add_fillers(url: str, wanted: int, batch: int) -> tuple[int, float]:
     """Top the lots table up to ``wanted`` rows with lots of one filler product."""
     from traceability.db.session import Database
@@ -623,6 +668,7 @@ def prepare_dataset(
         if count == lots and has_demo:
             dataset.reused = True
             log(f"{name}: reusing ({count:,} lots)")
+            asyncio.run(_ensure_business_link(dataset.url))
             return dataset
         log(f"{name}: holds {count:,} lots (demo lot: {has_demo}); rebuilding")
         asyncio.run(_admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -633,6 +679,7 @@ def prepare_dataset(
         # Half seeded is of no use to a later run: drop it, --keep or not.
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         raise
+    asyncio.run(_ensure_business_link(dataset.url))
     log(dataset.seeding)
     return dataset
 

@@ -119,6 +119,7 @@ def public_rows(runs: Sequence[Run], small_lots: int, large_lots: int) -> list[R
     for target, what in (
         ("cached-redirect", "cached ?linkType= redirect (307)"),
         ("cached-linkset", "cached linkset"),
+        ("cached-business-link", "cached ?linkType= redirect to a business's link (307)"),
     ):
         pair = both(target, "baseline")
         if not pair:

@@ -213,6 +213,7 @@ def test_cli_defaults_and_the_modules_own_arguments() -> None:
         "cached-large",
         "cached-redirect",
         "cached-linkset",
+        "cached-business-link",
     ]
     led = ledger_args(custom)
     assert (led.runs, led.leaves, led.events, led.only, led.writers) == (
