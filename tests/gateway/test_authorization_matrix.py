@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +18,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from tests.conftest import PG_URL
+from tests.databases import database_url  # noqa: F401 (one database: see tests.databases)
 from tests.factories.events import document, harvest
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, gln_for, gtin_for, tenant
@@ -31,18 +29,6 @@ from traceability.portal import Portal
 
 CALLERS = ("nobody", "owner", "other", "inspector", "admin")
 _unique = itertools.count(100)
-
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """Who may do what is the services' decision, whatever the database: the matrix runs
-    once, on PostgreSQL where the deployment runs (on SQLite where none is configured)."""
-    if PG_URL:
-        url: str = request.getfixturevalue("postgres_database")
-        return url
-    path = tmp_path / "traceability.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
 
 
 @dataclass

@@ -18,6 +18,7 @@ import pytest
 from jsonschema import Draft7Validator, ValidationError
 
 from tests.conformance import epcis_dir, require_conformance
+from tests.databases import database_url  # noqa: F401 (one database: see tests.databases)
 from tests.epcis_schema import schema_errors as gs1_schema_errors
 from tests.factories.events import document
 from tests.factories.lots import register_lot
