@@ -49,7 +49,11 @@ MEMBERS_OF: Final[Mapping[str, frozenset[str]]] = {
     "ObjectEvent": _names(
         f"action epcList quantityList persistentDisposition ilmd {_WHAT_WHERE_WHY}"
     ),
-    "AggregationEvent": _names(f"action parentID childEPCs childQuantityList {_WHAT_WHERE_WHY}"),
+    # GS1's JSON Schema leaves persistentDisposition out of an AggregationEvent, but the XML
+    # schema and GS1's own XML examples (Example-PersistentDisposition) carry it there.
+    "AggregationEvent": _names(
+        f"action parentID childEPCs childQuantityList persistentDisposition {_WHAT_WHERE_WHY}"
+    ),
     "TransactionEvent": _names(f"action parentID epcList quantityList {_WHAT_WHERE_WHY}"),
     "TransformationEvent": _names(
         "inputEPCList inputQuantityList outputEPCList outputQuantityList transformationID"
