@@ -352,6 +352,18 @@ def free_port() -> int:
         return port
 
 
+def redirect_target(port: int, path: str, timeout: float = 5.0) -> str | None:
+    """Where a GET of ``path`` is sent (its Location header)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.getheader("location")
+    finally:
+        connection.close()
+
+
 def http_get(port: int, path: str, html: bool, timeout: float = 5.0) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -768,6 +780,8 @@ def measure(
                 "(is the route there? --path measures another one): "
                 + body[:300].decode(errors="replace")
             )
+        if target == "cached-business-link" and redirect_target(port, path) != BUSINESS_FAQ:
+            raise RuntimeError(f"{target}: GET {path} is not sent to the business's link")
         if args.warmup > 0:
             run_wrk(
                 wrk_command(
