@@ -217,7 +217,11 @@ _WHAT: Final[dict[str, list[dict[str, Any]]]] = {
 def _event_type_rules(kind: str) -> dict[str, Any]:
     """What an event of the standard type ``kind`` must carry and may carry."""
     rules: dict[str, Any] = {
-        "properties": {"type": {"const": kind}},
+        # An extension type's action is its own business; a standard type's is one of these.
+        "properties": {
+            "type": {"const": kind},
+            "action": {"type": "string", "enum": sorted(ACTIONS)},
+        },
         "required": ["type", *structure.REQUIRED_OF[kind]],
         "propertyNames": _members(structure.COMMON_MEMBERS | structure.MEMBERS_OF[kind]),
         "anyOf": _WHAT[kind],
@@ -252,7 +256,6 @@ EVENT_SCHEMA: Final[dict[str, Any]] = {
             "type": "string",
             "pattern": "^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$",
         },
-        "action": {"type": "string", "enum": sorted(ACTIONS)},
         "eventID": {"type": ["string", "null"], "pattern": ":", "maxLength": 512},
         **_MEMBER_SCHEMAS,
     },
