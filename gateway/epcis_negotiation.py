@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +26,13 @@ CBV_VERSION = "2.0.0"
 # No EPCIS or CBV extension is spoken here; the header says so rather than being absent.
 EXTENSIONS = ""
 EPCIS_JSON = "application/ld+json"
+# OpenAPI of an answer that is an EPCISQueryDocument in JSON-LD (the media type it is sent as).
+QUERY_RESULTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An EPCISQueryDocument",
+        "content": {EPCIS_JSON: {"schema": {"type": "object"}}},
+    }
+}
 # EPCIS 1.2 is spoken in XML only (gateway.epcis_xml), for the systems that still send it.
 EPCIS_VERSIONS = (EPCIS_VERSION, "1.2.0")
 XML_MEDIA_TYPES = ["application/xml", "text/xml"]

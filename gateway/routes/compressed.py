@@ -44,8 +44,20 @@ register_url_convertor("gs1compressed", CompressedConvertor())
 router = APIRouter(tags=["resolver"])
 PATH: Final = "/{compressed:gs1compressed}"
 CompressedPath = Annotated[
-    str, Path(description="A compressed GS1 Digital Link (URI-safe Base64, GS1 compression)")
+    str,
+    Path(
+        # The route's own pattern is not repeated as a schema constraint: a segment outside it
+        # (or none) is another route's path, so the answer to it tells nothing of this one.
+        description=(
+            "A compressed GS1 Digital Link (URI-safe Base64, GS1 compression): "
+            f"{COMPRESSED_SEGMENT.pattern}"
+        ),
+    ),
 ]
+# A segment that is not URI-safe Base64 of that length matches no route of the portal.
+NOT_COMPRESSED: Final[dict[int | str, dict[str, Any]]] = {
+    404: {"description": "Not a compressed Digital Link, or nothing is found for it"}
+}
 RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     200: {"description": "The provenance of the uncompressed URI"},
     307: {"description": "Redirect to the requested link type, or up to the product"},
@@ -80,7 +92,11 @@ for method in ("GET", "HEAD"):
         response_class=Response,
         responses=RESPONSES,
     )
-router.add_api_route(PATH, compressed_options, **PREFLIGHT_ROUTE)
+router.add_api_route(
+    PATH,
+    compressed_options,
+    **{**PREFLIGHT_ROUTE, "responses": {**PREFLIGHT_ROUTE["responses"], **NOT_COMPRESSED}},
+)
 
 
 async def resolve_compressed(

@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
-from gateway.epcis_negotiation import EPCIS_JSON
+from gateway.epcis_negotiation import EPCIS_JSON, QUERY_RESULTS
 from gateway.errors import API_ERRORS
 from gateway.responses import JSONResponse
-from traceability.services.named_queries import NamedQueryRecord
+from traceability.epcis.event_match import TYPED_LISTS
+from traceability.epcis.query import KNOWN_PARAMETERS
+from traceability.services.named_queries import NAME_PATTERN, NOT_SAVED, NamedQueryRecord
 from traceability.services.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 router = APIRouter(
@@ -28,13 +30,40 @@ router = APIRouter(
 )
 
 
+def _query_schema() -> dict[str, Any]:
+    """The query object as the validator reads it: names of SimpleEventQuery parameters (the
+    listed ones and the EQ_bizTransaction_/EQ_source_/EQ_destination_ families, paging
+    excepted: it is given at each read), each a string, number, boolean or list of strings."""
+    names = "|".join(sorted(KNOWN_PARAMETERS - NOT_SAVED))
+    families = "|".join(TYPED_LISTS)
+    return {
+        "type": "object",
+        "propertyNames": {"pattern": f"^(?:{names}|(?:{families}).+)$"},
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        },
+    }
+
+
 class QueryDefinitionIn(BaseModel):
     """The binding's QueryDefinition: a name and SimpleEventQuery parameters, each a list of
     values or one value (`{"eventType": ["ObjectEvent"], "EQ_bizStep": ["shipping"]}`)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200, examples=["shippedToday"])
-    query: dict[str, Any] = Field(examples=[{"EQ_bizStep": ["shipping", "receiving"]}])
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        examples=["shippedToday"],
+        json_schema_extra={"pattern": NAME_PATTERN.pattern},
+    )
+    query: dict[str, Any] = Field(
+        examples=[{"EQ_bizStep": ["shipping", "receiving"]}], json_schema_extra=_query_schema()
+    )
 
 
 def _definition(record: NamedQueryRecord) -> dict[str, Any]:
@@ -94,6 +123,8 @@ async def delete_query(
 @router.get(
     "/{query_name}/events",
     summary="The events your named query finds now (perPage and nextPageToken apply)",
+    response_class=PlainResponse,
+    responses=QUERY_RESULTS,
 )
 async def query_events(
     request: Request, query_name: str, caller: Caller, portal: PortalDep, session: ReadSession

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession
-from gateway.epcis_negotiation import DISCOVERY_HEADERS, EPCIS_JSON
+from gateway.epcis_negotiation import DISCOVERY_HEADERS, EPCIS_JSON, QUERY_RESULTS
 from gateway.errors import API_ERRORS
 from gateway.methods import allowed_methods
 from gateway.responses import JSONResponse
@@ -159,6 +159,8 @@ def _add_resource_routes(resource: str) -> None:
         member_events,
         methods=["GET"],
         summary=f"Events of one of the {resource} (SimpleEventQuery parameters apply too)",
+        response_class=PlainResponse,
+        responses=QUERY_RESULTS,
     )
     router.add_api_route(
         f"/{resource}/{member_path}",

@@ -199,6 +199,14 @@ async def leaf(
 _TILE_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {TILE_MEDIA_TYPE: {}}, "description": "the tile's bytes"},
 }
+# The one spelling of a tile path C2SP tlog-tiles writes (traceability.log.tiles): level 0 to
+# 63 or "entries", the index in 3-digit elements all but the last after an "x" (no leading
+# x000), and a partial tile's width 1 to 255, none with leading zeros.
+TILE_PATH_PATTERN = (
+    r"^(?:entries|[0-9]|[1-5][0-9]|6[0-3])/"
+    r"(?:x(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(?:x[0-9]{3}/)*)?[0-9]{3}"
+    r"(?:\.p/(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$"
+)
 
 
 @router.get(
@@ -217,6 +225,12 @@ _TILE_RESPONSES: dict[int | str, dict[str, object]] = {
 async def tile(
     request: Request,
     portal: PortalDep,
-    tile_path: Annotated[str, Path(description="<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]")],
+    tile_path: Annotated[
+        str,
+        Path(
+            description="<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]",
+            json_schema_extra={"pattern": TILE_PATH_PATTERN},
+        ),
+    ],
 ) -> Response:
     return respond(request, await load_tile(request.app.state, portal, tile_path))

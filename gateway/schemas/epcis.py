@@ -11,15 +11,22 @@ from __future__ import annotations
 from typing import Any, Final
 
 from gateway.schemas.epcis_examples import event_examples
-from traceability.epcis.validation import ACTIONS, EPC_LISTS, EVENT_TYPES, QUANTITY_LISTS
+from traceability.epcis import cbv, structure
+from traceability.epcis.validation import ACTIONS, EVENT_TYPES, QUANTITY_LISTS
 from traceability.services.capture import CAPTURE_LIMIT
 
-# A URI: the validator asks for a scheme (a ':'), and parses EPC URNs and Digital Links fully.
+# A URI or a prefixed name, as GS1's schema writes one (traceability.epcis.cbv.is_uri): a
+# scheme, a colon, then no white space, spelled out as Python's \s reads it (ECMA's \s is
+# another set).
+_SPACE: Final = r"\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+URI_PATTERN: Final = f"^[A-Za-z][A-Za-z0-9+.-]*:[^{_SPACE}]*$"
+_URI: Final[dict[str, Any]] = {"type": "string", "pattern": URI_PATTERN}
+# An identifier: a URI, and the validator parses EPC URNs and Digital Links fully.
 IDENTIFIER: Final[dict[str, Any]] = {
     "type": "string",
     "minLength": 1,
     "maxLength": 500,
-    "pattern": ":",
+    "pattern": URI_PATTERN,
     "description": "an EPC URI (urn:epc:id:sgtin:..., urn:epc:class:lgtin:...) or a GS1 "
     "Digital Link URI",
 }
@@ -41,9 +48,24 @@ JSON_VALUE_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
-def _optional(schema: dict[str, Any]) -> dict[str, Any]:
-    """The validator skips a field given as null as it skips one left out."""
-    return {**schema, "type": [schema["type"], "null"]}
+def _members(known: frozenset[str] | set[str]) -> dict[str, Any]:
+    """Names of an object's members: the ones the standard defines there, or an extension's,
+    named by a URI or a prefixed name (example:note)."""
+    return {"anyOf": [{"enum": sorted(known)}, {"pattern": URI_PATTERN}]}
+
+
+def _closed(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """An object the standard closes: these members and no other, not even an extension."""
+    return {
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _non_empty(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"minItems": 1}}}
 
 
 _PLACE: Final[dict[str, Any]] = {
@@ -54,19 +76,167 @@ _PLACE: Final[dict[str, Any]] = {
 }
 _QUANTITY_LIST: Final[dict[str, Any]] = {
     "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["epcClass"],
-        "properties": {
+    "items": _closed(
+        ["epcClass"],
+        {
             "epcClass": {**IDENTIFIER, "description": "an LGTIN, or an urn:epc:idpat: pattern"},
-            "quantity": _optional({"type": "number", "minimum": 0}),
-            "uom": {"type": "string"},
+            "quantity": {"type": "number", "minimum": 0},
+            "uom": {
+                "type": "string",
+                "pattern": "^[A-Z0-9]{2,3}$",
+                "description": "a UN/ECE Rec 20 unit code",
+            },
+        },
+    ),
+}
+
+
+def _word(vocabulary: frozenset[str], what: str) -> dict[str, Any]:
+    """A term of a vocabulary, bare, or a URI (the standard's own, or the business's)."""
+    return {
+        "type": "string",
+        "anyOf": [{"enum": sorted(vocabulary)}, {"pattern": URI_PATTERN}],
+        "description": f"a {what}: the bare word or a URI",
+    }
+
+
+_DISPOSITION: Final = _word(cbv.DISPOSITIONS, "CBV disposition")
+_PARTY_TYPE: Final = _word(cbv.SOURCE_DEST_TYPES, "CBV source/destination type")
+_SENSOR_REPORT: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["type"],
+    "propertyNames": _members(structure.SENSOR_REPORT),
+    "properties": {
+        "type": _word(cbv.MEASUREMENT_TYPES, "GS1 Web Vocabulary measurement type"),
+        "exception": _word(cbv.SENSOR_ALERTS, "GS1 Web Vocabulary sensor alert"),
+        "component": _word(cbv.COMPONENTS, "CBV component"),
+        "booleanValue": {"type": "boolean"},
+        **{name: _URI for name in structure.SENSOR_URIS},
+        **{name: {"type": "number"} for name in structure.SENSOR_NUMBERS},
+    },
+    "additionalProperties": _JSON_VALUE_REF,
+}
+_SENSOR_ELEMENT: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["sensorReport"],
+    "propertyNames": _members({"sensorMetadata", "sensorReport"}),
+    "properties": {
+        "sensorMetadata": {
+            "type": "object",
+            "propertyNames": _members(structure.SENSOR_METADATA),
+            "properties": {
+                name: _URI for name in structure.SENSOR_URIS & structure.SENSOR_METADATA
+            },
+            "additionalProperties": _JSON_VALUE_REF,
+        },
+        "sensorReport": {"type": "array", "items": _SENSOR_REPORT},
+    },
+    "additionalProperties": _JSON_VALUE_REF,
+}
+_DISPOSITIONS: Final = {"type": "array", "items": _DISPOSITION, "minItems": 1, "uniqueItems": True}
+# Each member of an event as GS1's EPCIS 2.0 JSON Schema gives it (traceability.epcis.structure).
+_MEMBER_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "epcList": {"type": "array", "items": IDENTIFIER, "uniqueItems": True},
+    "childEPCs": {"type": "array", "items": IDENTIFIER, "uniqueItems": True},
+    "inputEPCList": {"type": "array", "items": IDENTIFIER},
+    "outputEPCList": {"type": "array", "items": IDENTIFIER},
+    **{name: _QUANTITY_LIST for name in QUANTITY_LISTS},
+    "parentID": IDENTIFIER,
+    "transformationID": _URI,
+    "bizStep": _word(cbv.BIZ_STEPS, "CBV business step"),
+    "disposition": _DISPOSITION,
+    "persistentDisposition": {
+        **_closed([], {"set": _DISPOSITIONS, "unset": _DISPOSITIONS}),
+        "minProperties": 1,
+    },
+    "readPoint": _PLACE,
+    "bizLocation": _PLACE,
+    "bizTransactionList": {
+        "type": "array",
+        "items": _closed(
+            ["bizTransaction"],
+            {
+                "type": _word(cbv.BIZ_TRANSACTION_TYPES, "CBV business transaction type"),
+                "bizTransaction": _URI,
+            },
+        ),
+    },
+    "sourceList": {
+        "type": "array",
+        "items": _closed(["type", "source"], {"type": _PARTY_TYPE, "source": _URI}),
+    },
+    "destinationList": {
+        "type": "array",
+        "items": _closed(["type", "destination"], {"type": _PARTY_TYPE, "destination": _URI}),
+    },
+    "sensorElementList": {"type": "array", "items": _SENSOR_ELEMENT},
+    "ilmd": {
+        "type": "object",
+        "description": "instance/lot master data, named by URIs or prefixed names",
+        "propertyNames": {"pattern": URI_PATTERN},
+        "additionalProperties": _JSON_VALUE_REF,
+    },
+    "errorDeclaration": {
+        "type": "object",
+        "required": ["declarationTime"],
+        "propertyNames": _members({"declarationTime", "reason", "correctiveEventIDs"}),
+        "properties": {
+            "declarationTime": {
+                "type": "string",
+                "format": "date-time",
+                "description": "ISO 8601 with a time zone, from 1900 to at most a day ahead "
+                "of the portal",
+            },
+            "reason": _word(cbv.ERROR_REASONS, "CBV error reason"),
+            "correctiveEventIDs": {"type": "array", "items": _URI},
         },
         "additionalProperties": _JSON_VALUE_REF,
     },
+    "certificationInfo": {"anyOf": [_URI, {"type": "array", "items": _URI}]},
 }
+_INPUTS: Final = {"anyOf": [_non_empty("inputEPCList"), _non_empty("inputQuantityList")]}
+_OUTPUTS: Final = {"anyOf": [_non_empty("outputEPCList"), _non_empty("outputQuantityList")]}
+_DELETE: Final = {"required": ["action"], "properties": {"action": {"const": "DELETE"}}}
+# The "what" rule of each type: what an event must name.
+_WHAT: Final[dict[str, list[dict[str, Any]]]] = {
+    "ObjectEvent": [
+        {"required": ["epcList"]},
+        _non_empty("quantityList"),
+        {"allOf": [_non_empty("sensorElementList"), {"required": ["readPoint"]}]},
+    ],
+    "TransactionEvent": [{"required": ["epcList"]}, _non_empty("quantityList"), _DELETE],
+    "AggregationEvent": [_non_empty("childEPCs"), _non_empty("childQuantityList"), _DELETE],
+    "AssociationEvent": [_non_empty("childEPCs"), _non_empty("childQuantityList"), _DELETE],
+    "TransformationEvent": [
+        {"allOf": [_INPUTS, _OUTPUTS]},
+        {"allOf": [{"anyOf": [_INPUTS, _OUTPUTS]}, {"required": ["transformationID"]}]},
+    ],
+}
+
+
+def _event_type_rules(kind: str) -> dict[str, Any]:
+    """What an event of the standard type ``kind`` must carry and may carry."""
+    rules: dict[str, Any] = {
+        # An extension type's action is its own business; a standard type's is one of these.
+        "properties": {
+            "type": {"const": kind},
+            "action": {"type": "string", "enum": sorted(ACTIONS)},
+        },
+        "required": ["type", *structure.REQUIRED_OF[kind]],
+        "propertyNames": _members(structure.COMMON_MEMBERS | structure.MEMBERS_OF[kind]),
+        "anyOf": _WHAT[kind],
+    }
+    if kind == "TransactionEvent":
+        rules["properties"]["bizTransactionList"] = {"minItems": 1}
+    if kind == "ObjectEvent":
+        # Only an ObjectEvent that adds its objects carries their lot master data.
+        rules["if"] = {"required": ["ilmd"]}
+        rules["then"] = {"required": ["action"], "properties": {"action": {"const": "ADD"}}}
+    return rules
+
+
 # An event type of the business's own is named by a URI or a prefixed name (EPCIS 2.0).
-EXTENSION_TYPE: Final = "^[A-Za-z][A-Za-z0-9+.-]*:"
+EXTENSION_TYPE: Final = URI_PATTERN
 TIME_TEXT: Final = "ISO 8601 with a time zone, from 1900 to at most a day ahead of the portal"
 EVENT_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -86,35 +256,14 @@ EVENT_SCHEMA: Final[dict[str, Any]] = {
             "type": "string",
             "pattern": "^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$",
         },
-        "action": {"type": "string", "enum": sorted(ACTIONS)},
-        "eventID": _optional({"type": "string", "pattern": ":", "maxLength": 512}),
-        **{name: _optional({"type": "array", "items": IDENTIFIER}) for name in EPC_LISTS},
-        "parentID": _optional(IDENTIFIER),
-        **{name: _optional(_QUANTITY_LIST) for name in QUANTITY_LISTS},
-        "bizStep": {"type": "string", "description": "a CBV business step, word or URI"},
-        "disposition": {"type": "string", "description": "a CBV disposition, word or URI"},
-        "readPoint": _optional(_PLACE),
-        "bizLocation": _optional(_PLACE),
-        "errorDeclaration": _optional(
-            {
-                "type": "object",
-                "required": ["declarationTime"],
-                "properties": {
-                    "declarationTime": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": TIME_TEXT,
-                    }
-                },
-                "additionalProperties": _JSON_VALUE_REF,
-            }
-        ),
+        "eventID": {"type": ["string", "null"], "pattern": ":", "maxLength": 512},
+        **_MEMBER_SCHEMAS,
     },
     "additionalProperties": _JSON_VALUE_REF,
-    # Every event type but TransformationEvent states its action.
+    # Each standard type's members, required members and what it names (GS1's EPCIS 2.0 JSON
+    # Schema); an extension type carries what it likes.
     "anyOf": [
-        {"required": ["action"]},
-        {"properties": {"type": {"const": "TransformationEvent"}}},
+        *(_event_type_rules(kind) for kind in sorted(EVENT_TYPES)),
         {"properties": {"type": {"pattern": EXTENSION_TYPE}}},
     ],
 }

@@ -75,20 +75,20 @@ DOCUMENT_MEMBERS: Final = _names(
 DOCUMENT_REQUIRED: Final = ("@context", "type", "schemaVersion", "creationDate", "epcisBody")
 _VERSION: Final = re.compile(r"^\d+(\.\d+)*$")
 _UOM: Final = re.compile(r"^[A-Z0-9]{2,3}$")
-_SENSOR_METADATA: Final = _names(
+SENSOR_METADATA: Final = _names(
     "time deviceID deviceMetadata rawData startTime endTime dataProcessingMethod bizRules"
 )
-_SENSOR_REPORT: Final = _names(
+SENSOR_REPORT: Final = _names(
     "type exception deviceID deviceMetadata rawData dataProcessingMethod bizRules time"
     " microorganism chemicalSubstance coordinateReferenceSystem value component stringValue"
     " booleanValue hexBinaryValue uriValue minValue maxValue meanValue sDev percRank percValue"
     " uom"
 )
-_SENSOR_URIS: Final = _names(
+SENSOR_URIS: Final = _names(
     "deviceID deviceMetadata rawData dataProcessingMethod bizRules microorganism"
     " chemicalSubstance coordinateReferenceSystem uriValue"
 )
-_SENSOR_NUMBERS: Final = _names("value minValue maxValue meanValue sDev percRank percValue")
+SENSOR_NUMBERS: Final = _names("value minValue maxValue meanValue sDev percRank percValue")
 
 
 class Where:
@@ -258,8 +258,8 @@ def _sensor_elements(value: Any, where: Where) -> None:
         check_members(element, frozenset({"sensorMetadata", "sensorReport"}), here)
         if "sensorMetadata" in element:
             metadata = _object(element["sensorMetadata"], here.at("sensorMetadata"))
-            check_members(metadata, _SENSOR_METADATA, here.at("sensorMetadata"))
-            for member in _SENSOR_URIS:
+            check_members(metadata, SENSOR_METADATA, here.at("sensorMetadata"))
+            for member in SENSOR_URIS:
                 if member in metadata:
                     _uri(metadata[member], here.at("sensorMetadata").at(member))
         if "sensorReport" not in element:
@@ -271,7 +271,7 @@ def _sensor_elements(value: Any, where: Where) -> None:
 
 def _sensor_report(value: Any, where: Where) -> None:
     report = _object(value, where)
-    check_members(report, _SENSOR_REPORT, where)
+    check_members(report, SENSOR_REPORT, where)
     if "type" not in report:
         raise where.fail('must have a "type" (what was measured)')
     _word(report["type"], cbv.MEASUREMENT_TYPES, where.at("type"), web=True)
@@ -279,10 +279,10 @@ def _sensor_report(value: Any, where: Where) -> None:
         _word(report["exception"], cbv.SENSOR_ALERTS, where.at("exception"), web=True)
     if "component" in report:
         _word(report["component"], cbv.COMPONENTS, where.at("component"))
-    for member in _SENSOR_URIS:
+    for member in SENSOR_URIS:
         if member in report:
             _uri(report[member], where.at(member))
-    for member in _SENSOR_NUMBERS:
+    for member in SENSOR_NUMBERS:
         if member in report:
             _number(report[member], where.at(member))
     if "booleanValue" in report and not isinstance(report["booleanValue"], bool):
