@@ -931,6 +931,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cached-large": args.large_lots,
         "cached-redirect": args.small_lots,
         "cached-linkset": args.small_lots,
+        "cached-business-link": args.small_lots,
     }
     summary = summarize(runs)
     print(f"Public pages: {environment_line(args)}\n")
