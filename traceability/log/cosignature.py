@@ -10,7 +10,6 @@ cannot be shown a tree the log hid from the witnesses (a split view). Only the E
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from traceability.log.note import (
     PUBLIC_KEY_SIZE,
     SIGNATURE_PREFIX,
     SIGNATURE_SIZE,
-    _b64decode,
     _b64encode,
     _check_name,
     _check_text,
     _parse_note,
+    check_key_id,
+    parse_verifier_key,
 )
 
 COSIGNATURE_TYPE = b"\x04"
@@ -85,29 +85,11 @@ class CosignatureVerifier:
     @classmethod
     def from_key(cls, verifier_key: str) -> CosignatureVerifier:
         """Parse ``<name>+<8 hex key ID>+<base64(0x04 || public key)>``."""
-        parts = verifier_key.strip().split("+", 2)
-        if len(parts) != 3:
-            raise InvalidInput("a witness key is <name>+<key id>+<base64 key>", field="witness_key")
-        name, id_hex, encoded = parts
-        _check_name(name, field="witness_key")
-        if not re.fullmatch(r"[0-9a-f]{8}", id_hex):
-            raise InvalidInput("the key id must be 8 lowercase hex digits", field="witness_key")
-        raw = _b64decode(encoded, field="witness_key")
-        if len(raw) != 1 + PUBLIC_KEY_SIZE or raw[:1] != COSIGNATURE_TYPE:
-            raise InvalidInput(
-                "a witness key is 0x04 (cosignature/v1) followed by a 32-byte Ed25519 key",
-                field="witness_key",
-            )
-        try:
-            public_key = Ed25519PublicKey.from_public_bytes(raw[1:])
-        except ValueError as exc:
-            raise InvalidInput("not an Ed25519 public key", field="witness_key") from exc
+        name, id_hex, public_key = parse_verifier_key(
+            verifier_key, COSIGNATURE_TYPE, field="witness_key", kind="0x04 (cosignature/v1)"
+        )
         verifier = cls(name, public_key)
-        if verifier.key_id.hex() != id_hex:
-            raise InvalidInput(
-                f"key id {id_hex} does not match the key (expected {verifier.key_id.hex()})",
-                field="witness_key",
-            )
+        check_key_id(id_hex, verifier.key_id, field="witness_key")
         return verifier
 
     @property

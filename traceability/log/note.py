@@ -89,6 +89,37 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def parse_verifier_key(
+    text: str, key_type: bytes, *, field: str, kind: str
+) -> tuple[str, str, Ed25519PublicKey]:
+    """``<name>+<8 hex key ID>+<base64(key type || public key)>``: the name, the key ID as
+    written and the Ed25519 public key (signed-note verifier keys and witness cosignature
+    keys differ only in their type byte). The caller checks the key ID against the key, as
+    each key type derives it its own way (:func:`check_key_id`)."""
+    parts = text.strip().split("+", 2)  # base64 itself may contain "+"
+    if len(parts) != 3:
+        raise InvalidInput("a key is written <name>+<key id>+<base64 key>", field=field)
+    name, id_hex, encoded = parts
+    _check_name(name, field=field)
+    if not re.fullmatch(r"[0-9a-f]{8}", id_hex):
+        raise InvalidInput("the key id must be 8 lowercase hex digits", field=field)
+    raw = _b64decode(encoded, field=field)
+    if len(raw) != 1 + PUBLIC_KEY_SIZE or raw[:1] != key_type:
+        raise InvalidInput(f"the key must be {kind} followed by a 32-byte public key", field=field)
+    try:
+        return name, id_hex, Ed25519PublicKey.from_public_bytes(raw[1:])
+    except ValueError as exc:
+        raise InvalidInput("not an Ed25519 public key", field=field) from exc
+
+
+def check_key_id(written: str, derived: bytes, *, field: str) -> None:
+    """A key ID that is not the key's means the string was mangled or spliced from two keys."""
+    if derived.hex() != written:
+        raise InvalidInput(
+            f"key id {written} does not match the key (expected {derived.hex()})", field=field
+        )
+
+
 class NoteVerifier:
     """A trusted Ed25519 note key, identified by its name and key ID."""
 
@@ -102,32 +133,11 @@ class NoteVerifier:
     @classmethod
     def from_key(cls, verifier_key: str) -> NoteVerifier:
         """Parse ``<name>+<8 hex key ID>+<base64(0x01 || public key)>``."""
-        parts = verifier_key.split("+", 2)  # base64 itself may contain "+"
-        if len(parts) != 3:
-            raise InvalidInput(
-                "a verifier key is <name>+<key id>+<base64 key>", field="verifier_key"
-            )
-        name, id_hex, encoded = parts
-        _check_name(name, field="verifier_key")
-        if not re.fullmatch(r"[0-9a-f]{8}", id_hex):
-            raise InvalidInput("the key id must be 8 lowercase hex digits", field="verifier_key")
-        raw = _b64decode(encoded, field="verifier_key")
-        if len(raw) != 1 + PUBLIC_KEY_SIZE or raw[:1] != ED25519_TYPE:
-            raise InvalidInput(
-                "the key must be 0x01 (Ed25519) followed by a 32-byte public key",
-                field="verifier_key",
-            )
-        try:
-            public_key = Ed25519PublicKey.from_public_bytes(raw[1:])
-        except ValueError as exc:
-            raise InvalidInput("not an Ed25519 public key", field="verifier_key") from exc
+        name, id_hex, public_key = parse_verifier_key(
+            verifier_key, ED25519_TYPE, field="verifier_key", kind="0x01 (Ed25519)"
+        )
         verifier = cls(name, public_key)
-        if verifier.key_id.hex() != id_hex:
-            # A mismatch means the string was mangled or spliced from two keys.
-            raise InvalidInput(
-                f"key id {id_hex} does not match the key (expected {verifier.key_id.hex()})",
-                field="verifier_key",
-            )
+        check_key_id(id_hex, verifier.key_id, field="verifier_key")
         return verifier
 
     @property
