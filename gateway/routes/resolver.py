@@ -381,7 +381,7 @@ async def answer_link(
     except NotFound as exc:
         if exc.reason == "unknown_lot":
             try:
-                return await walk_up(portal, snapshot, answers, link, question)
+                return await walk_up(request, portal, snapshot, answers, link, question)
             except NotFound as unknown:
                 return error_page_or_raise(unknown, 404, kind, page_language)
         return error_page_or_raise(exc, 404, kind, page_language)
@@ -483,6 +483,7 @@ async def delegated(
 
 
 async def walk_up(
+    request: Request,
     portal: Portal,
     snapshot: SnapshotOnDemand,
     answers: PublicAnswers,
@@ -495,16 +496,18 @@ async def walk_up(
     a default link at the entry level or higher up the tree". The product's page is its
     default link: the answer is a 307 there (the query string passed on, ``linkType=linkset``
     kept so the linkset asked for is the product's), or straight to the product's link of
-    the type asked for. The page's ``#lot-unknown`` notice says that the lot is unknown
-    (a fragment: the product's page stays one cached page). Every link in the ``Link``
-    header is the product's. An unknown product stays a 404 (NotFound from here).
+    the type asked for (the business's, as for the product itself, or the portal's). The
+    page's ``#lot-unknown`` notice says that the lot is unknown (a fragment: the product's
+    page stays one cached page). Every link in the ``Link`` header is the product's. An
+    unknown product stays a 404 (NotFound from here).
     """
     product = DigitalLink(gtin=link.gtin)
     path = digital_link_path(product)
     scope_generations = await portal.cache.generations(page_scopes(link.gtin, None))
     view = await cached_view(portal, snapshot, answers, product, path, scope_generations)
     if question.link_type is not None and question.kind != "linkset":
-        return link_type_redirect(portal, view, path, question.link_type, question.query)
+        business = await visible_links(portal, snapshot, answers, product, scope_generations)
+        return await typed_redirect(request, portal, view, product, path, question, business)
     base = portal.settings.base_url
     if question.kind == "linkset":
         target = with_query(f"{base}{path}", question.query)

@@ -242,6 +242,15 @@ async def test_a_business_links_redirect_is_answered_from_the_cache_for_the_same
     assert gone.status_code == 404
 
 
+async def test_an_unknown_lot_walks_up_to_the_products_business_link_of_the_type(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner, gtin = await owner_and_product(client, state)
+    await add(client, owner, **new_link(gtin, hreflang=["vi"], href="https://x.vn/faq"))
+    walked = await client.get(f"/01/{gtin}/10/NO-SUCH-LOT?linkType=gs1:faqs")
+    assert (walked.status_code, walked.headers["location"]) == (307, "https://x.vn/faq")
+
+
 async def test_the_businesss_default_link_is_the_linksets_default(
     client: httpx.AsyncClient, state: Portal
 ) -> None:
