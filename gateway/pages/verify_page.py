@@ -1,5 +1,5 @@
 """The ``/verify`` page: check a lot's evidence bundle, or the lot a Digital Link names, in the
-browser, against a log key the reader pins.
+browser, against a log key the reader pins (and, if they wish, witness keys and a quorum).
 
 One self-contained HTML file: its stylesheet and its script (``verify.js`` and
 ``verify-page.js``) are inline, so a reader can save it and use it offline, trusting no
@@ -49,6 +49,11 @@ VERIFY_MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "verifier.key_hint": "Khóa công khai của sổ cái (dạng tên+mã+base64), lấy từ nguồn "
         "bạn tin cậy (cổng thông tin công bố tại",
         "verifier.pinned": "Trình duyệt ghi nhớ khóa bạn dùng.",
+        "verifier.witnesses": "Bên chứng thực (không bắt buộc)",
+        "verifier.witnesses_hint": "Khóa của các bên chứng thực độc lập bạn tin (mỗi dòng một "
+        "khóa, dạng tên+mã+base64). Sổ cái phải được ít nhất số bên dưới đây xác nhận "
+        "(để trống: tất cả). Trình duyệt ghi nhớ các khóa và số này.",
+        "verifier.quorum": "Số bên chứng thực tối thiểu",
         "verifier.bundle": "Tệp bằng chứng",
         "verifier.drop": "Thả tệp bằng chứng (.json) vào đây, hoặc bấm để chọn tệp.",
         "verifier.link": "Hoặc đường dẫn Digital Link của lô",
@@ -66,6 +71,11 @@ VERIFY_MESSAGES: Final[dict[Lang, dict[str, str]]] = {
         "verifier.key_hint": "The log's public key (name+id+base64), from a source you trust "
         "(the portal publishes it at",
         "verifier.pinned": "Your browser remembers the key you use.",
+        "verifier.witnesses": "Witnesses (optional)",
+        "verifier.witnesses_hint": "The keys of independent witnesses you trust (one per line, "
+        "name+id+base64). The log must be cosigned by at least the number below (empty: all "
+        "of them). Your browser remembers these keys and the number.",
+        "verifier.quorum": "Witnesses required (quorum)",
         "verifier.bundle": "Evidence file",
         "verifier.drop": "Drop an evidence file (.json) here, or click to pick one.",
         "verifier.link": "Or the lot's Digital Link",

@@ -1,6 +1,6 @@
 /* The /verify page: check a bundle file the reader drops or picks, or the lot a Digital Link
  * URI names, against the log key the reader pins (the portal's /log/key, obtained from a
- * source they trust). Runs after verify.js, inlined with it in one self-contained page that
+ * source they trust), and to the witnesses and quorum they pin, if any. Runs after verify.js, inlined with it in one self-contained page that
  * can be saved and used offline. */
 "use strict";
 
@@ -12,6 +12,8 @@
     vi: {
       needKey: "Hãy dán khóa sổ cái (verifier key) trước: kết quả chỉ đáng tin với khóa bạn tự lấy.",
       badKey: "Đây không phải khóa sổ cái hợp lệ.",
+      badWitness: "Một khóa bên chứng thực không hợp lệ.",
+      badQuorum: "Số bên chứng thực tối thiểu phải là số nguyên từ 0 đến số khóa đã dán (để trống: tất cả).",
       notDigitalLink: "Đường dẫn này không phải GS1 Digital Link có số lô (…/01/GTIN/10/LÔ).",
       unreadable: "Không đọc được tệp hoặc không tải được bằng chứng.",
       lot: (b) => `Lô ${b.lot.lot} của sản phẩm ${b.lot.gtin}.`,
@@ -19,16 +21,22 @@
     en: {
       needKey: "Paste the log key (verifier key) first: the result is only as good as the key you got yourself.",
       badKey: "This is not a valid log key.",
+      badWitness: "A witness key is not valid.",
+      badQuorum: "The quorum is a whole number from 0 to the number of witness keys given (empty: all of them).",
       notDigitalLink: "This is not a GS1 Digital Link naming a lot (…/01/GTIN/10/LOT).",
       unreadable: "The file could not be read or the evidence could not be fetched.",
       lot: (b) => `Lot ${b.lot.lot} of product ${b.lot.gtin}.`,
     },
   }[lang] || {};
   const PINNED = "traceability.logKey";
+  const PINNED_WITNESSES = "traceability.witnessKeys";
+  const PINNED_QUORUM = "traceability.witnessQuorum";
   const element = document.getElementById("verification");
   const line = element.querySelector("[data-verification-text]");
   const detail = element.querySelector("[data-verification-detail]");
   const keyBox = document.getElementById("log-key");
+  const witnessBox = document.getElementById("witness-keys");
+  const quorumBox = document.getElementById("witness-quorum");
   const fileInput = document.getElementById("bundle-file");
   const drop = document.getElementById("drop");
   const uriBox = document.getElementById("digital-link");
@@ -44,6 +52,10 @@
   try {
     const pinned = localStorage.getItem(PINNED);
     if (pinned) keyBox.value = pinned;
+    const witnesses = localStorage.getItem(PINNED_WITNESSES);
+    if (witnesses) witnessBox.value = witnesses;
+    const quorum = localStorage.getItem(PINNED_QUORUM);
+    if (quorum !== null) quorumBox.value = quorum;
   } catch (e) { /* storage may be off for a saved file: the reader pastes the key again */ }
 
   async function check(getBundle) {
@@ -52,7 +64,20 @@
     const key = keyBox.value.trim();
     if (!key) { show("unavailable", extra.needKey); return; }
     try { await V.parseVerifierKey(key); } catch (e) { show("failed", extra.badKey); element.setAttribute("data-verification-fault", "bad_log_key"); return; }
-    try { localStorage.setItem(PINNED, key); } catch (e) { /* not kept: still used now */ }
+    const witnessKeys = witnessBox.value.split("\n").map((k) => k.trim()).filter((k) => k);
+    for (const text of witnessKeys) {
+      try { await V.parseWitnessKey(text); } catch (e) { show("failed", extra.badWitness, text); element.setAttribute("data-verification-fault", "bad_witness_key"); return; }
+    }
+    // As `traceability verify --witness`: no number means every witness given must cosign.
+    const quorumText = quorumBox.value.trim();
+    const quorum = quorumText === "" ? witnessKeys.length : Number(quorumText);
+    if (!/^[0-9]*$/.test(quorumText) || quorum > witnessKeys.length) { show("unavailable", extra.badQuorum); return; }
+    const policy = quorum > 0 ? { witnesses: witnessKeys, quorum } : null;
+    try {
+      localStorage.setItem(PINNED, key);
+      localStorage.setItem(PINNED_WITNESSES, witnessKeys.join("\n"));
+      localStorage.setItem(PINNED_QUORUM, quorumText);
+    } catch (e) { /* not kept: still used now */ }
     if (!(await V.ed25519Supported())) { show("unavailable", say.unavailable); return; }
     let bundle;
     try {
@@ -63,7 +88,7 @@
       return;
     }
     try {
-      const result = await V.verifyBundle(bundle, key);
+      const result = await V.verifyBundle(bundle, key, null, policy);
       show("verified", say.verified(result), extra.lot(bundle));
     } catch (e) {
       const fault = e instanceof V.VerificationFailed ? e : { kind: "malformed", message: String(e && e.message), seq: null };

@@ -6,9 +6,14 @@
  * its RFC 9162 inclusion proof in the checkpoint's tree. No third-party code: the page's own
  * origin serves this file, and a bundle that fails any check is reported, never repaired.
  *
+ * With a witness policy (C2SP cosignature/v1 verifier keys and a quorum) it also requires the
+ * checkpoint to carry valid cosignatures by at least that many of those witnesses
+ * (C2SP tlog-cosignature), as `traceability verify --witness KEY --quorum K` does.
+ *
  * On a provenance page, the element id="verification" names the evidence (data-evidence) and
  * the log key (data-log-key); the result goes to its data-verification attribute:
- * "verified", "failed" or "unavailable" (a browser without Ed25519, or no answer).
+ * "verified", "failed" or "unavailable" (a browser without Ed25519, or no answer). The witness
+ * policy there is the portal's own (GET /log/witnesses): trusted as much as /log/key is.
  */
 "use strict";
 
@@ -128,6 +133,47 @@
     return { name, keyId: derived, publicKey: raw.slice(1), text: String(text).trim() };
   }
 
+  // C2SP tlog-cosignature verifier key: name+keyid+base64(0x04 || public key), the key id
+  // being SHA-256(name || 0x0A || 0x04 || public key)[:4].
+  async function parseWitnessKey(text) {
+    const trimmed = String(text).trim();
+    const parts = trimmed.split("+");
+    if (parts.length < 3) fail("bad_witness_key", "a witness key is name+keyid+base64");
+    const name = parts[0];
+    const keyId = parts[1];
+    let raw;
+    try { raw = fromBase64(parts.slice(2).join("+"), "the witness key"); } catch (e) { fail("bad_witness_key", e.message); }
+    if (!/^[0-9a-f]{8}$/.test(keyId) || raw.length !== 33 || raw[0] !== 4 || !name || /\s/.test(name)) {
+      fail("bad_witness_key", "not an Ed25519 cosignature/v1 witness key");
+    }
+    const derived = (await sha256(concat(encoder.encode(name + "\n"), raw))).slice(0, 4);
+    if (hex(derived) !== keyId) fail("bad_witness_key", "the witness key id does not match the key");
+    return { name, keyId: derived, publicKey: raw.slice(1), text: trimmed };
+  }
+
+  // The names of the witnesses (parsed keys) with a valid cosignature/v1 line on the note: the
+  // line names the witness and carries its key id, an 8-byte big-endian time, then an Ed25519
+  // signature of "cosignature/v1\ntime <T>\n" followed by the checkpoint's text.
+  async function cosignedBy(note, witnesses) {
+    const split = note.lastIndexOf("\n\n");
+    const text = note.slice(0, split + 1);
+    const lines = note.slice(split + 2, -1).split("\n");
+    const names = [];
+    for (const witness of witnesses) {
+      for (const line of lines) {
+        const fields = line.slice(2).split(" ");
+        if (fields[0] !== witness.name) continue;
+        const sig = fromBase64(fields[1], "a cosignature");
+        if (sig.length !== 4 + 8 + 64 || !equalBytes(sig.slice(0, 4), witness.keyId)) continue;
+        const time = new DataView(sig.buffer, sig.byteOffset + 4, 8).getBigUint64(0);
+        if (time > 9223372036854775807n) continue;
+        const message = encoder.encode("cosignature/v1\ntime " + time.toString() + "\n" + text);
+        if (await ed25519Verifies(witness.publicKey, sig.slice(12), message)) { names.push(witness.name); break; }
+      }
+    }
+    return names;
+  }
+
   // A C2SP signed note opened with one key: signatures by other keys (witness cosignatures)
   // are ignored; a line naming our key that does not verify rejects the note.
   async function openNote(logKey, note) {
@@ -203,9 +249,11 @@
   /**
    * Verify a parsed bundle against the log key (the verifier key text). Resolves to a summary
    * {events, keys, checkpointSize, origin}; rejects with a VerificationFailed naming the first
-   * fault (the kinds of docs/BUNDLE.md) and the event's seq.
+   * fault (the kinds of docs/BUNDLE.md) and the event's seq. With a policy {witnesses: [witness
+   * verifier key text], quorum}, fewer than quorum valid cosignatures by those witnesses is the
+   * fault "not_witnessed".
    */
-  async function verifyBundle(bundle, logKeyText, onProgress) {
+  async function verifyBundle(bundle, logKeyText, onProgress, policy) {
     if (!bundle || typeof bundle !== "object" || bundle.format !== BUNDLE_FORMAT) fail("malformed", "not a " + BUNDLE_FORMAT);
     const lot = bundle.lot || {};
     const log = bundle.log || {};
@@ -214,6 +262,15 @@
     const logKey = await parseVerifierKey(logKeyText || log.verifier_key);
     const checkpoint = await openNote(logKey, log.checkpoint);
     if (checkpoint.origin !== log.origin) fail("inconsistent", "the checkpoint is of another log");
+    let witnessed = null;
+    if (policy && policy.quorum > 0) {
+      const witnesses = [];
+      for (const text of policy.witnesses || []) witnesses.push(await parseWitnessKey(text));
+      witnessed = await cosignedBy(checkpoint.note, witnesses);
+      if (witnessed.length < policy.quorum) {
+        fail("not_witnessed", `the checkpoint is cosigned by ${witnessed.length} of the trusted witnesses, the quorum is ${policy.quorum}`);
+      }
+    }
     if (events.length === 0) fail("inconsistent", "the bundle holds no event");
     const keys = new Map();
     for (const key of bundle.keys) {
@@ -259,26 +316,41 @@
     }
     const head = bundle.head;
     if (head && (head.seq !== events.length || head.hash !== prev)) fail("truncated", "the lot's recorded last event is not the bundle's last");
-    return { events: events.length, keys: keys.size, checkpointSize: checkpoint.size, origin: checkpoint.origin, logKey: logKey.text };
+    return { events: events.length, keys: keys.size, checkpointSize: checkpoint.size, origin: checkpoint.origin, logKey: logKey.text, witnessedBy: witnessed };
   }
 
   const WORDS = {
     vi: {
       checking: "Trình duyệt của bạn đang tự kiểm tra bằng chứng…",
-      verified: (r) => `Trình duyệt của bạn đã tự kiểm tra ${r.events} bản ghi: chữ ký, chuỗi liên kết và sổ cái công khai (mốc ${r.checkpointSize}) đều khớp.`,
-      failed: (e) => `Trình duyệt của bạn phát hiện bằng chứng không khớp${e.seq ? ` ở bản ghi thứ ${e.seq}` : ""}: ${e.message}. Đừng tin vào trang này.`,
+      verified: (r) => `Trình duyệt của bạn đã tự kiểm tra ${r.events} bản ghi: chữ ký, chuỗi liên kết và sổ cái công khai (mốc ${r.checkpointSize}) đều khớp.` + (r.witnessedBy ? ` ${r.witnessedBy.length} bên chứng thực độc lập đã xác nhận sổ cái.` : ""),
+      failed: (e) => e.kind === "not_witnessed" ? `Sổ cái công khai chưa được đủ số bên chứng thực độc lập xác nhận: ${e.message}. Không thể chắc rằng mọi người đều thấy cùng một sổ cái; đừng tin vào trang này.` : `Trình duyệt của bạn phát hiện bằng chứng không khớp${e.seq ? ` ở bản ghi thứ ${e.seq}` : ""}: ${e.message}. Đừng tin vào trang này.`,
       unavailable: "Trình duyệt này không tự kiểm tra được; kết quả trên do cổng thông tin kiểm tra.",
     },
     en: {
       checking: "Your browser is checking the evidence itself…",
-      verified: (r) => `Your browser checked ${r.events} records itself: signatures, chain and public log (checkpoint ${r.checkpointSize}) all match.`,
-      failed: (e) => `Your browser found evidence that does not match${e.seq ? ` at record ${e.seq}` : ""}: ${e.message}. Do not trust this page.`,
+      verified: (r) => `Your browser checked ${r.events} records itself: signatures, chain and public log (checkpoint ${r.checkpointSize}) all match.` + (r.witnessedBy ? ` ${r.witnessedBy.length} independent witnesses confirmed the log.` : ""),
+      failed: (e) => e.kind === "not_witnessed" ? `Not enough independent witnesses confirmed the public log: ${e.message}. Nothing shows everyone sees the same log; do not trust this page.` : `Your browser found evidence that does not match${e.seq ? ` at record ${e.seq}` : ""}: ${e.message}. Do not trust this page.`,
       unavailable: "This browser cannot check the evidence itself; the result above is the portal's own check.",
     },
   };
 
   function words(lang) {
     return WORDS[lang] || WORDS.en;
+  }
+
+  /** The portal's configured witnesses and quorum (GET /log/witnesses): null when it has
+   * none, undefined when it did not answer. Trusted as /log/key is: from the same portal. */
+  async function portalWitnessPolicy() {
+    try {
+      const answer = await fetch("/log/witnesses", { headers: { accept: "application/json" }, credentials: "omit" });
+      if (!answer.ok) return undefined;
+      const body = await answer.json();
+      const witnesses = (body.witnesses || []).map((w) => w.key);
+      if (witnesses.length === 0 || !(body.quorum > 0)) return null;
+      return { witnesses, quorum: body.quorum };
+    } catch (e) {
+      return undefined;
+    }
   }
 
   /** Run the check an element asks for and write the result onto it. */
@@ -311,7 +383,9 @@
         logKey = answer.ok ? await answer.text() : null;
       }
       if (!logKey) { show("unavailable", say.unavailable); return "unavailable"; }
-      const result = await verifyBundle(bundle, logKey);
+      const policy = await portalWitnessPolicy();
+      if (policy === undefined) { show("unavailable", say.unavailable); return "unavailable"; }
+      const result = await verifyBundle(bundle, logKey, null, policy);
       show("verified", say.verified(result));
       // Milliseconds from the start of the page's navigation to "verified", and of the check.
       element.setAttribute("data-verification-ms", String(Math.round(performance.now())));
@@ -324,7 +398,7 @@
     }
   }
 
-  global.TraceVerify = { canonicalJson, verifyBundle, parseTlogProof, parseVerifierKey, rootFromInclusionProof, ed25519Supported, verifyElement, VerificationFailed, words };
+  global.TraceVerify = { canonicalJson, verifyBundle, parseTlogProof, parseVerifierKey, parseWitnessKey, cosignedBy, rootFromInclusionProof, ed25519Supported, verifyElement, VerificationFailed, words };
 
   const element = global.document && document.getElementById("verification");
   if (element && element.hasAttribute("data-evidence")) verifyElement(element);
