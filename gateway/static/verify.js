@@ -169,6 +169,9 @@
         if (time > 9223372036854775807n) continue;
         const message = encoder.encode("cosignature/v1\ntime " + time.toString() + "\n" + text);
         if (await ed25519Verifies(witness.publicKey, sig.slice(12), message)) { names.push(witness.name); break; }
+        // A line in a trusted witness's name and key that does not verify was changed on the
+        // way, or forged: that is tampering, not a witness that has not answered yet.
+        fail("bad_cosignature", `the cosignature of witness ${witness.name} does not verify`);
       }
     }
     return names;
@@ -323,12 +326,14 @@
     vi: {
       checking: "Trình duyệt của bạn đang tự kiểm tra bằng chứng…",
       verified: (r) => `Trình duyệt của bạn đã tự kiểm tra ${r.events} bản ghi: chữ ký, chuỗi liên kết và sổ cái công khai (mốc ${r.checkpointSize}) đều khớp.` + (r.witnessedBy ? ` ${r.witnessedBy.length} bên chứng thực độc lập đã xác nhận sổ cái.` : ""),
+      unwitnessed: (e) => `Sổ cái công khai chưa được đủ số bên chứng thực độc lập xác nhận (${e.message}); trình duyệt chưa thể xác nhận trang này. Hãy thử lại sau ít phút.`,
       failed: (e) => e.kind === "not_witnessed" ? `Sổ cái công khai chưa được đủ số bên chứng thực độc lập xác nhận: ${e.message}. Không thể chắc rằng mọi người đều thấy cùng một sổ cái; đừng tin vào trang này.` : `Trình duyệt của bạn phát hiện bằng chứng không khớp${e.seq ? ` ở bản ghi thứ ${e.seq}` : ""}: ${e.message}. Đừng tin vào trang này.`,
       unavailable: "Trình duyệt này không tự kiểm tra được; kết quả trên do cổng thông tin kiểm tra.",
     },
     en: {
       checking: "Your browser is checking the evidence itself…",
       verified: (r) => `Your browser checked ${r.events} records itself: signatures, chain and public log (checkpoint ${r.checkpointSize}) all match.` + (r.witnessedBy ? ` ${r.witnessedBy.length} independent witnesses confirmed the log.` : ""),
+      unwitnessed: (e) => `Not enough independent witnesses have confirmed the public log yet (${e.message}); your browser cannot confirm this page now. Try again in a few minutes.`,
       failed: (e) => e.kind === "not_witnessed" ? `Not enough independent witnesses confirmed the public log: ${e.message}. Nothing shows everyone sees the same log; do not trust this page.` : `Your browser found evidence that does not match${e.seq ? ` at record ${e.seq}` : ""}: ${e.message}. Do not trust this page.`,
       unavailable: "This browser cannot check the evidence itself; the result above is the portal's own check.",
     },
@@ -392,6 +397,13 @@
       element.setAttribute("data-verification-check-ms", String(Math.round(performance.now() - started)));
       return "verified";
     } catch (e) {
+      if (e instanceof VerificationFailed && e.kind === "not_witnessed") {
+        // Witnesses cosign a moment after each append, and one may be down: too few of them
+        // yet is no proof of tampering, and no proof that everyone sees this log either.
+        show("unavailable", say.unwitnessed(e));
+        element.setAttribute("data-verification-fault", e.kind);
+        return "unavailable";
+      }
       show("failed", say.failed(e instanceof VerificationFailed ? e : { message: String(e && e.message), seq: null }));
       element.setAttribute("data-verification-fault", e instanceof VerificationFailed ? e.kind : "error");
       return "failed";

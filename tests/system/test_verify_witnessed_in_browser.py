@@ -11,6 +11,7 @@ names, ``not_witnessed``. The witnesses here are real `traceability witness serv
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,17 @@ def one_cosignature_byte_changed(name: str) -> Alteration:
     return alter
 
 
+def one_cosignature_dropped(name: str) -> Alteration:
+    """Removes every cosignature line by ``name`` (as if that witness had not answered yet)."""
+
+    def alter(path: str, body: bytes) -> bytes:
+        # The note is a JSON string: its em dash raw or escaped, its newline escaped.
+        line = rb"(?:\\u2014|\xe2\x80\x94) " + re.escape(name.encode()) + rb" [A-Za-z0-9+/=]+\\n"
+        return re.sub(line, b"", body)
+
+    return alter
+
+
 def test_a_lot_cosigned_by_the_portals_quorum_of_witnesses_is_verified_and_one_changed_byte_is_not(
     chromium: Path, portal: WitnessedPortal, tmp_path: Path
 ) -> None:
@@ -111,7 +123,21 @@ def test_a_lot_cosigned_by_the_portals_quorum_of_witnesses_is_verified_and_one_c
     with tampering(portal.url, EVIDENCE, alter) as proxy:
         dom = page_dom(chromium, tmp_path / "q", proxy + RICE_LOT)
         assert tampering.altered >= 1  # type: ignore[attr-defined]
+    # A trusted witness's line that does not verify was changed on the way: tampering.
     assert verification_state(dom) == "failed", dom[-4000:]
+    assert 'data-verification-fault="bad_cosignature"' in dom
+    assert "Đừng tin vào trang này" in dom
+
+
+def test_a_lot_short_of_the_quorum_is_not_confirmed_and_not_called_forged(
+    chromium: Path, portal: WitnessedPortal, tmp_path: Path
+) -> None:
+    """Witnesses cosign a moment after each append, and one may be down: the page does not
+    say verified, nor that the lot was tampered with."""
+    with tampering(portal.url, EVIDENCE, one_cosignature_dropped(WITNESS_NAMES[0])) as proxy:
+        dom = page_dom(chromium, tmp_path / "p", proxy + RICE_LOT)
+        assert tampering.altered >= 1  # type: ignore[attr-defined]
+    assert verification_state(dom) == "unavailable", dom[-4000:]
     assert 'data-verification-fault="not_witnessed"' in dom
     assert "chưa được đủ số bên chứng thực độc lập xác nhận" in dom
 
