@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
-    Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from traceability.errors import BadSignature, InvalidInput
 from traceability.log.note import (
@@ -27,12 +25,11 @@ from traceability.log.note import (
     PUBLIC_KEY_SIZE,
     SIGNATURE_PREFIX,
     SIGNATURE_SIZE,
+    VerifierKey,
     _b64encode,
     _check_name,
     _check_text,
     _parse_note,
-    check_key_id,
-    parse_verifier_key,
 )
 
 COSIGNATURE_TYPE = b"\x04"
@@ -58,10 +55,6 @@ def cosigned_message(checkpoint_text: str, timestamp: int) -> bytes:
     return f"{HEADER}time {timestamp}\n{checkpoint_text}".encode()
 
 
-def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
 @dataclass(frozen=True)
 class Cosignature:
     """A cosignature that verified: whose, and the time the cosigner put in it."""
@@ -72,37 +65,17 @@ class Cosignature:
     line: str  # the signature line as it appears in the note, without its newline
 
 
-class CosignatureVerifier:
-    """A witness's cosignature/v1 key, identified by its name and key ID."""
+class CosignatureVerifier(VerifierKey):
+    """A witness's cosignature/v1 key (key type 0x04)."""
 
-    __slots__ = ("_key_id", "_name", "_public_key")
+    __slots__ = ()
+    KEY_TYPE = COSIGNATURE_TYPE
+    FIELD = "witness_key"
+    KIND = "0x04 (cosignature/v1)"
 
-    def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
-        self._key_id = cosignature_key_id(name, _raw_public(public_key))
-        self._name = name
-        self._public_key = public_key
-
-    @classmethod
-    def from_key(cls, verifier_key: str) -> CosignatureVerifier:
-        """Parse ``<name>+<8 hex key ID>+<base64(0x04 || public key)>``."""
-        name, id_hex, public_key = parse_verifier_key(
-            verifier_key, COSIGNATURE_TYPE, field="witness_key", kind="0x04 (cosignature/v1)"
-        )
-        verifier = cls(name, public_key)
-        check_key_id(id_hex, verifier.key_id, field="witness_key")
-        return verifier
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    def verifier_key(self) -> str:
-        encoded = _b64encode(COSIGNATURE_TYPE + _raw_public(self._public_key))
-        return f"{self._name}+{self._key_id.hex()}+{encoded}"
+    @staticmethod
+    def derive_key_id(name: str, raw_public_key: bytes) -> bytes:
+        return cosignature_key_id(name, raw_public_key)
 
     def cosignature(self, note: str) -> Cosignature | None:
         """This witness's cosignature on the note's checkpoint, None if the note has none.

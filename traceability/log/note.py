@@ -12,6 +12,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -120,24 +121,32 @@ def check_key_id(written: str, derived: bytes, *, field: str) -> None:
         )
 
 
-class NoteVerifier:
-    """A trusted Ed25519 note key, identified by its name and key ID."""
+class VerifierKey:
+    """A named Ed25519 key of one C2SP verifier-key type, identified by its name and key ID:
+    ``<name>+<8 hex key ID>+<base64(type || public key)>``. Each type derives its key ID its
+    own way (:meth:`derive_key_id`)."""
 
     __slots__ = ("_key_id", "_name", "_public_key")
+    KEY_TYPE: ClassVar[bytes]
+    FIELD: ClassVar[str]  # what a malformed key is reported as
+    KIND: ClassVar[str]  # the type byte, in words
 
     def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
-        self._key_id = ed25519_key_id(name, _raw_public(public_key))
+        self._key_id = self.derive_key_id(name, _raw_public(public_key))
         self._name = name
         self._public_key = public_key
 
+    @staticmethod
+    def derive_key_id(name: str, raw_public_key: bytes) -> bytes:
+        raise NotImplementedError
+
     @classmethod
-    def from_key(cls, verifier_key: str) -> NoteVerifier:
-        """Parse ``<name>+<8 hex key ID>+<base64(0x01 || public key)>``."""
+    def from_key(cls, verifier_key: str) -> Self:
         name, id_hex, public_key = parse_verifier_key(
-            verifier_key, ED25519_TYPE, field="verifier_key", kind="0x01 (Ed25519)"
+            verifier_key, cls.KEY_TYPE, field=cls.FIELD, kind=cls.KIND
         )
         verifier = cls(name, public_key)
-        check_key_id(id_hex, verifier.key_id, field="verifier_key")
+        check_key_id(id_hex, verifier.key_id, field=cls.FIELD)
         return verifier
 
     @property
@@ -153,8 +162,21 @@ class NoteVerifier:
         return self._public_key
 
     def verifier_key(self) -> str:
-        encoded = _b64encode(ED25519_TYPE + _raw_public(self._public_key))
+        encoded = _b64encode(self.KEY_TYPE + _raw_public(self._public_key))
         return f"{self._name}+{self._key_id.hex()}+{encoded}"
+
+
+class NoteVerifier(VerifierKey):
+    """A trusted Ed25519 note key (signed-note key type 0x01)."""
+
+    __slots__ = ()
+    KEY_TYPE = ED25519_TYPE
+    FIELD = "verifier_key"
+    KIND = "0x01 (Ed25519)"
+
+    @staticmethod
+    def derive_key_id(name: str, raw_public_key: bytes) -> bytes:
+        return ed25519_key_id(name, raw_public_key)
 
     def verify(self, note: str) -> str:
         """The note's text, if a signature by this key verifies.
