@@ -6,7 +6,8 @@ signed with the subscription's token (GS1-Signature) and carrying an Idempotency
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -60,6 +61,16 @@ async def record(client: httpx.AsyncClient, who: Tenant, gtin: str, **extra: Any
     return str(response.json()["eventID"])
 
 
+@asynccontextmanager
+async def a_deliverer(state: Portal) -> AsyncIterator[SubscriptionDeliverer]:
+    """A serving process's deliverer, run round by round by the test, closed after."""
+    deliverer = SubscriptionDeliverer(state)
+    try:
+        yield deliverer
+    finally:
+        await deliverer.close()
+
+
 async def until(condition: Callable[[], bool], deliverer: SubscriptionDeliverer) -> None:
     """Run the deliverer's rounds until ``condition`` holds (or give up after 5 s)."""
     for _ in range(250):
@@ -85,12 +96,9 @@ async def test_a_stream_subscription_is_sent_each_new_matching_event_signed_with
         sub = await subscribe(client, owner, receiver.url, query={"EQ_bizStep": "shipping"})
         shipped = await record(client, owner, gtin, bizStep="shipping", disposition="in_transit")
         await record(client, owner, gtin)  # commissioning: not what the query asks for
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(lambda: len(receiver.delivered) == 1, deliverer)
             await deliverer.run_once()
-        finally:
-            await deliverer.close()
     [received] = receiver.seen
     assert signature_matches(TOKEN, received.body, received.headers["gs1-signature"])
     assert received.headers["idempotency-key"].startswith(sub["subscriptionID"])
@@ -176,13 +184,10 @@ async def test_a_receiver_that_fails_three_times_then_succeeds_gets_the_event_on
     with webhook_receiver(failures=3) as receiver:
         sub = await subscribe(client, owner, receiver.url)
         event_id = await record(client, owner, gtin)
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(lambda: len(receiver.delivered) == 1, deliverer)
             for _ in range(5):
                 await deliverer.run_once()
-        finally:
-            await deliverer.close()
     assert [r.status for r in receiver.seen] == [503, 503, 503, 200]
     assert len({r.headers["idempotency-key"] for r in receiver.seen}) == 1  # the same notice
     assert [e["eventID"] for e in receiver.delivered[0].events] == [event_id]
@@ -198,13 +203,10 @@ async def test_a_dead_receiver_ends_dead_lettered_after_the_last_try(
     with webhook_receiver(dead=True) as receiver:
         sub = await subscribe(client, owner, receiver.url)
         await record(client, owner, gtin)
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(lambda: len(receiver.seen) == 4, deliverer)
             for _ in range(5):
                 await deliverer.run_once()
-        finally:
-            await deliverer.close()
     assert len(receiver.seen) == state.settings.subscription_max_attempts
     seen = await status_of(client, owner, sub)
     assert seen["deliveries"] == {"pending": 0, "delivered": 0, "dead": 1}
@@ -223,15 +225,12 @@ async def test_a_scheduled_subscription_sends_what_is_new_since_its_last_run(
         assert sub["schedule"] == {"second": "0/1"} and sub["stream"] is None
         first = await record(client, owner, gtin)
         second = await record(client, owner, gtin, bizStep="shipping")
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(lambda: len(receiver.delivered) == 1, deliverer)
             third = await record(client, owner, gtin, bizStep="receiving")
             await until(lambda: len(receiver.delivered) == 2, deliverer)
             await asyncio.sleep(1.1)  # a run with nothing new sends nothing (reportIfEmpty off)
             await deliverer.run_once()
-        finally:
-            await deliverer.close()
     sent = [[e["eventID"] for e in r.events] for r in receiver.delivered]
     assert sent == [[first, second], [third]]
 
@@ -248,8 +247,7 @@ async def test_a_subscription_sees_only_what_its_owners_queries_may_see(
         await subscribe(client, inspector, authority.url)
         others = await record(client, other, other_gtin)
         owns = await record(client, owner, own_gtin)
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(
                 lambda: (
                     sum(len(r.events) for r in authority.delivered) == 2 and bool(mine.delivered)
@@ -257,8 +255,6 @@ async def test_a_subscription_sees_only_what_its_owners_queries_may_see(
                 deliverer,
             )
             await deliverer.run_once()
-        finally:
-            await deliverer.close()
     assert [[e["eventID"] for e in r.events] for r in mine.delivered] == [[owns]]
     assert sorted(e["eventID"] for r in authority.delivered for e in r.events) == sorted(
         [others, owns]
@@ -296,12 +292,9 @@ async def test_an_unsubscribed_webhook_is_sent_nothing_more(
         path = f"{SUBSCRIPTIONS}/{sub['subscriptionID']}"
         assert (await client.delete(path, headers=owner.headers)).status_code == 204
         await record(client, owner, gtin)
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await deliverer.run_once()
             await deliverer.run_once()
-        finally:
-            await deliverer.close()
     assert receiver.seen == []
 
 
@@ -361,12 +354,9 @@ async def test_an_initial_record_time_reaches_back_to_events_recorded_before_sub
         await subscribe(client, owner, receiver.url, initialRecordTime="2026-10-01T00:00:00Z")
         await subscribe(client, owner, receiver.url)  # from now on only
         later = await record(client, owner, gtin, bizStep="shipping")
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(lambda: len(receiver.delivered) == 2, deliverer)
             await deliverer.run_once()
-        finally:
-            await deliverer.close()
     sent = sorted([e["eventID"] for e in r.events] for r in receiver.delivered)
     assert sent == sorted([[earlier, later], [later]])
 
@@ -401,15 +391,12 @@ async def test_a_dest_that_turns_private_after_subscribing_is_not_called(
         await record(client, owner, gtin)
         # As if the name now resolved to this machine: each send checks again.
         state.settings = state.settings.model_copy(update={"subscription_allow_private": False})
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             for _ in range(50):
                 await deliverer.run_once()
                 if (await status_of(client, owner, sub))["deliveries"]["dead"]:
                     break
                 await asyncio.sleep(0.02)
-        finally:
-            await deliverer.close()
     assert receiver.seen == []
     [dead] = (await status_of(client, owner, sub))["deadLetters"]
     assert "private" in dead["lastError"]
@@ -429,10 +416,7 @@ async def test_a_subscription_to_a_named_query_runs_the_saved_query(
         assert sub["query"] == {"EQ_bizStep": "shipping"}
         shipped = await record(client, owner, gtin, bizStep="shipping", disposition="in_transit")
         await record(client, owner, gtin)  # commissioning: not what the saved query asks for
-        deliverer = SubscriptionDeliverer(state)
-        try:
+        async with a_deliverer(state) as deliverer:
             await until(lambda: len(receiver.delivered) == 1, deliverer)
             await deliverer.run_once()
-        finally:
-            await deliverer.close()
     assert [e["eventID"] for e in receiver.seen[0].events] == [shipped]
