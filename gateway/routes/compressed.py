@@ -16,10 +16,10 @@ from starlette.convertors import Convertor, register_url_convertor
 from gateway.deps import LazySnapshot, PortalDep
 from gateway.public.linkset import same_as_link
 from gateway.public.negotiation import language, representation
+from gateway.public.question import Question
 from gateway.routes.resolver import (
     PREFLIGHT_ROUTE,
     RESOLVER_ERRORS,
-    Question,
     answer_link,
     error_page_or_raise,
     preflight,

@@ -50,6 +50,7 @@ from gateway.public.page_cache import (
     page_key,
     public_answers,
 )
+from gateway.public.question import Answering, Question
 from gateway.public.redirects import cached_redirect, passed_on_query, with_query
 from gateway.public.rendering import renderer
 from gateway.responses import JSONResponse
@@ -347,18 +348,6 @@ async def resolve(
     return await answer_link(request, portal, snapshot, parsed.link, path, question)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Question:
-    """What the request asks of a Digital Link beside the link itself."""
-
-    kind: str
-    language: Language
-    link_type: str | None
-    query: str
-    # The compressed URI it was asked by, when it was.
-    compressed: str | None = None
-
-
 async def answer_link(
     request: Request,
     portal: Portal,
@@ -391,7 +380,8 @@ async def answer_link(
         else []
     )
     if link_type is not None and kind != "linkset":
-        return await typed_redirect(request, portal, view, link, path, question, business)
+        asked = Answering(question, business, scope_generations)
+        return await typed_redirect(request, portal, view, link, path, asked)
     if view.level == "serial":
         view = await with_issue(portal, snapshot, view, link)
         if not view.issued:
@@ -422,11 +412,11 @@ async def typed_redirect(
     view: Provenance,
     link: DigitalLink,
     path: str,
-    question: Question,
-    business: Sequence[LinkSpec],
+    answer: Answering,
 ) -> Response:
     """``?linkType=``: the business's link that suits the request best, else the portal's
     own link of that type (a 404 when there is none)."""
+    question, business = answer.question, answer.business
     link_type = question.link_type
     assert link_type is not None
     target = business_target(request, portal, business, link, path, view.level, link_type)
@@ -443,14 +433,13 @@ async def typed_redirect(
         # requests with the same languages and media types (they chose the business's link);
         # an item's are not kept, one per serial.
         answers = public_answers(request.app.state)
-        scope_generations = await generations(request, portal, scopes_of(link))
         variant = link_type_variant(
             link_type,
             request.headers.get("accept-language", ""),
             request.headers.get("accept", ""),
         )
         await answers.load(
-            page_key(scope_generations, variant, path),
+            page_key(answer.scope_generations, variant, path),
             _async(lambda: cached_redirect(redirect)),
         )
     return redirect
@@ -507,7 +496,8 @@ async def walk_up(
     view = await cached_view(portal, snapshot, answers, product, path, scope_generations)
     if question.link_type is not None and question.kind != "linkset":
         business = await visible_links(portal, snapshot, answers, product, scope_generations)
-        return await typed_redirect(request, portal, view, product, path, question, business)
+        asked = Answering(question, business, scope_generations)
+        return await typed_redirect(request, portal, view, product, path, asked)
     base = portal.settings.base_url
     if question.kind == "linkset":
         target = with_query(f"{base}{path}", question.query)
