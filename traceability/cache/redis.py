@@ -267,7 +267,7 @@ class RedisCache:
                 self._subscribed = False
                 self._known.clear()
                 with suppress(*_REDIS_ERRORS):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis-py 8
             await asyncio.sleep(0.5)
 
     # --- rate limit ------------------------------------------------------------------------
