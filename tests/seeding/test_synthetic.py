@@ -12,7 +12,12 @@ from tests.epcis_schema import schema_errors
 from traceability.epcis.index import canonical_identifier
 from traceability.epcis.lots import lots_of
 from traceability.epcis.validation import validate_event
-from traceability.identifiers.gs1 import normalize_gtin, validate_gln, validate_lot
+from traceability.identifiers.gs1 import (
+    gs1_check_digit,
+    normalize_gtin,
+    validate_gln,
+    validate_lot,
+)
 from traceability.seeding.epcis_events import EPCIS_CONTEXT
 from traceability.seeding.records import lots_named
 from traceability.seeding.synthetic.events import JOURNEYS
@@ -203,3 +208,24 @@ def test_four_events_follow_the_goods_from_producer_to_shelf() -> None:
     assert shipped_to == events[2].document["bizLocation"]["id"]
     assert events[3].document["bizLocation"] == events[2].document["bizLocation"]
     assert events[0].document["bizLocation"]["id"].endswith(lot.lot.origin_gln)
+
+
+def test_each_shipment_travels_on_one_pallet_named_by_the_shippers_sscc() -> None:
+    """A shipping event and the receiving event of the same leg name the same pallet, so an
+    EPCIS ``MATCH_epc`` query on the pallet finds both; different lots use different pallets."""
+    plan = plan_of(events_per_lot=8)
+    pallets: list[str] = []
+    for lot in plan.lots():
+        legs: dict[str, list[str]] = {}
+        for event in plan.events(lot):
+            document = event.document
+            for epc in document.get("epcList", []):
+                assert document["bizStep"] in {"shipping", "receiving"}
+                code = epc.removeprefix("https://id.gs1.org/00/")
+                assert re.fullmatch(r"\d{18}", code), epc
+                assert gs1_check_digit(code[:17]) == code[17]
+                legs.setdefault(epc, []).append(document["bizStep"])
+        assert legs, "an eight-event journey ships twice"
+        assert all(sorted(steps) == ["receiving", "shipping"] for steps in legs.values())
+        pallets.extend(legs)
+    assert len(pallets) == len(set(pallets))

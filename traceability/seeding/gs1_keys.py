@@ -32,6 +32,19 @@ def gln(company_prefix: str, location_reference: str) -> str:
     return body + gs1_check_digit(body)
 
 
+def sscc(company_prefix: str, serial_reference: int, extension: int = 0) -> str:
+    """SSCC-18 of a logistic unit (a pallet): extension digit, prefix, serial, check digit."""
+    width = 16 - len(company_prefix)
+    if width < 1 or serial_reference >= 10**width:
+        raise ValueError(f"serial {serial_reference} does not fit beside prefix {company_prefix}")
+    body = f"{extension}{company_prefix}{serial_reference:0{width}d}"
+    return body + gs1_check_digit(body)
+
+
+def sscc_uri(code: str) -> str:
+    return f"{GS1_RESOLVER}/00/{code}"
+
+
 def epc_class(gtin: str, lot: str) -> str:
     return f"{GS1_RESOLVER}/01/{gtin}/10/{lot}"
 

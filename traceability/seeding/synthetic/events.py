@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from traceability.seeding.epcis_events import moves, object_event, transactions, tx
+from traceability.seeding.gs1_keys import sscc, sscc_uri
 from traceability.seeding.records import DemoEvent, DemoOrg, OwnedLocation
 from traceability.seeding.synthetic.spec import (
     CERTIFICATE_BASE,
@@ -48,6 +49,12 @@ class _Context:
         lot = self.lot.lot
         amount = max(1.0, float(round(lot.quantity * share)))
         return (lot.gtin, lot.lot_code, amount, lot.unit)
+
+    def pallet(self, shipper: DemoOrg, step: int) -> str:
+        """The pallet a shipment travels on, named by the shipper's SSCC: the shipping and the
+        receiving event of one leg carry the same one, so ``MATCH_epc`` finds both."""
+        number, room = self.lot.index * 8 + step, 10 ** (16 - len(shipper.prefix))
+        return sscc_uri(sscc(shipper.prefix, number % room, extension=number // room % 10))
 
     def number(self, kind: str, step: int) -> str:
         return f"{kind}-{self.lot.lot.production_date:%y%m}-{self.lot.index:07d}-{step}"
@@ -115,6 +122,7 @@ def _ship_centre(c: _Context, step: int, moment: datetime) -> DemoEvent:
         disposition="in_transit",
         at=p.site.gln,
         quantities=[c.quantity],
+        epcs=[c.pallet(p.producer, step)],
         bizTransactionList=transactions(p.producer, desadv=c.number("PX", step)),
         **moves(p.producer, p.site.gln, p.distributor, p.centre.gln),
     )
@@ -131,6 +139,7 @@ def _receive_centre(c: _Context, step: int, moment: datetime) -> DemoEvent:
         disposition="in_progress",
         at=p.centre.gln,
         quantities=[c.quantity],
+        epcs=[c.pallet(p.producer, step - 1)],
         bizTransactionList=transactions(p.distributor, po=c.number("PO", step)),
         **moves(p.producer, p.site.gln, p.distributor, p.centre.gln),
     )
@@ -153,6 +162,7 @@ def _ship_store(c: _Context, step: int, moment: datetime) -> DemoEvent:
         disposition="in_transit",
         at=place.gln,
         quantities=[c.part(0.4)],
+        epcs=[c.pallet(sender, step)],
         bizTransactionList=transactions(
             sender, inv=c.number("HD", step), desadv=c.number("PX", step)
         ),
@@ -172,6 +182,7 @@ def _receive_store(c: _Context, step: int, moment: datetime) -> DemoEvent:
         disposition="sellable_accessible",
         at=c.store.gln,
         quantities=[c.part(0.4)],
+        epcs=[c.pallet(sender, step - 1)],
         bizTransactionList=transactions(p.retailer, po=c.number("PO", step)),
         **moves(sender, place.gln, p.retailer, c.store.gln),
     )
