@@ -27,8 +27,9 @@ from typing import Any
 
 import orjson
 
-from bench.ledger import ScratchDatabases, _setup_portal, make_event, percentile
+from bench.ledger import Org, ScratchDatabases, _setup_portal, make_event, percentile
 from traceability.background.subscriptions import subscription_deliverer
+from traceability.portal import Portal
 from traceability.services.ledger import Submission
 from traceability.services.registry import Principal
 from traceability.services.subscriptions import SubscriptionRequest
@@ -74,6 +75,31 @@ def start_receiver(receipts: Receipts) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
 
 
+async def write_steadily(
+    portal: Portal, org: Org, args: argparse.Namespace
+) -> tuple[dict[str, float], float]:
+    """Append ``args.rate`` events/s for ``args.seconds`` in transactions of ``args.batch``;
+    the moment each event's transaction committed (by eventID), and the rate reached."""
+    committed: dict[str, float] = {}
+    rng = random.Random(7)
+    total = int(args.rate * args.seconds)
+    started = time.perf_counter()
+    n = 0
+    while n < total:
+        batch = []
+        for _ in range(min(args.batch, total - n)):
+            lot = org.lots[n % len(org.lots)]
+            batch.append(Submission(make_event(rng, lot, org.prefix, n), [lot], org.id))
+            n += 1
+        async with portal.write() as session:
+            await portal.ledger.append(session, batch)
+        done = time.perf_counter()
+        for submission in batch:
+            committed[submission.event["eventID"]] = done
+        await asyncio.sleep(max(0.0, started + n / args.rate - time.perf_counter()))
+    return committed, total / (time.perf_counter() - started)
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
     scratch = ScratchDatabases(args.database_url)
     receipts = Receipts()
@@ -93,25 +119,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                     SubscriptionRequest(dest=dest, query={}, stream=True),
                     allow_private=True,
                 )
-            committed: dict[str, float] = {}
-            rng = random.Random(7)
             total = int(args.rate * args.seconds)
             async with subscription_deliverer(portal):
-                started = time.perf_counter()
-                n = 0
-                while n < total:
-                    batch = []
-                    for _ in range(min(args.batch, total - n)):
-                        lot = org.lots[n % len(org.lots)]
-                        batch.append(Submission(make_event(rng, lot, org.prefix, n), [lot], org.id))
-                        n += 1
-                    async with portal.write() as session:
-                        await portal.ledger.append(session, batch)
-                    done = time.perf_counter()
-                    for submission in batch:
-                        committed[submission.event["eventID"]] = done
-                    await asyncio.sleep(max(0.0, started + n / args.rate - time.perf_counter()))
-                elapsed = time.perf_counter() - started
+                committed, rate = await write_steadily(portal, org, args)
                 deadline = time.perf_counter() + 60
                 while len(receipts.at) < total and time.perf_counter() < deadline:
                     await asyncio.sleep(0.05)
@@ -119,7 +129,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         delays = [receipts.at[e] - t for e, t in committed.items() if e in receipts.at]
         return {
             "events": total,
-            "rate": total / elapsed,
+            "rate": rate,
             "received": len(receipts.at),
             "duplicates": receipts.duplicates,
             "p50_ms": percentile(delays, 50) * 1000,

@@ -23,6 +23,7 @@ from gateway.routes import (
     epcis,
     epcis_queries,
     epcis_resources,
+    epcis_streams,
     epcis_subscriptions,
     evidence,
     health,
@@ -39,6 +40,7 @@ from gateway.routes.docs import install_documentation
 from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
+from traceability.background.log_watch import LogWatch
 from traceability.background.subscriptions import subscription_deliverer
 from traceability.background.witnessing import witness_publisher
 from traceability.clock import Clock, utc_now
@@ -86,6 +88,7 @@ def portal_lifespan(
             await Portal.migrate(settings)
         portal = Portal.build(settings, clock)
         app.state.portal = portal
+        app.state.log_watch = LogWatch(portal)
         try:
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
@@ -133,6 +136,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(epcis_queries.router)
     app.include_router(epcis_resources.router)
     app.include_router(epcis_subscriptions.router)
+    app.include_router(epcis_streams.router)
     epcis_resources.add_discovery(
         app,
         epcis.router,

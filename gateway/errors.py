@@ -28,6 +28,7 @@ from traceability.errors import (
     NotFound,
     QueryTooLarge,
     TooLarge,
+    TooManyConnections,
     TraceabilityError,
     Unauthorized,
     UnsupportedFormat,
@@ -68,6 +69,7 @@ STATUS_OF: dict[type[TraceabilityError], tuple[int, str]] = {
     Forbidden: (403, "forbidden"),
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
+    TooManyConnections: (429, "too-many-connections"),
     TooLarge: (413, "too-large"),
     UnsupportedFormat: (415, "unsupported-media-type"),
     NotAcceptable: (406, "not-acceptable"),
@@ -128,17 +130,32 @@ def _is_epcis(request: Request) -> bool:
 def epcis_kind(request: Request, status: int, exc: Exception | None = None) -> str | None:
     """The binding's exception name for an answer of ``status`` to ``request`` (None when
     the binding has none for it)."""
+    return _epcis_kind_of(request.method, request.url.path, status, exc)
+
+
+def _epcis_kind_of(method: str, path: str, status: int, exc: Exception | None) -> str | None:
     if isinstance(exc, PORTAL_ONLY_ERRORS):
         return None
-    reads = request.method in ("GET", "HEAD", "OPTIONS")
+    reads = method in ("GET", "HEAD", "OPTIONS")
     if isinstance(exc, QueryTooLarge) or (status == 413 and reads):
         return "QueryTooLargeException"
     if status == 400:
         # A read's bad input is a query parameter; a write's is the document it sent.
         return "QueryParameterException" if reads else "ValidationException"
-    if status == 404 and "/queries/" in request.url.path:
+    if status == 404 and "/queries/" in path:
         return "NoSuchNameException"
     return EPCIS_KINDS.get(status)
+
+
+def handshake_refusal(exc: TraceabilityError, path: str) -> JSONResponse:
+    """The problem+json that refuses a WebSocket handshake (a GET of ``path`` under the
+    EPCIS binding) instead of upgrading it."""
+    status, kind = _status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    epcis = _epcis_kind_of("GET", path, status, exc)
+    if epcis is not None:
+        return epcis_problem(status, epcis, str(exc), path, headers=headers, field=exc.field)
+    return problem(status, str(exc), kind=kind, instance=path, headers=headers, field=exc.field)
 
 
 def epcis_problem(

@@ -48,13 +48,14 @@ def serving(
     env: dict[str, str],
     command: Sequence[str] = ("-m", "traceability.cli"),
     cwd: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """`traceability serve` on a free loopback port with ``env`` over this environment (and
-    in the folder ``cwd``); its URL once it answers, the process stopped by its PID
-    afterwards.
+    """`traceability serve` on a loopback port (``port``, or a free one) with ``env`` over
+    this environment (and in the folder ``cwd``); its URL once it answers, the process
+    stopped by its PID afterwards.
 
     ``command`` is what Python runs to reach the command line (a wrapper module, say)."""
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, *command, "serve", "--port", str(port)],
         env={**os.environ, **env},

@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     subscription_max_attempts: int = 8
     subscription_timeout: float = 10.0
     subscription_allow_private: bool = False
+    # EPCIS WebSocket subscriptions. While a process holds a stream it reads the log's newest
+    # index every websocket_poll_interval seconds (one read for all its streams); an
+    # organisation holds at most websocket_max_per_organization streams in one process; a
+    # client that has not taken a message within websocket_send_timeout seconds is dropped.
+    websocket_poll_interval: float = Field(default=0.05, gt=0)
+    websocket_max_per_organization: int = Field(default=8, ge=1)
+    websocket_send_timeout: float = Field(default=5.0, gt=0)
     # The client behind a load balancer (the per-client rate limit): X-Forwarded-For, or
     # Forwarded, is believed only from these peers, comma-separated IPs or CIDR networks.
     # Empty: no proxy is trusted and the socket peer is the client.

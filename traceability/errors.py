@@ -73,6 +73,10 @@ class Forbidden(TraceabilityError):
     """The caller is known but may not do this."""
 
 
+class TooManyConnections(TraceabilityError):
+    """The caller holds as many open streams as it may; it closes one before opening another."""
+
+
 class Unauthorized(TraceabilityError):
     """No valid credentials were presented."""
 

@@ -29,6 +29,7 @@ from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.named_queries import NamedQueryService
 from traceability.services.provenance.service import ProvenanceService
+from traceability.services.query_streams import QueryStreamService
 from traceability.services.registry import RegistryService
 from traceability.services.registry_reads import RegistryReader
 from traceability.services.resolver_links import ResolverLinkService
@@ -61,6 +62,7 @@ class Portal:
     delegations: DelegationService
     witnessing: WitnessService
     subscriptions: SubscriptionService
+    query_streams: QueryStreamService
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -134,4 +136,5 @@ class Portal:
             delegations=DelegationService(settings.base_url, clock),
             witnessing=witnessing,
             subscriptions=SubscriptionService(clock),
+            query_streams=QueryStreamService(clock),
         )

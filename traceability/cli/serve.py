@@ -60,6 +60,8 @@ def serve(
         # FORWARDED_ALLOW_IPS (127.0.0.1 by default): the gateway alone decides, from
         # TRACE_TRUSTED_PROXIES (gateway.client_address).
         proxy_headers=False,
+        # EPCIS WebSocket subscriptions, on the websockets library's sans-I/O protocol.
+        ws="websockets-sansio",
     )
 
 

@@ -114,7 +114,7 @@ def _values(raw: str) -> tuple[str, ...]:
     return tuple(v for v in (part.strip() for part in raw.split("|")) if v)
 
 
-def _time(name: str, raw: str) -> datetime:
+def parse_instant(name: str, raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError as exc:
@@ -157,7 +157,7 @@ def _inside(params: Mapping[str, str]) -> tuple[Inside, ...]:
         if name in INSIDE_NUMBERS:
             value = _number(name, raw)
         elif name in INSIDE_TIMES:
-            value = _time(name, raw)
+            value = parse_instant(name, raw)
         elif name in INSIDE_BOOLEANS:
             value = _boolean(name, raw)
         else:
@@ -202,7 +202,7 @@ def parse_event_query(params: Mapping[str, str]) -> EventQuery:
             values[attribute] = items
     for name, attribute in TIME_PARAMETERS.items():
         if name in params:
-            values[attribute] = _time(name, params[name])
+            values[attribute] = parse_instant(name, params[name])
     if "EXISTS_errorDeclaration" in params:
         values["declares_error"] = params["EXISTS_errorDeclaration"].lower() not in ("false", "0")
     for name, attribute in WITH_DESCENDANTS.items():

@@ -88,13 +88,26 @@ class Outgoing:
     document: dict[str, Any]
 
 
-def subscription_filter(row: QuerySubscription) -> EventFilter:
-    event_filter = parse_event_query(row.query).filter
-    if row.principal_role not in READERS_OF_ALL:
-        event_filter = replace(event_filter, organization_id=row.organization_id)
-    if row.initial_record_time is not None:
-        event_filter = replace(event_filter, ge_record_time=row.initial_record_time)
+def standing_filter(
+    query: Mapping[str, str],
+    organization_id: str,
+    role: str,
+    initial_record_time: datetime | None,
+) -> EventFilter:
+    """What a standing query (webhook or WebSocket) may be sent: its query's events that its
+    owner's own events query may see, recorded from ``initial_record_time`` on."""
+    event_filter = parse_event_query(query).filter
+    if role not in READERS_OF_ALL:
+        event_filter = replace(event_filter, organization_id=organization_id)
+    if initial_record_time is not None:
+        event_filter = replace(event_filter, ge_record_time=initial_record_time)
     return event_filter
+
+
+def subscription_filter(row: QuerySubscription) -> EventFilter:
+    return standing_filter(
+        row.query, row.organization_id, row.principal_role, row.initial_record_time
+    )
 
 
 class SubscriptionService:
@@ -345,12 +358,19 @@ class SubscriptionService:
         )
 
 
+def subscription_document(
+    query_name: str, subscription_id: str, events: list[dict[str, Any]], created: datetime
+) -> dict[str, Any]:
+    """The EPCISQueryDocument a subscription (webhook or WebSocket) is sent, naming its query
+    and itself."""
+    document = query_document(events, created)
+    results = document["epcisBody"]["queryResults"]
+    results["queryName"] = query_name
+    results["subscriptionID"] = subscription_id
+    return document
+
+
 def notification(
     row: QuerySubscription, events: list[dict[str, Any]], created: datetime
 ) -> dict[str, Any]:
-    """The EPCISQueryDocument a subscription is sent, naming its query and itself."""
-    document = query_document(events, created)
-    results = document["epcisBody"]["queryResults"]
-    results["queryName"] = row.query_name
-    results["subscriptionID"] = row.id
-    return document
+    return subscription_document(row.query_name, row.id, events, created)
