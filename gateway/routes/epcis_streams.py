@@ -8,8 +8,10 @@ binding's problem+json: 401 without a valid API key, 404 when the caller saved n
 that name, 400 for a bad parameter, 429 when its organisation holds as many streams as it
 may. Once open, each text message is one EPCISQueryDocument. The server closes with 1000
 when the named query is deleted, 1008 when the client does not take a message within
-``websocket_send_timeout`` (a slow client is dropped, never waited for), 1011 on an error of
-its own, and 1012 when it restarts (the client reconnects with ``initialRecordTime``).
+``websocket_send_timeout`` (a slow client is dropped, never waited for: when even the close
+frame cannot reach it within a second, the handler ends and the connection is cut), 1011 on
+an error of its own, and 1012 when it restarts (the client reconnects with
+``initialRecordTime``).
 """
 
 from __future__ import annotations
