@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from gateway.routes.epcis_streams import _Closing, _Stream
 from tests.factories.events import harvest
 from tests.factories.organizations import Tenant, gtin_for, tenant
 from tests.servers import free_port, serving
@@ -281,3 +283,20 @@ async def test_after_a_restart_a_client_resuming_from_its_last_record_time_misse
             seen |= {e["eventID"] for e in events_of(await next_document(websocket))}
     # From the instant of the last event held, that event included: the client drops it.
     assert seen == {before, during}
+
+
+class NeverReadingClient:
+    """A WebSocket whose client takes nothing: each send waits, as uvicorn's does on a full
+    buffer, for ever."""
+
+    async def send_text(self, text: str) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_client_that_does_not_read_is_dropped_not_waited_for() -> None:
+    # The send alone is under test: what it needs of the portal is its settings.
+    portal = SimpleNamespace(settings=SimpleNamespace(websocket_send_timeout=0.05))
+    stream = _Stream(portal, NeverReadingClient(), None, None, -1)  # type: ignore[arg-type]
+    with pytest.raises(_Closing) as dropped:
+        await asyncio.wait_for(stream._send({"type": "EPCISQueryDocument"}), PATIENCE)
+    assert dropped.value.code == 1008
