@@ -155,6 +155,15 @@ def test_each_variant_of_a_page_is_kept_apart(front: Front) -> None:
     assert typed.status_code == 307
 
 
+def test_a_log_tile_is_kept_as_the_portal_says(front: Front) -> None:
+    with httpx.Client(base_url=front.nginx, timeout=10) as http:
+        size = int(http.get("/log/checkpoint").text.splitlines()[1])
+        # The right edge of the log (a partial tile): its bytes never change, kept a minute.
+        tile = until_hit(http, f"/log/tile/0/000.p/{size}", {})
+    assert tile.headers["cache-control"] == "public, max-age=60"
+    assert len(tile.content) == 32 * size
+
+
 def test_a_new_event_reaches_every_client_within_a_second(front: Front) -> None:
     producer = front.producers[0]
     lot = producer.lots[0]
