@@ -35,6 +35,8 @@ from traceability.chain.record import LotKey
 
 JSON = {"accept": "application/json"}
 HTML = {"accept": "text/html"}
+# Answered from the cache: fresh, or expired and being refreshed in the background.
+FROM_CACHE = {"HIT", "UPDATING", "STALE"}
 # A write is visible once the entry it made stale expires (FRONT_CACHE_SECONDS) and one
 # refresh has come back; the margin is for a loaded machine, not part of the promise.
 VISIBLE_WITHIN = FRONT_CACHE_SECONDS + 1.5
@@ -140,6 +142,14 @@ def test_a_hot_lot_page_is_served_from_the_front_cache_as_the_portal_makes_it(
     assert "x-accel-expires" not in cached.headers
     assert "x-accel-expires" in direct.headers
     assert checkpoint.text.startswith("truyxuat.example.vn")
+    # How nginx refreshes an expired entry: a 304 without a body, which renews it a second.
+    revalidated = httpx.get(
+        front.portal + page(lot),
+        headers={**HTML, "if-none-match": direct.headers["etag"]},
+        timeout=10,
+    )
+    assert revalidated.status_code == 304 and not revalidated.content
+    assert revalidated.headers["x-accel-expires"] == str(FRONT_CACHE_SECONDS)
 
 
 def test_each_variant_of_a_page_is_kept_apart(front: Front) -> None:
@@ -149,6 +159,10 @@ def test_each_variant_of_a_page_is_kept_apart(front: Front) -> None:
         english = until_hit(http, page(lot), {**HTML, "accept-language": "en"})
         data = until_hit(http, page(lot), JSON)
         typed = until_hit(http, page(lot) + "?linkType=gs1:traceability", HTML)
+        # Each variant has its own entry: asking for the others did not push this one out.
+        again = http.get(page(lot), headers=HTML)
+    assert again.headers["x-cache-status"] in FROM_CACHE
+    assert again.headers["content-language"] == "vi"
     assert html.headers["content-language"] == "vi"
     assert english.headers["content-language"] == "en"
     assert data.headers["content-type"].startswith("application/json")
