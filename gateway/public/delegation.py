@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from fastapi import Response
 
+from gateway.public.front_cache import front_cached
 from gateway.public.linkset import GS1_VOCABULARY, JSON_LD_CONTEXT_REL, LINKSET_CONTEXT
 from gateway.public.negotiation import LINKSET_MEDIA_TYPE
 from traceability.errors import DelegationLoop
@@ -82,7 +83,7 @@ def delegated_linkset(base_url: str, path: str, delegation: DelegationRecord) ->
         media_type=LINKSET_MEDIA_TYPE,
         headers={
             "link": f"{_link_header(base_url, path, delegate)}, {context}",
-            "cache-control": "public, no-cache",
+            **front_cached(),
         },
     )
 
@@ -115,6 +116,6 @@ async def delegated_answer(
         headers={
             "location": target,
             "link": _link_header(base_url, path, f"{delegation.target}{path}"),
-            "cache-control": "public, no-cache",
+            **front_cached(),
         },
     )

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.responses import Response
 
+from gateway.public.front_cache import FRONT_CACHE_HEADER
 from gateway.public.page_cache import CachedAnswer
 
 
@@ -33,6 +34,6 @@ def with_query(target: str, query: str) -> str:
 
 def cached_redirect(redirect: Response) -> CachedAnswer:
     """A typed link's redirect as the page cache keeps it: its status and where it goes."""
-    kept = ("location", "link", "cache-control", "vary")
+    kept = ("location", "link", "cache-control", "vary", FRONT_CACHE_HEADER)
     headers = [(name, value) for name, value in redirect.headers.items() if name in kept]
     return CachedAnswer.of(redirect.status_code, "text/plain; charset=utf-8", b"", headers)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.deps import PortalDep, ReadSession
 from gateway.errors import PUBLIC_ERRORS
+from gateway.public.front_cache import front_cached
 from gateway.public.tiles import TILE_MEDIA_TYPE, load_tile, respond
 from gateway.responses import JSONResponse
 from traceability.log.merkle import leaf_hash
@@ -70,7 +71,7 @@ async def checkpoint(portal: PortalDep, session: ReadSession) -> PlainTextRespon
     # signature line comes first, then the witnesses' cosignatures (C2SP tlog-cosignature).
     stored = await portal.transparency.latest_checkpoint(session)
     note = await portal.witnessing.cosigned_note(session, stored.size, stored.note)
-    return PlainTextResponse(note, media_type="text/plain; charset=utf-8", headers=NO_CACHE)
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8", headers=front_cached())
 
 
 class WitnessOut(BaseModel):
@@ -127,7 +128,7 @@ async def witnesses(portal: PortalDep, session: ReadSession) -> JSONResponse:
             for r in reports
         ],
     }
-    return JSONResponse(body, headers=NO_CACHE)
+    return JSONResponse(body, headers=front_cached())
 
 
 @router.get(

@@ -31,6 +31,7 @@ from gateway.public.business_links import (
 )
 from gateway.public.cors import PREFLIGHT_HEADERS
 from gateway.public.delegation import delegated_answer
+from gateway.public.front_cache import front_cached
 from gateway.public.items import with_issue, with_scans
 from gateway.public.linkset import (
     link_header,
@@ -71,9 +72,6 @@ from traceability.services.provenance.model import ProductInfo, Provenance
 router = APIRouter(tags=["resolver"])
 _VIEW: Final = TypeAdapter(Provenance)
 _MODEL_MEDIA_TYPE: Final = "application/vnd.traceability.provenance+json"
-# Shared caches and browsers may keep a page but must ask again (ETag) before showing it:
-# a recall has to reach the next scan.
-PUBLIC_CACHE_CONTROL: Final = "public, no-cache"
 # Item pages count scans: each scan must reach the portal.
 ITEM_CACHE_CONTROL: Final = "private, no-store"
 VARY: Final = "Accept, Accept-Language, Accept-Encoding"
@@ -164,11 +162,14 @@ async def item_view(
 
 
 def _headers(
-    portal: Portal, path: str, lang: Language | None, cache_control: str, link: str | None = None
+    portal: Portal, path: str, lang: Language | None, item: bool, link: str | None = None
 ) -> list[tuple[str, str]]:
+    """An answer's headers; a lot's or a product's may be kept a second by the front proxy
+    (gateway.public.front_cache), an item's never (each scan is counted)."""
+    caching = {"cache-control": ITEM_CACHE_CONTROL} if item else front_cached()
     headers = [
         ("link", link or link_header(portal.settings.base_url, path)),
-        ("cache-control", cache_control),
+        *caching.items(),
         ("vary", VARY),
     ]
     if lang is not None:
@@ -189,11 +190,10 @@ def render(
     (with ``owl:sameAs`` the uncompressed one)."""
     base = portal.settings.base_url
     item = view.level == "serial"
-    cache_control = ITEM_CACHE_CONTROL if item else PUBLIC_CACHE_CONTROL
     path = view.canonical_path
     if kind == "html":
         page = renderer.render_provenance_page(view, lang, base_url=base)
-        headers = _headers(portal, path, lang, cache_control) + list(page.headers.items())
+        headers = _headers(portal, path, lang, item) + list(page.headers.items())
         return CachedAnswer.of(200, HTML_MEDIA_TYPE, page.html.encode(), headers)
     links = with_business_links(
         linkset(base, path, view.level, item_description(view.product), compressed), business
@@ -204,9 +204,9 @@ def render(
             200,
             "application/json",
             orjson.dumps(document),
-            _headers(portal, path, None, cache_control),
+            _headers(portal, path, None, item),
         )
-    headers = _headers(portal, path, None, cache_control, linkset_link_header(base, path))
+    headers = _headers(portal, path, None, item, linkset_link_header(base, path))
     return CachedAnswer.of(200, LINKSET_MEDIA_TYPE, orjson.dumps(links), headers)
 
 
@@ -428,6 +428,8 @@ async def typed_redirect(
         except NotFound as exc:
             return error_page_or_raise(exc, 404, question.kind, question.language)
     item = view.level == "serial"
+    if not item:
+        redirect.headers.update(front_cached())
     if question.compressed is None and not item and is_link_type_only(question.query):
         # The public gate answers the next one from the cache (gateway.public.gate), for
         # requests with the same languages and media types (they chose the business's link);
@@ -509,8 +511,8 @@ async def walk_up(
         headers={
             "location": target,
             "link": link_header(base, path),
-            "cache-control": PUBLIC_CACHE_CONTROL,
             "vary": VARY,
+            **front_cached(),
         },
     )
 
