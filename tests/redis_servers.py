@@ -6,6 +6,7 @@ no other test's Redis.
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -89,13 +90,27 @@ def redis_server(workdir: Path) -> Iterator[RedisProcess]:
         server.stop()
 
 
+def cluster_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free too."""
+    for _ in range(100):
+        port = random.randrange(20_000, 30_000)
+        try:
+            for candidate in (port, port + 10_000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
 @contextmanager
 def redis_cluster(workdir: Path, masters: int = 3) -> Iterator[list[RedisProcess]]:
     """A Redis Cluster of ``masters`` nodes (no replicas), every slot assigned."""
     assert REDIS_CLI
     nodes = [
         RedisProcess(
-            free_port(),
+            cluster_port(),
             workdir / str(n),
             ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
         )

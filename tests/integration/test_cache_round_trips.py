@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from tests.redis_servers import RedisProcess, redis_cluster, redis_server, require_redis_server
+from traceability.cache import redis as cache_redis
 from traceability.cache.redis import CLUSTER_SCHEME, KEY_TAG, RedisCache
 
 # Commands only ever run inside the portal's scripts, and the test's own questions.
@@ -92,6 +93,24 @@ async def test_a_write_costs_the_writer_two_round_trips_whatever_the_processes_a
         for other, before in zip(others, remembered, strict=True):
             assert not any(s in other._known for s in scopes), "dropped before the write returned"
             assert await other.generations(scopes) == [g + 1 for g in before]
+
+
+async def test_a_write_past_the_chunk_bumps_in_chunks_publishes_once_and_waits_once(
+    standalone: RedisProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A huge write (a seeding batch) keeps Redis busy one chunk at a time, yet other
+    processes still hear it once, when every chunk is bumped."""
+    monkeypatch.setattr(cache_redis, "BUMP_CHUNK", 4)
+    async with AsyncExitStack() as stack:
+        writer, other = await processes(standalone.url, 2, stack)
+        scopes = [scope() for _ in range(10)]
+        before = await other.generations(scopes)
+        reset_counts([standalone])
+
+        await writer.bump_many(scopes)
+
+        assert round_trips([standalone]) == {"evalsha": 3 + 2, "blpop": 1}
+        assert await other.generations(scopes) == [g + 1 for g in before]
 
 
 async def test_every_key_the_cache_writes_carries_the_one_hash_tag(

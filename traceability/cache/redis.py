@@ -7,9 +7,10 @@ has learnt of generations and rate counts, and Redis keeps every process honest:
   arrives and acknowledges it, and the bumping writer waits for those acknowledgements
   (briefly), so once a write has returned no live process serves what it made stale.
   While a process is not subscribed it reads generations from Redis on every request.
-  A write costs the writer two round trips whatever the number of scopes and processes:
-  one script bumps every scope, publishes one message and counts the processes it
-  reached; the last process to acknowledge wakes the writer, who waits on one key.
+  A write costs the writer two round trips whatever the number of processes (and of scopes,
+  up to ``BUMP_CHUNK``): one script bumps every scope, publishes one message and counts the
+  processes it reached; the last process to acknowledge wakes the writer, who waits on one
+  key.
 - Redis Cluster (a ``redis+cluster://`` URL): every key and the bumps channel carry one
   hash tag, so the scripts' keys share a slot, and bumps travel by sharded pubsub.
 - Rate counts: counted in process and added to Redis in batches a few times a second; a
@@ -55,6 +56,9 @@ _ACK_TTL_SECONDS: Final = 10
 # How often local rate counts are added to the shared ones.
 RATE_SYNC_SECONDS: Final = 0.2
 _LOCAL_GENERATIONS: Final = 200_000
+# Scopes one script bumps: bounds how long a huge write (a seeding batch of 20,000 lots)
+# keeps Redis busy at once. Writes up to this size cost the writer two round trips.
+BUMP_CHUNK: Final = 5_000
 _REDIS_ERRORS: Final = (RedisError, OSError)
 
 
@@ -97,8 +101,9 @@ end
 return out
 """
 # KEYS: the bump's count of acknowledgements still awaited, then the generation keys; ARGV:
-# a fresh start for each generation, then the publish command, the channel, the message
-# and the count's ttl. Returns {processes the message reached, new generation...}.
+# a fresh start for each generation, then the publish command ('' for none: a chunk before
+# the last), the channel, the message and the count's ttl. Returns {processes the message
+# reached, new generation...}.
 _BUMP: Final = """
 local n = #KEYS - 1
 local out = {0}
@@ -111,7 +116,9 @@ for i = 1, n do
     out[i + 1] = tonumber(ARGV[i])
   end
 end
-out[1] = redis.call(ARGV[n + 1], ARGV[n + 2], ARGV[n + 3])
+if ARGV[n + 1] ~= '' then
+  out[1] = redis.call(ARGV[n + 1], ARGV[n + 2], ARGV[n + 3])
+end
 if out[1] > 0 then
   redis.call('SET', KEYS[1], out[1], 'EX', ARGV[n + 4])
 end
@@ -258,17 +265,23 @@ class RedisCache:
         self._start()
         token = secrets.token_hex(8)
         message = token + " " + "\n".join(scopes)
+        generations: list[int] = []
         try:
-            reached, *generations = await self._bump_script(
-                keys=[_acks_left_key(token), *(_gen_key(s) for s in scopes)],
-                args=[
-                    *(_fresh_generation() for _ in scopes),
-                    self._publish,
-                    BUMPS_CHANNEL,
-                    message,
-                    _ACK_TTL_SECONDS,
-                ],
-            )
+            for start in range(0, len(scopes), BUMP_CHUNK):
+                chunk = scopes[start : start + BUMP_CHUNK]
+                last = start + BUMP_CHUNK >= len(scopes)
+                # Only the last chunk publishes: one message names every scope of the write.
+                reached, *bumped = await self._bump_script(
+                    keys=[_acks_left_key(token), *(_gen_key(s) for s in chunk)],
+                    args=[
+                        *(_fresh_generation() for _ in chunk),
+                        self._publish if last else "",
+                        BUMPS_CHANNEL,
+                        message if last else "",
+                        _ACK_TTL_SECONDS,
+                    ],
+                )
+                generations.extend(int(g) for g in bumped)
         except _REDIS_ERRORS as exc:
             self._failed("bump", exc)
             self._unbumped.update(scopes)
@@ -280,7 +293,7 @@ class RedisCache:
             self._known.pop(scope, None)
         if int(reached) > 0:
             await self._await_acks(token, int(reached))
-        return [int(g) for g in generations]
+        return generations
 
     async def _retry_bumps(self) -> bool:
         """Bump what a failed bump left behind; False while Redis still refuses."""
