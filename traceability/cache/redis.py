@@ -101,26 +101,25 @@ end
 return out
 """
 # KEYS: the bump's count of acknowledgements still awaited, then the generation keys; ARGV:
-# a fresh start for each generation, then the publish command ('' for none: a chunk before
-# the last), the channel, the message and the count's ttl. Returns {processes the message
-# reached, new generation...}.
+# where a missing generation starts (one random start serves every key: each key is its
+# own counter), the publish command ('' for none: a chunk before the last), the channel,
+# the message and the count's ttl. Returns {processes the message reached, new
+# generation...}.
 _BUMP: Final = """
-local n = #KEYS - 1
 local out = {0}
-for i = 1, n do
-  local key = KEYS[i + 1]
-  if redis.call('EXISTS', key) == 1 then
-    out[i + 1] = redis.call('INCR', key)
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[i] = redis.call('INCR', KEYS[i])
   else
-    redis.call('SET', key, ARGV[i])
-    out[i + 1] = tonumber(ARGV[i])
+    redis.call('SET', KEYS[i], ARGV[1])
+    out[i] = tonumber(ARGV[1])
   end
 end
-if ARGV[n + 1] ~= '' then
-  out[1] = redis.call(ARGV[n + 1], ARGV[n + 2], ARGV[n + 3])
+if ARGV[2] ~= '' then
+  out[1] = redis.call(ARGV[2], ARGV[3], ARGV[4])
 end
 if out[1] > 0 then
-  redis.call('SET', KEYS[1], out[1], 'EX', ARGV[n + 4])
+  redis.call('SET', KEYS[1], out[1], 'EX', ARGV[5])
 end
 return out
 """
@@ -274,7 +273,7 @@ class RedisCache:
                 reached, *bumped = await self._bump_script(
                     keys=[_acks_left_key(token), *(_gen_key(s) for s in chunk)],
                     args=[
-                        *(_fresh_generation() for _ in chunk),
+                        _fresh_generation(),
                         self._publish if last else "",
                         BUMPS_CHANNEL,
                         message if last else "",
