@@ -6,9 +6,6 @@ The test runs its own redis-server on a free port, so stopping it disturbs nothi
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,72 +15,19 @@ import pytest
 import redis.asyncio as redis
 
 from gateway.app import create_app
-from tests.conftest import IN_CI
 from tests.factories.events import append
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org
+from tests.redis_servers import RedisProcess, require_redis_server
+from tests.servers import free_port
 from traceability.portal import Portal
 
-REDIS_SERVER = shutil.which("redis-server")
 JSON = {"accept": "application/json"}
 
 
 @pytest.fixture(autouse=True)
 def _redis_server_installed() -> None:
-    if REDIS_SERVER is None:
-        if IN_CI:
-            pytest.fail("redis-server is not installed; CI must run the Redis fault test")
-        pytest.skip("redis-server is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisProcess:
-    def __init__(self, port: int, workdir: Path) -> None:
-        self.port = port
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        assert REDIS_SERVER
-        self.process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
+    require_redis_server()
 
 
 @pytest.fixture

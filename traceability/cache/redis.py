@@ -7,6 +7,12 @@ has learnt of generations and rate counts, and Redis keeps every process honest:
   arrives and acknowledges it, and the bumping writer waits for those acknowledgements
   (briefly), so once a write has returned no live process serves what it made stale.
   While a process is not subscribed it reads generations from Redis on every request.
+  A write costs the writer two round trips whatever the number of processes (and of scopes,
+  up to ``BUMP_CHUNK``): one script bumps every scope, publishes one message and counts the
+  processes it reached; the last process to acknowledge wakes the writer, who waits on one
+  key.
+- Redis Cluster (a ``redis+cluster://`` URL): every key and the bumps channel carry one
+  hash tag, so the scripts' keys share a slot, and bumps travel by sharded pubsub.
 - Rate counts: counted in process and added to Redis in batches a few times a second; a
   client is refused when the shared count plus its unsent local count passes the limit.
 
@@ -25,6 +31,8 @@ from typing import Final
 
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 from redis.exceptions import RedisError
 
 from traceability.cache import CACHE_REQUESTS
@@ -38,18 +46,37 @@ from traceability.cache.limits import (
 
 log = structlog.get_logger(__name__)
 
-BUMPS_CHANNEL: Final = "traceability:generation-bumps"
+CLUSTER_SCHEME: Final = "redis+cluster://"
+# Every key shares this hash tag: in a cluster the scripts' keys must sit in one slot.
+KEY_TAG: Final = "{trace}"
+BUMPS_CHANNEL: Final = f"{KEY_TAG}:generation-bumps"
 # How long a writer waits for other processes to drop what its write made stale.
 ACK_TIMEOUT_SECONDS: Final = 0.25
+_ACK_TTL_SECONDS: Final = 10
 # How often local rate counts are added to the shared ones.
 RATE_SYNC_SECONDS: Final = 0.2
 _LOCAL_GENERATIONS: Final = 200_000
-BUMP_CHUNK: Final = 500
+# Scopes one script bumps: bounds how long a huge write (a seeding batch of 20,000 lots)
+# keeps Redis busy at once. Writes up to this size cost the writer two round trips.
+BUMP_CHUNK: Final = 5_000
 _REDIS_ERRORS: Final = (RedisError, OSError)
 
 
+def tagged(name: str) -> str:
+    """The Redis key of a cache name: every key the portal uses starts with the one tag."""
+    return f"{KEY_TAG}:{name}"
+
+
 def _gen_key(scope: str) -> str:
-    return f"gen:{scope}"
+    return tagged(f"gen:{scope}")
+
+
+def _acks_left_key(token: str) -> str:
+    return tagged(f"ack:{token}")
+
+
+def _acked_key(token: str) -> str:
+    return tagged(f"acked:{token}")
 
 
 def _fresh_generation() -> int:
@@ -73,21 +100,41 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
-# KEYS: generation keys; ARGV: a fresh start for each, then the channel and the message.
-# Returns {processes the message reached, new generation...}.
+# KEYS: the bump's count of acknowledgements still awaited, then the generation keys; ARGV:
+# where a missing generation starts (one random start serves every key: each key is its
+# own counter), the publish command ('' for none: a chunk before the last), the channel,
+# the message and the count's ttl. Returns {processes the message reached, new
+# generation...}.
 _BUMP: Final = """
-local n = #KEYS
 local out = {0}
-for i, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
-    out[i + 1] = redis.call('INCR', key)
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[i] = redis.call('INCR', KEYS[i])
   else
-    redis.call('SET', key, ARGV[i])
-    out[i + 1] = tonumber(ARGV[i])
+    redis.call('SET', KEYS[i], ARGV[1])
+    out[i] = tonumber(ARGV[1])
   end
 end
-out[1] = redis.call('PUBLISH', ARGV[n + 1], ARGV[n + 2])
+if ARGV[2] ~= '' then
+  out[1] = redis.call(ARGV[2], ARGV[3], ARGV[4])
+end
+if out[1] > 0 then
+  redis.call('SET', KEYS[1], out[1], 'EX', ARGV[5])
+end
 return out
+"""
+# KEYS: for each bump heard, its count of acknowledgements still awaited and the list its
+# writer waits on; ARGV: the list's ttl. The last acknowledgement wakes the writer; a count
+# gone (expired: the writer stopped waiting) is not created again.
+_ACK: Final = """
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('DECR', KEYS[i]) <= 0 then
+    redis.call('DEL', KEYS[i])
+    redis.call('RPUSH', KEYS[i + 1], 1)
+    redis.call('EXPIRE', KEYS[i + 1], ARGV[1])
+  end
+end
+return 0
 """
 # KEYS: the item's scan hash, the set of who scanned it that day; ARGV: now (epoch
 # seconds), the hash's ttl, the scanner, the set's ttl. A scanner already in the day's set
@@ -110,18 +157,33 @@ class RedisCache:
     name = "redis"
 
     def __init__(self, url: str, *, max_connections: int = 64, timeout: float = 0.5) -> None:
-        # A blocking pool waits for a free connection under load instead of raising.
-        self._pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-        )
-        self._redis = Redis(connection_pool=self._pool)
+        self._cluster = url.startswith(CLUSTER_SCHEME)
+        self._pool: BlockingConnectionPool | None = None
+        self._redis: Redis | RedisCluster
+        if self._cluster:
+            # The cluster client keeps a pool per node and finds every node from this one.
+            self._redis = RedisCluster.from_url(
+                "redis://" + url.removeprefix(CLUSTER_SCHEME),
+                max_connections=max_connections,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+            )
+        else:
+            # A blocking pool waits for a free connection under load instead of raising.
+            self._pool = BlockingConnectionPool.from_url(
+                url,
+                max_connections=max_connections,
+                timeout=timeout,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+            )
+            self._redis = Redis(connection_pool=self._pool)
+        # Scripts run by EVALSHA, loaded again by the client when Redis answers NOSCRIPT.
         self._generations_script = self._redis.register_script(_GENERATIONS)
         self._bump_script = self._redis.register_script(_BUMP)
+        self._ack_script = self._redis.register_script(_ACK)
         self._scan_script = self._redis.register_script(_SCAN)
+        self._publish = "SPUBLISH" if self._cluster else "PUBLISH"
         # Scopes whose bump failed after their write committed: bumped before this process
         # reads any generation again, so it never serves what that write made stale.
         self._unbumped: set[str] = set()
@@ -140,7 +202,7 @@ class RedisCache:
 
     async def get(self, key: str) -> bytes | None:
         try:
-            value = await self._redis.get(key)
+            value = await self._redis.get(tagged(key))
         except _REDIS_ERRORS as exc:
             self._failed("get", exc)
             return None
@@ -149,7 +211,7 @@ class RedisCache:
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         try:
-            await self._redis.set(key, value, ex=ttl_seconds)
+            await self._redis.set(tagged(key), value, ex=ttl_seconds)
         except _REDIS_ERRORS as exc:
             self._failed("set", exc)
 
@@ -157,7 +219,7 @@ class RedisCache:
         if not keys:
             return
         try:
-            await self._redis.delete(*keys)
+            await self._redis.delete(*(tagged(k) for k in keys))
         except _REDIS_ERRORS as exc:
             self._failed("delete", exc)
 
@@ -193,20 +255,32 @@ class RedisCache:
         return (await self._bump([scope]))[0]
 
     async def bump_many(self, scopes: Sequence[str]) -> None:
-        # A capture touching thousands of lots makes a few round trips, not thousands.
-        for start in range(0, len(scopes), BUMP_CHUNK):
-            await self._bump(scopes[start : start + BUMP_CHUNK])
+        # A capture touching thousands of lots makes the same two round trips as one lot.
+        if scopes:
+            await self._bump(scopes)
 
     async def _bump(self, scopes: Sequence[str]) -> list[int]:
         """Bump generations at once, publish them in one message, await every process."""
         self._start()
         token = secrets.token_hex(8)
         message = token + " " + "\n".join(scopes)
+        generations: list[int] = []
         try:
-            reached, *generations = await self._bump_script(
-                keys=[_gen_key(s) for s in scopes],
-                args=[*(_fresh_generation() for _ in scopes), BUMPS_CHANNEL, message],
-            )
+            for start in range(0, len(scopes), BUMP_CHUNK):
+                chunk = scopes[start : start + BUMP_CHUNK]
+                last = start + BUMP_CHUNK >= len(scopes)
+                # Only the last chunk publishes: one message names every scope of the write.
+                reached, *bumped = await self._bump_script(
+                    keys=[_acks_left_key(token), *(_gen_key(s) for s in chunk)],
+                    args=[
+                        _fresh_generation(),
+                        self._publish if last else "",
+                        BUMPS_CHANNEL,
+                        message if last else "",
+                        _ACK_TTL_SECONDS,
+                    ],
+                )
+                generations.extend(int(g) for g in bumped)
         except _REDIS_ERRORS as exc:
             self._failed("bump", exc)
             self._unbumped.update(scopes)
@@ -216,30 +290,20 @@ class RedisCache:
         self._unbumped.difference_update(scopes)
         for scope in scopes:
             self._known.pop(scope, None)
-        await self._await_acks(token, int(reached))
-        return [int(g) for g in generations]
+        if int(reached) > 0:
+            await self._await_acks(token, int(reached))
+        return generations
 
     async def _retry_bumps(self) -> bool:
         """Bump what a failed bump left behind; False while Redis still refuses."""
-        pending = sorted(self._unbumped)
-        for start in range(0, len(pending), BUMP_CHUNK):
-            if min(await self._bump(pending[start : start + BUMP_CHUNK])) < 0:
-                return False
-        return True
+        return min(await self._bump(sorted(self._unbumped))) >= 0
 
     async def _await_acks(self, token: str, processes: int) -> None:
-        """Wait until every process the bump reached has dropped the old generation."""
-        key = f"ack:{token}"
-        deadline = time.monotonic() + ACK_TIMEOUT_SECONDS
-        acked = 0
+        """Wait until every process the bump reached has dropped the old generation: the
+        last one to acknowledge pushes to the list waited on here."""
         try:
-            while acked < processes:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    log.warning("bump_not_acknowledged", acked=acked, reached=processes)
-                    return
-                if await self._redis.blpop([key], timeout=min(left, 0.1)) is not None:
-                    acked += 1
+            if await self._redis.blpop([_acked_key(token)], timeout=ACK_TIMEOUT_SECONDS) is None:
+                log.warning("bump_not_acknowledged", reached=processes)
         except _REDIS_ERRORS as exc:
             self._failed("await_acks", exc)
 
@@ -248,19 +312,22 @@ class RedisCache:
         while not self._closed:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.subscribe(BUMPS_CHANNEL)
+                await self._subscribe(pubsub)
                 self._known.clear()
                 self._subscribed = True
                 while not self._closed:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.25)
-                    if message is None:
+                    heard = await self._next_bumps(pubsub, wait=0.25)
+                    if not heard:
                         continue
-                    token, _, scopes = message["data"].decode().partition(" ")
-                    for scope in scopes.split("\n"):
-                        self._known.pop(scope, None)
+                    # Whatever else already arrived is acknowledged in the same round trip.
+                    while more := await self._next_bumps(pubsub, wait=0.0):
+                        heard.extend(more)
+                    tokens = [self._forget(message) for message in heard]
                     self._invalidations += 1
-                    await self._redis.rpush(f"ack:{token}", b"1")
-                    await self._redis.expire(f"ack:{token}", 10)
+                    await self._ack_script(
+                        keys=[k for t in tokens for k in (_acks_left_key(t), _acked_key(t))],
+                        args=[_ACK_TTL_SECONDS],
+                    )
             except _REDIS_ERRORS as exc:
                 self._failed("watch_bumps", exc)
             finally:
@@ -269,6 +336,29 @@ class RedisCache:
                 with suppress(*_REDIS_ERRORS):
                     await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis-py 8
             await asyncio.sleep(0.5)
+
+    @staticmethod
+    async def _subscribe(pubsub: PubSub) -> None:
+        if isinstance(pubsub, ClusterPubSub):
+            await pubsub.ssubscribe(BUMPS_CHANNEL)
+        else:
+            await pubsub.subscribe(BUMPS_CHANNEL)
+
+    @staticmethod
+    async def _next_bumps(pubsub: PubSub, *, wait: float) -> list[bytes]:
+        """The next bump message's data (a list of one), or none within ``wait`` seconds."""
+        if isinstance(pubsub, ClusterPubSub):
+            message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=wait)
+        else:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+        return [] if message is None else [message["data"]]
+
+    def _forget(self, message: bytes) -> str:
+        """Drop the generations a bump message names; returns the bump's token."""
+        token, _, scopes = message.decode().partition(" ")
+        for scope in scopes.split("\n"):
+            self._known.pop(scope, None)
+        return token
 
     # --- rate limit ------------------------------------------------------------------------
 
@@ -300,7 +390,7 @@ class RedisCache:
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for client, count in unsent.items():
-                        key = f"rate:{window}:{client}"
+                        key = tagged(f"rate:{window}:{client}")
                         pipe.incrby(key, count)
                         pipe.expire(key, RATE_WINDOW_SECONDS * 2)
                     replies = await pipe.execute()
@@ -320,7 +410,7 @@ class RedisCache:
         # One round trip: the day's set and the item's count change together, in the script.
         try:
             count, first = await self._scan_script(
-                keys=[f"scan:{item}", f"scanners:{day}:{item}"],
+                keys=[tagged(f"scan:{item}"), tagged(f"scanners:{day}:{item}")],
                 args=[repr(now), SCAN_TTL_SECONDS, scanner, SCANNERS_TTL_SECONDS],
             )
         except _REDIS_ERRORS as exc:
@@ -354,7 +444,8 @@ class RedisCache:
             await asyncio.wait(self._background, timeout=2.0)
         self._background = []
         await self._redis.aclose()
-        await self._pool.disconnect()  # a pool handed to the client is not closed by it
+        if self._pool is not None:
+            await self._pool.disconnect()  # a pool handed to the client is not closed by it
 
     def _failed(self, operation: str, exc: Exception) -> None:
         CACHE_REQUESTS.labels(self.name, "error").inc()
