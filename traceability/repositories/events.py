@@ -11,6 +11,9 @@ from traceability.db.models import Event, EventIdentifier
 from traceability.epcis.query import EventFilter
 from traceability.repositories.base import Repository
 
+# Where a page ended: the order column's value and the row id of its last event.
+Position = tuple[datetime | None, int]
+
 
 def _like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -58,6 +61,23 @@ class EventQueryRepository(Repository):
             )
         return stmt.where(and_(*conditions)) if conditions else stmt
 
+    def page_statement(
+        self, f: EventFilter, order: tuple[str, bool], after: Position | None, limit: int
+    ) -> Select[Any]:
+        """The SELECT of one page in ``order`` (orderBy, descending): ``limit`` rows after
+        ``after``, and one more to tell whether any are left."""
+        order_by, descending = order
+        column = Event.recorded_at if order_by == "recordTime" else Event.event_time
+        stmt = self._where(select(Event), f)
+        if after is not None:
+            value, last_id = after
+            if descending:
+                stmt = stmt.where(or_(column < value, and_(column == value, Event.id < last_id)))
+            else:
+                stmt = stmt.where(or_(column > value, and_(column == value, Event.id > last_id)))
+        columns = (column.desc(), Event.id.desc()) if descending else (column.asc(), Event.id.asc())
+        return stmt.order_by(*columns).limit(limit + 1)
+
     async def page(
         self,
         f: EventFilter,
@@ -67,17 +87,8 @@ class EventQueryRepository(Repository):
         limit: int,
     ) -> tuple[list[Event], tuple[datetime | None, int] | None]:
         """A page in (order column, id) order; the position to continue from, if any is left."""
-        column = Event.recorded_at if order_by == "recordTime" else Event.event_time
-        stmt = self._where(select(Event), f)
-        if after is not None:
-            value, last_id = after
-            if descending:
-                stmt = stmt.where(or_(column < value, and_(column == value, Event.id < last_id)))
-            else:
-                stmt = stmt.where(or_(column > value, and_(column == value, Event.id > last_id)))
-        order = (column.desc(), Event.id.desc()) if descending else (column.asc(), Event.id.asc())
-        result = await self.session.execute(stmt.order_by(*order).limit(limit + 1))
-        rows = list(result.scalars())
+        stmt = self.page_statement(f, (order_by, descending), after, limit)
+        rows = list((await self.session.execute(stmt)).scalars())
         if len(rows) <= limit:
             return rows, None
         rows = rows[:limit]
