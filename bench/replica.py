@@ -53,6 +53,9 @@ from traceability.chain.record import LotKey
 class Run:
     name: str
     seconds: float = 0.0
+    # After the run: the replica's state, and the reads run again on the primary.
+    replica_state: str = ""
+    fallbacks: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -122,6 +125,14 @@ def _serving(env: dict[str, str], folder: Path, name: str) -> Iterator[str]:
         server.stop()
 
 
+def _after(run: Run, url: str) -> Run:
+    run.replica_state = httpx.get(f"{url}/healthz", timeout=10).json()["replica"]["state"]
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        if line.startswith("traceability_replica_fallbacks_total "):
+            run.fallbacks = float(line.split()[1])
+    return run
+
+
 def _wait_for_replica(url: str) -> None:
     deadline = time.monotonic() + 60
     while httpx.get(f"{url}/healthz", timeout=10).json().get("replica", {}).get("state") != "up":
@@ -145,21 +156,22 @@ def measure(args: argparse.Namespace, bindir: Path, folder: Path) -> list[Run]:
         }
         with _serving(with_replica, folder, "replica") as url:
             _wait_for_replica(url)
-            runs.append(asyncio.run(_load("replica", url, lots, args, lambda: None)))
-            runs.append(asyncio.run(_load("kill", url, lots, args, standby.kill)))
+            runs.append(_after(asyncio.run(_load("replica", url, lots, args, lambda: None)), url))
+            runs.append(_after(asyncio.run(_load("kill", url, lots, args, standby.kill)), url))
             standby.start()
     return runs
 
 
 def report(runs: list[Run]) -> str:
     lines = [
-        "| run | requests/s | p50 ms | p99 ms | answers | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| run | requests/s | p50 ms | p99 ms | answers | errors | replica after | run again |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for run in runs:
         lines.append(
             f"| {run.name} | {run.rate:,.0f} | {run.percentile(0.5):.1f} | "
-            f"{run.percentile(0.99):.1f} | {len(run.latencies):,} | {len(run.errors)} |"
+            f"{run.percentile(0.99):.1f} | {len(run.latencies):,} | {len(run.errors)} | "
+            f"{run.replica_state or '-'} | {run.fallbacks:.0f} |"
         )
     by_name = {run.name: run for run in runs}
     if by_name["primary"].rate:
