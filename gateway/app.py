@@ -15,6 +15,7 @@ from gateway.methods import HeadAsGet
 from gateway.middleware import RequestContextMiddleware
 from gateway.public.cors import ResolverCors
 from gateway.public.gate import PublicGate
+from gateway.read_routing import ReplicaReads
 from gateway.routes import (
     audit,
     audit_pictures,
@@ -41,6 +42,7 @@ from gateway.schemas.epcis import with_epcis_components
 from gateway.security_headers import SecurityHeadersMiddleware
 from traceability.background.capture_jobs import capture_job_sweeper
 from traceability.background.log_watch import LogWatch
+from traceability.background.replica_monitor import replica_monitor
 from traceability.background.subscriptions import subscription_deliverer
 from traceability.background.witnessing import witness_publisher
 from traceability.clock import Clock, utc_now
@@ -79,7 +81,8 @@ def portal_lifespan(
     settings: Settings, clock: Clock, *, migrate: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's life: the portal is built (the schema migrated first if asked) and opened
-    on start, the capture job sweeper and the witness rounds run while it serves, and all is
+    on start, the replica check, the capture job sweeper and the witness rounds run while it
+    serves, and all is
     closed on stop."""
 
     @asynccontextmanager
@@ -93,6 +96,7 @@ def portal_lifespan(
             # A configured log key or origin that is not the log's stops the start here.
             await portal.open()
             async with (
+                replica_monitor(portal),
                 capture_job_sweeper(portal),
                 witness_publisher(portal),
                 subscription_deliverer(portal),
@@ -106,7 +110,9 @@ def portal_lifespan(
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     """Added innermost first: each one added wraps those before it."""
-    # Innermost: by the time a HEAD is run as a GET, everything outside has seen a HEAD.
+    # Innermost: a request run again on the primary runs only the routes again.
+    app.add_middleware(ReplicaReads)
+    # By the time a HEAD is run as a GET, everything outside has seen a HEAD.
     app.add_middleware(HeadAsGet)
     # Inside the security headers: a refused EPCIS request still gets them.
     app.add_middleware(EpcisNegotiation)

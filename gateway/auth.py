@@ -23,8 +23,9 @@ async def current_principal(
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
     # Its own session, closed before the route runs: a request never holds this connection
     # while it waits for the pool to give it another (enough such requests at once would
-    # hold the whole pool and wait on each other until the pool timeout).
-    async with portal.read() as session:
+    # hold the whole pool and wait on each other until the pool timeout). On the primary: a
+    # key issued or revoked a moment ago counts at once, whatever a replica has replayed.
+    async with portal.read(primary=True) as session:
         principal = await portal.registry.authenticate(session, credentials.credentials)
     # The organisation is logged, never the key.
     structlog.contextvars.bind_contextvars(organization_id=principal.organization_id)

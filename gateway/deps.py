@@ -7,6 +7,8 @@ A route never opens a transaction itself; it names the one it needs:
 - ``ReadSession``: reads only, in a read-only transaction.
 - ``SnapshotSession``: reads only, every read seeing one moment of the database (an audit,
   a bundle, a health check: what they compare must not move under them).
+- ``PrimarySnapshotSession``: a snapshot on the primary, never the read replica (the health
+  check, which is about the primary).
 - ``LazySnapshot``: a snapshot opened only when first asked for (a public page, built only
   when the cache misses: a hit takes no connection at all).
 
@@ -50,6 +52,11 @@ async def snapshot_session(portal: PortalDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def primary_snapshot_session(portal: PortalDep) -> AsyncIterator[AsyncSession]:
+    async with portal.read(snapshot=True, primary=True) as session:
+        yield session
+
+
 class SnapshotOnDemand:
     """A read-only snapshot, opened the first time :meth:`session` is called and closed with
     the request's other dependencies; never opened when nothing asks for it."""
@@ -73,4 +80,7 @@ async def snapshot_on_demand(portal: PortalDep) -> AsyncIterator[SnapshotOnDeman
 WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
 ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 SnapshotSession = Annotated[AsyncSession, Depends(snapshot_session, scope="function")]
+PrimarySnapshotSession = Annotated[
+    AsyncSession, Depends(primary_snapshot_session, scope="function")
+]
 LazySnapshot = Annotated[SnapshotOnDemand, Depends(snapshot_on_demand, scope="function")]

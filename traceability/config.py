@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from traceability.errors import TraceabilityError
@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     # Unset: an SQLite file in the data dir, so one command runs a trial with nothing installed.
     database_url: str | None = None
+    # A PostgreSQL streaming replica for public reads (pages, proofs, tiles, EPCIS queries,
+    # traces, exports); writes, logins and a business's read-back of its own writes stay on
+    # database_url. A replica more than database_read_max_lag seconds behind, or down, is
+    # skipped (reads fall back to the primary); it is checked every
+    # database_read_check_interval seconds and used again once it answers and has caught up.
+    # Refused with SQLite (there is nothing to replicate to).
+    database_read_url: str | None = None
+    database_read_max_lag: float = Field(default=5.0, gt=0)
+    database_read_check_interval: float = Field(default=1.0, gt=0)
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     # Base64 of 32 bytes. Unset: generated into the data dir on first run (with a warning).
@@ -135,6 +144,17 @@ class Settings(BaseSettings):
         except TraceabilityError as exc:
             raise ValueError(str(exc)) from exc
         return value
+
+    @model_validator(mode="after")
+    def _replica_needs_postgresql(self) -> Settings:
+        if self.database_read_url and (
+            self.is_sqlite or not self.database_read_url.startswith("postgresql")
+        ):
+            raise ValueError(
+                "TRACE_DATABASE_READ_URL names a PostgreSQL streaming replica, and needs "
+                "TRACE_DATABASE_URL on PostgreSQL too: SQLite has no replicas (unset it)"
+            )
+        return self
 
     @cached_property
     def witness_endpoints(self) -> tuple[WitnessEndpoint, ...]:

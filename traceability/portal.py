@@ -6,8 +6,10 @@ The HTTP app and the command line both build one of these, so both run the same 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import math
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,7 @@ from traceability.cache.invalidation import touched
 from traceability.clock import Clock, utc_now
 from traceability.config import Settings
 from traceability.db.migrate import upgrade
+from traceability.db.replica import ReadRouting, routed_reads
 from traceability.db.session import Database, is_unavailable
 from traceability.keyring import Keyring, load_keyring
 from traceability.services.audit import AuditService
@@ -76,9 +79,55 @@ class Portal:
         if scopes:
             await self.cache.bump_many(scopes)
 
-    def read(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
-        """Reads only, in a read-only transaction (see Database.read)."""
-        return self.database.read(snapshot=snapshot)
+    def read(
+        self, *, snapshot: bool = False, primary: bool = False
+    ) -> AbstractAsyncContextManager[AsyncSession]:
+        """Reads only, in a read-only transaction, on the replica when the request may use it
+        and ``primary`` is not asked for (see Database.read)."""
+        return self.database.read(snapshot=snapshot, primary=primary)
+
+    @property
+    def has_replica(self) -> bool:
+        return self.database.replica is not None
+
+    def request_reads(self, *, may_use_replica: bool) -> AbstractContextManager[ReadRouting]:
+        """The reads of one request, in this block: on the replica where allowed (see
+        traceability.db.replica); what they did is in the routing it yields."""
+        allowed = may_use_replica and self.database.replica is not None
+        return routed_reads(ReadRouting(may_use_replica=allowed))
+
+    def replica_status(self) -> dict[str, object] | None:
+        """The replica's state for /healthz (None: none is configured)."""
+        replica = self.database.replica
+        if replica is None:
+            return None
+        status: dict[str, object] = {
+            "state": str(replica.state),
+            "lag_seconds": round(replica.lag_seconds, 3),
+            "max_lag_seconds": replica.max_lag,
+        }
+        if replica.reason:
+            status["reason"] = replica.reason
+        return status
+
+    @property
+    def recent_write_seconds(self) -> int:
+        """How long a caller's reads stay on the primary after it wrote: past this, a replica
+        still in use has replayed the write (it is at most max_lag behind, measured every
+        check interval)."""
+        settings = self.settings
+        return math.ceil(settings.database_read_max_lag + 2 * settings.database_read_check_interval)
+
+    @staticmethod
+    def _recent_write_key(credential: str) -> str:
+        return "recent-write:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+
+    async def note_write(self, credential: str) -> None:
+        """``credential`` (an API key) just wrote: its reads stay on the primary a while."""
+        await self.cache.set(self._recent_write_key(credential), b"1", self.recent_write_seconds)
+
+    async def wrote_recently(self, credential: str) -> bool:
+        return await self.cache.get(self._recent_write_key(credential)) is not None
 
     @staticmethod
     def database_unavailable(exc: BaseException) -> bool:
@@ -116,7 +165,11 @@ class Portal:
         )
         return cls(
             settings=settings,
-            database=Database.connect(settings.resolved_database_url),
+            database=Database.connect(
+                settings.resolved_database_url,
+                settings.database_read_url,
+                max_lag=settings.database_read_max_lag,
+            ),
             keyring=keyring,
             registry=RegistryService(keyring.master_key, clock),
             reader=RegistryReader(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter
 
-from gateway.deps import PortalDep, SnapshotSession
+from gateway.deps import PortalDep, PrimarySnapshotSession
 from gateway.errors import problem
 from gateway.responses import JSONResponse
 
@@ -15,10 +15,11 @@ router = APIRouter(tags=["health"])
 
 @router.get(
     "/healthz",
-    summary="Health: the database answers and the transparency log checks",
+    summary="Health: the database answers and the transparency log checks; the read "
+    "replica's state and lag (a replica down or behind is skipped, so it never fails this)",
     responses={503: {"description": "The database is unreachable, or the log failed a check"}},
 )
-async def healthz(portal: PortalDep, session: SnapshotSession) -> JSONResponse:
+async def healthz(portal: PortalDep, session: PrimarySnapshotSession) -> JSONResponse:
     try:
         health = await portal.transparency.health(session)
     except Exception as exc:
@@ -33,4 +34,8 @@ async def healthz(portal: PortalDep, session: SnapshotSession) -> JSONResponse:
             kind="log-integrity",
             log=figures,
         )
-    return JSONResponse({"status": "ok", "log": figures})
+    answer: dict[str, object] = {"status": "ok", "log": figures}
+    replica = portal.replica_status()
+    if replica is not None:
+        answer["replica"] = replica
+    return JSONResponse(answer)

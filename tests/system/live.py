@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -198,6 +199,18 @@ def postgres_bindir() -> Path | None:
     return None
 
 
+def private_postgres_bindir(purpose: str) -> Path:
+    """The PostgreSQL server programs for a test that runs its own server; without them, a
+    skip saying why (a failure in CI, which runs ``purpose``)."""
+    missing = private_postgres_missing()
+    bindir = postgres_bindir()
+    if missing is not None or bindir is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"CI runs {purpose}: {missing}")
+        pytest.skip(missing or "")
+    return bindir
+
+
 def private_postgres_missing() -> str | None:
     """Why a private PostgreSQL server cannot run here, or None when it can."""
     if postgres_bindir() is None:
@@ -235,7 +248,7 @@ class PrivatePostgres:
     def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _run(self, program: str, *args: str) -> None:
+    def _run(self, program: str, *args: str) -> str:
         command = [str(self.bindir / program), *args]
         if self._owner is not None:
             command = ["runuser", "-u", self._owner, "--", *command]
@@ -245,6 +258,22 @@ class PrivatePostgres:
                 f"{program} {' '.join(args)} failed ({result.returncode}):\n"
                 f"{result.stdout}{result.stderr}\n{self.server_log()}"
             )
+        return result.stdout
+
+    def sql(self, statement: str) -> str:
+        """Run one statement with psql as the superuser; its unaligned output."""
+        return self._run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-At",
+            "-c",
+            statement,
+        ).strip()
 
     def init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-N")
@@ -293,6 +322,29 @@ class PrivatePostgres:
         with suppress(OSError):
             return self.log.read_text(errors="replace")[-3000:]
         return ""
+
+
+class StandbyPostgres(PrivatePostgres):
+    """A streaming replica of a running :class:`PrivatePostgres` (``pg_basebackup -R``), on
+    its own port: a hot standby that answers reads while it replays the primary's WAL."""
+
+    def __init__(self, primary: PrivatePostgres) -> None:
+        super().__init__(primary.bindir)
+        self.primary = primary
+
+    def init(self) -> None:
+        self._run(
+            "pg_basebackup",
+            *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
+            *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast"),
+        )
+        settings = {"port": str(self.port), "unix_socket_directories": f"'{self.root}'"}
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
+
+    def kill(self) -> None:
+        """Stopped at once, as when its machine dies (no shutdown checkpoint)."""
+        self._pg_ctl("-m", "immediate", "stop")
 
 
 # --------------------------------------------------------------------------- organisations

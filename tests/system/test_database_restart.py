@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import IN_CI
 from tests.factories.events import epcis_event
 from tests.system.live import (
     AcceptedJob,
@@ -34,8 +33,7 @@ from tests.system.live import (
     finished_jobs,
     ledger,
     portal_env,
-    postgres_bindir,
-    private_postgres_missing,
+    private_postgres_bindir,
     register,
 )
 from traceability.chain.record import LotKey
@@ -94,13 +92,7 @@ class Load:
 
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
-    missing = private_postgres_missing()
-    bindir = postgres_bindir()
-    if missing is not None or bindir is None:
-        if IN_CI:
-            pytest.fail(f"CI runs the database-restart test: {missing}")
-        pytest.skip(missing or "")
-    server = PrivatePostgres(bindir)
+    server = PrivatePostgres(private_postgres_bindir("the database-restart test"))
     try:
         server.init()
         server.start()

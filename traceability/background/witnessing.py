@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Final
 
 import httpx
 import structlog
 
+from traceability.background.running import running
 from traceability.errors import NotFound
 from traceability.portal import Portal
 from traceability.services.witnessing import WitnessOutcome
@@ -73,10 +74,5 @@ async def witness_publisher(portal: Portal) -> AsyncIterator[None]:
     if not portal.witnessing.endpoints:
         yield
         return
-    task = asyncio.create_task(_run(portal), name="witness-publisher")
-    try:
+    async with running(_run(portal), "witness-publisher"):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task

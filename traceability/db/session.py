@@ -1,7 +1,8 @@
 """Engines and sessions.
 
-Two engines: a writer and a reader. On PostgreSQL they point at the same server
-(a deployment may point the reader at a replica). On SQLite the writer is one
+Two engines: a writer and a reader. On PostgreSQL they point at the same server, and a
+third, on a streaming replica (TRACE_DATABASE_READ_URL), takes the reads of requests that
+may use it while it is usable (traceability.db.replica decides both). On SQLite the writer is one
 connection that starts every transaction with BEGIN IMMEDIATE: writers queue in
 the pool instead of failing with "database is locked" when a read turns into a
 write, and readers keep going thanks to WAL.
@@ -26,7 +27,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from traceability.db.replica import REPLICA_FALLBACKS, Replica, current_routing
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A replica that does not answer is given up quickly: the primary is there to serve instead.
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,30 +75,67 @@ def _make_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
+def _make_replica_engine(url: str) -> AsyncEngine:
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_driver_name() == "asyncpg":
+        connect_args["timeout"] = REPLICA_CONNECT_TIMEOUT_SECONDS
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
+_Readers = tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]
+
+
 @dataclass
 class Database:
     writer: AsyncEngine
     reader: AsyncEngine
+    replica: Replica | None = None
 
     @classmethod
-    def connect(cls, url: str) -> Database:
+    def connect(cls, url: str, read_url: str | None = None, *, max_lag: float = 5.0) -> Database:
         writer = _make_engine(url, writer=True)
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
         reader = _make_engine(url, writer=False) if is_sqlite else writer
-        return cls(writer=writer, reader=reader)
+        replica = Replica(_make_replica_engine(read_url), max_lag) if read_url else None
+        return cls(writer=writer, reader=reader, replica=replica)
 
     @cached_property
-    def _readers(self) -> tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]:
-        """Sessions on the reader whose transactions are READ ONLY on PostgreSQL (SQLite's
-        reader connections are query-only): plain, and REPEATABLE READ for snapshots."""
+    def _readers(self) -> _Readers:
+        return self._read_only_factories(self.reader)
+
+    @cached_property
+    def _replica_readers(self) -> _Readers | None:
+        return self._read_only_factories(self.replica.engine) if self.replica else None
+
+    def _read_only_factories(self, engine: AsyncEngine) -> _Readers:
+        """Sessions whose transactions are READ ONLY on PostgreSQL (SQLite's reader
+        connections are query-only): plain, and REPEATABLE READ for snapshots."""
         if self.is_sqlite:
-            plain = snapshot = self.reader
+            plain = snapshot = engine
         else:
-            plain = self.reader.execution_options(postgresql_readonly=True)
-            snapshot = self.reader.execution_options(
+            plain = engine.execution_options(postgresql_readonly=True)
+            snapshot = engine.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
         return self._factory(plain), self._factory(snapshot)
+
+    def _readers_for_now(self, *, primary: bool) -> _Readers:
+        """The one routing decision: the replica when this read belongs to a request routed
+        to it (see traceability.db.replica) and the replica is usable; else the primary."""
+        routing = current_routing()
+        if (
+            primary
+            or self.replica is None
+            or self._replica_readers is None
+            or routing is None
+            or not routing.replica_allowed()
+            or not self.replica.usable
+        ):
+            return self._readers
+        routing.used_replica = True
+        return self._replica_readers
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,21 +147,32 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits when the block succeeds, rolls back when it raises."""
+        routing = current_routing()
+        if routing is not None:
+            routing.wrote = True
         async with self._factory(self.writer)() as session, session.begin():
             yield session
 
     @asynccontextmanager
-    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
-        """Reads only, in a read-only transaction; ``snapshot`` makes every read in it see one
-        consistent state (REPEATABLE READ on PostgreSQL; on SQLite every read transaction
-        is one). Closing it ends its transaction with a rollback, which fails when the
-        connection died after the reads were done (the server restarted, say): nothing is
-        lost then, the pool drops that connection, and the answer already made stands. A
-        request's read session may close after its answer has gone out, where raising would
-        cut the answer off."""
-        session = self._readers[snapshot]()
+    async def read(
+        self, *, snapshot: bool = False, primary: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """Reads only, in a read-only transaction, on the replica or the primary (see
+        :meth:`_readers_for_now`; ``primary`` keeps it on the primary); ``snapshot`` makes
+        every read in it see one consistent state (REPEATABLE READ on PostgreSQL; on SQLite
+        every read transaction is one). Closing it ends its transaction with a rollback,
+        which fails when the connection died after the reads were done (the server
+        restarted, say): nothing is lost then, the pool drops that connection, and the
+        answer already made stands. A request's read session may close after its answer has
+        gone out, where raising would cut the answer off."""
+        readers = self._readers_for_now(primary=primary)
+        session = readers[snapshot]()
         try:
             yield session
+        except Exception as exc:
+            if readers is self._replica_readers and is_unavailable(exc):
+                self._replica_failed(exc)
+            raise
         finally:
             try:
                 # Shielded, as AsyncSession's own exit is: a cancelled request still gives
@@ -129,10 +182,29 @@ class Database:
                 if not is_unavailable(exc):
                     raise
 
+    def _replica_failed(self, exc: BaseException) -> None:
+        """A read failed on the replica: it is not used again until its check passes, and
+        the request it served is run again on the primary (gateway.read_routing)."""
+        assert self.replica is not None
+        REPLICA_FALLBACKS.inc()
+        self.replica.mark_down(f"a read failed: {type(exc).__name__}")
+        routing = current_routing()
+        if routing is not None:
+            routing.failed_on_replica = True
+
+    @asynccontextmanager
+    async def read_replica(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session on the replica, usable or not (its health check)."""
+        assert self._replica_readers is not None, "no replica is configured"
+        async with self._replica_readers[False]() as session:
+            yield session
+
     async def dispose(self) -> None:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+        if self.replica is not None:
+            await self.replica.engine.dispose()
 
 
 # PostgreSQL: serialization_failure, deadlock_detected. Retrying the transaction is the cure.
