@@ -228,7 +228,11 @@ class ProvenanceService:
         journey = await self.trace.journey(
             session, product.gtin, lot_code, known=_known_chain(chain), repo=repo
         )
-        audit = await self.audit.audit_read_chain(session, key, chain) if chain else None
+        audit = (
+            await self.audit.audit_read_chain(session, key, chain, with_proofs=False)
+            if chain
+            else None
+        )
         stages, recall = await self._stages(repo, journey)
         return Provenance(
             level="serial" if link.serial is not None else "lot",
