@@ -121,7 +121,7 @@ def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) ->
         script = Path(scratch) / "paths.lua"
         script.write_text(_WRK_SCRIPT % ",".join(json.dumps(p) for p in paths))
         log_path = Path(scratch) / "server.log"
-        with running_server(command, env, port, "/health", log_path, 60.0):
+        with running_server(command, env, port, "/healthz", log_path, 60.0):
             wrk = ["wrk", "-t1", f"-c{args.connections}", "-s", str(script)]
             url = f"http://127.0.0.1:{port}/"
             run_wrk([*wrk, "-d2s", url], 2)  # warm-up: imports, pools, templates

@@ -38,15 +38,14 @@ class ProvenLog:
     def __init__(self, max_leaves: int = MAX_LEAVES, max_checkpoints: int = MAX_CHECKPOINTS):
         self.max_leaves = max_leaves
         self.max_checkpoints = max_checkpoints
-        self._lineage: OrderedDict[int, bytes] = OrderedDict()  # size -> root, oldest first
+        self._lineage: OrderedDict[int, bytes] = OrderedDict()  # size -> root, as added
         self._leaves: OrderedDict[tuple[int, bytes], None] = OrderedDict()
+        self._newest: int | None = None
 
     def newest(self) -> tuple[int, bytes] | None:
         """The largest checkpoint of the lineage, if any."""
-        if not self._lineage:
-            return None
-        size = next(reversed(self._lineage))
-        return size, self._lineage[size]
+        size = self._newest
+        return None if size is None else (size, self._lineage[size])
 
     def holds(self, size: int, root: bytes) -> bool:
         """Whether the checkpoint (size, root) is a member of the lineage."""
@@ -58,16 +57,19 @@ class ProvenLog:
         self._lineage.clear()
         self._leaves.clear()
         self._lineage[size] = root
+        self._newest = size
 
     def extend(self, size: int, root: bytes) -> None:
-        """Add a checkpoint proven to extend the newest member (a verified consistency proof
-        from it)."""
-        newest = self.newest()
-        if newest is None or size < newest[0]:
-            raise ValueError("a lineage extends its newest checkpoint only")
+        """Add a checkpoint proven consistent with a member: extending the newest one, or a
+        prefix of a member (then it is a prefix of every larger member too)."""
+        if self._newest is None:
+            raise ValueError("a lineage is started, then extended")
         self._lineage[size] = root
+        self._newest = max(self._newest, size)
         while len(self._lineage) > self.max_checkpoints:
-            self._lineage.popitem(last=False)
+            gone, _ = self._lineage.popitem(last=False)
+            if gone == self._newest:
+                self._newest = max(self._lineage)
 
     def includes(self, leaf_hash: bytes, index: int, size: int, root: bytes) -> bool:
         """Whether ``leaf_hash`` was proven at ``index`` and (size, root) is in the lineage."""

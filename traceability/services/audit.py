@@ -228,6 +228,9 @@ class AuditService:
         log_problem = forged or (
             None if history_known else await self._history_problem(session, history, opened, nodes)
         )
+        if log_problem is None and evidence.usable and history.previous is not None:
+            # Proven a prefix of a member: later audits need not check the history again.
+            self.proven.extend(history.previous.size, history.previous.root_hash)
         if (
             log_problem is None
             and head.largest_signed is not None

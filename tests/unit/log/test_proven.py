@@ -81,3 +81,13 @@ def test_memory_is_bounded_and_forgets_the_least_recently_used() -> None:
         assert verifier.verify(leaf(i), i, proof(tree, i, 4))
     assert not proven.includes(leaf(0), 0, 4, tree.root(4))
     assert proven.includes(leaf(2), 2, 4, tree.root(4))
+
+
+def test_a_checkpoint_proven_a_prefix_of_a_member_joins_the_lineage() -> None:
+    tree = tree_of(9)
+    proven = ProvenLog()
+    proven.start(9, tree.root(9))
+    proven.extend(5, tree.root(5))
+    assert proven.newest() == (9, tree.root(9))
+    RememberingInclusion(5, tree.root(5), proven).verify(leaf(2), 2, proof(tree, 2, 5))
+    assert proven.includes(leaf(2), 2, 9, tree.root(9))
