@@ -141,6 +141,13 @@ class AuditService:
         # What this process proved about the log: each audit checks only what is new.
         self.proven = ProvenLog()
 
+    def _lineage(self, root: TrustedRoot | None, forged: str | None) -> LineagePlan:
+        """How the audit uses the proven lineage; not at all when it stands on no checkpoint
+        or not on the newest one."""
+        if root is None or forged is not None:
+            return LineagePlan(root.size if root else 0, b"", usable=False)
+        return lineage_plan(self.proven, root.size, root.root_hash)
+
     def _proven_previous(self, history: _History) -> bool:
         """Whether the previous checkpoint the history check compares with is in the proven
         lineage (then, the audit's checkpoint being in it too, it extends that one)."""
@@ -195,11 +202,7 @@ class AuditService:
         root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
         size = root.size if root is not None else 0
         history = self._history(head, opened) if opened is not None else _History()
-        lineage = (
-            lineage_plan(self.proven, root.size, root.root_hash)
-            if root is not None and forged is None
-            else LineagePlan(size, b"", usable=False)
-        )
+        lineage = self._lineage(root, forged)
         evidence = await self._evidence(session, chain, size, lineage, history, with_proofs)
         nodes, skipped, history_known = evidence.nodes, evidence.skipped, evidence.history_known
         wanted = [e.log_index for e in chain.events if 0 <= e.log_index < size]
