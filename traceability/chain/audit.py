@@ -109,6 +109,7 @@ def audit_chain(
     head: tuple[int, bytes | None] | None = None,
     *,
     shared_tree: bool = False,
+    inclusion: InclusionVerifier | None = None,
 ) -> AuditResult:
     """Check every event of ``lot``'s chain in order; ``entries`` as stored, in chain order.
 
@@ -120,8 +121,10 @@ def audit_chain(
     share (the portal's own audit), so a proof that fails while the event's leaf checks
     is the tree's fault, not the event's. In a bundle each event carries its own proof,
     which is then that event's evidence.
+
+    ``inclusion``: the verifier of ``root`` to use (one that remembers proven leaves, say).
     """
-    walk = _ChainWalk(lot, entries, keys, root, shared_tree=shared_tree)
+    walk = _ChainWalk(lot, entries, keys, root, shared_tree=shared_tree, inclusion=inclusion)
     for position, entry in enumerate(entries):
         problem = walk.step(position, entry)
         if problem is not None:
@@ -159,6 +162,7 @@ class _ChainWalk:
         root: TrustedRoot | None,
         *,
         shared_tree: bool,
+        inclusion: InclusionVerifier | None = None,
     ) -> None:
         self.lot = lot
         self.entries = entries
@@ -174,7 +178,9 @@ class _ChainWalk:
         # inclusion verifier for the checkpoint, which shares work between neighbouring
         # leaves (every answer is still verify_inclusion's).
         self.signers: dict[str, SignatureVerifier] = {}
-        self.inclusion = InclusionVerifier(root.size, root.root_hash) if root is not None else None
+        if inclusion is None and root is not None:
+            inclusion = InclusionVerifier(root.size, root.root_hash)
+        self.inclusion = inclusion if root is not None else None
 
     def failed(self, problem: _Problem, record: EventRecord | None) -> AuditResult:
         event_id = _event_id(record) if problem.at_event and record is not None else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from traceability.errors import ChainBroken, InvalidInput
 
@@ -215,10 +216,17 @@ def root_from_nodes(size: int, nodes: Mapping[NodeId, bytes]) -> bytes:
     return fold([_read(nodes, i) for i in ids])
 
 
+@lru_cache(maxsize=4096)
+def _inclusion_plan(index: int, size: int) -> tuple[tuple[NodeId, ...], ...]:
+    """Per element of PATH(index, D[0:size]), bottom-up, the stored nodes it folds. Kept for
+    recent leaves: an audit or a proof names a leaf's nodes, then builds its path from them."""
+    return tuple(tuple(_range_node_ids(lo, hi)) for lo, hi in _inclusion_ranges(index, size))
+
+
 def inclusion_proof_nodes(index: int, size: int) -> list[NodeId]:
     """Stored nodes needed for PATH(index, D[0:size]); at most about 2*log2(size) of them."""
     check_inclusion(index, size)
-    return _ids_for(_inclusion_ranges(index, size))
+    return [node for group in _inclusion_plan(index, size) for node in group]
 
 
 def build_inclusion_proof(index: int, size: int, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
@@ -227,7 +235,10 @@ def build_inclusion_proof(index: int, size: int, nodes: Mapping[NodeId, bytes]) 
     Raises ChainBroken naming the first node that is absent or not a hash.
     """
     check_inclusion(index, size)
-    return _hash_ranges(_inclusion_ranges(index, size), nodes)
+    return [
+        _read(nodes, group[0]) if len(group) == 1 else fold([_read(nodes, i) for i in group])
+        for group in _inclusion_plan(index, size)
+    ]
 
 
 def consistency_proof_nodes(first: int, second: int) -> list[NodeId]:

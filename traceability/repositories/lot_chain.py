@@ -29,6 +29,7 @@ from traceability.db.models import (
     LogCheckpoint,
     LogLeaf,
     LogState,
+    Organization,
     SigningKeyRow,
 )
 from traceability.repositories.base import Repository
@@ -74,6 +75,8 @@ class ChainedEvent:
     leaf_hash: bytes | None  # what the log holds at log_index, if anything
     key: KeyRow | None
     retracted: bool  # its own organisation declared it erroneous
+    # The organisation that recorded it (a page names it on the stage; read with the chain).
+    organization: Organization | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ _own = aliased(ChainLinkRow)
 _other = aliased(ChainLinkRow)
 _other_chain = aliased(Chain)
 _declaration = aliased(Event)
+_recorder = aliased(Organization, name="recorder")
 # Retracted: the organisation that recorded the event declared it erroneous. Another
 # organisation's declaration with the same eventID retracts nothing.
 _retracted = exists().where(
@@ -138,6 +142,7 @@ _LOT_CHAIN: Final = (
         SigningKeyRow.valid_to,
         SigningKeyRow.revoked_at,
         _retracted.label("retracted"),
+        _recorder,
     )
     .select_from(Chain)
     .outerjoin(_own, _own.chain_id == Chain.id)
@@ -146,6 +151,7 @@ _LOT_CHAIN: Final = (
     .outerjoin(_other_chain, _other_chain.id == _other.chain_id)
     .outerjoin(LogLeaf, LogLeaf.index == Event.log_index)
     .outerjoin(SigningKeyRow, SigningKeyRow.key_id == Event.key_id)
+    .outerjoin(_recorder, _recorder.id == Event.organization_id)
     .where(Chain.gtin == bindparam("gtin"), Chain.lot_code == bindparam("lot_code"))
     .order_by(_own.seq, _other.chain_id, _other.seq)
 )
@@ -235,4 +241,5 @@ def _event(row: Row[Any], links: Sequence[LinkRow]) -> ChainedEvent:
         leaf_hash=row.leaf_hash,
         key=key,
         retracted=bool(row.retracted),
+        organization=row.recorder,
     )

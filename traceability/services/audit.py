@@ -27,6 +27,7 @@ from traceability.log.merkle import (
     inclusion_proof_nodes,
 )
 from traceability.log.note import Checkpoint, NoteVerifier
+from traceability.log.proven import ProvenLog, RememberingInclusion
 from traceability.repositories.log import LogRepository
 from traceability.repositories.lot_chain import (
     ChainedEvent,
@@ -37,6 +38,8 @@ from traceability.repositories.lot_chain import (
 )
 from traceability.repositories.organizations import OwnershipRepository
 from traceability.services.access import READERS_OF_ALL, require_role
+from traceability.services.audit_lineage import LineagePlan, settle, skips
+from traceability.services.audit_lineage import plan as lineage_plan
 from traceability.services.log_audit.results import LogAudit, Progress, SignedCheckpoint
 from traceability.services.log_audit.walk import audit_log
 from traceability.services.rebuilt_records import rebuilt_record
@@ -104,6 +107,22 @@ def record_of_chained(stored: ChainedEvent) -> EventRecord:
 
 
 @dataclass(frozen=True)
+class _Evidence:
+    """The nodes an audit read; ``skipped``: leaves whose inclusion was proven before;
+    ``history_known``: the lineage proves the history check; ``usable``: the audit's
+    checkpoint is in the proven lineage."""
+
+    nodes: Mapping[NodeId, bytes]
+    skipped: set[int]
+    history_known: bool
+    usable: bool
+
+
+def _proof_ids(indexes: set[int], size: int) -> set[NodeId]:
+    return {node for i in indexes for node in inclusion_proof_nodes(i, size)}
+
+
+@dataclass(frozen=True)
 class _History:
     """How the log-wide history check will run: from the nodes read with the inclusion proofs
     (``first``: the previous checkpoint's signed size), or by the transparency service."""
@@ -119,6 +138,23 @@ class _History:
 class AuditService:
     def __init__(self, transparency: TransparencyService) -> None:
         self.transparency = transparency
+        # What this process proved about the log: each audit checks only what is new.
+        self.proven = ProvenLog()
+
+    def _lineage(self, root: TrustedRoot | None, forged: str | None) -> LineagePlan:
+        """How the audit uses the proven lineage; not at all when it stands on no checkpoint
+        or not on the newest one."""
+        if root is None or forged is not None:
+            return LineagePlan(root.size if root else 0, b"", usable=False)
+        return lineage_plan(self.proven, root.size, root.root_hash)
+
+    def _proven_previous(self, history: _History) -> bool:
+        """Whether the previous checkpoint the history check compares with is in the proven
+        lineage (then, the audit's checkpoint being in it too, it extends that one)."""
+        previous = history.previous
+        if history.delegate or history.error is not None or previous is None:
+            return False
+        return self.proven.holds(previous.size, previous.root_hash)
 
     @property
     def verifier(self) -> NoteVerifier:
@@ -151,25 +187,34 @@ class AuditService:
         return await self.audit_read_chain(session, key, chain)
 
     async def audit_read_chain(
-        self, session: AsyncSession, key: LotKey, chain: LotChain
+        self, session: AsyncSession, key: LotKey, chain: LotChain, *, with_proofs: bool = True
     ) -> LotAudit:
         """:meth:`audit_lot` of a chain the caller read in this snapshot (a lot page reads it
         once for the audit and the journey). Every hash, signature, link and inclusion proof
-        is checked here; only the reads are shared."""
+        is checked here, or was proven before in this process against a checkpoint that the
+        one the audit stands on was proven to extend (traceability/log/proven.py); only the
+        reads are shared.
+
+        ``with_proofs``: every event carries its inclusion proof (a bundle or an audit answer
+        hands them out). Without, the proofs of leaves proven before are not read (a page
+        says only whether they hold)."""
         head, checkpoint, opened, forged = await self._standing_checkpoint(session)
         root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
-
         size = root.size if root is not None else 0
-        wanted = [e.log_index for e in chain.events if 0 <= e.log_index < size]
         history = self._history(head, opened) if opened is not None else _History()
-        # The inclusion proofs' and the consistency proof's nodes in one round trip.
-        ids = {node for i in wanted for node in inclusion_proof_nodes(i, size)}
-        # Each event's own level-0 node too: a rewritten one is that event's evidence.
-        ids.update(NodeId(0, i) for i in wanted)
-        nodes = await LogRepository(session).nodes(sorted(ids.union(history.ids)))
-        proofs = {i: build_inclusion_proof(i, size, nodes) for i in wanted}
+        lineage = self._lineage(root, forged)
+        evidence = await self._evidence(session, chain, size, lineage, history, with_proofs)
+        nodes, skipped, history_known = evidence.nodes, evidence.skipped, evidence.history_known
+        wanted = [e.log_index for e in chain.events if 0 <= e.log_index < size]
+        proofs = {i: build_inclusion_proof(i, size, nodes) for i in wanted if i not in skipped}
         keys = {k.key_id: key_info(k) for e in chain.events if (k := e.key) is not None}
         events = [_audited_event(stored, proofs, nodes, keys) for stored in chain.events]
+        # An audit that hands out its proofs checks every one of them afresh.
+        inclusion = (
+            RememberingInclusion(root.size, root.root_hash, self.proven)
+            if root is not None and evidence.usable and not with_proofs
+            else None
+        )
         result = audit_chain(
             key,
             [e.entry for e in events],
@@ -177,12 +222,18 @@ class AuditService:
             root,
             head=(chain.head_seq, chain.head_hash),
             shared_tree=True,
+            inclusion=inclusion,
         )
         if opened is None or checkpoint is None:
             # No event is to blame for checkpoints that are not there.
             problem = "the log holds no signed checkpoint: its events cannot be proven logged"
             return LotAudit(key, events, None, result, forged or problem)
-        log_problem = forged or await self._history_problem(session, history, opened, nodes)
+        log_problem = forged or (
+            None if history_known else await self._history_problem(session, history, opened, nodes)
+        )
+        if log_problem is None and evidence.usable and history.previous is not None:
+            # Proven a prefix of a member: later audits need not check the history again.
+            self.proven.extend(history.previous.size, history.previous.root_hash)
         if (
             log_problem is None
             and head.largest_signed is not None
@@ -193,6 +244,43 @@ class AuditService:
                 f"{head.size}: leaves were removed"
             )
         return LotAudit(key, events, checkpoint, result, log_problem)
+
+    async def _evidence(
+        self,
+        session: AsyncSession,
+        chain: LotChain,
+        size: int,
+        lineage: LineagePlan,
+        history: _History,
+        with_proofs: bool,
+    ) -> _Evidence:
+        """The log nodes the audit needs, in one round trip: every event's level-0 node, the
+        inclusion proofs of leaves not proven before in the lineage, the consistency proof
+        that carries the lineage to this checkpoint, and the history check's unless the
+        lineage already proves it."""
+        wanted = {e.log_index for e in chain.events if 0 <= e.log_index < size}
+        skipped = {
+            e.log_index
+            for e in chain.events
+            if not with_proofs
+            and e.log_index in wanted
+            and skips(self.proven, lineage, e.log_index, e.event_hash)
+        }
+        history_known = lineage.usable and self._proven_previous(history)
+        ids = {NodeId(0, i) for i in wanted}
+        ids.update(lineage.ids)
+        ids.update(_proof_ids(wanted - skipped, size))
+        if not history_known:
+            ids.update(history.ids)
+        log = LogRepository(session)
+        nodes = await log.nodes(list(ids))  # it sorts them itself
+        usable = settle(self.proven, lineage, nodes)
+        if not usable and (skipped or history_known):
+            # The lineage did not reach this checkpoint: check everything after all.
+            unread = _proof_ids(skipped, size).union(history.ids) - ids
+            nodes = {**nodes, **await log.nodes(list(unread))}
+            skipped, history_known = set(), False
+        return _Evidence(nodes, skipped, history_known, usable)
 
     async def _standing_checkpoint(
         self, session: AsyncSession

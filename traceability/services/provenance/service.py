@@ -222,13 +222,17 @@ class ProvenanceService:
         repo.remember(
             lots={(product.gtin, lot_code): head.lot},
             products=[product],
-            organizations=[producer],
+            organizations=[producer, *_recorders(chain)],
             locations=[head.origin] if head.origin else [],
         )
         journey = await self.trace.journey(
             session, product.gtin, lot_code, known=_known_chain(chain), repo=repo
         )
-        audit = await self.audit.audit_read_chain(session, key, chain) if chain else None
+        audit = (
+            await self.audit.audit_read_chain(session, key, chain, with_proofs=False)
+            if chain
+            else None
+        )
         stages, recall = await self._stages(repo, journey)
         return Provenance(
             level="serial" if link.serial is not None else "lot",
@@ -310,6 +314,14 @@ def _lot_info(row: Lot | None, origin: Location | None, code: str) -> LotInfo:
         origin=_place(origin) if origin else None,
         certifications=tuple(_certification(c) for c in row.certifications or ()),
     )
+
+
+def _recorders(chain: LotChain | None) -> list[Organization]:
+    """The organisations that recorded the chain's events, read with it: the stages name
+    them without reading them again."""
+    if chain is None:
+        return []
+    return [e.organization for e in chain.events if e.organization is not None]
 
 
 def _known_chain(chain: LotChain | None) -> KnownChain:

@@ -1,0 +1,199 @@
+"""The long tail: uncached lot pages built per scan, for lots chosen uniformly at random.
+
+A nation scans many lots, most of them rarely; each such scan misses every cache and builds
+the page from the database. This benchmark measures that build on a seeded PostgreSQL
+database (``traceability seed``, see docs/BENCHMARKS.md "Bulk seeding"):
+
+- ``inprocess``: the provenance service builds ``--builds`` pages, one read-only snapshot
+  each (as the resolver does on a miss), for lots drawn uniformly from the lots table; it
+  counts the SQL statements and round trips of a build (SQLAlchemy event hooks) and, with
+  ``--profile``, prints the top cumulative costs of a cProfile run.
+- ``http``: ``traceability serve`` with ``TRACE_PUBLIC_CACHE=false``; wrk requests the HTML
+  page of a uniformly chosen lot (a Lua script picks one of ``--lots`` paths per request).
+
+``--before CHECKOUT`` runs the same measurements, interleaved in the same run, against
+another checkout of the project (put first on PYTHONPATH of a child process), so a change
+is quoted as a ratio taken side by side.
+
+    python -m bench.long_tail --database-url postgresql+asyncpg://…/seeded --data-dir DIR \\
+        [--builds 400] [--runs 3] [--duration 10] [--before ../old-checkout] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.public import (
+    free_port,
+    log,
+    parse_wrk,
+    run_wrk,
+    running_server,
+    traceability_script,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD = Path(__file__).resolve().parent / "long_tail_child.py"
+# One wrk request picks one of these paths uniformly (math.random over the list).
+_WRK_SCRIPT = """
+paths = {%s}
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {["Accept"] = "text/html"})
+end
+"""
+
+
+@dataclass(frozen=True)
+class InProcess:
+    builds_per_s: float
+    cpu_ms: float  # the building process's CPU a build (PostgreSQL's not counted)
+    statements: float
+    round_trips: float
+    profile: str
+
+
+def _child_env(checkout: Path, args: argparse.Namespace) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACE_")}
+    env.update(
+        PYTHONPATH=str(checkout),
+        TRACE_DATABASE_URL=args.database_url,
+        TRACE_DATA_DIR=str(args.data_dir),
+        TRACE_PUBLIC_CACHE="false",
+        TRACE_PUBLIC_RATE_LIMIT="1000000000",
+    )
+    return env
+
+
+def _child(checkout: Path, args: argparse.Namespace, *options: str) -> object:
+    """Run bench/long_tail_child.py against ``checkout``; its one JSON line, parsed."""
+    done = subprocess.run(
+        [sys.executable, str(CHILD), *options],
+        env=_child_env(checkout, args),
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the child run failed in {checkout}:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def in_process(checkout: Path, args: argparse.Namespace, seed: int) -> InProcess:
+    """Builds per second, CPU, statements and round trips per build, in a child process that
+    imports ``traceability`` from ``checkout``."""
+    options = ["--builds", str(args.builds), "--seed", str(seed)]
+    found = _child(checkout, args, *options, *(["--profile"] if args.profile else []))
+    assert isinstance(found, dict)
+    return InProcess(
+        found["builds_per_s"],
+        found["cpu_ms"],
+        found["statements"],
+        found["round_trips"],
+        found["profile"],
+    )
+
+
+def lot_paths(checkout: Path, args: argparse.Namespace, seed: int) -> list[str]:
+    """``--lots`` lot page paths, drawn uniformly from the lots table."""
+    found = _child(checkout, args, "--paths", str(args.lots), "--seed", str(seed))
+    assert isinstance(found, list)
+    return [str(path) for path in found]
+
+
+def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) -> float:
+    """Requests per second of uncached lot pages over HTTP (wrk), one server worker."""
+    port = free_port()
+    env = _child_env(checkout, args)
+    command = [traceability_script(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with tempfile.TemporaryDirectory(prefix="long-tail-") as scratch:
+        script = Path(scratch) / "paths.lua"
+        script.write_text(_WRK_SCRIPT % ",".join(json.dumps(p) for p in paths))
+        log_path = Path(scratch) / "server.log"
+        with running_server(command, env, port, "/healthz", log_path, 60.0):
+            wrk = ["wrk", "-t1", f"-c{args.connections}", "-s", str(script)]
+            url = f"http://127.0.0.1:{port}/"
+            run_wrk([*wrk, "-d2s", url], 2)  # warm-up: imports, pools, templates
+            result = parse_wrk(run_wrk([*wrk, f"-d{args.duration}s", "--latency", url], 10))
+    return result.requests_per_s
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.long_tail", description=__doc__)
+    parser.add_argument("--database-url", required=True, help="a seeded database (asyncpg URL)")
+    parser.add_argument("--data-dir", type=Path, required=True, help="its TRACE_DATA_DIR")
+    parser.add_argument("--builds", type=int, default=400, help="in-process builds a run")
+    parser.add_argument("--lots", type=int, default=2000, help="distinct lots over HTTP")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk a run")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--before", type=Path, help="a checkout of the code before the change")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print the top cProfile costs")
+    return parser.parse_args(argv)
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sides = {"after": ROOT}
+    if args.before is not None:
+        sides = {"before": args.before.resolve(), "after": ROOT}
+    rates: dict[str, dict[str, list[float]]] = {s: {"inprocess": [], "http": []} for s in sides}
+    counts: dict[str, InProcess] = {}
+    for run in range(args.runs):
+        order = list(sides) if run % 2 == 0 else list(reversed(sides))
+        for side in order:
+            found = in_process(sides[side], args, seed=run)
+            counts[side] = found
+            rates[side]["inprocess"].append(found.builds_per_s)
+            log(f"run {run + 1} {side}: in-process {found.builds_per_s:.1f} builds/s")
+            if args.profile and found.profile:
+                print(f"--- profile, {side}, run {run + 1}\n{found.profile}")
+        if args.skip_http:
+            continue
+        paths = lot_paths(ROOT, args, seed=run)
+        for side in order:
+            rate = over_http(sides[side], args, paths)
+            rates[side]["http"].append(rate)
+            log(f"run {run + 1} {side}: HTTP {rate:.1f} pages/s")
+    print(
+        "| side | in-process builds/s (runs) | HTTP pages/s (runs) | CPU ms a build "
+        "| statements | round trips |"
+    )
+    print("| --- | --- | --- | ---: | ---: | ---: |")
+    for side in sides:
+        own = rates[side]
+        print(
+            f"| {side} | {_median(own['inprocess']):.1f} "
+            f"({', '.join(f'{r:.1f}' for r in own['inprocess'])}) | {_median(own['http']):.1f} "
+            f"({', '.join(f'{r:.1f}' for r in own['http'])}) | {counts[side].cpu_ms:.2f} "
+            f"| {counts[side].statements:.1f} "
+            f"| {counts[side].round_trips:.1f} |"
+        )
+    if "before" in sides:
+        for kind in ("inprocess", "http"):
+            pairs = zip(rates["after"][kind], rates["before"][kind], strict=True)
+            ratios = [a / b for a, b in pairs if b]
+            if ratios:
+                print(f"after / before, {kind}: median {_median(ratios):.2f}x per run {ratios}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}; {time.ctime()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
