@@ -39,11 +39,10 @@ from pathlib import Path
 import httpx
 
 from tests.system.live import (
-    PrivatePostgres,
     ServeProcess,
-    StandbyPostgres,
     portal_env,
     postgres_bindir,
+    primary_with_standby,
     register,
 )
 from traceability.chain.record import LotKey
@@ -102,21 +101,6 @@ async def _load(
 
 
 @contextmanager
-def _cluster(bindir: Path) -> Iterator[tuple[PrivatePostgres, StandbyPostgres]]:
-    primary = PrivatePostgres(bindir)
-    standby = StandbyPostgres(primary)
-    try:
-        primary.init()
-        primary.start()
-        standby.init()
-        standby.start()
-        yield primary, standby
-    finally:
-        standby.destroy()
-        primary.destroy()
-
-
-@contextmanager
 def _serving(env: dict[str, str], folder: Path, name: str) -> Iterator[str]:
     server = ServeProcess(env, folder / f"{name}.log")
     try:
@@ -143,7 +127,7 @@ def _wait_for_replica(url: str) -> None:
 
 def measure(args: argparse.Namespace, bindir: Path, folder: Path) -> list[Run]:
     runs: list[Run] = []
-    with _cluster(bindir) as (primary, standby):
+    with primary_with_standby(bindir) as (primary, standby):
         base = portal_env(folder / "var", primary.url, TRACE_PUBLIC_CACHE="false")
         with _serving(base, folder, "setup") as url:
             lots = register(url, base, producers=1, lots_per_producer=args.lots).producers[0].lots

@@ -347,6 +347,22 @@ class StandbyPostgres(PrivatePostgres):
         self._pg_ctl("-m", "immediate", "stop")
 
 
+@contextmanager
+def primary_with_standby(bindir: Path) -> Iterator[tuple[PrivatePostgres, StandbyPostgres]]:
+    """A private primary and its streaming standby, both running; both destroyed after."""
+    primary = PrivatePostgres(bindir)
+    standby = StandbyPostgres(primary)
+    try:
+        primary.init()
+        primary.start()
+        standby.init()
+        standby.start()
+        yield primary, standby
+    finally:
+        standby.destroy()
+        primary.destroy()
+
+
 # --------------------------------------------------------------------------- organisations
 
 

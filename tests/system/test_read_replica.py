@@ -28,6 +28,7 @@ from tests.system.live import (
     ServeProcess,
     StandbyPostgres,
     portal_env,
+    primary_with_standby,
     private_postgres_bindir,
     register,
 )
@@ -103,17 +104,8 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    primary = PrivatePostgres(private_postgres_bindir("the read-replica tests"))
-    standby = StandbyPostgres(primary)
-    try:
-        primary.init()
-        primary.start()
-        standby.init()
-        standby.start()
-        yield Cluster(primary, standby)
-    finally:
-        standby.destroy()
-        primary.destroy()
+    with primary_with_standby(private_postgres_bindir("the read-replica tests")) as pair:
+        yield Cluster(*pair)
 
 
 @pytest.fixture(scope="module")
