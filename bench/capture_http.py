@@ -57,7 +57,6 @@ from bench.public import ROOT, free_port, running_server
 
 HOST = "127.0.0.1"
 LOTS = 40  # five per organisation
-POLL_SECONDS = 0.02
 START_TIMEOUT = 120.0
 
 
@@ -172,8 +171,11 @@ def _serving(
         yield f"http://{HOST}:{port}"
 
 
-async def _post_documents(url: str, batches: Sequence[Batch], clients: int) -> float:
-    """8 clients: each posts a document, polls its job until it succeeds, then the next."""
+async def _post_documents(
+    url: str, batches: Sequence[Batch], clients: int, poll: float = 0.02
+) -> float:
+    """8 clients: each posts a document, polls its job every ``poll`` seconds until it
+    succeeds, then posts the next."""
     queue = iter(batches)
     limits = httpx.Limits(max_connections=clients * 2)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
@@ -193,7 +195,7 @@ async def _post_documents(url: str, batches: Sequence[Batch], clients: int) -> f
                     answer = (await http.get(location, headers=headers)).json()
                     if not answer["running"]:
                         break
-                    await asyncio.sleep(POLL_SECONDS)
+                    await asyncio.sleep(poll)
                 if answer["status"] != "success":
                     raise RuntimeError(f"capture job did not succeed: {answer}")
 
@@ -238,8 +240,10 @@ async def measure_http(
     try:
         batches = _batches(orgs, args.events, size, args.seed)
         with _serving(portal, work, workers, args.redis_url, code) as url:
-            post = _post_events if size == 1 else _post_documents
-            elapsed = await post(url, batches, args.clients)
+            if size == 1:
+                elapsed = await _post_events(url, batches, args.clients)
+            else:
+                elapsed = await _post_documents(url, batches, args.clients, args.poll)
         return args.events / elapsed
     finally:
         await portal.database.dispose()
@@ -356,6 +360,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=_ints, default=[100, 1000], help="events per document")
     parser.add_argument("--workers", type=_ints, default=[1, 2], help="server worker counts")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--poll", type=float, default=0.02, help="seconds between a client's looks at its job"
+    )
     parser.add_argument("--single", type=int, default=2000, help="events posted to /events")
     parser.add_argument(
         "--compare-with",
