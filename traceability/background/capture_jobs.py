@@ -291,20 +291,19 @@ async def _each_on_its_own(
     A job a crash or an outage interrupted goes on from the first event it had not decided
     (``decided`` of them were, when it was claimed): the events it captured before are not
     refused as duplicates of themselves, nor visited again one transaction each. The job's
-    row is locked and its claim renewed for each step, so a second runner of the job skips
-    what the first has decided, and a runner whose claim lapsed and was taken up stops.
+    row is locked and its lease renewed for each step, so a second runner of the job skips
+    what the first has decided, and a runner whose lease lapsed and was taken over stops.
     """
 
+    lease = portal.settings.capture_job_lease_seconds
+
     async def step(session: AsyncSession) -> CaptureJobRecord | None:
-        job = await portal.capture_jobs.claim(
-            session, job_id, runner, portal.settings.capture_job_lease_seconds
-        )
+        job = await portal.capture_jobs.claim(session, job_id, runner, lease)
         if job is not None and job.claimed_by != runner:
             raise _Lost
         return job
 
     for index in range(decided, len(events)):
-        event = events[index]
         try:
             async with portal.write() as session:
                 job = await step(session)
@@ -316,7 +315,7 @@ async def _each_on_its_own(
                     session,
                     principal,
                     principal.organization_id,
-                    [event],
+                    [events[index]],
                     context,
                     hash_ids=hash_ids[index : index + 1] if hash_ids else None,
                     first_index=index,

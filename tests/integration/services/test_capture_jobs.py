@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,8 @@ from traceability.background.capture_jobs import (
     run_capture_job,
     sweep_capture_jobs,
 )
+from traceability.clock import as_utc
+from traceability.db.models import CaptureJob
 from traceability.epcis.validation import document_events
 from traceability.portal import Portal
 from traceability.repositories.chains import ChainRepository
@@ -300,3 +303,42 @@ async def test_a_rollback_runner_whose_lease_was_taken_over_decides_nothing(
     await run_capture_job(state, job_id, runner="new-process")
     assert await status_of(state, job_id) == ("success", 1, [])
     assert await head_of(state, lot) == 1
+
+
+async def test_a_rollback_runner_renews_its_lease_while_its_one_transaction_runs(
+    state: Portal, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document longer to capture than the lease: the runner keeps the job, so no other
+    process takes it over while it is alive."""
+    if state.settings.resolved_database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer connection, so one process: no one to take over")
+    state.settings.capture_job_lease_seconds = 0.3
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "rollback")
+    real_capture = state.capture.capture
+    taken_over: list[str | None] = []
+
+    async def slow_capture(*args, **kwargs):  # type: ignore[no-untyped-def]
+        clock.advance(seconds=1)  # past the lease taken when the run began
+        async with asyncio.timeout(30):
+            while await lease_end(state, job_id) <= clock():
+                await asyncio.sleep(0.05)  # until the runner has renewed it
+        async with state.write() as session:
+            job = await state.capture_jobs.claim(session, job_id, "another-process", 0.3)
+            taken_over.append(job.claimed_by if job else None)
+        return await real_capture(*args, **kwargs)
+
+    monkeypatch.setattr(state.capture, "capture", slow_capture)
+    await run_capture_job(state, job_id)
+    assert taken_over and taken_over[0] != "another-process"
+    assert await status_of(state, job_id) == ("success", 1, [])
+    assert await head_of(state, lot) == 1
+
+
+async def lease_end(state: Portal, job_id: str) -> datetime:
+    """Until when the job's runner holds it, as stored."""
+    async with state.database.read() as session:
+        row = await session.get(CaptureJob, job_id)
+        assert row is not None and row.claimed_until is not None
+        return as_utc(row.claimed_until)
