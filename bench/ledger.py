@@ -603,6 +603,7 @@ class Org:
     key_id: str
     prefix: str
     lots: list[LotKey]
+    api_key: str = ""  # its first API key, for benchmarks that call the HTTP API
 
 
 Batch = tuple[Org, list[tuple[LotKey, dict[str, Any]]]]
@@ -647,7 +648,8 @@ async def _setup_portal(url: str, data_dir: Path, orgs: int, lots: int) -> tuple
                 await portal.registry.create_lot(
                     session, org_id, NewLot(gtin=gtin, lot_code=code, quantity=10_000, unit="KGM")
                 )
-        made.append(Org(org_id, created.signing_key_id, prefix, [LotKey(gtin, c) for c in codes]))
+        lot_keys = [LotKey(gtin, c) for c in codes]
+        made.append(Org(org_id, created.signing_key_id, prefix, lot_keys, created.api_key))
     async with portal.database.writer.begin() as connection:
         await connection.execute(text(f"DROP TABLE IF EXISTS {BARE_TABLE}"))
         await connection.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {BARE_TABLE}_id_seq"))

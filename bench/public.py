@@ -410,12 +410,14 @@ def running_server(
     ready_path: str,
     log_path: Path,
     timeout: float,
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
-    """Start a server, wait until ``ready_path`` answers 200, and always stop it at the end."""
+    """Start a server (in the folder ``cwd``, whose code Python's ``-m`` runs), wait until
+    ``ready_path`` answers 200, and always stop it at the end."""
     with log_path.open("ab") as output:
         process = subprocess.Popen(
             list(command),
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=output,

@@ -98,10 +98,14 @@ class Settings(BaseSettings):
     # capture_job_retry_max seconds; a job that has not finished capture_job_deadline seconds
     # after it was accepted (the database stayed away, or the process running it stopped)
     # ends failed, saying why. Every capture_job_sweep_interval seconds a serving process takes
-    # up the running jobs no live process holds (0: it never looks).
+    # up the running jobs no live process holds (0: it never looks). A process holds a job by
+    # a lease of capture_job_lease_seconds that it renews while it works (every step, and a
+    # third of the lease into a long one); a lease that lapsed (its process died) lets
+    # another process take the job over.
     capture_job_retry_max: float = 30.0
     capture_job_deadline: float = 3600.0
     capture_job_sweep_interval: float = 30.0
+    capture_job_lease_seconds: float = Field(default=30.0, gt=0)
     # EPCIS query subscriptions (webhooks). Every subscription_poll_interval seconds a serving
     # process queues what subscriptions are owed and sends it (0: it never does); a failed
     # send is tried again after subscription_retry_first seconds, doubling up to

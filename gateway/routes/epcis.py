@@ -34,7 +34,7 @@ from gateway.schemas.epcis import (
     signed_event_schema,
 )
 from gateway.schemas.identifiers import LOT_KEY_SCHEMA
-from traceability.background.capture_jobs import run_capture_job
+from traceability.background.capture_jobs import PROCESS_RUNNER, ParsedJob, run_capture_job
 from traceability.chain.record import ChainLink, LotKey, parse_record_time
 from traceability.crypto.signing import b64decode
 from traceability.epcis.validation import document_events
@@ -127,12 +127,16 @@ async def capture(
     acting_organization(caller, organization_id)  # who may record, before reading the body
     document = await read_document(request, CAPTURE_FILE_SIZE_LIMIT)
     # The shape and the limits are checked before the 202.
-    events, _context = document_events(document, max_events=CAPTURE_LIMIT)
+    events, context = document_events(document, max_events=CAPTURE_LIMIT)
     acting = await existing_acting_organization(portal, session, caller, organization_id)
-    job = await portal.capture_jobs.start(session, caller, acting, behaviour, document, len(events))
+    lease = (PROCESS_RUNNER, portal.settings.capture_job_lease_seconds)
+    job = await portal.capture_jobs.start(
+        session, caller, acting, behaviour, document, len(events), lease
+    )
     # Runs after the 202 is sent, so after the job's row has committed (the session commits
-    # when this returns); a crash before it ends is resumed by the next `serve`.
-    background.add_task(run_capture_job, portal, job.id)
+    # when this returns), under the lease taken with it and from the events parsed here; a
+    # crash before it ends is taken over once the lease lapses.
+    background.add_task(run_capture_job, portal, job.id, parsed=ParsedJob(job, events, context))
     return Response(
         status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/api/v1/epcis/capture/{job.id}", **LIMIT_HEADERS},

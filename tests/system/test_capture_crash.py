@@ -15,6 +15,7 @@ import asyncio
 import os
 import random
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,9 @@ KILL_AFTER_SECONDS = (1.0, 3.0)
 # The documents accepted just before the kill: big enough that their jobs are still running.
 LAST_DOCUMENT_EVENTS = 60
 JOB_TIMEOUT_SECONDS = 30
+# The killed process's hold on its jobs (thirty seconds in production): the restarted one
+# takes them up once it has lapsed.
+LEASE_SECONDS = 1.0
 
 
 @dataclass
@@ -77,7 +81,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return portal_env(tmp_path / "var", database_url)
+    return portal_env(
+        tmp_path / "var", database_url, TRACE_CAPTURE_JOB_LEASE_SECONDS=str(LEASE_SECONDS)
+    )
 
 
 @pytest.fixture
@@ -211,6 +217,7 @@ def test_every_acknowledged_event_survives_a_kill_and_accepted_jobs_finish_on_re
     assert left_behind.problems == [], context
     assert left_behind.running_jobs >= 1, f"the kill interrupted a capture job {context}"
 
+    time.sleep(LEASE_SECONDS)  # the dead process's leases lapse
     second = ServeProcess(env, tmp_path / "serve-2.log")
     registered.url = second.start()
     try:

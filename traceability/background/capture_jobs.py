@@ -7,11 +7,16 @@ with the job's progress, so a job run again goes on where it stopped. A job's ou
 written only while it is still running, so if two processes ever run one job, the first
 to finish decides it and the other's duplicates (409) change nothing.
 
-Who runs a job: the process that accepted it, which claims the job's row for
-:data:`CLAIM_SECONDS` and renews the claim at each step. A job whose claim has lapsed (its
-process stopped, or lost the database for longer than the claim) is taken up by the next
-sweep of any serving process (:func:`capture_job_sweeper`), and `serve` takes up every job
-still running when it starts. While the database is out of reach a job waits and tries
+Who runs a job: the process that accepted it, which holds the job by a lease from the moment
+it accepts it (``capture_job_lease_seconds``) and runs it from the document it has already
+parsed and checked. It renews the lease at each step, and a third of the lease into a long
+one (a rollback document of thousands of events). A job whose lease has lapsed (its process
+died, or lost the database for longer than the lease) is taken over by the next sweep of
+any serving process (:func:`capture_job_sweeper`), or by `serve` as it starts; a job whose
+lease holds is left to its runner. A runner that lost its lease decides nothing: its
+outcome is written only while it holds the job, so the job is finished exactly once.
+
+While the database is out of reach a job waits and tries
 again, with waits that double up to ``capture_job_retry_max``; once
 ``capture_job_deadline`` seconds have passed since it was accepted, it ends failed with
 an error entry that says why, so no job stays running for ever.
@@ -39,11 +44,9 @@ from traceability.services.registry import Principal
 
 log = structlog.get_logger(__name__)
 
-# This process's name on the jobs it claims (a process that stopped leaves its claims to
-# lapse). A step renews the claim; a step longer than this (a rollback document of thousands
-# of events on a slow database) may see another process run the job too, which is safe.
+# This process's name on the jobs it holds (a process that stopped leaves its leases to
+# lapse).
 PROCESS_RUNNER: Final = uuid.uuid4().hex
-CLAIM_SECONDS: Final = 120.0
 FIRST_RETRY_SECONDS: Final = 0.5
 
 # Jobs a task of this process is running now: a sweep leaves them alone.
@@ -52,6 +55,16 @@ _running: set[str] = set()
 
 class _Lost(Exception):
     """Another runner took the job up (this one's claim lapsed): leave it to that one."""
+
+
+@dataclass(frozen=True)
+class ParsedJob:
+    """A job as the process that accepted it holds it: its row, and the events it parsed
+    and checked before the 202, so the run reads and parses nothing again."""
+
+    job: CaptureJobRecord
+    events: list[Any]
+    context: Any
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ def hash_ids_of(document: Any, events: list[Any]) -> list[str] | None:
 
 
 async def run_capture_job(
-    portal: Portal, job_id: str, *, runner: str = PROCESS_RUNNER, take_over: bool = False
+    portal: Portal, job_id: str, *, runner: str = PROCESS_RUNNER, parsed: ParsedJob | None = None
 ) -> None:
     """Run a job to its end. It never raises: it runs after the 202 has gone out, where an
     error reaches no one (and would cut the client's connection).
@@ -107,8 +120,8 @@ async def run_capture_job(
     While the database is out of reach the job waits and tries again, from where it stood:
     what was accepted must be captured, and an outage is not the document's fault. It stops
     trying when the job is decided: captured, refused, failed past its deadline, or taken
-    up by another runner. ``take_over`` claims the job even from a runner whose claim still
-    holds (`serve` starting: the runners of jobs still running are presumed stopped).
+    up by another runner. ``parsed``: the job as this process accepted it, under its lease;
+    a try after an outage reads the job again instead (it may have moved on).
     """
     if job_id in _running:
         return  # a task of this process runs it already
@@ -117,7 +130,10 @@ async def run_capture_job(
         waited = False
         for delay in retry_delays(portal.settings.capture_job_retry_max):
             try:
-                await _run(portal, job_id, runner, take_over, _Attempt(waited))
+                if parsed is not None and parsed.job.claimed_by == runner and not waited:
+                    await _run_parsed(portal, runner, parsed)
+                else:
+                    await _run(portal, job_id, runner, _Attempt(waited))
                 return
             except _Lost:
                 log.info("capture_job_taken_up_elsewhere", job_id=job_id)
@@ -136,13 +152,11 @@ async def run_capture_job(
         _running.discard(job_id)
 
 
-async def _run(
-    portal: Portal, job_id: str, runner: str, take_over: bool, attempt: _Attempt
-) -> None:
+async def _run(portal: Portal, job_id: str, runner: str, attempt: _Attempt) -> None:
     settings = portal.settings
     async with portal.write() as session:
         job = await portal.capture_jobs.claim(
-            session, job_id, runner, CLAIM_SECONDS, take_over=take_over
+            session, job_id, runner, settings.capture_job_lease_seconds
         )
         if job is None or job.claimed_by != runner or job.document is None:
             return  # finished, or another runner holds it
@@ -162,16 +176,59 @@ async def _run(
             # Accepted under older limits (an event over today's size cap): refused whole.
             await portal.capture_jobs.finish(session, job_id, 0, [error_entry(exc)])
             return
-        principal = Principal(job.organization_id, job.principal_role or "producer", "")
-        document, behaviour = job.document, job.error_behaviour
         decided = job.captured_count + len(job.errors)
-    hash_ids = hash_ids_of(document, events)
-    if behaviour == "rollback":
-        await _all_or_nothing(portal, principal, job_id, events, context, hash_ids)
+    await _run_events(portal, runner, ParsedJob(job, events, context), decided)
+
+
+async def _run_parsed(portal: Portal, runner: str, parsed: ParsedJob) -> None:
+    """A job this process accepted and holds: nothing decided yet, nothing to read again."""
+    await _run_events(portal, runner, parsed, 0)
+
+
+async def _run_events(portal: Portal, runner: str, parsed: ParsedJob, decided: int) -> None:
+    job = parsed.job
+    principal = Principal(job.organization_id, job.principal_role or "producer", "")
+    hash_ids = hash_ids_of(job.document, parsed.events)
+    if job.error_behaviour == "rollback":
+        async with _lease_renewed(portal, job.id, runner):
+            await _all_or_nothing(
+                portal, principal, job.id, runner, parsed.events, parsed.context, hash_ids
+            )
     else:
         await _each_on_its_own(
-            portal, principal, job_id, runner, events, context, hash_ids, decided
+            portal, principal, job.id, runner, parsed.events, parsed.context, hash_ids, decided
         )
+
+
+@asynccontextmanager
+async def _lease_renewed(portal: Portal, job_id: str, runner: str) -> AsyncIterator[None]:
+    """While a long step runs in its own transaction: renew the job's lease a third of the
+    way into it, each in a short transaction of its own, so that a live runner keeps its job.
+    It stops once the lease is lost; the step's end finds that out and decides nothing."""
+    seconds = portal.settings.capture_job_lease_seconds
+
+    async def renew_for_ever() -> None:
+        while True:
+            await asyncio.sleep(seconds / 3)
+            try:
+                async with portal.write() as session:
+                    held = await portal.capture_jobs.renew(session, job_id, runner, seconds)
+            except Exception as exc:
+                # The database away: the next beat tries again, the step's own end decides.
+                log.warning(
+                    "capture_job_lease_not_renewed", job_id=job_id, error=type(exc).__name__
+                )
+                continue
+            if not held:
+                return
+
+    renewing = asyncio.create_task(renew_for_ever())
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with suppress(asyncio.CancelledError):
+            await renewing
 
 
 async def _record_failure(portal: Portal, job_id: str) -> None:
@@ -192,21 +249,31 @@ async def _all_or_nothing(
     portal: Portal,
     principal: Principal,
     job_id: str,
+    runner: str,
     events: list[Any],
     context: Any,
     hash_ids: list[str] | None,
 ) -> None:
+    """The whole document in one transaction, which commits only if this runner still holds
+    the job as it records the outcome (else it rolls back: the job's new runner decides)."""
     try:
         async with portal.write() as session:
             appended = await portal.capture.capture(
-                session, principal, principal.organization_id, events, context, hash_ids=hash_ids
+                session,
+                principal,
+                principal.organization_id,
+                events,
+                context,
+                hash_ids=hash_ids,
+                sizes_checked=True,
             )
             captured = [a.record.event_id for a in appended]
             await portal.capture_jobs.record_captured(session, job_id, 0, captured)
-            await portal.capture_jobs.finish(session, job_id, len(appended), [])
+            if not await portal.capture_jobs.finish(session, job_id, len(appended), [], runner):
+                raise _Lost
     except TraceabilityError as exc:
         async with portal.write() as session:
-            await portal.capture_jobs.finish(session, job_id, 0, [error_entry(exc)])
+            await portal.capture_jobs.finish(session, job_id, 0, [error_entry(exc)], runner)
 
 
 async def _each_on_its_own(
@@ -224,18 +291,19 @@ async def _each_on_its_own(
     A job a crash or an outage interrupted goes on from the first event it had not decided
     (``decided`` of them were, when it was claimed): the events it captured before are not
     refused as duplicates of themselves, nor visited again one transaction each. The job's
-    row is locked and its claim renewed for each step, so a second runner of the job skips
-    what the first has decided, and a runner whose claim lapsed and was taken up stops.
+    row is locked and its lease renewed for each step, so a second runner of the job skips
+    what the first has decided, and a runner whose lease lapsed and was taken over stops.
     """
 
+    lease = portal.settings.capture_job_lease_seconds
+
     async def step(session: AsyncSession) -> CaptureJobRecord | None:
-        job = await portal.capture_jobs.claim(session, job_id, runner, CLAIM_SECONDS)
+        job = await portal.capture_jobs.claim(session, job_id, runner, lease)
         if job is not None and job.claimed_by != runner:
             raise _Lost
         return job
 
     for index in range(decided, len(events)):
-        event = events[index]
         try:
             async with portal.write() as session:
                 job = await step(session)
@@ -247,10 +315,11 @@ async def _each_on_its_own(
                     session,
                     principal,
                     principal.organization_id,
-                    [event],
+                    [events[index]],
                     context,
                     hash_ids=hash_ids[index : index + 1] if hash_ids else None,
                     first_index=index,
+                    sizes_checked=True,
                 )
                 await portal.capture_jobs.record_captured(
                     session, job_id, job.captured_count, [appended.record.event_id]
@@ -280,14 +349,14 @@ async def sweep_capture_jobs(portal: Portal, *, runner: str = PROCESS_RUNNER) ->
 
 
 async def resume_unfinished_jobs(portal: Portal) -> int:
-    """Run again every job a stopped process left running, claims or not; returns how many.
-
-    For `serve` as it starts, before it answers: whatever ran those jobs has stopped.
-    """
+    """For `serve` as it starts, before it answers: run every job a stopped process left
+    running, once its lease has lapsed; returns how many. Jobs whose lease holds are another
+    live process's (several replicas share the database); the sweep takes them up if their
+    lease lapses later."""
     async with portal.database.read() as session:
-        job_ids = await portal.capture_jobs.running_ids(session)
+        job_ids = await portal.capture_jobs.unclaimed_ids(session)
     for job_id in job_ids:
-        await run_capture_job(portal, job_id, take_over=True)
+        await run_capture_job(portal, job_id)
     return len(job_ids)
 
 

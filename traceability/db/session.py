@@ -11,12 +11,14 @@ write, and readers keep going thanks to WAL.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -43,10 +45,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def json_text(value: Any) -> str:
+    """The text of a JSON column's value, made by orjson: several times faster than the
+    standard library on what capture writes (each event, a capture job's whole document).
+    PostgreSQL's jsonb keeps the values, not this text, so either writer stores the same.
+    What orjson refuses (an integer past 64 bits) goes the standard library's way."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def _make_engine(url: str, *, writer: bool) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(
+            url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=json_text
+        )
     engine = create_async_engine(
         url,
         pool_size=1 if writer else 5,

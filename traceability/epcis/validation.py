@@ -107,14 +107,18 @@ def _check_place(event: Mapping[str, Any], index: int, field: str) -> None:
     check_identifier(place["id"], index, f"{field}.id")
 
 
-def validate_event(event: Any, index: int, now: datetime) -> None:
+def validate_event(event: Any, index: int, now: datetime, *, size_checked: bool = False) -> None:
+    """Refuses an event that is not EPCIS 2.0 as this repository takes it. ``size_checked``:
+    its document went through :func:`document_events`, which measured it already (measuring
+    is the costly part: the event's canonical bytes)."""
     if not isinstance(event, Mapping):
         raise _fail(index, "(event)", "must be a JSON object")
     try:
         check_json_value(event)  # before anything walks it recursively
     except InvalidInput as exc:
         raise _fail(index, "(event)", exc.message) from exc
-    check_event_size(event, index)
+    if not size_checked:
+        check_event_size(event, index)
     check_event_structure(event, index)
     kind = event.get("type")
     parse_timestamp(event.get("eventTime"), index, "eventTime", now)

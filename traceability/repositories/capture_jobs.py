@@ -48,27 +48,52 @@ class CaptureJobRepository(Repository):
         )
 
     async def finish(
-        self, job_id: str, status: str, captured: int, errors: list[dict[str, Any]], at: datetime
-    ) -> None:
-        """Record the outcome, only while the job is still running: the first to finish decides."""
-        await self.session.execute(
-            update(CaptureJob)
-            .where(CaptureJob.id == job_id, CaptureJob.status == "running")
-            .values(status=status, captured_count=captured, errors=errors, finished_at=at)
-        )
-
-    async def claim(
-        self, job_id: str, runner: str, now: datetime, until: datetime, *, take_over: bool
-    ) -> None:
-        """Claim a running job for ``runner`` until ``until``: when it is unclaimed, claimed by
-        that runner already, or its claim has lapsed (or always, with ``take_over``).
-        One conditional UPDATE, so of two processes claiming at once only one succeeds."""
+        self,
+        job_id: str,
+        status: str,
+        captured: int,
+        errors: list[dict[str, Any]],
+        at: datetime,
+        runner: str | None = None,
+    ) -> bool:
+        """Record the outcome, only while the job is still running (the first to finish
+        decides) and, with ``runner``, only while that runner holds it; whether it did."""
         statement = update(CaptureJob).where(
             CaptureJob.id == job_id, CaptureJob.status == "running"
         )
-        if not take_over:
-            statement = statement.where(or_(CaptureJob.claimed_by == runner, _unheld(now)))
-        await self.session.execute(statement.values(claimed_by=runner, claimed_until=until))
+        if runner is not None:
+            statement = statement.where(CaptureJob.claimed_by == runner)
+        result = await self.session.execute(
+            statement.values(status=status, captured_count=captured, errors=errors, finished_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def claim(self, job_id: str, runner: str, now: datetime, until: datetime) -> None:
+        """Claim a running job for ``runner`` until ``until``: when it is unclaimed, claimed by
+        that runner already, or its claim has lapsed. One conditional UPDATE, so of two
+        processes claiming at once only one succeeds."""
+        await self.session.execute(
+            update(CaptureJob)
+            .where(
+                CaptureJob.id == job_id,
+                CaptureJob.status == "running",
+                or_(CaptureJob.claimed_by == runner, _unheld(now)),
+            )
+            .values(claimed_by=runner, claimed_until=until)
+        )
+
+    async def renew(self, job_id: str, runner: str, until: datetime) -> bool:
+        """Extend ``runner``'s lease on a running job it still holds; whether it held it."""
+        result = await self.session.execute(
+            update(CaptureJob)
+            .where(
+                CaptureJob.id == job_id,
+                CaptureJob.status == "running",
+                CaptureJob.claimed_by == runner,
+            )
+            .values(claimed_until=until)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def unclaimed_running_ids(self, now: datetime) -> list[str]:
         """Running jobs no process holds: never claimed, or whose claim has lapsed."""
@@ -78,14 +103,6 @@ class CaptureJobRepository(Repository):
                 CaptureJob.status == "running",
                 _unheld(now),
             )
-            .order_by(CaptureJob.created_at)
-        )
-        return list(result.scalars())
-
-    async def running_ids(self) -> list[str]:
-        result = await self.session.execute(
-            select(CaptureJob.id)
-            .where(CaptureJob.status == "running")
             .order_by(CaptureJob.created_at)
         )
         return list(result.scalars())

@@ -141,6 +141,7 @@ class CaptureService:
         context: Any = None,
         first_index: int = 0,
         hash_ids: Sequence[str] | None = None,
+        sizes_checked: bool = False,
     ) -> list[Submission]:
         """Validated submissions, each with its eventID set and every lot it names, or a refusal.
 
@@ -152,7 +153,7 @@ class CaptureService:
         named: list[list[NamedLot]] = []
         for offset, raw in enumerate(events):
             index = first_index + offset
-            validate_event(raw, index, now)
+            validate_event(raw, index, now, size_checked=sizes_checked)
             event: dict[str, Any] = dict(raw)
             if "eventID" not in event:
                 # CBV 2.0 Event Hash ID: one event, one id, so a retried capture is a 409.
@@ -196,7 +197,10 @@ class CaptureService:
         context: Any = None,
         hash_ids: Sequence[str] | None = None,
         first_index: int = 0,
+        sizes_checked: bool = False,
     ) -> list[Appended]:
+        """Validate and append ``events``; ``sizes_checked``: they come from a document that
+        :func:`~traceability.epcis.validation.document_events` accepted (a capture job's)."""
         submissions = await self.prepare(
             session,
             principal,
@@ -205,6 +209,7 @@ class CaptureService:
             context,
             first_index=first_index,
             hash_ids=hash_ids,
+            sizes_checked=sizes_checked,
         )
         appended = await self.ledger.append(session, submissions)
         await self._remember_instances(session, submissions)

@@ -62,8 +62,13 @@ class CaptureJobService:
         behaviour: str,
         document: dict[str, Any],
         count: int,
+        lease: tuple[str, float] | None = None,
     ) -> CaptureJobRecord:
-        """A job holding the received document, to be run after the request answers 202."""
+        """A job holding the received document, to be run after the request answers 202;
+        with ``lease`` (runner, seconds), held by that runner from the start, so that it
+        runs without a transaction to claim it first."""
+        now = self.clock()
+        runner, until = (lease[0], now + timedelta(seconds=lease[1])) if lease else (None, None)
         row = await CaptureJobRepository(session).add(
             CaptureJob(
                 id=str(uuid.uuid4()),
@@ -75,7 +80,9 @@ class CaptureJobService:
                 captured_count=0,
                 errors=[],
                 document=document,
-                created_at=self.clock(),
+                created_at=now,
+                claimed_by=runner,
+                claimed_until=until,
             )
         )
         return CaptureJobRecord.of(row)
@@ -122,9 +129,6 @@ class CaptureJobService:
         next_token = encode_token([last.created_at.isoformat(), last.id]) if last else None
         return Page([CaptureJobRecord.of(row) for row in rows], next_token)
 
-    async def running_ids(self, session: AsyncSession) -> list[str]:
-        return await CaptureJobRepository(session).running_ids()
-
     async def unclaimed_ids(self, session: AsyncSession) -> list[str]:
         """Running jobs no process holds now (see :meth:`claim`)."""
         return await CaptureJobRepository(session).unclaimed_running_ids(self.clock())
@@ -135,17 +139,21 @@ class CaptureJobService:
         job_id: str,
         runner: str,
         seconds: float,
-        *,
-        take_over: bool = False,
     ) -> CaptureJobRecord | None:
         """Claim a running job for ``runner`` for ``seconds`` more, unless another runner's
-        claim still holds (or even then, with ``take_over``), and lock it; None once it has
-        finished. Its ``claimed_by`` says whether ``runner`` holds it now."""
+        claim still holds, and lock it; None once it has finished. Its ``claimed_by`` says
+        whether ``runner`` holds it now."""
         repository = CaptureJobRepository(session)
         now = self.clock()
         until = now + timedelta(seconds=seconds)
-        await repository.claim(job_id, runner, now, until, take_over=take_over)
+        await repository.claim(job_id, runner, now, until)
         return _running(await repository.lock(job_id))
+
+    async def renew(self, session: AsyncSession, job_id: str, runner: str, seconds: float) -> bool:
+        """Extend ``runner``'s lease by ``seconds`` from now, while it holds the running job;
+        whether it still did (False: finished, or taken over after its lease lapsed)."""
+        until = self.clock() + timedelta(seconds=seconds)
+        return await CaptureJobRepository(session).renew(job_id, runner, until)
 
     async def lock_step(self, session: AsyncSession, job_id: str) -> CaptureJobRecord | None:
         """Lock a running job for one step of its work; None once it has finished.
@@ -188,10 +196,19 @@ class CaptureJobService:
         return Page([event_id for _, event_id in rows], next_token)
 
     async def finish(
-        self, session: AsyncSession, job_id: str, captured: int, errors: list[dict[str, Any]]
-    ) -> None:
+        self,
+        session: AsyncSession,
+        job_id: str,
+        captured: int,
+        errors: list[dict[str, Any]],
+        runner: str | None = None,
+    ) -> bool:
+        """Record a running job's outcome (with ``runner``: only while it holds the job);
+        whether this call decided it."""
         status = "success" if not errors else ("partial" if captured else "failed")
-        await CaptureJobRepository(session).finish(job_id, status, captured, errors, self.clock())
+        return await CaptureJobRepository(session).finish(
+            job_id, status, captured, errors, self.clock(), runner
+        )
 
     async def abandon(
         self, session: AsyncSession, job: CaptureJobRecord, error: dict[str, Any]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +16,14 @@ from tests.factories.events import document, epcis_event
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org
 from traceability.background.capture_jobs import (
-    CLAIM_SECONDS,
+    ParsedJob,
     resume_unfinished_jobs,
     run_capture_job,
     sweep_capture_jobs,
 )
+from traceability.clock import as_utc
+from traceability.db.models import CaptureJob
+from traceability.epcis.validation import document_events
 from traceability.portal import Portal
 from traceability.repositories.chains import ChainRepository
 from traceability.services.registry import Principal
@@ -120,7 +124,9 @@ async def status_of(state: Portal, job_id: str) -> tuple[str, int, list[dict]]:
 async def claimed_elsewhere(state: Portal, job_id: str) -> None:
     """The job as a live process holds it: claimed by that process, the claim still good."""
     async with state.write() as session:
-        job = await state.capture_jobs.claim(session, job_id, "another-process", CLAIM_SECONDS)
+        job = await state.capture_jobs.claim(
+            session, job_id, "another-process", state.settings.capture_job_lease_seconds
+        )
         assert job is not None and job.claimed_by == "another-process"
 
 
@@ -207,7 +213,9 @@ async def test_a_sweep_takes_up_a_running_job_only_once_no_live_process_holds_it
     assert await sweep_capture_jobs(state) == 0
     assert (await status_of(state, job_id))[0] == "running"
 
-    clock.advance(seconds=CLAIM_SECONDS + 1)  # that process stopped renewing its claim
+    clock.advance(
+        seconds=state.settings.capture_job_lease_seconds + 1
+    )  # that process stopped renewing its claim
     assert await sweep_capture_jobs(state) == 1
     assert await status_of(state, job_id) == ("success", 1, [])
     assert await sweep_capture_jobs(state) == 0
@@ -232,7 +240,9 @@ async def test_a_proceed_job_past_its_deadline_that_no_process_holds_ends_failed
     job_id = await accepted_but_not_run(state, org.id, events, "proceed")
     # One event captured, then the process running the job stopped for good.
     async with state.write() as session:
-        job = await state.capture_jobs.claim(session, job_id, "stopped-process", CLAIM_SECONDS)
+        job = await state.capture_jobs.claim(
+            session, job_id, "stopped-process", state.settings.capture_job_lease_seconds
+        )
         assert job is not None
         await state.capture.capture(
             session, Principal(org.id, "producer", "key"), org.id, events[:1]
@@ -251,12 +261,84 @@ async def test_a_proceed_job_past_its_deadline_that_no_process_holds_ends_failed
     assert await head_of(state, lot) == 1
 
 
-async def test_serve_starting_takes_up_a_running_job_whatever_claim_it_carries(
-    state: Portal,
+async def test_serve_starting_leaves_a_job_to_the_live_process_whose_lease_holds_it(
+    state: Portal, clock: FakeClock
 ) -> None:
+    """Replicas share the database: one starting must not run what another is running."""
     org = await make_org(state)
     [lot] = await make_lots(state, org)
     job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "rollback")
     await claimed_elsewhere(state, job_id)
+    assert await resume_unfinished_jobs(state) == 0
+    assert await status_of(state, job_id) == ("running", 0, [])
+
+    clock.advance(seconds=state.settings.capture_job_lease_seconds + 1)  # that process died
     assert await resume_unfinished_jobs(state) == 1
     assert await status_of(state, job_id) == ("success", 1, [])
+
+
+async def test_a_rollback_runner_whose_lease_was_taken_over_decides_nothing(
+    state: Portal, clock: FakeClock
+) -> None:
+    """A runner that stalled past its lease while another took the job over: its
+    transaction rolls back, and the job's events are stored once, by the new runner."""
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "rollback")
+    lease = state.settings.capture_job_lease_seconds
+    async with state.write() as session:
+        stalled = await state.capture_jobs.claim(session, job_id, "stalled-process", lease)
+        assert stalled is not None and stalled.document is not None
+    clock.advance(seconds=lease + 1)
+    async with state.write() as session:
+        job = await state.capture_jobs.claim(session, job_id, "new-process", lease)
+        assert job is not None and job.claimed_by == "new-process"
+
+    # The stalled runner wakes up with the job as it held it, and runs it to the end.
+    events, context = document_events(stalled.document)
+    parsed = ParsedJob(stalled, events, context)
+    await run_capture_job(state, job_id, runner="stalled-process", parsed=parsed)
+    assert await status_of(state, job_id) == ("running", 0, [])
+    assert await head_of(state, lot) == 0
+    await run_capture_job(state, job_id, runner="new-process")
+    assert await status_of(state, job_id) == ("success", 1, [])
+    assert await head_of(state, lot) == 1
+
+
+async def test_a_rollback_runner_renews_its_lease_while_its_one_transaction_runs(
+    state: Portal, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document longer to capture than the lease: the runner keeps the job, so no other
+    process takes it over while it is alive."""
+    if state.settings.resolved_database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer connection, so one process: no one to take over")
+    state.settings.capture_job_lease_seconds = 0.3
+    org = await make_org(state)
+    [lot] = await make_lots(state, org)
+    job_id = await accepted_but_not_run(state, org.id, [epcis_event([lot])], "rollback")
+    real_capture = state.capture.capture
+    taken_over: list[str | None] = []
+
+    async def slow_capture(*args, **kwargs):  # type: ignore[no-untyped-def]
+        clock.advance(seconds=1)  # past the lease taken when the run began
+        async with asyncio.timeout(30):
+            while await lease_end(state, job_id) <= clock():
+                await asyncio.sleep(0.05)  # until the runner has renewed it
+        async with state.write() as session:
+            job = await state.capture_jobs.claim(session, job_id, "another-process", 0.3)
+            taken_over.append(job.claimed_by if job else None)
+        return await real_capture(*args, **kwargs)
+
+    monkeypatch.setattr(state.capture, "capture", slow_capture)
+    await run_capture_job(state, job_id)
+    assert taken_over and taken_over[0] != "another-process"
+    assert await status_of(state, job_id) == ("success", 1, [])
+    assert await head_of(state, lot) == 1
+
+
+async def lease_end(state: Portal, job_id: str) -> datetime:
+    """Until when the job's runner holds it, as stored."""
+    async with state.database.read() as session:
+        row = await session.get(CaptureJob, job_id)
+        assert row is not None and row.claimed_until is not None
+        return as_utc(row.claimed_until)
