@@ -305,13 +305,13 @@ async def test_a_rollback_runner_whose_lease_was_taken_over_decides_nothing(
     assert await head_of(state, lot) == 1
 
 
+# PostgreSQL only: SQLite has one writer connection, so one process and no one to take over.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_rollback_runner_renews_its_lease_while_its_one_transaction_runs(
     state: Portal, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A document longer to capture than the lease: the runner keeps the job, so no other
     process takes it over while it is alive."""
-    if state.settings.resolved_database_url.startswith("sqlite"):
-        pytest.skip("SQLite has one writer connection, so one process: no one to take over")
     state.settings.capture_job_lease_seconds = 0.3
     org = await make_org(state)
     [lot] = await make_lots(state, org)
