@@ -77,22 +77,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(problem)
 
 
-# Folders whose files each run for many seconds (real servers, browsers, fuzzing, load),
-# the longest first.
+# Folders whose files each run for many seconds (real servers, browsers, fuzzing, load).
 _LONG_FOLDERS = ("system", "loadtests", "cli")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long files first, each file kept whole: parallel workers take files in this order
-    (``--dist loadfile``), so the run does not end with one worker alone on a long file
-    while the others wait."""
+    """Files with a test marked ``slow`` first, then the long folders, each file kept whole:
+    parallel workers take files in this order (``--dist loadfile --no-loadscope-reorder``),
+    so the run does not end with one worker alone on a long file while the others wait."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
 
     def rank(item: pytest.Item) -> int:
+        if item.path in slow_files:
+            return 0
         folder = item.path.parent.name
-        if folder in _LONG_FOLDERS:
-            return _LONG_FOLDERS.index(folder)
-        return len(_LONG_FOLDERS) if item.path in slow_files else len(_LONG_FOLDERS) + 1
+        return 1 + (_LONG_FOLDERS.index(folder) if folder in _LONG_FOLDERS else len(_LONG_FOLDERS))
 
     items.sort(key=rank)
 

@@ -90,6 +90,7 @@ def schemathesis(
     )
 
 
+@pytest.mark.slow
 def test_fuzzing_every_operation_as_every_role_finds_no_failure(
     server: str, env: dict[str, str], tmp_path: Path
 ) -> None:
