@@ -95,6 +95,30 @@ async def test_a_write_costs_the_writer_two_round_trips_whatever_the_processes_a
             assert await other.generations(scopes) == [g + 1 for g in before]
 
 
+async def test_portals_on_other_databases_of_one_server_neither_hear_nor_hold_up_a_write(
+    standalone: RedisProcess,
+) -> None:
+    """Pub/sub belongs to the whole server: a portal on database 1 of the same Redis must not
+    count among the processes a database-0 writer waits for (it would wait out its timeout on
+    every write), nor drop what it knows for another portal's writes."""
+    neighbour_url = standalone.url.rsplit("/", 1)[0] + "/1"
+    async with AsyncExitStack() as stack:
+        writer, _other = await processes(standalone.url, 2, stack)
+        [neighbour] = await processes(neighbour_url, 1, stack)
+        scopes = [scope() for _ in range(3)]
+        await neighbour.generations(scopes)
+        reset_counts([standalone])
+
+        await writer.bump_many(scopes)
+
+        # Both processes of the writer's portal acknowledged, the last one woke the writer.
+        with redis.Redis(port=standalone.port) as admin:
+            woken = admin.info("commandstats").get("cmdstat_rpush", {}).get("calls", 0)
+        assert woken == 1
+        assert round_trips([standalone]) == {"evalsha": 1 + 2, "blpop": 1}
+        assert all(s in neighbour._known for s in scopes), "the neighbour heard a stranger's bump"
+
+
 async def test_a_write_past_the_chunk_bumps_in_chunks_publishes_once_and_waits_once(
     standalone: RedisProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,7 +49,14 @@ log = structlog.get_logger(__name__)
 CLUSTER_SCHEME: Final = "redis+cluster://"
 # Every key shares this hash tag: in a cluster the scripts' keys must sit in one slot.
 KEY_TAG: Final = "{trace}"
+# Pub/sub channels belong to the whole server, not to one of its numbered databases: the
+# channel names the database, so that portals sharing a server on other databases neither
+# hear this one's bumps nor count as processes its writers wait for.
 BUMPS_CHANNEL: Final = f"{KEY_TAG}:generation-bumps"
+
+
+def bumps_channel(database: int) -> str:
+    return f"{BUMPS_CHANNEL}:{database}"
 # How long a writer waits for other processes to drop what its write made stale.
 ACK_TIMEOUT_SECONDS: Final = 0.25
 _ACK_TTL_SECONDS: Final = 10
@@ -184,6 +191,8 @@ class RedisCache:
         self._ack_script = self._redis.register_script(_ACK)
         self._scan_script = self._redis.register_script(_SCAN)
         self._publish = "SPUBLISH" if self._cluster else "PUBLISH"
+        database = 0 if self._pool is None else int(self._pool.connection_kwargs.get("db") or 0)
+        self._channel = bumps_channel(database)
         # Scopes whose bump failed after their write committed: bumped before this process
         # reads any generation again, so it never serves what that write made stale.
         self._unbumped: set[str] = set()
@@ -275,7 +284,7 @@ class RedisCache:
                     args=[
                         _fresh_generation(),
                         self._publish if last else "",
-                        BUMPS_CHANNEL,
+                        self._channel,
                         message if last else "",
                         _ACK_TTL_SECONDS,
                     ],
@@ -312,7 +321,7 @@ class RedisCache:
         while not self._closed:
             pubsub = self._redis.pubsub()
             try:
-                await self._subscribe(pubsub)
+                await self._subscribe(pubsub, self._channel)
                 self._known.clear()
                 self._subscribed = True
                 while not self._closed:
@@ -338,11 +347,11 @@ class RedisCache:
             await asyncio.sleep(0.5)
 
     @staticmethod
-    async def _subscribe(pubsub: PubSub) -> None:
+    async def _subscribe(pubsub: PubSub, channel: str) -> None:
         if isinstance(pubsub, ClusterPubSub):
-            await pubsub.ssubscribe(BUMPS_CHANNEL)
+            await pubsub.ssubscribe(channel)
         else:
-            await pubsub.subscribe(BUMPS_CHANNEL)
+            await pubsub.subscribe(channel)
 
     @staticmethod
     async def _next_bumps(pubsub: PubSub, *, wait: float) -> list[bytes]:
