@@ -57,6 +57,8 @@ BUMPS_CHANNEL: Final = f"{KEY_TAG}:generation-bumps"
 
 def bumps_channel(database: int) -> str:
     return f"{BUMPS_CHANNEL}:{database}"
+
+
 # How long a writer waits for other processes to drop what its write made stale.
 ACK_TIMEOUT_SECONDS: Final = 0.25
 _ACK_TTL_SECONDS: Final = 10
