@@ -27,9 +27,12 @@ PALLET = "https://id.gs1.org/00/089381001000800017"
 
 # Four events a lot (commissioning, shipping, receiving, retail selling), the middle two on
 # a pallet of their own, as the seeded supply chains have them. Foreign keys are not what
-# is asked about here, so the rows skip their checks (session_replication_role).
+# is asked about here, so the rows skip their checks (session_replication_role). Whatever
+# earlier tests left in the shared database is emptied first, inside the same transaction
+# that is rolled back at the end.
 ROWS = f"""
 SET LOCAL session_replication_role = replica;
+TRUNCATE events, event_identifiers CASCADE;
 INSERT INTO events (id, event_id, declares_error, organization_id, key_id, event, event_type,
     event_time, biz_step, recorded_at, event_hash, signature, signed_by, log_index)
 SELECT i, 'urn:uuid:plan-' || i, false, 'org', 'key', '{{}}'::jsonb, 'ObjectEvent',
@@ -64,13 +67,15 @@ SHAPES = {
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def session(postgres_database: str) -> AsyncIterator[AsyncSession]:
     engine = create_async_engine(postgres_database)
-    async with AsyncSession(engine) as session:
-        for statement in ROWS.split(";\n"):
-            if statement.strip():
-                await session.execute(text(statement))
-        yield session
-        await session.rollback()
-    await engine.dispose()
+    try:
+        async with AsyncSession(engine) as session:
+            for statement in ROWS.split(";\n"):
+                if statement.strip():
+                    await session.execute(text(statement))
+            yield session
+            await session.rollback()
+    finally:
+        await engine.dispose()  # even when the rows could not be made: no connection leaks
 
 
 async def _plan(session: AsyncSession, params: dict[str, str]) -> str:
