@@ -55,6 +55,17 @@ def require_redis() -> str:
     return REDIS_URL
 
 
+def require_postgres(purpose: str) -> str:
+    """The test PostgreSQL URL; without one, a skip on a developer's machine and a failure in
+    CI, both saying what ``purpose`` needs it for."""
+    if not PG_URL:
+        message = f"set TRACE_TEST_DATABASE_URL to run {purpose} on PostgreSQL"
+        if IN_CI:
+            pytest.fail(f"CI requires PostgreSQL: {message}")
+        pytest.skip(message)
+    return PG_URL
+
+
 _SESSION_DATA_DIR = tempfile.mkdtemp(prefix="trace-test-data-")
 
 

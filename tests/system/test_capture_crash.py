@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import require_postgres
 from tests.factories.events import epcis_event
 from tests.system.live import (
     AcceptedJob,
@@ -70,12 +70,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'traceability.db'}"
         return
-    if not PG_URL:
-        message = "set TRACE_TEST_DATABASE_URL to run this on PostgreSQL"
-        if IN_CI:
-            pytest.fail(f"CI requires PostgreSQL: {message}")
-        pytest.skip(message)
-    with new_postgres_database(PG_URL, "trace_crash") as url:
+    with new_postgres_database(require_postgres("this"), "trace_crash") as url:
         yield url
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import require_postgres
 from tests.factories.events import epcis_event
 from tests.system.live import (
     AcceptedJob,
@@ -45,12 +45,7 @@ TAKEOVER_TIMEOUT_SECONDS = 60.0
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    if not PG_URL:
-        message = "set TRACE_TEST_DATABASE_URL to run two replicas on PostgreSQL"
-        if IN_CI:
-            pytest.fail(f"CI requires PostgreSQL: {message}")
-        pytest.skip(message)
-    with new_postgres_database(PG_URL, "trace_takeover") as url:
+    with new_postgres_database(require_postgres("two replicas"), "trace_takeover") as url:
         yield url
 
 
