@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,11 +19,15 @@ from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, tenant
 from tests.webhook_receiver import webhook_receiver
 from traceability.background.subscriptions import SubscriptionDeliverer, subscription_deliverer
+from traceability.clock import utc_now
 from traceability.config import Settings
 from traceability.portal import Portal
+from traceability.services import subscriptions as subscriptions_service
 from traceability.subscriptions.delivery import signature_matches
 
 TOKEN = "13df38d8275b13f05704629e5f1cf3d45d6132d5"
+# A claim long enough that no loaded machine lets it lapse by itself during the test.
+CLAIM_SECONDS = 60.0
 SUBSCRIPTIONS = "/api/v1/epcis/queries/Shipments/subscriptions"
 
 
@@ -144,26 +149,31 @@ async def test_nothing_is_sent_twice_when_the_deliverer_restarts_and_nothing_que
 
 
 async def test_a_notification_a_stopped_deliverer_had_claimed_is_sent_by_another_once(
-    client: httpx.AsyncClient, state: Portal
+    client: httpx.AsyncClient, state: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner = await tenant(state)
     gtin = await register_lot(client, owner)
     with webhook_receiver() as receiver:
         await subscribe(client, owner, receiver.url)
         event_id = await record(client, owner, gtin)
-        stopped = SubscriptionDeliverer(state, claim_seconds=0.2)
+        stopped = SubscriptionDeliverer(state, claim_seconds=CLAIM_SECONDS)
         try:
             await stopped.queue()
             async with state.write() as session:
                 # Claimed, then the process stops before it sends: nothing reaches the receiver.
-                [claimed] = await state.subscriptions.claim(session, stopped.runner, 0.2, 10)
+                [claimed] = await state.subscriptions.claim(
+                    session, stopped.runner, CLAIM_SECONDS, 10
+                )
         finally:
             await stopped.close()
         survivor = SubscriptionDeliverer(state)
         try:
             await survivor.run_once()
             assert receiver.seen == []  # the claim still holds
-            await asyncio.sleep(0.3)
+            # The claim's time runs out: the deliverers' clock moves past it (no real wait, so
+            # a slow machine cannot let the claim lapse before the check above).
+            later = utc_now() + timedelta(seconds=CLAIM_SECONDS + 1)
+            monkeypatch.setattr(subscriptions_service, "utc_now", lambda: later)
             await until(lambda: len(receiver.delivered) == 1, survivor)
             async with state.write() as session:
                 # The stopped one coming back late changes nothing.
