@@ -3,9 +3,9 @@
 A provenance page loads ``/static/verify.js`` (the portal's own code, no third party), which
 fetches ``/api/v1/evidence/lots/{gtin}/{lot}`` (the lot's evidence bundle, docs/BUNDLE.md)
 and checks it with WebCrypto. ``/log/leaves/{index}/proof`` gives one log entry's C2SP
-tlog-proof against the newest checkpoint, for anyone to keep or check on its own.
-``/verify`` is a page that checks a bundle file or a Digital Link against a key the reader
-gives it.
+tlog-proof against the newest witnessed checkpoint that holds it, for anyone to keep or check
+on its own. ``/verify`` is a page that checks a bundle file or a Digital Link against a key
+the reader gives it.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ async def lot_evidence(
     tags=["transparency log"],
     response_class=PlainTextResponse,
     summary="One log entry's C2SP tlog-proof (c2sp.org/tlog-proof@v1) against the newest "
-    "checkpoint: index, inclusion path and the signed checkpoint with its cosignatures",
+    "checkpoint that holds it and met the witness quorum (the newest checkpoint when none "
+    "did, or without witnesses): index, inclusion path and the signed checkpoint with its "
+    "cosignatures",
     responses={200: {"content": {TLOG_PROOF_MEDIA_TYPE: {}}}},
 )
 async def leaf_proof(
@@ -79,10 +81,13 @@ async def leaf_proof(
     session: SnapshotSession,
     index: Annotated[LogIndex, PathParameter(description="leaf index")],
 ) -> PlainTextResponse:
-    checkpoint = await portal.transparency.latest_checkpoint(session)
-    if index >= checkpoint.size:
+    newest = await portal.transparency.latest_checkpoint(session)
+    if index >= newest.size:
         # As /log/leaves/{index}: an entry the signed log does not hold yet is not found.
         raise NotFound(f"the signed log has no entry {index}", field="index")
+    # As a lot's evidence: against the newest checkpoint the witnesses' quorum cosigned that
+    # holds the entry, when there is one.
+    checkpoint = await portal.witnessing.evidence_checkpoint(session, newest, index + 1)
     proof = await portal.transparency.inclusion_proof(session, index, checkpoint.size)
     text = TlogProof(index, tuple(proof.hashes), checkpoint.note).text()
     return PlainTextResponse(text, media_type=TLOG_PROOF_MEDIA_TYPE, headers=NO_CACHE)

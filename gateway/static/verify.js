@@ -10,8 +10,9 @@
  * checkpoint to carry valid cosignatures by at least that many of those witnesses
  * (C2SP tlog-cosignature), as `traceability verify --witness KEY --quorum K` does.
  *
- * On a provenance page, the element id="verification" names the evidence (data-evidence) and
- * the log key (data-log-key); the result goes to its data-verification attribute:
+ * On a provenance page, the element id="verification" names the evidence (data-evidence), the
+ * log key (data-log-key) and how many records the page shows (data-events: the evidence must
+ * cover them all); the result goes to its data-verification attribute:
  * "verified", "failed" or "unavailable" (a browser without Ed25519, or no answer). The witness
  * policy there is the portal's own (GET /log/witnesses): trusted as much as /log/key is.
  */
@@ -326,14 +327,16 @@
     vi: {
       checking: "Trình duyệt của bạn đang tự kiểm tra bằng chứng…",
       verified: (r) => `Trình duyệt của bạn đã tự kiểm tra ${r.events} bản ghi: chữ ký, chuỗi liên kết và sổ cái công khai (mốc ${r.checkpointSize}) đều khớp.` + (r.witnessedBy ? ` ${r.witnessedBy.length} bên chứng thực độc lập đã xác nhận sổ cái.` : ""),
-      unwitnessed: (e) => `Sổ cái công khai chưa được đủ số bên chứng thực độc lập xác nhận (${e.message}); trình duyệt chưa thể xác nhận trang này. Hãy thử lại sau ít phút.`,
+      unwitnessed: (e) => `Những bản ghi mới nhất của lô này đang chờ các bên chứng thực độc lập: sổ cái công khai chưa được đủ số bên chứng thực độc lập xác nhận (${e.message}). Trình duyệt chưa thể xác nhận trang này; hãy thử lại sau ít phút.`,
+      uncovered: (shown, r) => `Trang này có ${shown} bản ghi, nhưng bằng chứng từ sổ cái công khai mới bao gồm ${r.events} bản ghi: những bản ghi mới nhất đang chờ các bên chứng thực độc lập. Trình duyệt chưa thể xác nhận trang này; hãy thử lại sau ít phút.`,
       failed: (e) => e.kind === "not_witnessed" ? `Sổ cái công khai chưa được đủ số bên chứng thực độc lập xác nhận: ${e.message}. Không thể chắc rằng mọi người đều thấy cùng một sổ cái; đừng tin vào trang này.` : `Trình duyệt của bạn phát hiện bằng chứng không khớp${e.seq ? ` ở bản ghi thứ ${e.seq}` : ""}: ${e.message}. Đừng tin vào trang này.`,
       unavailable: "Trình duyệt này không tự kiểm tra được; kết quả trên do cổng thông tin kiểm tra.",
     },
     en: {
       checking: "Your browser is checking the evidence itself…",
       verified: (r) => `Your browser checked ${r.events} records itself: signatures, chain and public log (checkpoint ${r.checkpointSize}) all match.` + (r.witnessedBy ? ` ${r.witnessedBy.length} independent witnesses confirmed the log.` : ""),
-      unwitnessed: (e) => `Not enough independent witnesses have confirmed the public log yet (${e.message}); your browser cannot confirm this page now. Try again in a few minutes.`,
+      unwitnessed: (e) => `The newest records of this lot are awaiting the independent witnesses: not enough of them have confirmed the public log yet (${e.message}). Your browser cannot confirm this page now; try again in a few minutes.`,
+      uncovered: (shown, r) => `This page shows ${shown} records, but the public log's evidence covers only ${r.events}: the newest are awaiting the independent witnesses. Your browser cannot confirm this page now; try again in a few minutes.`,
       failed: (e) => e.kind === "not_witnessed" ? `Not enough independent witnesses confirmed the public log: ${e.message}. Nothing shows everyone sees the same log; do not trust this page.` : `Your browser found evidence that does not match${e.seq ? ` at record ${e.seq}` : ""}: ${e.message}. Do not trust this page.`,
       unavailable: "This browser cannot check the evidence itself; the result above is the portal's own check.",
     },
@@ -391,6 +394,14 @@
       const policy = await portalWitnessPolicy();
       if (policy === undefined) { show("unavailable", say.unavailable); return "unavailable"; }
       const result = await verifyBundle(bundle, logKey, null, policy);
+      // The evidence must cover every record the page shows: a portal could otherwise hand
+      // out an older witnessed checkpoint and the records it holds, and leave out the rest.
+      const shown = Number(element.getAttribute("data-events") || 0);
+      if (result.events < shown) {
+        show("unavailable", say.uncovered(shown, result));
+        element.setAttribute("data-verification-fault", "not_witnessed");
+        return "unavailable";
+      }
       show("verified", say.verified(result));
       // Milliseconds from the start of the page's navigation to "verified", and of the check.
       element.setAttribute("data-verification-ms", String(Math.round(performance.now())));

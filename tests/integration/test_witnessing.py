@@ -347,3 +347,75 @@ def verify(path: Path, log_vkey: str, witness_keys: list[str], quorum: int) -> A
 def both_failure(output: str) -> str:
     failure: dict[str, Any] = json.loads(output)["failure"]
     return str(failure["kind"])
+
+
+async def test_a_settled_lot_stays_witnessed_while_the_newest_checkpoint_awaits_its_witnesses(
+    settings: Settings,
+    clock: FakeClock,
+    log_key: tuple[str, NoteSigner],
+    witnesses: list[RunningWitness],
+    tmp_path: Path,
+) -> None:
+    """A lot's evidence stands on the newest checkpoint a quorum cosigned whose tree holds all
+    its events; a lot with an event no witnessed checkpoint holds yet carries the newest one,
+    and a verifier that enforces the quorum says it is not witnessed yet, never verified."""
+    endpoints = [(w.vkey, w.url) for w in witnesses]
+    keys, log_vkey = [w.vkey for w in witnesses], log_key[1].verifier_key()
+    async with witnessed_portal(settings, clock, log_key, endpoints, 2) as portal:
+        org = await make_org(portal)
+        settled, fresh = await make_lots(portal, org, count=2)
+        await append(portal, org, [settled], count=3)
+        await round_now(portal)  # checkpoint 3 is cosigned by all three witnesses
+        await append(portal, org, [fresh], count=2)  # checkpoint 5 awaits them
+        async with http(portal) as client:
+            old = await evidence(client, settled, tmp_path / "settled.json")
+            new = await evidence(client, fresh, tmp_path / "fresh.json")
+            proof = (await client.get("/log/leaves/2/proof")).text
+        assert checkpoint_size(old) == 3 and len(old["events"]) == 3
+        assert checkpoint_size(new) == 5 and len(new["events"]) == 2
+        # Each event's own tlog-proof stands on the checkpoint the bundle carries.
+        assert all(
+            event["tlog_proof"].endswith(old["log"]["checkpoint"]) for event in old["events"]
+        )
+        assert proof.endswith(old["log"]["checkpoint"])
+        settled_report = verify(tmp_path / "settled.json", log_vkey, keys, 2)
+        assert settled_report.exit_code == 0, settled_report.output
+        fresh_report = verify(tmp_path / "fresh.json", log_vkey, keys, 2)
+        assert fresh_report.exit_code == 1, fresh_report.output
+        assert both_failure(fresh_report.output) == "not_witnessed"
+        # Without a witness policy the fresh lot's evidence is as it always was: sound.
+        plain = CliRunner().invoke(
+            app, ["verify", str(tmp_path / "fresh.json"), "--log-key", log_vkey]
+        )
+        assert plain.exit_code == 0, plain.output
+
+        # A settled lot that gets a new event is not passed off with the old checkpoint,
+        # which does not hold that event: it waits for the witnesses like any other.
+        await append(portal, org, [settled], count=1)
+        async with http(portal) as client:
+            grown = await evidence(client, settled, tmp_path / "grown.json")
+        assert checkpoint_size(grown) == 6 and len(grown["events"]) == 4
+        assert both_failure(verify(tmp_path / "grown.json", log_vkey, keys, 2).output) == (
+            "not_witnessed"
+        )
+
+        await round_now(portal)  # checkpoint 6 is cosigned: every lot verifies on it
+        async with http(portal) as client:
+            for lot, name in ((settled, "settled"), (fresh, "fresh")):
+                bundle = await evidence(client, lot, tmp_path / f"{name}.json")
+                assert checkpoint_size(bundle) == 6
+                report = verify(tmp_path / f"{name}.json", log_vkey, keys, 3)
+                assert report.exit_code == 0, report.output
+
+
+async def evidence(client: httpx.AsyncClient, lot: LotKey, path: Path) -> dict[str, Any]:
+    """The lot's public evidence, also written to ``path`` for `traceability verify`."""
+    answer = await client.get(f"/api/v1/evidence/lots/{lot.gtin}/{lot.lot}")
+    assert answer.status_code == 200, answer.text
+    path.write_bytes(answer.content)
+    bundle: dict[str, Any] = answer.json()
+    return bundle
+
+
+def checkpoint_size(bundle: dict[str, Any]) -> int:
+    return int(bundle["log"]["checkpoint"].split("\n")[1])

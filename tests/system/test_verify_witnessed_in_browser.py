@@ -10,6 +10,7 @@ names, ``not_witnessed``. The witnesses here are real `traceability witness serv
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -112,6 +113,16 @@ def one_cosignature_dropped(name: str) -> Alteration:
     return alter
 
 
+def newest_event_left_out(path: str, body: bytes) -> bytes:
+    """The evidence as a portal would hand it out standing on an older checkpoint that does
+    not hold the lot's newest event: that event left out, the head moved back to the one
+    before. Every proof left still checks."""
+    bundle = json.loads(body)
+    bundle["events"] = bundle["events"][:-1]
+    bundle["head"] = {"seq": len(bundle["events"]), "hash": bundle["events"][-1]["event_hash"]}
+    return json.dumps(bundle, ensure_ascii=False).encode()
+
+
 def test_a_lot_cosigned_by_the_portals_quorum_of_witnesses_is_verified_and_one_changed_byte_is_not(
     chromium: Path, portal: WitnessedPortal, tmp_path: Path
 ) -> None:
@@ -140,6 +151,20 @@ def test_a_lot_short_of_the_quorum_is_not_confirmed_and_not_called_forged(
     assert verification_state(dom) == "unavailable", dom[-4000:]
     assert 'data-verification-fault="not_witnessed"' in dom
     assert "chưa được đủ số bên chứng thực độc lập xác nhận" in dom
+    assert "đang chờ các bên chứng thực độc lập" in dom
+
+
+def test_evidence_that_leaves_out_records_the_page_shows_is_awaiting_the_witnesses(
+    chromium: Path, portal: WitnessedPortal, tmp_path: Path
+) -> None:
+    """Evidence on a witnessed checkpoint that holds all but the lot's newest record verifies
+    as far as it goes, but does not cover the page: not verified, and not called forged."""
+    with tampering(portal.url, EVIDENCE, newest_event_left_out) as proxy:
+        dom = page_dom(chromium, tmp_path / "p", proxy + RICE_LOT + "?lang=en")
+        assert tampering.altered >= 1  # type: ignore[attr-defined]
+    assert verification_state(dom) == "unavailable", dom[-4000:]
+    assert 'data-verification-fault="not_witnessed"' in dom
+    assert "the newest are awaiting the independent witnesses" in dom
 
 
 def test_the_verify_page_requires_the_quorum_of_the_witness_keys_the_reader_pins(

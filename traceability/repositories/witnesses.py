@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,6 +25,26 @@ class WitnessRepository(Repository):
             .order_by(LogCosignature.received_at, LogCosignature.witness_key)
         )
         return list(result.scalars())
+
+    async def newest_cosigned_size(
+        self, witness_keys: Sequence[str], quorum: int, *, below: int, at_least: int
+    ) -> int | None:
+        """The largest checkpoint size in ``[at_least, below)`` with stored cosignatures by at
+        least ``quorum`` of ``witness_keys``; None when there is none. Newest first along the
+        primary key, so it stops at the first size that qualifies."""
+        result = await self.session.execute(
+            select(LogCosignature.size)
+            .where(
+                LogCosignature.size >= at_least,
+                LogCosignature.size < below,
+                LogCosignature.witness_key.in_(list(witness_keys)),
+            )
+            .group_by(LogCosignature.size)
+            .having(func.count() >= quorum)
+            .order_by(LogCosignature.size.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
 
     async def add_cosignatures(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store cosignatures (size, witness_key, line, cosigned_at, received_at) in one

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.chain.audit import ChainEntry
 from traceability.chain.bundle import Bundle, build_bundle
 from traceability.clock import Clock
 from traceability.errors import ChainBroken
@@ -45,16 +47,26 @@ class BundleService:
         head = (chain.head_seq, chain.head_hash) if chain is not None else None
         if audited.checkpoint is None:
             raise ChainBroken("the log holds no signed checkpoint: there is no evidence to give")
+        entries = [event.entry for event in audited.events]
         note = audited.checkpoint.note
         if self.witnessing is not None:
-            # The witnesses' cosignatures travel with the checkpoint, for a quorum check offline.
-            note = await self.witnessing.cosigned_note(session, audited.checkpoint.size, note)
+            # The witnesses' cosignatures travel with the checkpoint, for a quorum check
+            # offline; the checkpoint is the newest witnessed one that holds every event.
+            chosen = await self.witnessing.evidence_checkpoint(
+                session, audited.checkpoint, _leaves_held(entries)
+            )
+            if chosen.size != audited.checkpoint.size:
+                entries = await self._proven_against(session, entries, chosen.size)
+            note = chosen.note
         # The origin as signed, not as configured now: an older checkpoint keeps its own.
         origin = self.audit.transparency.opened(note).origin
         keys = [event.key for event in audited.events if event.key is not None]
         return build_bundle(
             audited.lot,
-            [(event.entry, event.signed_by) for event in audited.events],
+            [
+                (entry, event.signed_by)
+                for entry, event in zip(entries, audited.events, strict=True)
+            ],
             keys,
             origin=origin,
             verifier_key=self.audit.transparency.verifier_key(),
@@ -62,3 +74,21 @@ class BundleService:
             generated_at=self.clock(),
             head=head,
         )
+
+    async def _proven_against(
+        self, session: AsyncSession, entries: list[ChainEntry], size: int
+    ) -> list[ChainEntry]:
+        """The entries with their inclusion proofs against the tree of ``size`` instead."""
+        indexes = [entry.log.index for entry in entries if entry.log is not None]
+        proofs = await self.audit.transparency.inclusion_proofs(session, indexes, size)
+        return [
+            replace(entry, log=replace(entry.log, proof=proofs.get(entry.log.index, [])))
+            if entry.log is not None
+            else entry
+            for entry in entries
+        ]
+
+
+def _leaves_held(entries: list[ChainEntry]) -> int:
+    """The smallest tree size that holds every entry's leaf."""
+    return max((entry.log.index + 1 for entry in entries if entry.log is not None), default=0)

@@ -32,7 +32,9 @@ from traceability.log.witness_protocol import (
     WitnessEndpoint,
     add_checkpoint_body,
 )
+from traceability.repositories.log import LogRepository
 from traceability.repositories.witnesses import WitnessRepository
+from traceability.services.log_audit.results import SignedCheckpoint
 from traceability.services.transparency import TransparencyService
 
 WITNESS_COSIGNED_SIZE = Gauge(
@@ -310,6 +312,39 @@ class WitnessService:
         rows = await WitnessRepository(session).cosignatures(size)
         trusted = {e.verifier.verifier_key() for e in self.endpoints}
         return with_signature_lines(note, [r.line for r in rows if r.witness_key in trusted])
+
+    async def evidence_checkpoint(
+        self, session: AsyncSession, newest: SignedCheckpoint, covering: int
+    ) -> SignedCheckpoint:
+        """The checkpoint to prove leaves ``0 .. covering-1`` against, its note carrying the
+        stored cosignature lines: the newest that met the quorum and whose tree holds those
+        leaves, so that evidence of settled events stays witnessed while a newer checkpoint
+        awaits its witnesses. When no witnessed checkpoint holds them all, the newest, with
+        the cosignatures it has: a verifier that enforces the quorum then says honestly that
+        the newest leaves are not witnessed yet. Never an older checkpoint that leaves any of
+        them out. Without witnesses, the newest as it is."""
+        note = await self.cosigned_note(session, newest.size, newest.note)
+        current = SignedCheckpoint(newest.size, newest.root, note)
+        if not self.endpoints or len(self.witnessed(note)) >= self.quorum:
+            return current
+        trusted = [endpoint.verifier.verifier_key() for endpoint in self.endpoints]
+        size = await WitnessRepository(session).newest_cosigned_size(
+            trusted, self.quorum, below=newest.size, at_least=max(covering, 1)
+        )
+        row = await LogRepository(session).checkpoint_at(size) if size is not None else None
+        if row is None:
+            return current
+        try:
+            opened = self.transparency.opened(row.note)
+        except TraceabilityError:
+            return current  # a row the log never signed is no evidence
+        if opened.size != row.size:
+            return current
+        witnessed = await self.cosigned_note(session, row.size, row.note)
+        # The stored lines were checked when they arrived; a row changed since does not count.
+        if len(self.witnessed(witnessed)) < self.quorum:
+            return current
+        return SignedCheckpoint(opened.size, opened.root_hash, witnessed)
 
     def witnessed(self, note: str) -> tuple[str, ...]:
         """Names of the configured witnesses whose cosignature on the note verifies."""
