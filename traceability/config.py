@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     websocket_poll_interval: float = Field(default=0.05, gt=0)
     websocket_max_per_organization: int = Field(default=8, ge=1)
     websocket_send_timeout: float = Field(default=5.0, gt=0)
+    # How long, in seconds, the nextPageToken of an EPCIS answer keeps working (each answer
+    # says until when in GS1-Next-Page-Token-Expires; traceability.services.paging says why
+    # tokens expire at all). An expired one is a 400: the client starts its query again.
+    page_token_lifetime: float = Field(default=3600.0, gt=0)
     # The client behind a load balancer (the per-client rate limit): X-Forwarded-For, or
     # Forwarded, is believed only from these peers, comma-separated IPs or CIDR networks.
     # Empty: no proxy is trusted and the socket peer is the client.

@@ -40,6 +40,8 @@ COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "LE": operator.le,
 }
 OPERATORS = ("EQ", *COMPARISONS, "EXISTS")
+# A name of these families, loosely (field_condition reads it exactly): for schemas.
+NAME_PATTERN = r"(?:EQ|GT|GE|LT|LE|EXISTS)_[^#:]*[#:].+"
 # Where each family looks, and the event member that holds it (the database is asked for
 # that member first: an event without it cannot match).
 PLACES: dict[str, str] = {

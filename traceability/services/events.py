@@ -17,7 +17,7 @@ from traceability.errors import InvalidInput, NotFound, QueryTooLarge
 from traceability.repositories.events import EventQueryRepository
 from traceability.repositories.ledger import LedgerRepository
 from traceability.services.access import READERS_OF_ALL, can_read
-from traceability.services.paging import decode_token, encode_token, page_size
+from traceability.services.paging import PageTokens, page_size
 from traceability.services.registry import Principal
 
 
@@ -65,8 +65,9 @@ async def _matching(
 
 
 class EventService:
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, tokens: PageTokens | None = None) -> None:
         self.clock = clock
+        self.tokens = tokens or PageTokens(clock=clock)
 
     async def query(
         self, session: AsyncSession, principal: Principal, params: Mapping[str, str]
@@ -80,7 +81,7 @@ class EventService:
         if raw_per_page is not None and not raw_per_page.isdigit():
             raise InvalidInput("must be a whole number", field="perPage")
         limit = page_size(int(raw_per_page) if raw_per_page else None)
-        after, served = self._position(decode_token(params.get("nextPageToken")))
+        after, served = self._position(self.tokens.position(params.get("nextPageToken")))
         repository = EventQueryRepository(session)
         if query.max_event_count is not None and after is None:
             # Counted once, on the first page: more than asked for is an error, not a page.
@@ -96,7 +97,7 @@ class EventService:
         if query.event_count_limit is not None and served >= query.event_count_limit:
             last = None
         token = (
-            encode_token([last[0].isoformat() if last[0] else None, last[1], served])
+            self.tokens.issue([last[0].isoformat() if last[0] else None, last[1], served])
             if last
             else None
         )
