@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from tests.factories.organizations import Tenant
-from tests.gateway.epcis_calls import Query, capture_document, gs1_example
+from tests.gateway.epcis_calls import EPCIS, Query, capture_document, gs1_example, ids_of
 
 EXT1 = "http://example.com/ext1/"  # the ext1 prefix of the all-possible-fields examples
 
@@ -77,6 +77,13 @@ async def test_ilmd_top_level_and_sensor_extension_fields(
     ]
     assert await query.field("EQ_SENSORREPORT_ext1:someFurtherMetadata", "someText") == []
     assert await query.field("EQ_INNER_SENSORELEMENT_ext2:int", "13") == [object_event]
+
+    # A named query keeps them too.
+    saved = {"name": "GradeTen", "query": {"EQ_ILMD_ext1:int": ["10"], "EXISTS_ext1:time": 1}}
+    created = await client.post(f"{EPCIS}/queries", json=saved, headers=admin.headers)
+    assert created.status_code == 201, created.text
+    named = await client.get(f"{EPCIS}/queries/GradeTen/events", headers=admin.headers)
+    assert ids_of(named) == [object_event]
 
 
 async def test_error_declaration_extension_fields_and_ill_formed_names(

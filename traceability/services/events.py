@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.db.models import Event
 from traceability.epcis.event_match import matches
-from traceability.epcis.query import EventQuery, parse_event_query, query_document
+from traceability.epcis.query import EventFilter, EventQuery, parse_event_query, query_document
 from traceability.errors import InvalidInput, NotFound, QueryTooLarge
 from traceability.repositories.events import EventQueryRepository
 from traceability.repositories.ledger import LedgerRepository
@@ -62,6 +62,21 @@ async def _matching(
         if following is None:
             return found, None
         position = following
+
+
+async def log_matches(
+    repository: EventQueryRepository, f: EventFilter, after: int, upto: int, limit: int
+) -> tuple[int | None, list[int]]:
+    """For standing queries: the events ``f`` selects with a log index in (after, upto],
+    looked at in log order, at most ``limit``. Returns the log index of the last one looked
+    at when the look stopped at ``limit`` (None: it reached ``upto``), and the row ids of
+    those that meet ``f`` entirely, its conditions inside events too (event_match)."""
+    positions = await repository.log_positions(f, after, upto, limit)
+    last = positions[-1][1] if len(positions) == limit else None
+    if not f.inside or not positions:
+        return last, [pk for pk, _ in positions]
+    rows = await repository.by_row_ids([pk for pk, _ in positions])
+    return last, [row.id for row in rows if matches(row.event, f.inside)]
 
 
 class EventService:
