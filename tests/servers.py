@@ -55,6 +55,18 @@ def serving(
     stopped by its PID afterwards.
 
     ``command`` is what Python runs to reach the command line (a wrapper module, say)."""
+    with serving_process(env, command, cwd, port) as (url, _process):
+        yield url
+
+
+@contextmanager
+def serving_process(
+    env: dict[str, str],
+    command: Sequence[str] = ("-m", "traceability.cli"),
+    cwd: Path | None = None,
+    port: int | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As :func:`serving`, with the process too (a test may kill it as a crash would)."""
     port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, *command, "serve", "--port", str(port)],
@@ -74,9 +86,10 @@ def serving(
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
                 assert time.monotonic() < deadline, "server did not start within 30 s"
                 time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
         if process.stdout:
             process.stdout.close()

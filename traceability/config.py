@@ -119,11 +119,19 @@ class Settings(BaseSettings):
     subscription_allow_private: bool = False
     # EPCIS WebSocket subscriptions. While a process holds a stream it reads the log's newest
     # index every websocket_poll_interval seconds (one read for all its streams); an
-    # organisation holds at most websocket_max_per_organization streams in one process; a
-    # client that has not taken a message within websocket_send_timeout seconds is dropped.
+    # organisation holds at most websocket_max_per_organization streams: across every API
+    # process when redis_url is set, in the one process otherwise. Each stream holds its
+    # place by a lease of websocket_lease_seconds, renewed a third of the way through while
+    # it is open, so the places of a process that died free themselves. A client that has
+    # not taken a message within websocket_send_timeout seconds is dropped.
     websocket_poll_interval: float = Field(default=0.05, gt=0)
     websocket_max_per_organization: int = Field(default=8, ge=1)
+    websocket_lease_seconds: float = Field(default=30.0, gt=0)
     websocket_send_timeout: float = Field(default=5.0, gt=0)
+    # How long, in seconds, the nextPageToken of an EPCIS answer keeps working (each answer
+    # says until when in GS1-Next-Page-Token-Expires; traceability.services.paging says why
+    # tokens expire at all). An expired one is a 400: the client starts its query again.
+    page_token_lifetime: float = Field(default=3600.0, gt=0)
     # The client behind a load balancer (the per-client rate limit): X-Forwarded-For, or
     # Forwarded, is believed only from these peers, comma-separated IPs or CIDR networks.
     # Empty: no proxy is trusted and the socket peer is the client.

@@ -11,6 +11,7 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,7 @@ from traceability.services.event_resources import EventResourceService
 from traceability.services.events import EventService
 from traceability.services.ledger import LedgerService
 from traceability.services.named_queries import NamedQueryService
+from traceability.services.paging import PageTokens
 from traceability.services.provenance.service import ProvenanceService
 from traceability.services.query_streams import QueryStreamService
 from traceability.services.registry import RegistryService
@@ -66,6 +68,8 @@ class Portal:
     witnessing: WitnessService
     subscriptions: SubscriptionService
     query_streams: QueryStreamService
+    # The EPCIS binding's nextPageTokens, which the services above issue and read too.
+    page_tokens: PageTokens
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -163,6 +167,7 @@ class Portal:
         witnessing = WitnessService(
             settings.witness_endpoints, settings.witness_quorum, transparency, clock
         )
+        tokens = PageTokens(timedelta(seconds=settings.page_token_lifetime), clock)
         return cls(
             settings=settings,
             database=Database.connect(
@@ -179,10 +184,10 @@ class Portal:
             bundles=BundleService(audit, clock, witnessing),
             trace=trace,
             capture=CaptureService(ledger, clock),
-            events=EventService(clock),
-            capture_jobs=CaptureJobService(clock),
-            event_resources=EventResourceService(),
-            named_queries=NamedQueryService(clock),
+            events=EventService(clock, tokens),
+            capture_jobs=CaptureJobService(clock, tokens),
+            event_resources=EventResourceService(tokens),
+            named_queries=NamedQueryService(clock, tokens),
             cache=make_cache(settings.redis_url),
             provenance=ProvenanceService(audit, trace),
             resolver_links=ResolverLinkService(clock),
@@ -190,4 +195,5 @@ class Portal:
             witnessing=witnessing,
             subscriptions=SubscriptionService(clock),
             query_streams=QueryStreamService(clock),
+            page_tokens=tokens,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response, status
 from fastapi.responses import Response as PlainResponse
@@ -25,6 +25,7 @@ from gateway.epcis_xml import (
 )
 from gateway.errors import API_ERRORS
 from gateway.methods import allowed_methods
+from gateway.next_page import next_page_headers
 from gateway.responses import JSONResponse
 from gateway.schemas.capture_jobs import CAPTURED_IDS_PER_PAGE, CaptureJobOut
 from gateway.schemas.epcis import (
@@ -183,12 +184,8 @@ async def capture_job(
 ) -> JSONResponse:
     job = await portal.capture_jobs.visible(session, caller, capture_id)
     captured = await portal.capture_jobs.captured_page(session, job.id, token, per_page)
-    headers = {}
-    if captured.next_token:
-        params = dict(request.query_params) | {"nextPageToken": captured.next_token}
-        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
     body = CaptureJobOut.of(job, captured).model_dump(mode="json")
-    return JSONResponse(body, headers=headers)
+    return JSONResponse(body, headers=next_page_headers(request, captured.next_token))
 
 
 @router.post(
@@ -229,12 +226,7 @@ async def query_events(
 ) -> PlainResponse:
     answer = answer_format(request)  # a 406 before any work
     document, token = await portal.events.query(session, caller, dict(request.query_params))
-    headers = {}
-    if token:
-        params = dict(request.query_params) | {"nextPageToken": token}
-        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
-        headers["GS1-Next-Page-Token"] = token
-    return query_answer(document, answer, headers)
+    return query_answer(document, answer, next_page_headers(request, token))
 
 
 @router.get(

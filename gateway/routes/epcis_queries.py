@@ -4,7 +4,6 @@ read, delete, and read the events of one, each for the caller's organisation alo
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response, status
@@ -16,8 +15,10 @@ from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.epcis_negotiation import EPCIS_JSON, QUERY_RESULTS
 from gateway.errors import API_ERRORS
+from gateway.next_page import next_page_headers
 from gateway.responses import JSONResponse
 from traceability.epcis.event_match import TYPED_LISTS
+from traceability.epcis.extension_fields import NAME_PATTERN as FIELD_NAME_PATTERN
 from traceability.epcis.query import KNOWN_PARAMETERS
 from traceability.services.named_queries import NAME_PATTERN, NOT_SAVED, NamedQueryRecord
 from traceability.services.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -32,13 +33,14 @@ router = APIRouter(
 
 def _query_schema() -> dict[str, Any]:
     """The query object as the validator reads it: names of SimpleEventQuery parameters (the
-    listed ones and the EQ_bizTransaction_/EQ_source_/EQ_destination_ families, paging
-    excepted: it is given at each read), each a string, number, boolean or list of strings."""
+    listed ones, the EQ_bizTransaction_/EQ_source_/EQ_destination_ families and those of
+    extension fields, paging excepted: it is given at each read), each a string, number,
+    boolean or list of strings."""
     names = "|".join(sorted(KNOWN_PARAMETERS - NOT_SAVED))
     families = "|".join(TYPED_LISTS)
     return {
         "type": "object",
-        "propertyNames": {"pattern": f"^(?:{names}|(?:{families}).+)$"},
+        "propertyNames": {"pattern": f"^(?:{names}|(?:{families}).+|{FIELD_NAME_PATTERN})$"},
         "additionalProperties": {
             "anyOf": [
                 {"type": "string"},
@@ -98,10 +100,7 @@ async def list_queries(
     per_page: Annotated[int, Query(alias="perPage", ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> JSONResponse:
     page = await portal.named_queries.page(session, caller, token, per_page)
-    headers = {}
-    if page.next_token:
-        params = dict(request.query_params) | {"nextPageToken": page.next_token}
-        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    headers = next_page_headers(request, page.next_token)
     return JSONResponse([_definition(record) for record in page.items], headers=headers)
 
 
@@ -134,9 +133,5 @@ async def query_events(
     )
     document, token = await portal.events.query(session, caller, params)
     document["epcisBody"]["queryResults"]["queryName"] = query_name
-    headers = {}
-    if token:
-        following = dict(request.query_params) | {"nextPageToken": token}
-        headers["Link"] = f'<{request.url.path}?{urlencode(following)}>; rel="next"'
-        headers["GS1-Next-Page-Token"] = token
+    headers = next_page_headers(request, token)
     return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON, headers=headers)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -20,6 +19,7 @@ from gateway.deps import PortalDep, ReadSession
 from gateway.epcis_negotiation import DISCOVERY_HEADERS, EPCIS_JSON, QUERY_RESULTS
 from gateway.errors import API_ERRORS
 from gateway.methods import allowed_methods
+from gateway.next_page import next_page_headers
 from gateway.responses import JSONResponse
 from gateway.schemas.capture_jobs import CaptureJobOut
 from traceability.epcis.query import STANDARD_EVENT_TYPES
@@ -55,15 +55,8 @@ def collection(members: list[str]) -> dict[str, Any]:
     return {"@context": CONTEXT, "type": "Collection", "member": members}
 
 
-def _next_link(request: Request, token: str | None) -> dict[str, str]:
-    if not token:
-        return {}
-    params = dict(request.query_params) | {"nextPageToken": token}
-    return {"Link": f'<{request.url.path}?{urlencode(params)}>; rel="next"'}
-
-
 def _page_answer(request: Request, page: Page[Any], body: Any) -> JSONResponse:
-    return JSONResponse(body, headers=_next_link(request, page.next_token))
+    return JSONResponse(body, headers=next_page_headers(request, page.next_token))
 
 
 @router.get("/", summary="The top-level resources of this EPCIS repository")
@@ -90,7 +83,7 @@ async def capture_jobs(
         # Each job's captured eventIDs are listed at its own URL.
         del job["capturedEventIDs"], job["nextPageToken"]
     # The binding's answer is the array of jobs itself; the next page is in Link.
-    return JSONResponse(jobs, headers=_next_link(request, page.next_token))
+    return JSONResponse(jobs, headers=next_page_headers(request, page.next_token))
 
 
 @router.delete(
@@ -130,9 +123,7 @@ def _add_resource_routes(resource: str) -> None:
     ) -> PlainResponse:
         params = _member_query(resource, member, dict(request.query_params))
         document, token = await portal.events.query(session, caller, params)
-        headers = _next_link(request, token)
-        if token:
-            headers["GS1-Next-Page-Token"] = token
+        headers = next_page_headers(request, token)
         return PlainResponse(orjson.dumps(document), media_type=EPCIS_JSON, headers=headers)
 
     async def member(

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
 from gateway.errors import API_ERRORS
+from gateway.next_page import next_page_headers
 from gateway.responses import JSONResponse
 from gateway.schemas.subscriptions import SubscriptionIn, SubscriptionOut
 from traceability.errors import InvalidInput
 from traceability.services.named_queries import query_parameters
-from traceability.services.paging import decode_token, encode_token, page_size
+from traceability.services.paging import NOT_ISSUED_HERE, page_size
 
 router = APIRouter(
     prefix="/api/v1/epcis/queries",
@@ -90,6 +91,7 @@ async def subscribe(
     summary="The caller's subscriptions to a query; the next page is in the Link header",
 )
 async def list_subscriptions(
+    request: Request,
     query_name: QueryName,
     caller: Caller,
     portal: PortalDep,
@@ -97,18 +99,14 @@ async def list_subscriptions(
     token: Annotated[str | None, Query(alias="nextPageToken")] = None,
     per_page: Annotated[int | None, Query(alias="perPage", ge=1, le=1000)] = None,
 ) -> JSONResponse:
-    after = decode_token(token)
+    after = portal.page_tokens.position(token)
     if after is not None and not isinstance(after, str):
-        raise InvalidInput("is not a page token this service issued", field="nextPageToken")
+        raise InvalidInput(NOT_ISSUED_HERE, field="nextPageToken")
     views, last = await portal.subscriptions.page(
         session, caller, query_name, after, page_size(per_page)
     )
-    headers = {}
-    if last is not None:
-        query = urlencode({"nextPageToken": encode_token(last), "perPage": page_size(per_page)})
-        headers["Link"] = (
-            f'</api/v1/epcis/queries/{quote(query_name)}/subscriptions?{query}>; rel="next"'
-        )
+    following = portal.page_tokens.issue(last) if last is not None else None
+    headers = next_page_headers(request, following, {"perPage": str(page_size(per_page))})
     return JSONResponse(
         [SubscriptionOut.of(v).model_dump(mode="json") for v in views], headers=headers
     )

@@ -1,4 +1,5 @@
-"""An HTTP client bound to an app over the test's Portal (SQLite and PostgreSQL)."""
+"""An HTTP client bound to an app over the test's Portal (SQLite and PostgreSQL), and an
+administrator to call it as."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.factories.organizations import Tenant, tenant
 from traceability.portal import Portal
 
 
@@ -18,3 +20,8 @@ async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def admin(state: Portal) -> Tenant:
+    return await tenant(state, "admin")

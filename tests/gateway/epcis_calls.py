@@ -1,5 +1,5 @@
 """What tests of the EPCIS REST binding do over and over: capture a document and wait for
-its job, read the eventIDs of a query document, load one of GS1's examples."""
+its job, read the eventIDs of a query document, load one of GS1's examples, query events."""
 
 from __future__ import annotations
 
@@ -61,3 +61,16 @@ def event_list(response: httpx.Response) -> list[dict[str, Any]]:
 
 def ids_of(response: httpx.Response) -> list[str]:
     return [event["eventID"] for event in event_list(response)]
+
+
+class Query:
+    """GET /events as one organisation, with SimpleEventQuery parameters."""
+
+    def __init__(self, client: httpx.AsyncClient, who: Tenant) -> None:
+        self.client, self.who = client, who
+
+    async def answer(self, **params: str) -> httpx.Response:
+        return await self.client.get(f"{EPCIS}/events", params=params, headers=self.who.headers)
+
+    async def ids(self, **params: str) -> list[str]:
+        return ids_of(await self.answer(**params))

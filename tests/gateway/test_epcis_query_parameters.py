@@ -7,12 +7,11 @@ from __future__ import annotations
 from uuid import uuid4
 
 import httpx
-import pytest
 
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, gln_for, tenant
 from tests.gateway.epcis_calls import (
-    EPCIS,
+    Query,
     capture_document,
     capture_events,
     gs1_example,
@@ -20,22 +19,6 @@ from tests.gateway.epcis_calls import (
     shipped,
 )
 from traceability.portal import Portal
-
-
-class Query:
-    def __init__(self, client: httpx.AsyncClient, who: Tenant) -> None:
-        self.client, self.who = client, who
-
-    async def answer(self, **params: str) -> httpx.Response:
-        return await self.client.get(f"{EPCIS}/events", params=params, headers=self.who.headers)
-
-    async def ids(self, **params: str) -> list[str]:
-        return ids_of(await self.answer(**params))
-
-
-@pytest.fixture
-async def admin(state: Portal) -> Tenant:
-    return await tenant(state, "admin")
 
 
 async def test_persistent_disposition_set_and_unset(

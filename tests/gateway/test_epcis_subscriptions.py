@@ -21,6 +21,7 @@ from tests.webhook_receiver import webhook_receiver
 from traceability.background.subscriptions import SubscriptionDeliverer, subscription_deliverer
 from traceability.clock import utc_now
 from traceability.config import Settings
+from traceability.epcis.query import EPCIS_CONTEXT
 from traceability.portal import Portal
 from traceability.services import subscriptions as subscriptions_service
 from traceability.subscriptions.delivery import signature_matches
@@ -117,6 +118,23 @@ async def test_a_stream_subscription_is_sent_each_new_matching_event_signed_with
     assert seen["deliveries"] == {"pending": 0, "delivered": 1, "dead": 0}
     assert seen["lastNotifiedAt"] is not None
     assert "signatureToken" not in seen
+
+
+async def test_a_query_that_looks_inside_events_is_sent_only_the_events_that_meet_it(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    own_prefix = {"@context": [EPCIS_CONTEXT, {"example": "http://ns.example.com/epcis/"}]}
+    with webhook_receiver() as receiver:
+        await subscribe(client, owner, receiver.url, query={"EQ_ILMD_example:grade": "A"})
+        graded_a = await record(client, owner, gtin, ilmd={"example:grade": "A"}, **own_prefix)
+        await record(client, owner, gtin, ilmd={"example:grade": "B"}, **own_prefix)
+        await record(client, owner, gtin)
+        async with a_deliverer(state) as deliverer:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            await deliverer.run_once()
+    assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[graded_a]]
 
 
 async def test_nothing_is_sent_twice_when_the_deliverer_restarts_and_nothing_queued_is_lost(

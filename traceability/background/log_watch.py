@@ -1,5 +1,9 @@
 """One watcher of the transparency log's newest index for every WebSocket stream of a
-process, and the count of streams each organisation holds in it.
+process, and the bound on the streams each organisation holds.
+
+The bound is kept by the cache's connection leases (traceability.cache.leases): across
+every API process with Redis, in this one without. Each stream holds a lease that it
+renews while it is open, so a process that dies frees its places when their leases lapse.
 
 While at least one stream is open the watcher reads the newest log index every
 ``websocket_poll_interval`` seconds (one primary-key MAX, whatever the number of streams) and
@@ -12,7 +16,6 @@ a stream: streams only read.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -29,32 +32,43 @@ class LogWatch:
         self.portal = portal
         self._newest = -1
         self._moved = asyncio.Condition()
-        self._streams: Counter[str] = Counter()
+        self._streams = 0  # open in this process: the watcher runs while there are any
         self._task: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def stream_of(self, organization_id: str) -> AsyncIterator[None]:
         """Hold one stream of ``organization_id`` open (refused beyond the per-organisation
         bound), the watcher running while any stream is."""
-        bound = self.portal.settings.websocket_max_per_organization
-        if self._streams[organization_id] >= bound:
+        settings, leases = self.portal.settings, self.portal.cache.leases
+        bound, ttl = settings.websocket_max_per_organization, settings.websocket_lease_seconds
+        holder = f"websocket-streams:{organization_id}"
+        lease = await leases.take(holder, bound, ttl)
+        if lease is None:
             raise TooManyConnections(
                 f"your organisation holds {bound} open streams already: close one first"
             )
-        self._streams[organization_id] += 1
+        renewing = asyncio.create_task(self._renew(holder, lease, ttl))
+        self._streams += 1
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._watch())
         try:
             yield
         finally:
-            self._streams[organization_id] -= 1
-            if self._streams[organization_id] <= 0:
-                del self._streams[organization_id]
+            renewing.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewing
+            await leases.release(holder, lease)
+            self._streams -= 1
             if not self._streams and self._task is not None:
                 self._task.cancel()
                 with suppress(asyncio.CancelledError):
                     await self._task
                 self._task = None
+
+    async def _renew(self, holder: str, lease: str, ttl: float) -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            await self.portal.cache.leases.renew(holder, lease, ttl)
 
     async def past(self, index: int) -> int:
         """Wait until an event past log index ``index`` is committed; the newest index."""

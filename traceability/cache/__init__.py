@@ -17,6 +17,7 @@ from typing import Protocol
 
 from prometheus_client import Counter
 
+from traceability.cache.leases import ConnectionLeases
 from traceability.cache.limits import RateLimiter, ScanCounter
 
 CACHE_REQUESTS = Counter(
@@ -28,9 +29,11 @@ CACHE_REQUESTS = Counter(
 
 class Cache(RateLimiter, ScanCounter, Protocol):
     """Values with expiry and generations of scopes; the backend also keeps the limits,
-    since a public request's rate count and its generations are read in one step."""
+    since a public request's rate count and its generations are read in one step, and the
+    slots of bounded connections (shared by every process, like the limits)."""
 
     name: str
+    leases: ConnectionLeases
 
     async def get(self, key: str) -> bytes | None: ...
 

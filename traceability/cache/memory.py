@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from traceability.cache import CACHE_REQUESTS
+from traceability.cache.leases import ConnectionLeases, LocalLeases
 from traceability.cache.limits import RATE_WINDOW_SECONDS, UNLIMITED, Admission
 
 
@@ -33,6 +34,7 @@ class MemoryCache:
         self._window = 0
         self._requests: dict[str, int] = {}
         self._scans: OrderedDict[str, _ItemScans] = OrderedDict()
+        self.leases: ConnectionLeases = LocalLeases()
 
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)

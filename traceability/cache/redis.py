@@ -15,6 +15,8 @@ has learnt of generations and rate counts, and Redis keeps every process honest:
   hash tag, so the scripts' keys share a slot, and bumps travel by sharded pubsub.
 - Rate counts: counted in process and added to Redis in batches a few times a second; a
   client is refused when the shared count plus its unsent local count passes the limit.
+- Connection slots (an organisation's WebSocket streams): leases with a TTL in one sorted
+  set per holder (traceability.cache.redis_leases).
 
 Errors are logged and read as misses: Redis down or flushed means pages come from the
 database, and the cache recovers by itself when Redis returns.
@@ -36,6 +38,7 @@ from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 from redis.exceptions import RedisError
 
 from traceability.cache import CACHE_REQUESTS
+from traceability.cache.leases import ConnectionLeases
 from traceability.cache.limits import (
     RATE_WINDOW_SECONDS,
     SCAN_TTL_SECONDS,
@@ -43,6 +46,7 @@ from traceability.cache.limits import (
     UNLIMITED,
     Admission,
 )
+from traceability.cache.redis_leases import RedisLeases
 
 log = structlog.get_logger(__name__)
 
@@ -208,6 +212,7 @@ class RedisCache:
         self._window = 0
         self._shared_counts: dict[str, int] = {}
         self._unsent_counts: dict[str, int] = {}
+        self.leases: ConnectionLeases = RedisLeases(self._redis, tagged("leases:"), self._failed)
 
     # --- values -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from traceability.chain.record import LotKey
+from traceability.epcis.extension_fields import aware_datetime
 from traceability.epcis.index import canonical_identifier
 from traceability.epcis.lots import ilmd_lot_number, named_lots
 from traceability.errors import InvalidInput
@@ -253,14 +254,7 @@ def quantity_of(
 
 def event_time(event: Mapping[str, Any]) -> datetime | None:
     """eventTime as an aware datetime in the event's own offset; None when absent or unreadable."""
-    value = event.get("eventTime")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    return aware_datetime(event.get("eventTime"))
 
 
 def event_id_of(event: Mapping[str, Any]) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from traceability.epcis.extension_fields import FieldCondition, instant
 from traceability.epcis.index import canonical_identifier, cbv_word
 
 QUANTITY_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
@@ -103,16 +103,6 @@ def _measurement(value: str) -> str:
     return value
 
 
-def _instant(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
-
-
 def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
     if isinstance(value, list):
         yield from (item for item in value if isinstance(item, Mapping))
@@ -169,7 +159,7 @@ def _error_matches(event: Mapping[str, Any], name: str, value: Any) -> bool:
         return isinstance(reason, str) and _reason(reason) in value
     if name == "EQ_correctiveEventID":
         return any(v in value for v in _strings(declaration.get("correctiveEventIDs")))
-    declared = _instant(declaration.get("declarationTime"))
+    declared = instant(declaration.get("declarationTime"))
     return declared is not None and bool(ERROR_TIMES[name](declared, value))
 
 
@@ -177,7 +167,7 @@ def _sensor_matches(event: Mapping[str, Any], name: str, value: Any) -> bool:
     parts = list(_sensor_parts(event))
     if name in SENSOR_TIMES:
         attribute, compare = SENSOR_TIMES[name]
-        times = (_instant(part.get(attribute)) for _, part in parts)
+        times = (instant(part.get(attribute)) for _, part in parts)
         return any(t is not None and compare(t, value) for t in times)
     if name == "EQ_booleanValue":
         return any(part.get("booleanValue") is value for _, part in parts)
@@ -220,6 +210,8 @@ def _typed_list_matches(event: Mapping[str, Any], prefix: str, name: str, value:
 
 def matches_one(event: Mapping[str, Any], condition: Inside) -> bool:
     name, value = condition.name, condition.value
+    if isinstance(value, FieldCondition):
+        return value.holds(event)
     family = typed_list_prefix(name)
     if family is not None:
         return _typed_list_matches(event, family, name, value)

@@ -17,6 +17,7 @@ from traceability.epcis.event_match import (
     normalised_list,
     typed_list_prefix,
 )
+from traceability.epcis.extension_fields import FieldCondition, field_condition
 from traceability.epcis.index import canonical_identifier, cbv_word
 from traceability.errors import InvalidInput
 
@@ -95,6 +96,9 @@ class EventFilter:
     wd_biz_locations: tuple[str, ...] = ()
     # Conditions on fields inside the event (traceability.epcis.event_match).
     inside: tuple[Inside, ...] = ()
+    # Members the event must carry (its ilmd, its sensorElementList...): asked of the
+    # database, so that events that cannot meet an inside condition are never read.
+    members: tuple[str, ...] = ()
     # (roles, canonical identifiers) for each MATCH_* parameter given.
     identifiers: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=())
 
@@ -148,13 +152,15 @@ def _boolean(name: str, raw: str) -> bool:
     return raw.lower() == "true"
 
 
-def _inside(params: Mapping[str, str]) -> tuple[Inside, ...]:
+def _inside(params: Mapping[str, str], fields: Mapping[str, FieldCondition]) -> tuple[Inside, ...]:
     found = []
     inside = {name for name in params if name in INSIDE_PARAMETERS or typed_list_prefix(name)}
-    for name in sorted(inside):
+    for name in sorted(inside | set(fields)):
         raw = params[name]
         value: Any
-        if name in INSIDE_NUMBERS:
+        if name in fields:
+            value = fields[name]
+        elif name in INSIDE_NUMBERS:
             value = _number(name, raw)
         elif name in INSIDE_TIMES:
             value = parse_instant(name, raw)
@@ -164,6 +170,18 @@ def _inside(params: Mapping[str, str]) -> tuple[Inside, ...]:
             value = normalised_list(name, _values(raw))
         found.append(Inside(name, value))
     return tuple(found)
+
+
+def _field_conditions(params: Mapping[str, str]) -> dict[str, FieldCondition]:
+    """The extension-field parameters given (EQ_example:myField, EXISTS_INNER_ILMD_...)."""
+    found = {}
+    for name, raw in params.items():
+        if name in KNOWN_PARAMETERS or typed_list_prefix(name) is not None:
+            continue
+        condition = field_condition(name, raw)
+        if condition is not None:
+            found[name] = condition
+    return found
 
 
 def _counts(params: Mapping[str, str], order_given: bool) -> dict[str, int]:
@@ -183,8 +201,11 @@ def _counts(params: Mapping[str, str], order_given: bool) -> dict[str, int]:
 
 
 def parse_event_query(params: Mapping[str, str]) -> EventQuery:
+    fields = _field_conditions(params)  # an ill-formed one is refused here
     unknown = sorted(
-        name for name in set(params) - KNOWN_PARAMETERS if typed_list_prefix(name) is None
+        name
+        for name in set(params) - KNOWN_PARAMETERS - fields.keys()
+        if typed_list_prefix(name) is None
     )
     if unknown:
         raise InvalidInput(
@@ -208,8 +229,10 @@ def parse_event_query(params: Mapping[str, str]) -> EventQuery:
     for name, attribute in WITH_DESCENDANTS.items():
         if name in params:
             values[attribute] = tuple(canonical_identifier(v) for v in _values(params[name]))
-    values["inside"] = _inside(params)
-    if NEEDS_ERROR_DECLARATION & set(params):
+    values["inside"] = _inside(params, fields)
+    members = {c.member for c in fields.values() if c.member is not None}
+    values["members"] = tuple(sorted(members - {"errorDeclaration"}))
+    if NEEDS_ERROR_DECLARATION & set(params) or "errorDeclaration" in members:
         if values.get("declares_error") is False:
             raise InvalidInput(
                 "asks for events without an error declaration and for one's fields",

@@ -18,7 +18,7 @@ from traceability.db.models import CaptureJob
 from traceability.errors import InvalidInput, NotFound
 from traceability.repositories.capture_jobs import CaptureJobRepository
 from traceability.services.access import can_read
-from traceability.services.paging import Page, decode_token, encode_token
+from traceability.services.paging import Page, PageTokens
 from traceability.services.record_of import record_of
 from traceability.services.registry import Principal
 
@@ -51,8 +51,9 @@ def _running(row: CaptureJob | None) -> CaptureJobRecord | None:
 
 
 class CaptureJobService:
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, tokens: PageTokens | None = None) -> None:
         self.clock = clock
+        self.tokens = tokens or PageTokens(clock=clock)
 
     async def start(
         self,
@@ -105,7 +106,7 @@ class CaptureJobService:
     ) -> Page[CaptureJobRecord]:
         """A page of the jobs of the caller's own organization, newest first (an inspector or
         an admin lists its own too: jobs are a client's bookkeeping, not evidence)."""
-        position = decode_token(token)
+        position = self.tokens.position(token)
         before: tuple[datetime, str] | None = None
         if position is not None:
             if not (
@@ -126,7 +127,7 @@ class CaptureJobService:
         more = len(rows) > per_page
         rows = rows[:per_page]
         last = rows[-1] if more else None
-        next_token = encode_token([last.created_at.isoformat(), last.id]) if last else None
+        next_token = self.tokens.issue([last.created_at.isoformat(), last.id]) if last else None
         return Page([CaptureJobRecord.of(row) for row in rows], next_token)
 
     async def unclaimed_ids(self, session: AsyncSession) -> list[str]:
@@ -182,7 +183,7 @@ class CaptureJobService:
         self, session: AsyncSession, job_id: str, token: str | None, per_page: int
     ) -> Page[str]:
         """One page of the eventIDs a job captured, in the order it captured them."""
-        position = decode_token(token)
+        position = self.tokens.position(token)
         if position is None:
             after = -1
         elif isinstance(position, int) and not isinstance(position, bool) and position >= 0:
@@ -192,7 +193,7 @@ class CaptureJobService:
         rows = await CaptureJobRepository(session).captured(job_id, after, per_page + 1)
         more = len(rows) > per_page
         rows = rows[:per_page]
-        next_token = encode_token(rows[-1][0]) if more else None
+        next_token = self.tokens.issue(rows[-1][0]) if more else None
         return Page([event_id for _, event_id in rows], next_token)
 
     async def finish(

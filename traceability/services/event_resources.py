@@ -9,7 +9,7 @@ from traceability.epcis.query import STANDARD_EVENT_TYPES
 from traceability.errors import InvalidInput
 from traceability.repositories.event_resources import EPC_ROLES, EventResourceRepository
 from traceability.services.access import READERS_OF_ALL
-from traceability.services.paging import MAX_PAGE_SIZE, Page, decode_token, encode_token
+from traceability.services.paging import MAX_PAGE_SIZE, Page, PageTokens
 from traceability.services.registry import Principal
 
 # Resource -> the SimpleEventQuery parameter that selects the events of one of its members.
@@ -35,6 +35,9 @@ def as_uri(value: str) -> str:
 
 
 class EventResourceService:
+    def __init__(self, tokens: PageTokens | None = None) -> None:
+        self.tokens = tokens or PageTokens()
+
     async def members(
         self,
         session: AsyncSession,
@@ -46,7 +49,7 @@ class EventResourceService:
         """One page of the resource's members that events the caller may read carry."""
         if resource not in RESOURCE_PARAMETERS:
             raise InvalidInput(f"{resource} is not a resource of this repository")
-        position = decode_token(token)
+        position = self.tokens.position(token)
         if position is not None and not (isinstance(position, str) and len(position) <= _MAX_VALUE):
             raise InvalidInput("is not a page token this service issued", field="nextPageToken")
         organization = None if principal.role in READERS_OF_ALL else principal.organization_id
@@ -59,6 +62,6 @@ class EventResourceService:
         values = await repository.values(resource, organization, position, per_page + 1)
         more = len(values) > per_page
         values = values[:per_page]
-        next_token = encode_token(values[-1]) if more else None
+        next_token = self.tokens.issue(values[-1]) if more else None
         uris = resource in ("epcs", "bizLocations", "readPoints")
         return Page([as_uri(v) if uris else v for v in values], next_token)

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.db.models import Event
 from traceability.epcis.event_match import matches
-from traceability.epcis.query import EventQuery, parse_event_query, query_document
+from traceability.epcis.query import EventFilter, EventQuery, parse_event_query, query_document
 from traceability.errors import InvalidInput, NotFound, QueryTooLarge
 from traceability.repositories.events import EventQueryRepository
 from traceability.repositories.ledger import LedgerRepository
 from traceability.services.access import READERS_OF_ALL, can_read
-from traceability.services.paging import decode_token, encode_token, page_size
+from traceability.services.paging import PageTokens, page_size
 from traceability.services.registry import Principal
 
 
@@ -64,9 +64,25 @@ async def _matching(
         position = following
 
 
+async def log_matches(
+    repository: EventQueryRepository, f: EventFilter, after: int, upto: int, limit: int
+) -> tuple[int | None, list[int]]:
+    """For standing queries: the events ``f`` selects with a log index in (after, upto],
+    looked at in log order, at most ``limit``. Returns the log index of the last one looked
+    at when the look stopped at ``limit`` (None: it reached ``upto``), and the row ids of
+    those that meet ``f`` entirely, its conditions inside events too (event_match)."""
+    positions = await repository.log_positions(f, after, upto, limit)
+    last = positions[-1][1] if len(positions) == limit else None
+    if not f.inside or not positions:
+        return last, [pk for pk, _ in positions]
+    rows = await repository.by_row_ids([pk for pk, _ in positions])
+    return last, [row.id for row in rows if matches(row.event, f.inside)]
+
+
 class EventService:
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, tokens: PageTokens | None = None) -> None:
         self.clock = clock
+        self.tokens = tokens or PageTokens(clock=clock)
 
     async def query(
         self, session: AsyncSession, principal: Principal, params: Mapping[str, str]
@@ -80,7 +96,7 @@ class EventService:
         if raw_per_page is not None and not raw_per_page.isdigit():
             raise InvalidInput("must be a whole number", field="perPage")
         limit = page_size(int(raw_per_page) if raw_per_page else None)
-        after, served = self._position(decode_token(params.get("nextPageToken")))
+        after, served = self._position(self.tokens.position(params.get("nextPageToken")))
         repository = EventQueryRepository(session)
         if query.max_event_count is not None and after is None:
             # Counted once, on the first page: more than asked for is an error, not a page.
@@ -96,7 +112,7 @@ class EventService:
         if query.event_count_limit is not None and served >= query.event_count_limit:
             last = None
         token = (
-            encode_token([last[0].isoformat() if last[0] else None, last[1], served])
+            self.tokens.issue([last[0].isoformat() if last[0] else None, last[1], served])
             if last
             else None
         )

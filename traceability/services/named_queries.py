@@ -16,7 +16,7 @@ from traceability.db.models import NamedQuery
 from traceability.epcis.query import parse_event_query
 from traceability.errors import Conflict, InvalidInput, NotFound
 from traceability.repositories.named_queries import NamedQueryRepository
-from traceability.services.paging import Page, decode_token, encode_token
+from traceability.services.paging import Page, PageTokens
 from traceability.services.registry import Principal
 
 # A name is a path segment of /queries/{name}: kept to characters no URL needs to escape.
@@ -57,8 +57,9 @@ def query_parameters(query: Mapping[str, Any]) -> dict[str, str]:
 
 
 class NamedQueryService:
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, tokens: PageTokens | None = None) -> None:
         self.clock = clock
+        self.tokens = tokens or PageTokens(clock=clock)
 
     async def create(
         self, session: AsyncSession, principal: Principal, name: str, query: Any
@@ -99,7 +100,7 @@ class NamedQueryService:
     async def page(
         self, session: AsyncSession, principal: Principal, token: str | None, per_page: int
     ) -> Page[NamedQueryRecord]:
-        after = decode_token(token)
+        after = self.tokens.position(token)
         if after is not None and not isinstance(after, str):
             raise InvalidInput("is not a page token this service issued", field="nextPageToken")
         rows = await NamedQueryRepository(session).page(
@@ -109,7 +110,7 @@ class NamedQueryService:
         rows = rows[:per_page]
         return Page(
             [NamedQueryRecord.of(row) for row in rows],
-            encode_token(rows[-1].name) if more else None,
+            self.tokens.issue(rows[-1].name) if more else None,
         )
 
     async def delete(self, session: AsyncSession, principal: Principal, name: str) -> None:

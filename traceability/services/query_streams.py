@@ -24,7 +24,7 @@ from traceability.clock import Clock, utc_now
 from traceability.epcis.query import EventFilter, parse_instant
 from traceability.errors import InvalidInput
 from traceability.repositories.events import EventQueryRepository
-from traceability.services.events import event_as_recorded
+from traceability.services.events import event_as_recorded, log_matches
 from traceability.services.named_queries import NamedQueryService, query_parameters
 from traceability.services.registry import Principal
 from traceability.services.subscriptions import standing_filter, subscription_document
@@ -127,10 +127,9 @@ class QueryStreamService:
         """The events ``standing`` matches with a log index in (after, upto], in log order,
         at most ``limit``; the cursor moves past what was looked at."""
         events = EventQueryRepository(session)
-        positions = await events.log_positions(standing.event_filter, after, upto, limit)
-        cursor = positions[-1][1] if len(positions) == limit else upto
-        rows = await events.by_row_ids([pk for pk, _ in positions]) if positions else []
-        return Batch([event_as_recorded(row) for row in rows], max(cursor, after))
+        last, found = await log_matches(events, standing.event_filter, after, upto, limit)
+        rows = await events.by_row_ids(found) if found else []
+        return Batch([event_as_recorded(row) for row in rows], max(last or upto, after))
 
     def document(
         self, standing: StandingQuery, subscription_id: str, events: list[dict[str, Any]]

@@ -29,7 +29,7 @@ from traceability.errors import InvalidInput, NotFound
 from traceability.repositories.events import EventQueryRepository
 from traceability.repositories.subscriptions import SubscriptionRepository
 from traceability.services.access import READERS_OF_ALL
-from traceability.services.events import event_as_recorded
+from traceability.services.events import event_as_recorded, log_matches
 from traceability.services.registry import Principal
 from traceability.subscriptions.delivery import dest_problem
 from traceability.subscriptions.schedule import Schedule
@@ -249,33 +249,28 @@ class SubscriptionService:
         events = EventQueryRepository(session)
         newest = await events.newest_log_index()
         if row.stream:
-            positions = await events.log_positions(
-                subscription_filter(row), row.cursor, newest, EVENTS_PER_POLL
+            last, pks = await log_matches(
+                events, subscription_filter(row), row.cursor, newest, EVENTS_PER_POLL
             )
-            cursor = positions[-1][1] if len(positions) == EVENTS_PER_POLL else newest
-            if positions:
-                # One notification for the events found in one look: their log indexes lie
-                # past the cursor, which moves past them in this transaction, so the ranges
-                # of two notifications never share an event, and the key names the range.
-                first, last = positions[0][1], positions[-1][1]
-                pks = [pk for pk, _ in positions]
-                await repository.add_deliveries(
-                    [self._delivery(row.id, f"events-{first}-{last}", pks, now)]
-                )
+            cursor = last if last is not None else newest
+            if pks:
+                # One notification for the events found in one look: they lie past the
+                # cursor, which moves past the look in this transaction, so the ranges of
+                # two notifications never share an event, and the key names the range.
+                key = f"events-{row.cursor + 1}-{cursor}"
+                await repository.add_deliveries([self._delivery(row.id, key, pks, now)])
             await repository.advance(row.id, max(cursor, row.cursor), None)
-            return 1 if positions else 0
+            return 1 if pks else 0
         if row.next_run_at is None or as_utc(row.next_run_at) > now or row.schedule is None:
             return 0
-        positions = await events.log_positions(
-            subscription_filter(row), row.cursor, newest, EVENTS_PER_RUN
+        last, pks = await log_matches(
+            events, subscription_filter(row), row.cursor, newest, EVENTS_PER_RUN
         )
-        cursor = positions[-1][1] if len(positions) == EVENTS_PER_RUN else newest
+        cursor = last if last is not None else newest
         queued = 0
-        if positions or row.report_if_empty:
+        if pks or row.report_if_empty:
             key = f"run-{row.cursor + 1}-{cursor}-{int(as_utc(row.next_run_at).timestamp())}"
-            await repository.add_deliveries(
-                [self._delivery(row.id, key, [pk for pk, _ in positions], now)]
-            )
+            await repository.add_deliveries([self._delivery(row.id, key, pks, now)])
             queued = 1
         next_run = Schedule.parse(row.schedule).next_after(now)
         await repository.advance(row.id, max(cursor, row.cursor), next_run)
