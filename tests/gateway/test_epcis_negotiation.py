@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.databases import database_url  # noqa: F401 (one database: see tests.databases)
 from tests.factories.events import document
 from tests.factories.organizations import tenant
 from tests.gateway.epcis_calls import EPCIS

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests import demo_dataset as dataset
+from tests.databases import database_url  # noqa: F401 (one database: see tests.databases)
 from tests.factories.lots import register_lot
 from tests.factories.organizations import gtin_for, tenant
 from traceability.portal import Portal

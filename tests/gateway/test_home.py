@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from gateway.pages.home import HOME_CONTENT_SECURITY_POLICY
+from tests.databases import database_url  # noqa: F401 (one database: see tests.databases)
 from tests.factories.events import append
 from tests.factories.lots import make_lots
 from tests.factories.organizations import make_org

@@ -17,6 +17,7 @@ from starlette.routing import NoMatchFound
 from gateway.app import create_app
 from gateway.routes import labels as label_routes
 from gateway.routes import qr as qr_routes
+from tests.databases import database_url  # noqa: F401 (one database: see tests.databases)
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, gtin_for, tenant
 from tests.unit.printing.sheets import embedded_fonts, scanned_codes, texts_by_label
