@@ -9,10 +9,13 @@ that is down never stops a capture. SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import struct
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,7 @@ from traceability.background.witnessing import witness_publisher, witness_round
 from traceability.chain.record import LotKey
 from traceability.cli import app
 from traceability.config import Settings
-from traceability.log.cosignature import check_cosignatures
+from traceability.log.cosignature import CosignatureVerifier, check_cosignatures
 from traceability.log.memory_tree import MemoryTree
 from traceability.log.note import (
     Checkpoint,
@@ -48,6 +51,7 @@ from traceability.log.note import (
 )
 from traceability.log.witness_protocol import add_checkpoint_body
 from traceability.portal import Portal
+from traceability.repositories.witnesses import WitnessRepository
 
 SIGNATURE_PREFIX = "\u2014 "
 
@@ -406,6 +410,49 @@ async def test_a_settled_lot_stays_witnessed_while_the_newest_checkpoint_awaits_
                 assert checkpoint_size(bundle) == 6
                 report = verify(tmp_path / f"{name}.json", log_vkey, keys, 3)
                 assert report.exit_code == 0, report.output
+
+
+async def test_cosignatures_forged_in_the_database_do_not_make_an_older_checkpoint_evidence(
+    settings: Settings,
+    clock: FakeClock,
+    log_key: tuple[str, NoteSigner],
+    witnesses: list[RunningWitness],
+    tmp_path: Path,
+) -> None:
+    """Someone who can write the database stores "cosignatures" of an older checkpoint by every
+    trusted witness (the right names and key IDs, signatures the witnesses never made). The
+    portal checks the lines again before it leans on them: the lot's evidence stays on the
+    newest checkpoint, and a verifier enforcing the quorum says not witnessed, never verified."""
+    endpoints = [(w.vkey, w.url) for w in witnesses]
+    keys, log_vkey = [w.vkey for w in witnesses], log_key[1].verifier_key()
+    async with witnessed_portal(settings, clock, log_key, endpoints, 2) as portal:
+        org = await make_org(portal)
+        settled, fresh = await make_lots(portal, org, count=2)
+        await append(portal, org, [settled], count=3)  # checkpoint 3, never sent to witnesses
+        forged = []
+        for key in keys:
+            verifier = CosignatureVerifier.from_key(key)
+            raw = verifier.key_id + struct.pack(">Q", 1_800_000_000) + bytes(64)
+            line = f"{SIGNATURE_PREFIX}{verifier.name} {base64.b64encode(raw).decode()}"
+            now = datetime.now(UTC)
+            forged.append(
+                {
+                    "size": 3,
+                    "witness_key": key,
+                    "line": line,
+                    "cosigned_at": now,
+                    "received_at": now,
+                }
+            )
+        await append(portal, org, [fresh], count=2)  # checkpoint 5
+        async with portal.write() as session:
+            await WitnessRepository(session).add_cosignatures(forged)
+        async with http(portal) as client:
+            bundle = await evidence(client, settled, tmp_path / "settled.json")
+        assert checkpoint_size(bundle) == 5
+        assert both_failure(verify(tmp_path / "settled.json", log_vkey, keys, 2).output) == (
+            "not_witnessed"
+        )
 
 
 async def evidence(client: httpx.AsyncClient, lot: LotKey, path: Path) -> dict[str, Any]:
