@@ -27,9 +27,10 @@ from traceability.portal import Portal
 from traceability.seeding.demo import seed_demo
 from traceability.services.provenance.model import Provenance
 
-# Product and producer, lot, origin and chain head; the chain (events, links, leaves, keys,
-# retractions); the log's head and checkpoints; the proofs' nodes.
-LOT_PAGE_STATEMENTS = 4
+# One statement: product and producer, lot, origin and chain head; the chain (events, links,
+# leaves, keys, retractions, recorders, the locations the events name); the log's head and
+# checkpoints; on PostgreSQL, the proofs' nodes too (SQLite reads them in a second).
+LOT_PAGE_STATEMENTS = {"postgresql": 1, "sqlite": 2}
 # The same, with the stages' locations and the recording organisations besides the producer,
 # and the walk to the lots the bags were milled from (three levels, their registry rows).
 DEMO_BAGS_STATEMENTS = 13
@@ -72,7 +73,7 @@ async def test_an_uncached_lot_page_reads_its_chain_once(state: Portal) -> None:
     with statements(state) as seen:
         view = await page_view(state, link)
 
-    assert len(seen) <= LOT_PAGE_STATEMENTS, "\n\n".join(seen)
+    assert len(seen) <= LOT_PAGE_STATEMENTS[state.database.writer.dialect.name], "\n\n".join(seen)
     assert view.verification is not None
     assert (view.verification.intact, view.verification.checked) == (True, 3)
     assert len(view.stages) == 3
