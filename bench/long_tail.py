@@ -125,7 +125,8 @@ def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) ->
     """Requests per second of uncached lot pages over HTTP (wrk), one server worker; and
     the first ``--compare`` pages' HTML."""
     port = free_port()
-    env = _child_env(checkout, args)
+    # One base URL for both sides: the pages name it, and are compared byte for byte.
+    env = _child_env(checkout, args) | {"TRACE_BASE_URL": "https://long-tail.example"}
     command = [traceability_script(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryDirectory(prefix="long-tail-") as scratch:
         script = Path(scratch) / "paths.lua"
@@ -161,12 +162,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare", type=int, default=200, help="pages compared, HTML")
     parser.add_argument("--before", type=Path, help="a checkout of the code before the change")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-inprocess", action="store_true", help="HTTP (and compare) only")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile costs")
     return parser.parse_args(argv)
 
 
 def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def _counts(found: InProcess | None) -> str:
+    if found is None:
+        return " | | "
+    return f"{found.cpu_ms:.2f} | {found.statements:.1f} | {found.round_trips:.1f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     comparisons: list[str] = []
     for run in range(args.runs):
         order = list(sides) if run % 2 == 0 else list(reversed(sides))
-        for side in order:
+        for side in order if not args.skip_inprocess else ():
             found = in_process(sides[side], args, seed=run)
             counts[side] = found
             rates[side]["inprocess"].append(found.builds_per_s)
@@ -208,9 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"| {side} | {_median(own['inprocess']):.1f} "
             f"({', '.join(f'{r:.1f}' for r in own['inprocess'])}) | {_median(own['http']):.1f} "
-            f"({', '.join(f'{r:.1f}' for r in own['http'])}) | {counts[side].cpu_ms:.2f} "
-            f"| {counts[side].statements:.1f} "
-            f"| {counts[side].round_trips:.1f} |"
+            f"({', '.join(f'{r:.1f}' for r in own['http'])}) | {_counts(counts.get(side))} |"
         )
     if "before" in sides:
         for kind in ("inprocess", "http"):
