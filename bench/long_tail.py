@@ -118,7 +118,16 @@ def lot_paths(checkout: Path, args: argparse.Namespace, seed: int) -> list[str]:
 @dataclass(frozen=True)
 class OverHttp:
     pages_per_s: float
+    # The server process's CPU (user + system) per answered page during the wrk run: what a
+    # page costs the portal, far less moved by the machine's load than the rate.
+    server_cpu_ms: float
     pages: dict[str, tuple[int, bytes]]  # path -> status and HTML, for the comparison
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) -> OverHttp:
@@ -132,13 +141,15 @@ def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) ->
         script = Path(scratch) / "paths.lua"
         script.write_text(_WRK_SCRIPT % ",".join(json.dumps(p) for p in paths))
         log_path = Path(scratch) / "server.log"
-        with running_server(command, env, port, "/healthz", log_path, 60.0):
+        with running_server(command, env, port, "/healthz", log_path, 60.0) as server:
             wrk = ["wrk", "-t1", f"-c{args.connections}", "-s", str(script)]
             url = f"http://127.0.0.1:{port}/"
             run_wrk([*wrk, "-d2s", url], 2)  # warm-up: imports, pools, templates
+            cpu = _process_cpu_s(server.process.pid)
             result = parse_wrk(run_wrk([*wrk, f"-d{args.duration}s", "--latency", url], 10))
+            cpu = _process_cpu_s(server.process.pid) - cpu
             pages = {p: http_get(port, p, html=True, timeout=30) for p in paths[: args.compare]}
-    return OverHttp(result.requests_per_s, pages)
+    return OverHttp(result.requests_per_s, cpu * 1000 / max(result.requests, 1), pages)
 
 
 def compare_pages(sides: dict[str, OverHttp]) -> str:
@@ -182,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sides = {"after": ROOT}
     if args.before is not None:
         sides = {"before": args.before.resolve(), "after": ROOT}
-    rates: dict[str, dict[str, list[float]]] = {s: {"inprocess": [], "http": []} for s in sides}
+    rates: dict[str, dict[str, list[float]]] = {
+        s: {"inprocess": [], "http": [], "server_cpu": []} for s in sides
+    }
     counts: dict[str, InProcess] = {}
     comparisons: list[str] = []
     for run in range(args.runs):
@@ -202,24 +215,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             served[side] = over_http(sides[side], args, paths)
             rate = served[side].pages_per_s
             rates[side]["http"].append(rate)
-            log(f"run {run + 1} {side}: HTTP {rate:.1f} pages/s")
+            rates[side]["server_cpu"].append(served[side].server_cpu_ms)
+            log(
+                f"run {run + 1} {side}: HTTP {rate:.1f} pages/s, "
+                f"server CPU {served[side].server_cpu_ms:.2f} ms a page"
+            )
         if "before" in served:
             comparisons.append(f"run {run + 1}: {compare_pages(served)}")
             log(comparisons[-1])
     print(
-        "| side | in-process builds/s (runs) | HTTP pages/s (runs) | CPU ms a build "
-        "| statements | round trips |"
+        "| side | in-process builds/s (runs) | HTTP pages/s (runs) | server CPU ms a page "
+        "| CPU ms a build | statements | round trips |"
     )
-    print("| --- | --- | --- | ---: | ---: | ---: |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for side in sides:
         own = rates[side]
         print(
             f"| {side} | {_median(own['inprocess']):.1f} "
             f"({', '.join(f'{r:.1f}' for r in own['inprocess'])}) | {_median(own['http']):.1f} "
-            f"({', '.join(f'{r:.1f}' for r in own['http'])}) | {_counts(counts.get(side))} |"
+            f"({', '.join(f'{r:.1f}' for r in own['http'])}) "
+            f"| {_median(own['server_cpu']):.2f} | {_counts(counts.get(side))} |"
         )
     if "before" in sides:
-        for kind in ("inprocess", "http"):
+        for kind in ("inprocess", "http", "server_cpu"):
             pairs = zip(rates["after"][kind], rates["before"][kind], strict=True)
             ratios = [a / b for a, b in pairs if b]
             if ratios:
