@@ -135,6 +135,16 @@ class _History:
     delegate: bool = False
 
 
+def _removed_leaves(head: LogHead) -> str | None:
+    """Why the log holds fewer leaves than a checkpoint it signed, if it does."""
+    if head.largest_signed is None or head.largest_signed <= head.size:
+        return None
+    return (
+        f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
+        f"{head.size}: leaves were removed"
+    )
+
+
 class AuditService:
     def __init__(self, transparency: TransparencyService) -> None:
         self.transparency = transparency
@@ -245,16 +255,7 @@ class AuditService:
         if log_problem is None and evidence.usable and history.previous is not None:
             # Proven a prefix of a member: later audits need not check the history again.
             self.proven.extend(history.previous.size, history.previous.root_hash)
-        if (
-            log_problem is None
-            and head.largest_signed is not None
-            and head.largest_signed > head.size
-        ):
-            log_problem = (
-                f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
-                f"{head.size}: leaves were removed"
-            )
-        return LotAudit(key, events, checkpoint, result, log_problem)
+        return LotAudit(key, events, checkpoint, result, log_problem or _removed_leaves(head))
 
     async def _evidence(
         self,
