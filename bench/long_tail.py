@@ -13,7 +13,9 @@ database (``traceability seed``, see docs/BENCHMARKS.md "Bulk seeding"):
 
 ``--before CHECKOUT`` runs the same measurements, interleaved in the same run, against
 another checkout of the project (put first on PYTHONPATH of a child process), so a change
-is quoted as a ratio taken side by side.
+is quoted as a ratio taken side by side. Each side's server also answers ``--compare``
+of the drawn lot pages (HTML) once more, and the two sides' pages are compared byte for
+byte: a faster page must be the same page.
 
     python -m bench.long_tail --database-url postgresql+asyncpg://…/seeded --data-dir DIR \\
         [--builds 400] [--runs 3] [--duration 10] [--before ../old-checkout] [--profile]
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from bench.public import (
     free_port,
+    http_get,
     log,
     parse_wrk,
     run_wrk,
@@ -112,21 +115,50 @@ def lot_paths(checkout: Path, args: argparse.Namespace, seed: int) -> list[str]:
     return [str(path) for path in found]
 
 
-def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) -> float:
-    """Requests per second of uncached lot pages over HTTP (wrk), one server worker."""
+@dataclass(frozen=True)
+class OverHttp:
+    pages_per_s: float
+    # The server process's CPU (user + system) per answered page during the wrk run: what a
+    # page costs the portal, far less moved by the machine's load than the rate.
+    server_cpu_ms: float
+    pages: dict[str, tuple[int, bytes]]  # path -> status and HTML, for the comparison
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) -> OverHttp:
+    """Requests per second of uncached lot pages over HTTP (wrk), one server worker; and
+    the first ``--compare`` pages' HTML."""
     port = free_port()
-    env = _child_env(checkout, args)
+    # One base URL for both sides: the pages name it, and are compared byte for byte.
+    env = _child_env(checkout, args) | {"TRACE_BASE_URL": "https://long-tail.example"}
     command = [traceability_script(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryDirectory(prefix="long-tail-") as scratch:
         script = Path(scratch) / "paths.lua"
         script.write_text(_WRK_SCRIPT % ",".join(json.dumps(p) for p in paths))
         log_path = Path(scratch) / "server.log"
-        with running_server(command, env, port, "/healthz", log_path, 60.0):
+        with running_server(command, env, port, "/healthz", log_path, 60.0) as server:
             wrk = ["wrk", "-t1", f"-c{args.connections}", "-s", str(script)]
             url = f"http://127.0.0.1:{port}/"
             run_wrk([*wrk, "-d2s", url], 2)  # warm-up: imports, pools, templates
+            cpu = _process_cpu_s(server.process.pid)
             result = parse_wrk(run_wrk([*wrk, f"-d{args.duration}s", "--latency", url], 10))
-    return result.requests_per_s
+            cpu = _process_cpu_s(server.process.pid) - cpu
+            pages = {p: http_get(port, p, html=True, timeout=30) for p in paths[: args.compare]}
+    return OverHttp(result.requests_per_s, cpu * 1000 / max(result.requests, 1), pages)
+
+
+def compare_pages(sides: dict[str, OverHttp]) -> str:
+    """Whether the two sides answered every compared path with the same status and bytes."""
+    before, after = sides["before"].pages, sides["after"].pages
+    differ = sorted(p for p in after if before.get(p) != after[p])
+    if not differ:
+        return f"pages compared: {len(after)}, all byte-for-byte identical"
+    return f"pages compared: {len(after)}, {len(differ)} differ, first {differ[0]}"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -138,8 +170,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk a run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--compare", type=int, default=200, help="pages compared, HTML")
     parser.add_argument("--before", type=Path, help="a checkout of the code before the change")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-inprocess", action="store_true", help="HTTP (and compare) only")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile costs")
     return parser.parse_args(argv)
 
@@ -148,16 +182,25 @@ def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def _counts(found: InProcess | None) -> str:
+    if found is None:
+        return " | | "
+    return f"{found.cpu_ms:.2f} | {found.statements:.1f} | {found.round_trips:.1f}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sides = {"after": ROOT}
     if args.before is not None:
         sides = {"before": args.before.resolve(), "after": ROOT}
-    rates: dict[str, dict[str, list[float]]] = {s: {"inprocess": [], "http": []} for s in sides}
+    rates: dict[str, dict[str, list[float]]] = {
+        s: {"inprocess": [], "http": [], "server_cpu": []} for s in sides
+    }
     counts: dict[str, InProcess] = {}
+    comparisons: list[str] = []
     for run in range(args.runs):
         order = list(sides) if run % 2 == 0 else list(reversed(sides))
-        for side in order:
+        for side in order if not args.skip_inprocess else ():
             found = in_process(sides[side], args, seed=run)
             counts[side] = found
             rates[side]["inprocess"].append(found.builds_per_s)
@@ -167,30 +210,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.skip_http:
             continue
         paths = lot_paths(ROOT, args, seed=run)
+        served: dict[str, OverHttp] = {}
         for side in order:
-            rate = over_http(sides[side], args, paths)
+            served[side] = over_http(sides[side], args, paths)
+            rate = served[side].pages_per_s
             rates[side]["http"].append(rate)
-            log(f"run {run + 1} {side}: HTTP {rate:.1f} pages/s")
+            rates[side]["server_cpu"].append(served[side].server_cpu_ms)
+            log(
+                f"run {run + 1} {side}: HTTP {rate:.1f} pages/s, "
+                f"server CPU {served[side].server_cpu_ms:.2f} ms a page"
+            )
+        if "before" in served:
+            comparisons.append(f"run {run + 1}: {compare_pages(served)}")
+            log(comparisons[-1])
     print(
-        "| side | in-process builds/s (runs) | HTTP pages/s (runs) | CPU ms a build "
-        "| statements | round trips |"
+        "| side | in-process builds/s (runs) | HTTP pages/s (runs) | server CPU ms a page "
+        "| CPU ms a build | statements | round trips |"
     )
-    print("| --- | --- | --- | ---: | ---: | ---: |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for side in sides:
         own = rates[side]
         print(
             f"| {side} | {_median(own['inprocess']):.1f} "
             f"({', '.join(f'{r:.1f}' for r in own['inprocess'])}) | {_median(own['http']):.1f} "
-            f"({', '.join(f'{r:.1f}' for r in own['http'])}) | {counts[side].cpu_ms:.2f} "
-            f"| {counts[side].statements:.1f} "
-            f"| {counts[side].round_trips:.1f} |"
+            f"({', '.join(f'{r:.1f}' for r in own['http'])}) "
+            f"| {_median(own['server_cpu']):.2f} | {_counts(counts.get(side))} |"
         )
     if "before" in sides:
-        for kind in ("inprocess", "http"):
+        for kind in ("inprocess", "http", "server_cpu"):
             pairs = zip(rates["after"][kind], rates["before"][kind], strict=True)
             ratios = [a / b for a, b in pairs if b]
             if ratios:
                 print(f"after / before, {kind}: median {_median(ratios):.2f}x per run {ratios}")
+    for line in comparisons:
+        print(line)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}; {time.ctime()}")
     return 0
 

@@ -19,7 +19,7 @@ from traceability.db.models import (
 )
 from traceability.log.merkle import NodeId
 from traceability.repositories.ledger import LedgerRepository, StoredEvent
-from traceability.repositories.lot_chain import KeyRow
+from traceability.repositories.lot_chain import AUDITED_EVENT_COLUMNS, KeyRow
 
 _STATE_ID = 1
 
@@ -71,20 +71,8 @@ class LogWalkRepository(LedgerRepository):
             .where(LogLeaf.index >= start, LogLeaf.index < end)
             .order_by(LogLeaf.index)
             .limit(limit)
-            # Only what the hashed record, its signature and the verdict need: the indexed
-            # query columns (biz_step, read_point, ...) are copies of the event body.
-            .options(
-                load_only(
-                    Event.id,
-                    Event.event_id,
-                    Event.organization_id,
-                    Event.key_id,
-                    Event.event,
-                    Event.recorded_at,
-                    Event.event_hash,
-                    Event.signature,
-                )
-            )
+            # Only what the hashed record, its signature and the verdict need.
+            .options(load_only(*AUDITED_EVENT_COLUMNS))
         )
         rows = result.all()
         links = await self._links_of([row[3].id for row in rows if row[3] is not None])

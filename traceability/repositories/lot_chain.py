@@ -8,13 +8,14 @@ retractions) each of those made.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import (
     Row,
+    Select,
     bindparam,
     exists,
     func,
@@ -34,7 +35,7 @@ from traceability.db.models import (
 )
 from traceability.repositories.base import Repository
 
-_STATE_ID = 1
+LOG_STATE_ID: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,46 +115,61 @@ _retracted = exists().where(
     _declaration.organization_id == Event.organization_id,
     _declaration.declares_error.is_(True),
 )
-_LOT_CHAIN: Final = (
-    select(
-        Chain.head_seq,
-        Chain.head_hash,
-        _own.seq.label("own_seq"),
-        Event.id,
-        Event.event_id,
-        Event.declares_error,
-        Event.organization_id,
-        Event.key_id,
-        Event.event,
-        Event.recorded_at,
-        Event.event_hash,
-        Event.signature,
-        Event.signed_by,
-        Event.log_index,
-        _other_chain.gtin.label("link_gtin"),
-        _other_chain.lot_code.label("link_lot"),
-        _other.seq.label("link_seq"),
-        _other.prev_hash.label("link_prev"),
-        LogLeaf.event_hash.label("leaf_hash"),
-        SigningKeyRow.key_id.label("signing_key_id"),
-        SigningKeyRow.organization_id.label("key_organization_id"),
-        SigningKeyRow.public_key,
-        SigningKeyRow.valid_from,
-        SigningKeyRow.valid_to,
-        SigningKeyRow.revoked_at,
-        _retracted.label("retracted"),
-        _recorder,
+# The chain's columns, one row per (place on the chain, link of its event); a lot page reads
+# them beside its registry rows (repositories/lot_page.py).
+# What an audit reads of an event: its hashed record, stored hash and signature (the indexed
+# query columns, biz_step, read_point and the like, are copies of the event body).
+AUDITED_EVENT_COLUMNS: Final = (
+    Event.id,
+    Event.event_id,
+    Event.organization_id,
+    Event.key_id,
+    Event.event,
+    Event.recorded_at,
+    Event.event_hash,
+    Event.signature,
+)
+CHAIN_COLUMNS: Final = (
+    Chain.head_seq,
+    Chain.head_hash,
+    _own.seq.label("own_seq"),
+    *AUDITED_EVENT_COLUMNS,
+    Event.declares_error,
+    Event.signed_by,
+    Event.log_index,
+    _other_chain.gtin.label("link_gtin"),
+    _other_chain.lot_code.label("link_lot"),
+    _other.seq.label("link_seq"),
+    _other.prev_hash.label("link_prev"),
+    LogLeaf.event_hash.label("leaf_hash"),
+    SigningKeyRow.key_id.label("signing_key_id"),
+    SigningKeyRow.organization_id.label("key_organization_id"),
+    SigningKeyRow.public_key,
+    SigningKeyRow.valid_from,
+    SigningKeyRow.valid_to,
+    SigningKeyRow.revoked_at,
+    _retracted.label("retracted"),
+)
+CHAIN_ORDER: Final = (_own.seq, _other.chain_id, _other.seq)
+
+
+def with_chain(stmt: Select[Any]) -> Select[Any]:
+    """``stmt``, whose FROM has ``Chain``, joined to the rows of :data:`CHAIN_COLUMNS`."""
+    return (
+        stmt.outerjoin(_own, _own.chain_id == Chain.id)
+        .outerjoin(Event, Event.id == _own.event_pk)
+        .outerjoin(_other, _other.event_pk == Event.id)
+        .outerjoin(_other_chain, _other_chain.id == _other.chain_id)
+        .outerjoin(LogLeaf, LogLeaf.index == Event.log_index)
+        .outerjoin(SigningKeyRow, SigningKeyRow.key_id == Event.key_id)
     )
-    .select_from(Chain)
-    .outerjoin(_own, _own.chain_id == Chain.id)
-    .outerjoin(Event, Event.id == _own.event_pk)
-    .outerjoin(_other, _other.event_pk == Event.id)
-    .outerjoin(_other_chain, _other_chain.id == _other.chain_id)
-    .outerjoin(LogLeaf, LogLeaf.index == Event.log_index)
-    .outerjoin(SigningKeyRow, SigningKeyRow.key_id == Event.key_id)
+
+
+_LOT_CHAIN: Final = (
+    with_chain(select(*CHAIN_COLUMNS, _recorder).select_from(Chain))
     .outerjoin(_recorder, _recorder.id == Event.organization_id)
     .where(Chain.gtin == bindparam("gtin"), Chain.lot_code == bindparam("lot_code"))
-    .order_by(_own.seq, _other.chain_id, _other.seq)
+    .order_by(*CHAIN_ORDER)
 )
 
 # The log's size, with its newest checkpoint (the log signs one with every append, so it is
@@ -174,10 +190,14 @@ _before = (
 )
 _largest = aliased(LogCheckpoint)
 _newest_of_all = select(func.max(_largest.size)).scalar_subquery()
+# Exported for the lot page's statement, which joins ``LogState`` itself.
+NEWEST_CHECKPOINT_SIZE: Final = _current
+PREVIOUS_CHECKPOINT_SIZE: Final = _before
+LARGEST_SIGNED_SIZE: Final = _newest_of_all
 _LOG_HEAD: Final = (
     select(LogState.size, _newest_of_all, LogCheckpoint)
     .outerjoin(LogCheckpoint, LogCheckpoint.size.in_([_current, _before]))
-    .where(LogState.id == _STATE_ID)
+    .where(LogState.id == LOG_STATE_ID)
 )
 
 
@@ -187,7 +207,7 @@ class LotChainRepository(Repository):
         rows = (await self.session.execute(_LOT_CHAIN, {"gtin": gtin, "lot_code": lot_code})).all()
         if not rows:
             return None
-        return LotChain(rows[0].head_seq, rows[0].head_hash, _events(rows))
+        return chain_of(rows, lambda row: row.recorder)
 
     async def log_head(self) -> LogHead:
         """The log's size with its newest checkpoint and the one before, in one statement."""
@@ -199,7 +219,17 @@ class LotChainRepository(Repository):
         return LogHead(size, current, found[-1] if found else None, largest)
 
 
-def _events(rows: Sequence[Row[Any]]) -> tuple[ChainedEvent, ...]:
+def chain_of(
+    rows: Sequence[Row[Any]], recorder: Callable[[Row[Any]], Organization | None]
+) -> LotChain:
+    """The chain of rows of :data:`CHAIN_COLUMNS` (at least one); ``recorder``: the
+    organisation that recorded a row's event, as its statement read it."""
+    return LotChain(rows[0].head_seq, rows[0].head_hash, _events(rows, recorder))
+
+
+def _events(
+    rows: Sequence[Row[Any]], recorder: Callable[[Row[Any]], Organization | None]
+) -> tuple[ChainedEvent, ...]:
     """One event per place on the chain, its links gathered from the rows that repeat it."""
     links: dict[int, list[LinkRow]] = {}
     firsts: dict[int, Row[Any]] = {}
@@ -210,10 +240,12 @@ def _events(rows: Sequence[Row[Any]]) -> tuple[ChainedEvent, ...]:
         if row.link_gtin is not None:
             link = LinkRow(row.link_gtin, row.link_lot, row.link_seq, row.link_prev)
             links.setdefault(row.own_seq, []).append(link)
-    return tuple(_event(row, links.get(seq, ())) for seq, row in firsts.items())
+    return tuple(_event(row, links.get(seq, ()), recorder(row)) for seq, row in firsts.items())
 
 
-def _event(row: Row[Any], links: Sequence[LinkRow]) -> ChainedEvent:
+def _event(
+    row: Row[Any], links: Sequence[LinkRow], organization: Organization | None
+) -> ChainedEvent:
     key = None
     if row.signing_key_id is not None:
         key = KeyRow(
@@ -241,5 +273,5 @@ def _event(row: Row[Any], links: Sequence[LinkRow]) -> ChainedEvent:
         leaf_hash=row.leaf_hash,
         key=key,
         retracted=bool(row.retracted),
-        organization=row.recorder,
+        organization=organization,
     )

@@ -67,6 +67,7 @@ def _select_traced() -> Select[Any]:
 
 
 _EMPTY: Final[Mapping[tuple[str, str], Lot | None]] = {}
+_NO_LOCATIONS: Final[Mapping[str, Location | None]] = {}
 
 
 def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
@@ -271,13 +272,14 @@ class RememberingTraceRepository(TraceRepository):
         lots: Mapping[tuple[str, str], Lot | None] = _EMPTY,
         products: Sequence[Product] = (),
         organizations: Sequence[Organization] = (),
-        locations: Sequence[Location] = (),
+        locations: Mapping[str, Location | None] = _NO_LOCATIONS,
     ) -> None:
-        """Rows the caller read in this unit of work; a lot mapped to None is known absent."""
+        """Rows the caller read in this unit of work; a lot or a location (by GLN) mapped to
+        None is known absent."""
         self._lots.update(lots)
         self._products.update((p.gtin, p) for p in products)
         self._organizations.update((o.id, o) for o in organizations)
-        self._locations.update((loc.gln, loc) for loc in locations)
+        self._locations.update(locations)
 
     async def lots_by_key(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Lot]:
         return await _remembered(self._lots, keys, super().lots_by_key)

@@ -135,6 +135,16 @@ class _History:
     delegate: bool = False
 
 
+def _removed_leaves(head: LogHead) -> str | None:
+    """Why the log holds fewer leaves than a checkpoint it signed, if it does."""
+    if head.largest_signed is None or head.largest_signed <= head.size:
+        return None
+    return (
+        f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
+        f"{head.size}: leaves were removed"
+    )
+
+
 class AuditService:
     def __init__(self, transparency: TransparencyService) -> None:
         self.transparency = transparency
@@ -187,7 +197,14 @@ class AuditService:
         return await self.audit_read_chain(session, key, chain)
 
     async def audit_read_chain(
-        self, session: AsyncSession, key: LotKey, chain: LotChain, *, with_proofs: bool = True
+        self,
+        session: AsyncSession,
+        key: LotKey,
+        chain: LotChain,
+        *,
+        with_proofs: bool = True,
+        log_head: LogHead | None = None,
+        nodes_read: Mapping[NodeId, bytes] | None = None,
     ) -> LotAudit:
         """:meth:`audit_lot` of a chain the caller read in this snapshot (a lot page reads it
         once for the audit and the journey). Every hash, signature, link and inclusion proof
@@ -197,13 +214,17 @@ class AuditService:
 
         ``with_proofs``: every event carries its inclusion proof (a bundle or an audit answer
         hands them out). Without, the proofs of leaves proven before are not read (a page
-        says only whether they hold)."""
-        head, checkpoint, opened, forged = await self._standing_checkpoint(session)
+        says only whether they hold). ``log_head``: the log's head, read in this snapshot
+        with the chain (else it is read here); ``nodes_read``: log nodes read with it, which
+        are not read again."""
+        head, checkpoint, opened, forged = await self._standing_checkpoint(session, log_head)
         root = TrustedRoot(opened.size, opened.root_hash) if opened is not None else None
         size = root.size if root is not None else 0
         history = self._history(head, opened) if opened is not None else _History()
         lineage = self._lineage(root, forged)
-        evidence = await self._evidence(session, chain, size, lineage, history, with_proofs)
+        evidence = await self._evidence(
+            session, chain, size, lineage, history, with_proofs, nodes_read or {}
+        )
         nodes, skipped, history_known = evidence.nodes, evidence.skipped, evidence.history_known
         wanted = [e.log_index for e in chain.events if 0 <= e.log_index < size]
         proofs = {i: build_inclusion_proof(i, size, nodes) for i in wanted if i not in skipped}
@@ -234,16 +255,7 @@ class AuditService:
         if log_problem is None and evidence.usable and history.previous is not None:
             # Proven a prefix of a member: later audits need not check the history again.
             self.proven.extend(history.previous.size, history.previous.root_hash)
-        if (
-            log_problem is None
-            and head.largest_signed is not None
-            and head.largest_signed > head.size
-        ):
-            log_problem = (
-                f"a checkpoint of {head.largest_signed} leaves was signed, but the log holds "
-                f"{head.size}: leaves were removed"
-            )
-        return LotAudit(key, events, checkpoint, result, log_problem)
+        return LotAudit(key, events, checkpoint, result, log_problem or _removed_leaves(head))
 
     async def _evidence(
         self,
@@ -253,6 +265,7 @@ class AuditService:
         lineage: LineagePlan,
         history: _History,
         with_proofs: bool,
+        nodes_read: Mapping[NodeId, bytes],
     ) -> _Evidence:
         """The log nodes the audit needs, in one round trip: every event's level-0 node, the
         inclusion proofs of leaves not proven before in the lineage, the consistency proof
@@ -273,21 +286,26 @@ class AuditService:
         if not history_known:
             ids.update(history.ids)
         log = LogRepository(session)
-        nodes = await log.nodes(list(ids))  # it sorts them itself
+        unread = [i for i in ids if i not in nodes_read]
+        nodes = {i: nodes_read[i] for i in ids if i in nodes_read}
+        if unread:
+            nodes |= await log.nodes(unread)  # it sorts them itself
         usable = settle(self.proven, lineage, nodes)
         if not usable and (skipped or history_known):
             # The lineage did not reach this checkpoint: check everything after all.
-            unread = _proof_ids(skipped, size).union(history.ids) - ids
-            nodes = {**nodes, **await log.nodes(list(unread))}
+            rest = _proof_ids(skipped, size).union(history.ids) - ids
+            nodes = {**nodes, **await log.nodes(list(rest))}
             skipped, history_known = set(), False
         return _Evidence(nodes, skipped, history_known, usable)
 
     async def _standing_checkpoint(
-        self, session: AsyncSession
+        self, session: AsyncSession, head: LogHead | None
     ) -> tuple[LogHead, SignedCheckpoint | None, Checkpoint | None, str | None]:
-        """The log's head, the checkpoint the audit stands on and its signed content, and why
-        the newest checkpoint row was passed over (None when it was not)."""
-        head = await LotChainRepository(session).log_head()
+        """The log's head (``head``, or read now), the checkpoint the audit stands on and its
+        signed content, and why the newest checkpoint row was passed over (None when it was
+        not)."""
+        if head is None:
+            head = await LotChainRepository(session).log_head()
         row = head.checkpoint
         checkpoint = SignedCheckpoint(row.size, row.root, row.note) if row is not None else None
         # Trust the checkpoint's signed content, not the row's other columns.

@@ -21,7 +21,8 @@ from traceability.identifiers.digital_link import DigitalLink, digital_link_path
 from traceability.identifiers.gs1 import normalize_gtin, validate_lot
 from traceability.repositories.instances import InstanceRepository
 from traceability.repositories.issued_serials import IssuedSerialRepository
-from traceability.repositories.lot_chain import LotChain, LotChainRepository
+from traceability.repositories.lot_chain import LotChain
+from traceability.repositories.lot_page import LotPageRepository
 from traceability.repositories.pages import PageRepository
 from traceability.repositories.registry import LotRepository
 from traceability.repositories.trace import (
@@ -201,9 +202,10 @@ class ProvenanceService:
 
         The lot's chain is read once, for the audit and the journey; the registry rows read
         up front (product, producer, lot, origin) are not read again by the trace."""
-        head = await PageRepository(session).lot_head(link.gtin, lot_code)
-        if head is None:
+        read = await LotPageRepository(session).lot_page(link.gtin, lot_code)
+        if read is None:
             raise _unknown_product(link.gtin)
+        head, chain = read.head, read.chain
         product, producer = head.product, head.producer
         if head.lot is None and not head.has_chain:
             raise NotFound(
@@ -213,23 +215,23 @@ class ProvenanceService:
                 facts={"gtin": product.gtin, "lot": lot_code},
             )
         key = LotKey(normalize_gtin(product.gtin), validate_lot(lot_code))
-        chain = (
-            await LotChainRepository(session).lot_chain(key.gtin, key.lot)
-            if head.has_chain
-            else None
-        )
         repo = RememberingTraceRepository(session)
         repo.remember(
             lots={(product.gtin, lot_code): head.lot},
             products=[product],
             organizations=[producer, *_recorders(chain)],
-            locations=[head.origin] if head.origin else [],
+            locations={
+                **read.locations,
+                **({head.origin.gln: head.origin} if head.origin else {}),
+            },
         )
         journey = await self.trace.journey(
             session, product.gtin, lot_code, known=_known_chain(chain), repo=repo
         )
         audit = (
-            await self.audit.audit_read_chain(session, key, chain, with_proofs=False)
+            await self.audit.audit_read_chain(
+                session, key, chain, with_proofs=False, log_head=read.log, nodes_read=read.nodes
+            )
             if chain
             else None
         )
