@@ -16,7 +16,8 @@ import pytest
 
 from tests.factories.events import harvest
 from tests.factories.lots import register_lot
-from tests.factories.organizations import Tenant, tenant
+from tests.factories.organizations import Tenant, gln_for, tenant
+from tests.gateway.epcis_calls import register_location
 from tests.webhook_receiver import webhook_receiver
 from traceability.background.subscriptions import SubscriptionDeliverer, subscription_deliverer
 from traceability.clock import utc_now
@@ -135,6 +136,28 @@ async def test_a_query_that_looks_inside_events_is_sent_only_the_events_that_mee
             await until(lambda: len(receiver.delivered) == 1, deliverer)
             await deliverer.run_once()
     assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[graded_a]]
+
+
+async def test_a_query_on_measures_and_master_data_is_sent_only_the_events_that_meet_it(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    store = gln_for(owner.prefix, 2)
+    await register_location(client, owner, gln=store, name="Kho Cần Thơ")
+    at_store = {"bizLocation": {"id": f"https://id.gs1.org/414/{store}"}}
+    # harvest() records 500 KGM of the lot.
+    query = {"GE_quantity_KGM": "400", "EQ_ATTR_bizLocation_name": "Kho Cần Thơ"}
+    with webhook_receiver() as receiver:
+        await subscribe(client, owner, receiver.url, query=query)
+        wanted = await record(client, owner, gtin, **at_store)
+        await record(client, owner, gtin)  # no place the registry describes
+        pounds = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/L1", "quantity": 500, "uom": "LBR"}
+        await record(client, owner, gtin, quantityList=[pounds], **at_store)
+        async with a_deliverer(state) as deliverer:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            await deliverer.run_once()
+    assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[wanted]]
 
 
 async def test_nothing_is_sent_twice_when_the_deliverer_restarts_and_nothing_queued_is_lost(
