@@ -273,7 +273,10 @@ async def test_a_scheduled_subscription_sends_what_is_new_since_its_last_run(
     gtin = await register_lot(client, owner)
     with webhook_receiver() as receiver:
         sub = await subscribe(client, owner, receiver.url, stream=False, schedule={"second": "0/1"})
-        assert sub["schedule"] == {"second": "0/1"} and sub["stream"] is None
+        assert sub["schedule"] == {"second": "0/1"} and "stream" not in sub
+        # Binding: minRecordTime starts at initialRecordTime (default: the moment of
+        # subscribing) and is then when the query last ran; OPTIONS says it too.
+        assert sub["minRecordTime"] == sub["createdAt"]
         first = await record(client, owner, gtin)
         second = await record(client, owner, gtin, bizStep="shipping")
         async with a_deliverer(state) as deliverer:
@@ -284,6 +287,15 @@ async def test_a_scheduled_subscription_sends_what_is_new_since_its_last_run(
             await deliverer.run_once()
     sent = [[e["eventID"] for e in r.events] for r in receiver.delivered]
     assert sent == [[first, second], [third]]
+    ran = (await status_of(client, owner, sub))["minRecordTime"]
+    assert ran > sub["createdAt"]
+    url = f"{SUBSCRIPTIONS}/{sub['subscriptionID']}"
+    options = await client.options(url, headers=owner.headers)
+    assert options.status_code == 204
+    assert options.headers["GS1-Query-Min-Record-Time"] == ran
+    assert options.headers["allow"] == "GET, HEAD, DELETE, OPTIONS"
+    stranger = await tenant(state)
+    assert (await client.options(url, headers=stranger.headers)).status_code == 404
 
 
 async def test_a_subscription_sees_only_what_its_owners_queries_may_see(
@@ -367,6 +379,11 @@ async def test_an_unsubscribed_webhook_is_sent_nothing_more(
         (
             {"dest": "https://1.1.1.1/", "stream": True, "initialRecordTime": "2026-12-01T00:00"},
             "initialRecordTime",
+        ),
+        # The binding's schema calls the token `secret` too: two different ones are refused.
+        (
+            {"dest": "https://1.1.1.1/", "stream": True, "secret": "a", "signatureToken": "b"},
+            "secret",
         ),
     ],
 )
