@@ -19,6 +19,8 @@ from gateway.next_page import next_page_headers
 from gateway.responses import JSONResponse
 from traceability.epcis.event_match import TYPED_LISTS
 from traceability.epcis.extension_fields import NAME_PATTERN as FIELD_NAME_PATTERN
+from traceability.epcis.master_data import NAME_PREFIXES as MASTER_DATA_PREFIXES
+from traceability.epcis.measures import NAME_PATTERN as MEASURE_NAME_PATTERN
 from traceability.epcis.query import KNOWN_PARAMETERS
 from traceability.services.named_queries import NAME_PATTERN, NOT_SAVED, NamedQueryRecord
 from traceability.services.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -33,22 +35,27 @@ router = APIRouter(
 
 def _query_schema() -> dict[str, Any]:
     """The query object as the validator reads it: names of SimpleEventQuery parameters (the
-    listed ones, the EQ_bizTransaction_/EQ_source_/EQ_destination_ families and those of
-    extension fields, paging excepted: it is given at each read), each a string, number,
-    boolean or list of strings."""
+    listed ones, the EQ_bizTransaction_/EQ_source_/EQ_destination_, HASATTR_ and EQ_ATTR_
+    families, measures in a unit and extension fields, paging excepted: it is given at each
+    read), each a string, number, boolean or list of strings; an EXISTS_ one may be null, as
+    the binding's query schema has it (its value is not read)."""
     names = "|".join(sorted(KNOWN_PARAMETERS - NOT_SAVED))
-    families = "|".join(TYPED_LISTS)
+    families = "|".join((*TYPED_LISTS, *MASTER_DATA_PREFIXES))
+    value: dict[str, Any] = {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ]
+    }
     return {
         "type": "object",
-        "propertyNames": {"pattern": f"^(?:{names}|(?:{families}).+|{FIELD_NAME_PATTERN})$"},
-        "additionalProperties": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "number"},
-                {"type": "boolean"},
-                {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            ]
+        "propertyNames": {
+            "pattern": f"^(?:{names}|(?:{families}).+|{MEASURE_NAME_PATTERN}|{FIELD_NAME_PATTERN})$"
         },
+        "patternProperties": {"^EXISTS_": {"anyOf": [*value["anyOf"], {"type": "null"}]}},
+        "additionalProperties": value,
     }
 
 

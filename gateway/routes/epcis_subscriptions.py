@@ -6,7 +6,7 @@ Until named queries are stored, a subscription carries its own SimpleEventQuery 
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -14,7 +14,9 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from gateway.auth import Caller
 from gateway.checked_route import CheckedRoute
 from gateway.deps import PortalDep, ReadSession, WriteSession
+from gateway.epcis_negotiation import DISCOVERY_HEADERS
 from gateway.errors import API_ERRORS
+from gateway.methods import allowed_methods
 from gateway.next_page import next_page_headers
 from gateway.responses import JSONResponse
 from gateway.schemas.subscriptions import SubscriptionIn, SubscriptionOut
@@ -40,6 +42,11 @@ QueryName = Annotated[
     ),
 ]
 SubscriptionId = Annotated[str, Path(alias="subscriptionID", max_length=36)]
+
+
+def _answer(subscription: SubscriptionOut) -> dict[str, Any]:
+    """The binding's schema has no null: an absent value is left out."""
+    return subscription.model_dump(mode="json", exclude_none=True)
 
 
 def _location(query_name: str, subscription_id: str) -> str:
@@ -79,7 +86,7 @@ async def subscribe(
         allow_private=portal.settings.subscription_allow_private,
     )
     return JSONResponse(
-        SubscriptionOut.of(view).model_dump(mode="json"),
+        _answer(SubscriptionOut.of(view)),
         status_code=201,
         headers={"Location": _location(query_name, view.id)},
     )
@@ -107,14 +114,13 @@ async def list_subscriptions(
     )
     following = portal.page_tokens.issue(last) if last is not None else None
     headers = next_page_headers(request, following, {"perPage": str(page_size(per_page))})
-    return JSONResponse(
-        [SubscriptionOut.of(v).model_dump(mode="json") for v in views], headers=headers
-    )
+    return JSONResponse([_answer(SubscriptionOut.of(v)) for v in views], headers=headers)
 
 
 @router.get(
     "/{queryName}/subscriptions/{subscriptionID}",
     response_model=SubscriptionOut,
+    response_model_exclude_none=True,
     summary="One subscription, with its delivery counts and dead letters",
 )
 async def get_subscription(
@@ -127,6 +133,31 @@ async def get_subscription(
     return SubscriptionOut.of(
         await portal.subscriptions.get(session, caller, query_name, subscription_id)
     )
+
+
+@router.options(
+    "/{queryName}/subscriptions/{subscriptionID}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="The subscription's methods, the EPCIS versions spoken and GS1-Query-Min-Record-Time",
+    responses={204: {"description": "Allow, GS1-* and GS1-Query-Min-Record-Time headers"}},
+)
+async def subscription_options(
+    request: Request,
+    query_name: QueryName,
+    subscription_id: SubscriptionId,
+    caller: Caller,
+    portal: PortalDep,
+    session: ReadSession,
+) -> Response:
+    view = await portal.subscriptions.get(session, caller, query_name, subscription_id)
+    allowed = allowed_methods(request.app.router.routes, request.scope)
+    headers = {
+        **DISCOVERY_HEADERS,
+        "Allow": ", ".join(allowed),
+        "GS1-Query-Min-Record-Time": SubscriptionOut.of(view).minRecordTime,
+    }
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
 
 
 @router.delete(

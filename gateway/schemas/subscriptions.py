@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from traceability.clock import as_utc
+from traceability.errors import InvalidInput
 from traceability.services.subscriptions import SubscriptionRequest, SubscriptionView
 
 SCHEDULE_FIELDS = ("second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek")
@@ -17,6 +18,9 @@ def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return as_utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+SignatureToken = Annotated[str | None, Field(min_length=1, max_length=500)]
 
 
 class SubscriptionIn(BaseModel):
@@ -33,12 +37,15 @@ class SubscriptionIn(BaseModel):
     )
 
     dest: str = Field(max_length=2000, description="http(s) URL the EPCISQueryDocuments go to")
-    signatureToken: str | None = Field(
+    signatureToken: SignatureToken = Field(
         default=None,
-        min_length=1,
-        max_length=500,
         description="secret the client made: each delivery carries GS1-Signature: "
         "sha256=<hex HMAC-SHA256 of the body keyed with it>",
+    )
+    secret: SignatureToken = Field(
+        default=None,
+        description="the binding's schema's name for signatureToken (it requires `secret` "
+        "while describing signatureToken): either may be given, the same if both",
     )
     stream: bool = Field(default=False, description="true: notify on each new matching event")
     schedule: dict[str, str | int] | None = Field(
@@ -55,10 +62,12 @@ class SubscriptionIn(BaseModel):
     )
 
     def request(self) -> SubscriptionRequest:
+        if self.secret is not None and self.signatureToken not in (None, self.secret):
+            raise InvalidInput("differs from signatureToken: give one of them", field="secret")
         return SubscriptionRequest(
             dest=self.dest,
             query=self.query,
-            signature_token=self.signatureToken,
+            signature_token=self.signatureToken or self.secret,
             stream=self.stream,
             schedule=self.schedule,
             report_if_empty=self.reportIfEmpty,
@@ -83,6 +92,10 @@ class SubscriptionOut(BaseModel):
     initialRecordTime: str | None = None
     createdAt: str
     lastNotifiedAt: str | None = None
+    minRecordTime: str = Field(
+        description="initialRecordTime (or createdAt) until the query first runs, then when "
+        "it last ran"
+    )
     deliveries: dict[str, int] = Field(
         description="how many notifications are pending, delivered and dead"
     )
@@ -103,6 +116,7 @@ class SubscriptionOut(BaseModel):
             initialRecordTime=_iso(view.initial_record_time),
             createdAt=_iso(view.created_at) or "",
             lastNotifiedAt=_iso(view.last_notified_at),
+            minRecordTime=_iso(view.min_record_time) or "",
             deliveries={
                 "pending": view.deliveries.get("pending", 0),
                 "delivered": view.deliveries.get("delivered", 0),

@@ -74,3 +74,13 @@ class Query:
 
     async def ids(self, **params: str) -> list[str]:
         return ids_of(await self.answer(**params))
+
+    async def of(self, name: str, value: str = "") -> list[str]:
+        """The eventIDs one parameter finds: for names with ':' or '#', which are no keywords."""
+        return await self.ids(**{name: value})
+
+
+async def register_location(client: httpx.AsyncClient, who: Tenant, **location: object) -> None:
+    """Registers one of ``who``'s locations (the portal's master data of a GLN)."""
+    made = await client.post("/api/v1/locations", json=location, headers=who.headers)
+    assert made.status_code == 201, made.text

@@ -125,7 +125,6 @@ EPCIS_OPTIONS = [
     "/api/v1/epcis/queries/{query_name}/events",
     "/api/v1/epcis/signed-events",
     "/api/v1/epcis/queries/{queryName}/subscriptions",
-    "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
 ]
 
 
@@ -538,6 +537,13 @@ ROWS = [
         "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
         lambda w: f"/api/v1/epcis/queries/Shipments/subscriptions/{w.subscription_id}",
         {"nobody": 401, "owner": 200, "other": 404, "inspector": 404, "admin": 404},
+    ),
+    # Its OPTIONS tells its GS1-Query-Min-Record-Time: the subscription's own data.
+    Row(
+        "OPTIONS",
+        "/api/v1/epcis/queries/{queryName}/subscriptions/{subscriptionID}",
+        lambda w: f"/api/v1/epcis/queries/Shipments/subscriptions/{w.subscription_id}",
+        {"nobody": 401, "owner": 204, "other": 404, "inspector": 404, "admin": 404},
     ),
     Row(
         "DELETE",

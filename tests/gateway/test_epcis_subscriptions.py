@@ -16,7 +16,8 @@ import pytest
 
 from tests.factories.events import harvest
 from tests.factories.lots import register_lot
-from tests.factories.organizations import Tenant, tenant
+from tests.factories.organizations import Tenant, gln_for, tenant
+from tests.gateway.epcis_calls import register_location
 from tests.webhook_receiver import webhook_receiver
 from traceability.background.subscriptions import SubscriptionDeliverer, subscription_deliverer
 from traceability.clock import utc_now
@@ -137,6 +138,28 @@ async def test_a_query_that_looks_inside_events_is_sent_only_the_events_that_mee
     assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[graded_a]]
 
 
+async def test_a_query_on_measures_and_master_data_is_sent_only_the_events_that_meet_it(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    owner = await tenant(state)
+    gtin = await register_lot(client, owner)
+    store = gln_for(owner.prefix, 2)
+    await register_location(client, owner, gln=store, name="Kho Cần Thơ")
+    at_store = {"bizLocation": {"id": f"https://id.gs1.org/414/{store}"}}
+    # harvest() records 500 KGM of the lot.
+    query = {"GE_quantity_KGM": "400", "EQ_ATTR_bizLocation_name": "Kho Cần Thơ"}
+    with webhook_receiver() as receiver:
+        await subscribe(client, owner, receiver.url, query=query)
+        wanted = await record(client, owner, gtin, **at_store)
+        await record(client, owner, gtin)  # no place the registry describes
+        pounds = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/L1", "quantity": 500, "uom": "LBR"}
+        await record(client, owner, gtin, quantityList=[pounds], **at_store)
+        async with a_deliverer(state) as deliverer:
+            await until(lambda: len(receiver.delivered) == 1, deliverer)
+            await deliverer.run_once()
+    assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[wanted]]
+
+
 async def test_nothing_is_sent_twice_when_the_deliverer_restarts_and_nothing_queued_is_lost(
     client: httpx.AsyncClient, state: Portal
 ) -> None:
@@ -250,7 +273,10 @@ async def test_a_scheduled_subscription_sends_what_is_new_since_its_last_run(
     gtin = await register_lot(client, owner)
     with webhook_receiver() as receiver:
         sub = await subscribe(client, owner, receiver.url, stream=False, schedule={"second": "0/1"})
-        assert sub["schedule"] == {"second": "0/1"} and sub["stream"] is None
+        assert sub["schedule"] == {"second": "0/1"} and "stream" not in sub
+        # Binding: minRecordTime starts at initialRecordTime (default: the moment of
+        # subscribing) and is then when the query last ran; OPTIONS says it too.
+        assert sub["minRecordTime"] == sub["createdAt"]
         first = await record(client, owner, gtin)
         second = await record(client, owner, gtin, bizStep="shipping")
         async with a_deliverer(state) as deliverer:
@@ -261,6 +287,15 @@ async def test_a_scheduled_subscription_sends_what_is_new_since_its_last_run(
             await deliverer.run_once()
     sent = [[e["eventID"] for e in r.events] for r in receiver.delivered]
     assert sent == [[first, second], [third]]
+    ran = (await status_of(client, owner, sub))["minRecordTime"]
+    assert ran > sub["createdAt"]
+    url = f"{SUBSCRIPTIONS}/{sub['subscriptionID']}"
+    options = await client.options(url, headers=owner.headers)
+    assert options.status_code == 204
+    assert options.headers["GS1-Query-Min-Record-Time"] == ran
+    assert options.headers["allow"] == "GET, HEAD, DELETE, OPTIONS"
+    stranger = await tenant(state)
+    assert (await client.options(url, headers=stranger.headers)).status_code == 404
 
 
 async def test_a_subscription_sees_only_what_its_owners_queries_may_see(
@@ -344,6 +379,11 @@ async def test_an_unsubscribed_webhook_is_sent_nothing_more(
         (
             {"dest": "https://1.1.1.1/", "stream": True, "initialRecordTime": "2026-12-01T00:00"},
             "initialRecordTime",
+        ),
+        # The binding's schema calls the token `secret` too: two different ones are refused.
+        (
+            {"dest": "https://1.1.1.1/", "stream": True, "secret": "a", "signatureToken": "b"},
+            "secret",
         ),
     ],
 )

@@ -460,6 +460,9 @@ class QuerySubscription(Base):
     last_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cursor: Mapped[int] = mapped_column(BigInteger)
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When its query last ran (a stream's look, a schedule's run): the binding's
+    # minRecordTime from then on, initialRecordTime (or created_at) before.
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SubscriptionDelivery(Base):

@@ -14,6 +14,7 @@ from typing import Any
 
 from traceability.epcis.extension_fields import FieldCondition, instant
 from traceability.epcis.index import canonical_identifier, cbv_word
+from traceability.epcis.measures import MeasureCondition
 
 QUANTITY_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 QUANTITY_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -210,7 +211,7 @@ def _typed_list_matches(event: Mapping[str, Any], prefix: str, name: str, value:
 
 def matches_one(event: Mapping[str, Any], condition: Inside) -> bool:
     name, value = condition.name, condition.value
-    if isinstance(value, FieldCondition):
+    if isinstance(value, (FieldCondition, MeasureCondition)):
         return value.holds(event)
     family = typed_list_prefix(name)
     if family is not None:

@@ -140,7 +140,7 @@ class FieldCondition:
         if isinstance(self.value, datetime):
             moment = instant(found)
             return moment is not None and compare(moment, self.value)
-        number = _number(found)
+        number = finite_number(found)
         return number is not None and compare(number, self.value)
 
 
@@ -171,7 +171,7 @@ def _value(parameter: str, op: str, raw: str) -> tuple[str, ...] | float | datet
         if not values:
             raise InvalidInput("needs at least one value", field=parameter)
         return values
-    number = _number(raw)
+    number = finite_number(raw)
     if number is not None:
         return number
     moment = instant(raw)
@@ -236,7 +236,8 @@ def _all_members(value: Any) -> Iterator[tuple[str, Any]]:
             yield from _all_members(item)
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """A finite number, written as a JSON number or as text (XML keeps every value as text)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -276,7 +277,7 @@ def _same(found: Any, wanted: str) -> bool:
     if isinstance(found, str) and found == wanted:
         return True
     if isinstance(found, (str, int, float)):
-        number, asked = _number(found), _number(wanted)
+        number, asked = finite_number(found), finite_number(wanted)
         if number is not None and asked is not None:
             return number == asked
         moment, asked_moment = instant(found), instant(wanted)

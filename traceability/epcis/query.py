@@ -19,6 +19,8 @@ from traceability.epcis.event_match import (
 )
 from traceability.epcis.extension_fields import FieldCondition, field_condition
 from traceability.epcis.index import canonical_identifier, cbv_word
+from traceability.epcis.master_data import MasterDataCondition, master_data_condition
+from traceability.epcis.measures import MeasureCondition, measure_condition
 from traceability.errors import InvalidInput
 
 STANDARD_EVENT_TYPES = (
@@ -101,6 +103,8 @@ class EventFilter:
     members: tuple[str, ...] = ()
     # (roles, canonical identifiers) for each MATCH_* parameter given.
     identifiers: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=())
+    # HASATTR_ and EQ_ATTR_: asked of the registry's master data, in the database.
+    master_data: tuple[MasterDataCondition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,24 +150,35 @@ def _count(name: str, raw: str) -> int:
     return int(raw)
 
 
+def _exists(raw: str) -> bool:
+    """An EXISTS_ parameter's value: the standard's Void, so any value (none too: the binding's
+    named queries may give null) asks for presence; false or 0 ask for absence."""
+    return raw.strip().lower() not in ("false", "0")
+
+
 def _boolean(name: str, raw: str) -> bool:
     if raw.lower() not in ("true", "false"):
         raise InvalidInput("must be true or false", field=name)
     return raw.lower() == "true"
 
 
-def _inside(params: Mapping[str, str], fields: Mapping[str, FieldCondition]) -> tuple[Inside, ...]:
+Condition = FieldCondition | MeasureCondition
+
+
+def _inside(params: Mapping[str, str], conditions: Mapping[str, Condition]) -> tuple[Inside, ...]:
     found = []
     inside = {name for name in params if name in INSIDE_PARAMETERS or typed_list_prefix(name)}
-    for name in sorted(inside | set(fields)):
+    for name in sorted(inside | set(conditions)):
         raw = params[name]
         value: Any
-        if name in fields:
-            value = fields[name]
+        if name in conditions:
+            value = conditions[name]
         elif name in INSIDE_NUMBERS:
             value = _number(name, raw)
         elif name in INSIDE_TIMES:
             value = parse_instant(name, raw)
+        elif name == "EXISTS_sensorElementList":
+            value = _exists(raw)
         elif name in INSIDE_BOOLEANS:
             value = _boolean(name, raw)
         else:
@@ -172,16 +187,25 @@ def _inside(params: Mapping[str, str], fields: Mapping[str, FieldCondition]) -> 
     return tuple(found)
 
 
-def _field_conditions(params: Mapping[str, str]) -> dict[str, FieldCondition]:
-    """The extension-field parameters given (EQ_example:myField, EXISTS_INNER_ILMD_...)."""
-    found = {}
+def _family_conditions(
+    params: Mapping[str, str],
+) -> tuple[dict[str, Condition], dict[str, MasterDataCondition]]:
+    """The parameters of a family given: conditions inside events (extension fields such as
+    EQ_example:myField or EXISTS_INNER_ILMD_..., measures in a unit such as GE_value_CEL) and
+    conditions on master data (HASATTR_..., EQ_ATTR_...). An ill-formed one is refused."""
+    inside: dict[str, Condition] = {}
+    master: dict[str, MasterDataCondition] = {}
     for name, raw in params.items():
         if name in KNOWN_PARAMETERS or typed_list_prefix(name) is not None:
             continue
-        condition = field_condition(name, raw)
+        on_master_data = master_data_condition(name, raw)
+        if on_master_data is not None:
+            master[name] = on_master_data
+            continue
+        condition = measure_condition(name, raw) or field_condition(name, raw)
         if condition is not None:
-            found[name] = condition
-    return found
+            inside[name] = condition
+    return inside, master
 
 
 def _counts(params: Mapping[str, str], order_given: bool) -> dict[str, int]:
@@ -201,10 +225,10 @@ def _counts(params: Mapping[str, str], order_given: bool) -> dict[str, int]:
 
 
 def parse_event_query(params: Mapping[str, str]) -> EventQuery:
-    fields = _field_conditions(params)  # an ill-formed one is refused here
+    conditions, master = _family_conditions(params)
     unknown = sorted(
         name
-        for name in set(params) - KNOWN_PARAMETERS - fields.keys()
+        for name in set(params) - KNOWN_PARAMETERS - conditions.keys() - master.keys()
         if typed_list_prefix(name) is None
     )
     if unknown:
@@ -225,12 +249,13 @@ def parse_event_query(params: Mapping[str, str]) -> EventQuery:
         if name in params:
             values[attribute] = parse_instant(name, params[name])
     if "EXISTS_errorDeclaration" in params:
-        values["declares_error"] = params["EXISTS_errorDeclaration"].lower() not in ("false", "0")
+        values["declares_error"] = _exists(params["EXISTS_errorDeclaration"])
     for name, attribute in WITH_DESCENDANTS.items():
         if name in params:
             values[attribute] = tuple(canonical_identifier(v) for v in _values(params[name]))
-    values["inside"] = _inside(params, fields)
-    members = {c.member for c in fields.values() if c.member is not None}
+    values["inside"] = _inside(params, conditions)
+    values["master_data"] = tuple(master[name] for name in sorted(master))
+    members = {c.member for c in conditions.values() if c.member is not None}
     values["members"] = tuple(sorted(members - {"errorDeclaration"}))
     if NEEDS_ERROR_DECLARATION & set(params) or "errorDeclaration" in members:
         if values.get("declares_error") is False:

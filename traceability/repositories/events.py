@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select
 
-from traceability.db.models import Event, EventIdentifier
+from traceability.db.models import Event, EventIdentifier, Location
+from traceability.epcis.master_data import MasterDataCondition
 from traceability.epcis.query import EventFilter
 from traceability.repositories.base import Repository
 
@@ -17,6 +18,53 @@ Position = tuple[datetime | None, int]
 
 def _like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# The registered location's fields that master-data parameters compare (epcis.master_data).
+LOCATION_COLUMNS: dict[str, Any] = {
+    "name": Location.name,
+    "address": Location.address,
+    "province": Location.province,
+    "latitude": Location.latitude,
+    "longitude": Location.longitude,
+}
+NUMERIC_LOCATION_FIELDS = frozenset({"latitude", "longitude"})
+
+
+def _numbers(values: tuple[str, ...]) -> list[float]:
+    found = []
+    for value in values:
+        try:
+            found.append(float(value))
+        except ValueError:
+            continue  # a word is no coordinate: it matches none
+    return found
+
+
+def _described(condition: MasterDataCondition, organization_id: str | None) -> ColumnElement[bool]:
+    """The event's place is a registered location (its GLN, no extension: the form the query
+    columns keep, /414/{gln}) whose master data meets the condition. Scoped as the registry's
+    own reads are: a caller limited to its own events consults only its own locations, so
+    that a query can never tell it what another organisation registered."""
+    column = Event.read_point if condition.field == "readPoint" else Event.biz_location
+    if not condition.describes_places:
+        return false()
+    tests = []
+    for name in condition.location_fields:
+        attribute = LOCATION_COLUMNS[name]
+        if condition.values is None:
+            present = attribute.is_not(None)
+            tests.append(
+                present if name in NUMERIC_LOCATION_FIELDS else and_(present, attribute != "")
+            )
+        elif name in NUMERIC_LOCATION_FIELDS:
+            tests.append(attribute.in_(_numbers(condition.values)))
+        else:
+            tests.append(attribute.in_(condition.values))
+    places = select(literal("/414/") + Location.gln).where(or_(*tests))
+    if organization_id is not None:
+        places = places.where(Location.organization_id == organization_id)
+    return column.in_(places)
 
 
 class EventQueryRepository(Repository):
@@ -59,6 +107,7 @@ class EventQueryRepository(Repository):
         if f.organization_id is not None:
             conditions.append(Event.organization_id == f.organization_id)
         conditions += [self._carries(member) for member in f.members]
+        conditions += [_described(c, f.organization_id) for c in f.master_data]
         for column, places in (
             (Event.read_point, f.wd_read_points),
             (Event.biz_location, f.wd_biz_locations),

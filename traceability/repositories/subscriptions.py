@@ -89,12 +89,12 @@ class SubscriptionRepository(Repository):
         return result.first() is not None
 
     async def advance(
-        self, subscription_id: str, cursor: int, next_run_at: datetime | None
+        self, subscription_id: str, cursor: int, next_run_at: datetime | None, ran_at: datetime
     ) -> None:
         await self.session.execute(
             update(QuerySubscription)
             .where(QuerySubscription.id == subscription_id)
-            .values(cursor=cursor, next_run_at=next_run_at)
+            .values(cursor=cursor, next_run_at=next_run_at, last_run_at=ran_at)
         )
 
     async def notified(self, subscription_id: str, at: datetime) -> None:

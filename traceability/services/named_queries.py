@@ -38,13 +38,18 @@ class NamedQueryRecord:
 
 def _parameter_value(name: str, value: Any) -> str:
     """One value of the binding's query object as the REST parameter writes it."""
+    if value is None and name.startswith("EXISTS_"):
+        return ""  # the binding's nullable EXISTS_: the standard's Void, a value never read
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float, str)):
         return str(value)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "|".join(value)
-    raise InvalidInput("must be a string, a number, a boolean or a list of strings", field=name)
+    raise InvalidInput(
+        "must be a string, a number, a boolean or a list of strings (null: EXISTS_ only)",
+        field=name,
+    )
 
 
 def query_parameters(query: Mapping[str, Any]) -> dict[str, str]:

@@ -71,6 +71,9 @@ class SubscriptionView:
     initial_record_time: datetime | None
     created_at: datetime
     last_notified_at: datetime | None
+    # The binding's minRecordTime: initialRecordTime (or the moment of subscribing, its
+    # default) until the query first runs, then when it last ran.
+    min_record_time: datetime
     deliveries: dict[str, int]
     dead_letters: list[DeadLetter]
 
@@ -108,6 +111,10 @@ def subscription_filter(row: QuerySubscription) -> EventFilter:
     return standing_filter(
         row.query, row.organization_id, row.principal_role, row.initial_record_time
     )
+
+
+def min_record_time(row: QuerySubscription) -> datetime:
+    return row.last_run_at or row.initial_record_time or row.created_at
 
 
 class SubscriptionService:
@@ -165,6 +172,7 @@ class SubscriptionService:
                 last_notified_at=None,
                 cursor=cursor,
                 next_run_at=next_run,
+                last_run_at=None,
             )
         )
         return await self._view(session, row)
@@ -221,6 +229,7 @@ class SubscriptionService:
             initial_record_time=row.initial_record_time,
             created_at=row.created_at,
             last_notified_at=row.last_notified_at,
+            min_record_time=min_record_time(row),
             deliveries=await repository.counts(row.id),
             dead_letters=[DeadLetter(d.idempotency_key, d.attempts, d.last_error) for d in dead],
         )
@@ -259,7 +268,7 @@ class SubscriptionService:
                 # two notifications never share an event, and the key names the range.
                 key = f"events-{row.cursor + 1}-{cursor}"
                 await repository.add_deliveries([self._delivery(row.id, key, pks, now)])
-            await repository.advance(row.id, max(cursor, row.cursor), None)
+            await repository.advance(row.id, max(cursor, row.cursor), None, now)
             return 1 if pks else 0
         if row.next_run_at is None or as_utc(row.next_run_at) > now or row.schedule is None:
             return 0
@@ -273,7 +282,7 @@ class SubscriptionService:
             await repository.add_deliveries([self._delivery(row.id, key, pks, now)])
             queued = 1
         next_run = Schedule.parse(row.schedule).next_after(now)
-        await repository.advance(row.id, max(cursor, row.cursor), next_run)
+        await repository.advance(row.id, max(cursor, row.cursor), next_run, now)
         return queued
 
     @staticmethod
