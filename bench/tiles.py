@@ -17,7 +17,7 @@ the whole log into an empty directory (every tile fetched and checked): leaves/s
 The log is whatever the data dir's database holds; ``traceability seed`` builds a large
 one, e.g. ``TRACE_DATA_DIR=/tmp/big traceability seed --lots 40000 --events-per-lot 8``.
 
-    python -m bench.tiles --data-dir DIR [--runs 3] [--duration 10] [--mirror]
+    python -m bench.tiles --data-dir DIR [--database-url URL] [--runs 3] [--duration 10] [--mirror]
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def _product(args: argparse.Namespace, port: int) -> tuple[list[str], dict[str, 
     env.update(TRACE_DATA_DIR=str(args.data_dir), TRACE_PUBLIC_RATE_LIMIT="1000000000")
     if args.redis_url:
         env["TRACE_REDIS_URL"] = args.redis_url
+    if args.database_url:
+        env["TRACE_DATABASE_URL"] = args.database_url
     command = [traceability_script(), "serve", "--host", HOST, "--port", str(port)]
     return command, env
 
@@ -93,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.tiles", description=__doc__)
     parser.add_argument("--data-dir", type=Path, required=True, help="TRACE_DATA_DIR of the log")
     parser.add_argument("--redis-url", default="", help="shared cache (default: in-process)")
+    parser.add_argument(
+        "--database-url", default="", help="the log's database (default: the data dir's SQLite)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
