@@ -458,7 +458,7 @@ async def delegated(
 ) -> Response | None:
     """The answer for a code another resolver handles (gateway.public.delegation); None
     when the portal answers it itself."""
-    delegation = await portal.delegations.covering(await snapshot.session(), link.gtin)
+    delegation = await portal.delegations.covering(snapshot.session, link.gtin)
     if delegation is None:
         return None
 
