@@ -24,6 +24,7 @@ byte: a faster page must be the same page.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import statistics
@@ -130,12 +131,37 @@ def _process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def log_origin(args: argparse.Namespace) -> str:
+    """The origin the seeded log's checkpoints carry: the one the in-process side reads with
+    (no TRACE_BASE_URL, so the default)."""
+    found = _child(ROOT, args, "--log-origin")
+    assert isinstance(found, str)
+    return found
+
+
+def audit_holds(port: int, path: str) -> bool:
+    """Whether the served page's audit passed: a page whose checkpoints do not open (a log
+    origin other than the seed's) is another, cheaper page, and must not be what is timed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        verification = json.loads(connection.getresponse().read())["verification"]
+    finally:
+        connection.close()
+    return bool(verification and verification["intact"])
+
+
 def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) -> OverHttp:
     """Requests per second of uncached lot pages over HTTP (wrk), one server worker; and
     the first ``--compare`` pages' HTML."""
     port = free_port()
-    # One base URL for both sides: the pages name it, and are compared byte for byte.
-    env = _child_env(checkout, args) | {"TRACE_BASE_URL": "https://long-tail.example"}
+    # One base URL for both sides: the pages name it, and are compared byte for byte. The
+    # base URL names the log's origin too unless told otherwise: the seed's, or no checkpoint
+    # opens and every page is a failed audit.
+    env = _child_env(checkout, args) | {
+        "TRACE_BASE_URL": "https://long-tail.example",
+        "TRACE_LOG_ORIGIN": args.log_origin,
+    }
     command = [traceability_script(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryDirectory(prefix="long-tail-") as scratch:
         script = Path(scratch) / "paths.lua"
@@ -144,6 +170,8 @@ def over_http(checkout: Path, args: argparse.Namespace, paths: Sequence[str]) ->
         with running_server(command, env, port, "/healthz", log_path, 60.0) as server:
             wrk = ["wrk", "-t1", f"-c{args.connections}", "-s", str(script)]
             url = f"http://127.0.0.1:{port}/"
+            if not audit_holds(port, paths[0]):
+                raise RuntimeError(f"{paths[0]}: the page's audit fails\n{server.tail()}")
             run_wrk([*wrk, "-d2s", url], 2)  # warm-up: imports, pools, templates
             cpu = _process_cpu_s(server.process.pid)
             result = parse_wrk(run_wrk([*wrk, f"-d{args.duration}s", "--latency", url], 10))
@@ -190,6 +218,7 @@ def _counts(found: InProcess | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    args.log_origin = log_origin(args)
     sides = {"after": ROOT}
     if args.before is not None:
         sides = {"before": args.before.resolve(), "after": ROOT}

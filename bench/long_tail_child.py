@@ -4,6 +4,7 @@ so an older checkout runs it unchanged. Prints one JSON line.
 
     python bench/long_tail_child.py --builds N [--profile]   # in-process builds
     python bench/long_tail_child.py --paths N                # N lot page paths, uniformly
+    python bench/long_tail_child.py --log-origin             # the log's checkpoint origin
 """
 
 from __future__ import annotations
@@ -111,8 +112,11 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--log-origin", action="store_true")
     args = parser.parse_args()
-    if args.paths:
+    if args.log_origin:
+        print(json.dumps(Settings().resolved_log_origin))
+    elif args.paths:
         print(json.dumps(asyncio.run(paths(args.paths, args.seed))))
     else:
         print(json.dumps(asyncio.run(measure(args.builds, args.seed, args.profile))))

@@ -168,6 +168,7 @@ class Portal:
             settings.witness_endpoints, settings.witness_quorum, transparency, clock
         )
         tokens = PageTokens(timedelta(seconds=settings.page_token_lifetime), clock)
+        cache = make_cache(settings.redis_url)
         return cls(
             settings=settings,
             database=Database.connect(
@@ -188,10 +189,10 @@ class Portal:
             capture_jobs=CaptureJobService(clock, tokens),
             event_resources=EventResourceService(tokens),
             named_queries=NamedQueryService(clock, tokens),
-            cache=make_cache(settings.redis_url),
+            cache=cache,
             provenance=ProvenanceService(audit, trace),
             resolver_links=ResolverLinkService(clock),
-            delegations=DelegationService(settings.base_url, clock),
+            delegations=DelegationService(settings.base_url, cache, clock),
             witnessing=witnessing,
             subscriptions=SubscriptionService(clock),
             query_streams=QueryStreamService(clock),

@@ -134,12 +134,18 @@ async def cached_view(
     if link.serial is not None and link.lot is not None:
         return await item_view(portal, snapshot, answers, link, path, scope_generations)
 
+    built: list[Provenance] = []
+
     async def build() -> CachedAnswer:
         view = await build_view(portal, await snapshot.session(), link)
-        return CachedAnswer.of(200, _MODEL_MEDIA_TYPE, _VIEW.dump_json(view))
+        built.append(view)
+        # Kept for the pages, never sent to a client: no ETag, no gzip.
+        return CachedAnswer(200, _MODEL_MEDIA_TYPE, _VIEW.dump_json(view))
 
     model = await answers.load(page_key(scope_generations, "model", path), build)
-    return _VIEW.validate_json(model.body)
+    # The view this request built renders as the one read back from its JSON would (a miss and
+    # a hit answer the same bytes): only another request's view, or the cache's, is read back.
+    return built[0] if built else _VIEW.validate_json(model.body)
 
 
 async def item_view(
@@ -458,7 +464,7 @@ async def delegated(
 ) -> Response | None:
     """The answer for a code another resolver handles (gateway.public.delegation); None
     when the portal answers it itself."""
-    delegation = await portal.delegations.covering(await snapshot.session(), link.gtin)
+    delegation = await portal.delegations.covering(snapshot.session, link.gtin)
     if delegation is None:
         return None
 

@@ -10,11 +10,15 @@ the delegates send round back here is answered 508 Loop Detected, not redirected
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
+from gateway.app import create_app
+from tests.conftest import require_redis
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, gtin_for, tenant
 from traceability.portal import Portal
@@ -195,3 +199,43 @@ async def test_the_portals_own_traceability_page_stays_reachable_for_a_delegated
     assert as_json.status_code == 200 and as_json.json()["recall"]["recalled"] is False
     # Not cached in the delegate's place: a plain scan still goes to the delegate.
     assert (await client.get(f"/01/{gtin}/10/L1")).status_code == 307
+
+
+@asynccontextmanager
+async def process_on_redis(state: Portal) -> AsyncIterator[tuple[httpx.AsyncClient, Portal]]:
+    """Another API process: its own app and portal over the same database and shared Redis."""
+    settings = state.settings.model_copy(update={"redis_url": require_redis()})
+    portal = Portal.build(settings)
+    app = create_app(settings)
+    app.state.portal = portal
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            yield http, portal
+    finally:
+        await portal.cache.close()
+        await portal.database.dispose()
+
+
+async def test_a_delegation_made_or_ended_in_one_process_is_followed_by_every_process(
+    state: Portal, admin: Tenant, owner: Tenant, gtin: str
+) -> None:
+    # Each process keeps the delegation table while its generation stands; the reader has
+    # read it (no delegation) and, subscribed to bumps, reads no generation from Redis.
+    unregistered = gtin_for(owner.prefix, 96)
+    async with (
+        process_on_redis(state) as (reader, reading),
+        process_on_redis(state) as (writer, _),
+    ):
+        assert await reading.cache.wait_until_subscribed()  # type: ignore[attr-defined]
+        assert (await reader.get(f"/01/{gtin}/10/L1")).status_code == 200
+        assert (await reader.get(f"/01/{unregistered}")).status_code == 404
+        made = await delegate(writer, admin, "prefix", owner.prefix, PROVINCE)
+        assert made.status_code == 201
+        assert (await reader.get(f"/01/{gtin}/10/L1")).headers["location"].startswith(PROVINCE)
+        assert (await reader.get(f"/01/{unregistered}")).headers["location"].startswith(PROVINCE)
+        ended = await writer.delete(f"{API}/{made.json()['id']}", headers=admin.headers)
+        assert ended.status_code == 204
+        assert (await reader.get(f"/01/{gtin}/10/L1")).status_code == 200
+        assert (await reader.get(f"/01/{unregistered}")).status_code == 404

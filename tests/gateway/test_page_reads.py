@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import event, update
 
@@ -157,3 +158,35 @@ async def test_an_inner_node_rewritten_before_a_lot_page_fails_it(state: Portal)
     assert view.verification is not None
     assert not view.verification.intact
     assert view.verification.problem_kind == "log_tree"
+
+
+async def test_a_page_built_now_is_the_page_read_back_from_the_cache(state: Portal) -> None:
+    """A miss renders the view it built; a hit, the view read back from the cached JSON. A
+    scanner must get the same bytes either way, for every demo lot (milled from other lots,
+    recalled, transformed), in each language and representation."""
+    await seed_demo(state, state.registry, state.ledger, state.settings.base_url)
+    for lot in dataset.LOTS:
+        built = await page_view(state, DigitalLink(gtin=lot.gtin, lot=lot.lot_code))
+        kept = resolver._VIEW.validate_json(resolver._VIEW.dump_json(built))
+        for kind, lang in (("html", "vi"), ("html", "en"), ("json", "vi"), ("linkset", "vi")):
+            now = resolver.render(state, built, kind, lang)
+            again = resolver.render(state, kept, kind, lang)
+            assert now.body == again.body, (lot.lot_code, kind, lang)
+
+
+async def test_an_uncached_page_over_http_reads_no_delegation(
+    state: Portal, client: httpx.AsyncClient
+) -> None:
+    """The resolver asks whether another resolver handles a code before every page it
+    builds; the process's copy of the delegation table answers, not a statement."""
+    org = await make_org(state)
+    first, second = await make_lots(state, org, count=2)
+    await append(state, org, [first, second])
+    assert (await client.get(f"/01/{first.gtin}/10/{first.lot}")).status_code == 200
+
+    with statements(state) as seen:
+        page = await client.get(f"/01/{second.gtin}/10/{second.lot}")
+
+    assert page.status_code == 200
+    assert seen, "the page was built, from the database"
+    assert not [s for s in seen if "resolver_delegations" in s], "\n\n".join(seen)

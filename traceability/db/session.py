@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from traceability.db.idle_ping import ping_when_idle
 from traceability.db.replica import REPLICA_FALLBACKS, Replica, current_routing
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -59,9 +60,9 @@ def json_text(value: Any) -> str:
 def _make_engine(url: str, *, writer: bool) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(
-            url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=json_text
-        )
+        engine = create_async_engine(url, pool_size=10, max_overflow=10, json_serializer=json_text)
+        ping_when_idle(engine)
+        return engine
     engine = create_async_engine(
         url,
         pool_size=1 if writer else 5,
@@ -244,8 +245,8 @@ def is_retryable(exc: BaseException) -> bool:
 def is_unavailable(exc: BaseException) -> bool:
     """Whether an error says the database cannot be reached now, not that the request is bad.
 
-    Such a failure passes when the server is back (the pool's pre-ping replaces dead
-    connections), so callers answer "try again shortly" rather than "something broke".
+    Such a failure passes when the server is back (the pool replaces dead connections:
+    traceability.db.idle_ping), so callers answer "try again shortly", not "something broke".
     """
     if isinstance(exc, OSError):
         return True  # refused, reset or timed out before the driver had a connection

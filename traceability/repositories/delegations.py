@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 
 from traceability.db.models import Product, ResolverDelegation
 from traceability.repositories.base import Repository
@@ -44,21 +44,6 @@ class DelegationRepository(Repository):
         await self.session.execute(
             delete(ResolverDelegation).where(ResolverDelegation.id == delegation_id)
         )
-
-    async def covering(self, gtin: str) -> list[ResolverDelegation]:
-        """The delegations that cover ``gtin``: of the GTIN itself, or of its prefixes."""
-        result = await self.session.execute(
-            select(ResolverDelegation).where(
-                or_(
-                    and_(ResolverDelegation.kind == "gtin", ResolverDelegation.key == gtin),
-                    and_(
-                        ResolverDelegation.kind == "prefix",
-                        ResolverDelegation.key.in_(company_prefixes_of(gtin)),
-                    ),
-                )
-            )
-        )
-        return list(result.scalars())
 
     async def product_owner(self, gtin: str) -> str | None:
         """The organisation that registered the product ``gtin``, if any did."""

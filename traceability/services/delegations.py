@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traceability.cache import Cache
 from traceability.cache.invalidation import product_scope, touch
 from traceability.clock import Clock, as_utc, utc_now
 from traceability.db.models import ResolverDelegation
@@ -28,6 +30,7 @@ from traceability.identifiers.gs1 import normalize_gtin
 from traceability.repositories.delegations import DelegationRepository
 from traceability.repositories.organizations import OrganizationRepository
 from traceability.services.access import READERS_OF_ALL, require_role
+from traceability.services.delegation_table import DELEGATIONS_SCOPE, DelegationTable
 from traceability.services.registry import Principal
 
 DelegationKind = Literal["prefix", "gtin"]
@@ -97,9 +100,10 @@ def _key(kind: DelegationKind, key: str) -> str:
 
 
 class DelegationService:
-    def __init__(self, base_url: str, clock: Clock = utc_now) -> None:
+    def __init__(self, base_url: str, cache: Cache, clock: Clock = utc_now) -> None:
         self.base_url = base_url
         self.clock = clock
+        self._table: DelegationTable[DelegationRecord] = DelegationTable(cache)
 
     async def register(
         self,
@@ -150,14 +154,19 @@ class DelegationService:
         await repo.remove(row.id)
         await self._touch(session, kind, row.key)
 
-    async def covering(self, session: AsyncSession, gtin: str) -> DelegationRecord | None:
+    async def covering(
+        self, session: Callable[[], Awaitable[AsyncSession]], gtin: str
+    ) -> DelegationRecord | None:
         """The delegation a Digital Link of ``gtin`` follows: its GTIN's, else its longest
-        company prefix's; None when the portal answers it itself."""
-        rows = await DelegationRepository(session).covering(gtin)
-        if not rows:
-            return None
-        best = max(rows, key=lambda r: (r.kind == "gtin", len(r.key)))
-        return DelegationRecord.of(best)
+        company prefix's; None when the portal answers it itself. Read from the process's
+        copy of the table (traceability.services.delegation_table): no statement a scan, and
+        ``session`` is opened only when the table must be read again."""
+
+        async def every_row() -> list[tuple[str, str, DelegationRecord]]:
+            rows = await DelegationRepository(await session()).listed(None)
+            return [(row.kind, row.key, DelegationRecord.of(row)) for row in rows]
+
+        return (await self._table.index(every_row)).covering(gtin)
 
     async def _check_gtin_owner(
         self, session: AsyncSession, principal: Principal, gtin: str
@@ -178,7 +187,9 @@ class DelegationService:
             raise Forbidden(f"GTIN {gtin} belongs to another organisation", field="key")
 
     async def _touch(self, session: AsyncSession, kind: DelegationKind, key: str) -> None:
-        """The cached pages of the codes a delegation covers now answer otherwise."""
+        """Every process's copy of the table, and the cached pages of the codes a delegation
+        covers, now answer otherwise."""
+        touch(session, [DELEGATIONS_SCOPE])
         if kind == "gtin":
             touch(session, [product_scope(key)])
             return
