@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.factories.organizations import Tenant, tenant
 from traceability.portal import Portal
 
 
 @pytest.fixture
 async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(state.settings)
+    app = app_for(state.settings)
     app.state.portal = state  # the lifespan is skipped: the test owns the Portal
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -9,7 +9,7 @@ import pytest
 import structlog
 from structlog.testing import LogCapture
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.factories.organizations import tenant
 from traceability.portal import Portal
 
@@ -28,7 +28,7 @@ def captured_logs() -> Iterator[LogCapture]:
 
 async def post_then_disconnect(state: Portal, path: str, headers: dict[str, str]) -> list[Any]:
     """POST the first half of a JSON body over raw ASGI, then report the client gone."""
-    app = create_app(state.settings)
+    app = app_for(state.settings)
     app.state.portal = state
     messages = iter(
         [

@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.factories.events import harvest
 from tests.factories.lots import register_lot
 from tests.factories.organizations import tenant
@@ -19,7 +19,7 @@ from traceability.portal import Portal
 
 
 def client_for(state: Portal, api_key: str) -> PortalClient:
-    app = create_app(state.settings)
+    app = app_for(state.settings)
     app.state.portal = state
     return PortalClient(
         "http://testserver",

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.evidence_memory import event_at_size, traced_read
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.factories.events import document, harvest
 from tests.factories.lots import make_lots, register_lot
 from tests.factories.organizations import Tenant, make_org, tenant
@@ -120,7 +120,7 @@ async def test_a_lot_at_the_caps_builds_its_page_audit_and_bundle_within_a_few_t
         assert response.status_code == 201, response.text[:500]
     event_bytes = LOT_EVENTS * EVENT_SIZE_LIMIT
 
-    app = create_app(state.settings)
+    app = app_for(state.settings)
     app.state.portal = state
     reads = {
         "page": (f"/01/{gtin}/10/L1", {"accept": "text/html"}),

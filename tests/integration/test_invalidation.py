@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 import httpx
 import pytest
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.conftest import require_redis
 from tests.factories.events import append
 from tests.factories.lots import make_lots
@@ -44,7 +44,7 @@ async def portal(request: pytest.FixtureRequest, state: Portal) -> AsyncIterator
 
 @pytest.fixture
 async def client(portal: Portal) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(portal.settings)
+    app = app_for(portal.settings)
     app.state.portal = portal
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"

@@ -21,7 +21,7 @@ import pytest
 import structlog
 from sqlalchemy import text
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.conftest import TEST_MASTER_KEY
 from tests.factories.events import harvest
 from tests.factories.organizations import gtin_for, make_org
@@ -42,7 +42,7 @@ PRIVATE_MARKER = "PO-CONFIDENTIAL-7f3a9c"
 @pytest.fixture
 async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway over the test's portal; a crash is the 500 a client would get."""
-    app = create_app(state.settings)
+    app = app_for(state.settings)
     app.state.portal = state
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import LargeBinary, bindparam, text
 from typer.testing import CliRunner
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.factories.events import audit, harvest
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, tenant
@@ -76,7 +76,7 @@ async def post_event(
 @pytest.fixture
 async def client(state: Portal) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway over the test's portal, as in tests/gateway/conftest.py."""
-    gateway = create_app(state.settings)
+    gateway = app_for(state.settings)
     gateway.state.portal = state
     transport = httpx.ASGITransport(app=gateway)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.conftest import FakeClock, _empty
 from tests.factories.events import append
 from tests.factories.lots import make_lots
@@ -101,7 +101,7 @@ async def witnessed_portal(
 
 @asynccontextmanager
 async def http(portal: Portal) -> AsyncIterator[httpx.AsyncClient]:
-    web = create_app(portal.settings)
+    web = app_for(portal.settings)
     web.state.portal = portal
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from gateway.app import create_app
+from tests.apps import app_for
 from tests.factories.events import harvest
 from tests.factories.lots import register_lot
 from tests.factories.organizations import Tenant, tenant
@@ -137,7 +137,7 @@ async def stored_as_before(
 
 def portal_client(state: Portal, who: Tenant) -> PortalClient:
     """The project's own client (it signs events locally), speaking to the app in process."""
-    app = create_app(state.settings)
+    app = app_for(state.settings)
     app.state.portal = state
     return PortalClient(
         "http://testserver",
