@@ -88,6 +88,14 @@ async def until(condition: Callable[[], bool], deliverer: SubscriptionDeliverer)
     raise AssertionError("the condition never held")
 
 
+async def the_one_delivery_and_nothing_after(state: Portal, receiver: Any) -> None:
+    """Run a deliverer until the receiver has one notification, then one more round, in which
+    nothing more may arrive."""
+    async with a_deliverer(state) as deliverer:
+        await until(lambda: len(receiver.delivered) == 1, deliverer)
+        await deliverer.run_once()
+
+
 async def status_of(client: httpx.AsyncClient, who: Tenant, sub: dict[str, Any]) -> Any:
     response = await client.get(f"{SUBSCRIPTIONS}/{sub['subscriptionID']}", headers=who.headers)
     assert response.status_code == 200, response.text
@@ -103,9 +111,7 @@ async def test_a_stream_subscription_is_sent_each_new_matching_event_signed_with
         sub = await subscribe(client, owner, receiver.url, query={"EQ_bizStep": "shipping"})
         shipped = await record(client, owner, gtin, bizStep="shipping", disposition="in_transit")
         await record(client, owner, gtin)  # commissioning: not what the query asks for
-        async with a_deliverer(state) as deliverer:
-            await until(lambda: len(receiver.delivered) == 1, deliverer)
-            await deliverer.run_once()
+        await the_one_delivery_and_nothing_after(state, receiver)
     [received] = receiver.seen
     assert signature_matches(TOKEN, received.body, received.headers["gs1-signature"])
     assert received.headers["idempotency-key"].startswith(sub["subscriptionID"])
@@ -132,9 +138,7 @@ async def test_a_query_that_looks_inside_events_is_sent_only_the_events_that_mee
         graded_a = await record(client, owner, gtin, ilmd={"example:grade": "A"}, **own_prefix)
         await record(client, owner, gtin, ilmd={"example:grade": "B"}, **own_prefix)
         await record(client, owner, gtin)
-        async with a_deliverer(state) as deliverer:
-            await until(lambda: len(receiver.delivered) == 1, deliverer)
-            await deliverer.run_once()
+        await the_one_delivery_and_nothing_after(state, receiver)
     assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[graded_a]]
 
 
@@ -154,9 +158,7 @@ async def test_a_query_on_measures_and_master_data_is_sent_only_the_events_that_
         await record(client, owner, gtin)  # no place the registry describes
         pounds = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/L1", "quantity": 500, "uom": "LBR"}
         await record(client, owner, gtin, quantityList=[pounds], **at_store)
-        async with a_deliverer(state) as deliverer:
-            await until(lambda: len(receiver.delivered) == 1, deliverer)
-            await deliverer.run_once()
+        await the_one_delivery_and_nothing_after(state, receiver)
     assert [[e["eventID"] for e in r.events] for r in receiver.delivered] == [[wanted]]
 
 
@@ -484,7 +486,5 @@ async def test_a_subscription_to_a_named_query_runs_the_saved_query(
         assert sub["query"] == {"EQ_bizStep": "shipping"}
         shipped = await record(client, owner, gtin, bizStep="shipping", disposition="in_transit")
         await record(client, owner, gtin)  # commissioning: not what the saved query asks for
-        async with a_deliverer(state) as deliverer:
-            await until(lambda: len(receiver.delivered) == 1, deliverer)
-            await deliverer.run_once()
+        await the_one_delivery_and_nothing_after(state, receiver)
     assert [e["eventID"] for e in receiver.seen[0].events] == [shipped]
