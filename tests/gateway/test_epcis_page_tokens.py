@@ -58,3 +58,20 @@ async def test_a_page_token_works_until_the_instant_its_answer_names(
     assert "GS1-Next-Page-Token-Expires" not in last.headers
     clock.advance(seconds=state.settings.page_token_lifetime + 1)  # whole seconds, rounded up
     assert (await client.get(next_url(epcs), headers=farm.headers)).status_code == 400
+
+
+async def test_another_organisation_that_replays_a_page_token_sees_none_of_the_first_ones_events(
+    client: httpx.AsyncClient, state: Portal
+) -> None:
+    """A token says where a page starts, not who may read it: the caller's own view of the
+    events is applied again on every page."""
+    farm, other = await tenant(state), await tenant(state)
+    gtin = await register_lot(client, farm)
+    await capture_events(client, farm, *(shipped(gtin, str(n), farm) for n in range(3)))
+    first = await client.get(f"{EPCIS}/events", params={"perPage": 1}, headers=farm.headers)
+    assert first.status_code == 200, first.text
+
+    replayed = await client.get(next_url(first), headers=other.headers)
+
+    assert replayed.status_code == 200, replayed.text
+    assert ids_of(replayed) == []
